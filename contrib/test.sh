@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Builds chorus and runs every test: the unit suites (Check), the same under
+# AddressSanitizer, and the integration suites (real chorusd processes, a
+# private PostgreSQL, nginx, the official @mattermost/client).  Prints each
+# suite's summary and ends with one line "N passed, N failed".
+set -u
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$SRC/build}
+# shellcheck source=contrib/lib/deps.sh
+. "$SRC/contrib/lib/deps.sh"
+# shellcheck source=contrib/lib/pg.sh
+. "$SRC/contrib/lib/pg.sh"
+
+PASSED=0
+FAILED=0
+count() { PASSED=$((PASSED + $1)); FAILED=$((FAILED + $2)); }
+bail() {
+    echo "$1"
+    count 0 1
+    echo "$PASSED passed, $FAILED failed"
+    exit 1
+}
+
+# shellcheck disable=SC2086
+install_packages $CHORUS_BUILD_PACKAGES $CHORUS_RUN_PACKAGES $CHORUS_TEST_PACKAGES || bail "cannot install packages"
+stop_distribution_services
+build_chorus "$SRC" "$BUILD" || bail "build failed"
+
+# Unit suites: Check writes its own summary into each test's log.
+run_unit_suites() {
+    local build=$1 label=$2 log line checks failures errors
+    make -C "$build" -j"$(nproc)" -s check >/dev/null 2>&1
+    for log in "$build"/tests/unit/*/test_*.log; do
+        line=$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -1)
+        if [ -z "$line" ]; then
+            echo "$label $(basename "$log" .log): no summary (crashed?)"
+            count 0 1
+            continue
+        fi
+        checks=$(sed -E 's/.*Checks: ([0-9]+).*/\1/' <<<"$line")
+        failures=$(sed -E 's/.*Failures: ([0-9]+).*/\1/' <<<"$line")
+        errors=$(sed -E 's/.*Errors: ([0-9]+).*/\1/' <<<"$line")
+        echo "$label $(basename "$log" .log): $line"
+        grep -E ':[EF]:' "$log" | head -5
+        count $((checks - failures - errors)) $((failures + errors))
+    done
+}
+run_unit_suites "$BUILD" unit
+
+if [ "${CHORUS_SKIP_ASAN:-0}" != 1 ]; then
+    build_chorus "$SRC" "$BUILD/asan" --enable-asan || bail "ASan build failed"
+    ASAN_OPTIONS=detect_leaks=1 run_unit_suites "$BUILD/asan" unit-asan
+fi
+
+# Integration suites share one private PostgreSQL.
+PG_DIR=$BUILD/var/pg
+PG_PORT=$(free_port 25432)
+pg_start "$PG_DIR" "$PG_PORT" || bail "cannot start PostgreSQL"
+trap 'pg_stop "$PG_DIR"' EXIT
+export CHORUSD=$BUILD/chorusd CHORUS_SRC=$SRC CHORUS_PG_DIR=$PG_DIR CHORUS_PG_PORT=$PG_PORT
+
+for suite in "$SRC"/tests/integration/test_*.sh; do
+    name=$(basename "$suite" .sh)
+    export CHORUS_TEST_TMP=$BUILD/var/tests/$name
+    rm -rf "$CHORUS_TEST_TMP"
+    mkdir -p "$CHORUS_TEST_TMP"
+    export CHORUS_TEST_DSN
+    CHORUS_TEST_DSN=$(pg_dsn "$PG_DIR" "$PG_PORT" "$name")
+    out=$CHORUS_TEST_TMP/output.txt
+    timeout 300 bash "$suite" >"$out" 2>&1
+    rc=$?
+    p=$(grep -c '^PASS: ' "$out")
+    f=$(grep -c '^FAIL: ' "$out")
+    grep -E '^FAIL: ' "$out"
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "integration $name: exited with status $rc"
+        tail -5 "$out"
+        f=1
+    fi
+    echo "integration $name: $p passed, $f failed"
+    count "$p" "$f"
+done
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

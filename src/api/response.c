@@ -1,0 +1,137 @@
+/*
+ * Response helpers.  Every API response goes through api_send_json or
+ * api_send_error, so the headers the official client depends on (exact
+ * "Content-Type: application/json", X-Request-ID, X-Version-ID) cannot be
+ * forgotten by a handler.  Bodies are built with jansson and copied into the
+ * request's pool, so nothing outlives the request.
+ */
+#include "api/response.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+api_request_t *api_request_create(worker_t *worker, h2o_req_t *req)
+{
+    api_request_t *r = h2o_mem_alloc_pool(&req->pool, sizeof(*r));
+    memset(r, 0, sizeof(*r));
+    r->worker = worker;
+    r->req = req;
+    if (id_new(r->request_id) != 0)
+        memset(r->request_id, 'x', ID_LENGTH);
+    return r;
+}
+
+void api_add_header(api_request_t *r, const char *name, const char *value)
+{
+    h2o_iovec_t v = h2o_strdup(&r->req->pool, value, SIZE_MAX);
+    h2o_add_header_by_str(&r->req->pool, &r->req->res.headers, name, strlen(name), 1, NULL, v.base, v.len);
+}
+
+void api_add_common_headers(worker_t *worker, h2o_req_t *req, const char *request_id)
+{
+    h2o_mem_pool_t *pool = &req->pool;
+    h2o_iovec_t rid = h2o_strdup(pool, request_id, SIZE_MAX);
+    h2o_add_header_by_str(pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, rid.base, rid.len);
+    h2o_add_header_by_str(pool, &req->res.headers, H2O_STRLIT("x-version-id"), 0, NULL, worker->version_id,
+                          strlen(worker->version_id));
+    h2o_set_header(pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, H2O_STRLIT("application/json"), 1);
+    h2o_add_header_by_str(pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL,
+                          H2O_STRLIT("nosniff"));
+    h2o_add_header_by_str(pool, &req->res.headers, H2O_STRLIT("referrer-policy"), 0, NULL, H2O_STRLIT("no-referrer"));
+    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")))
+        h2o_set_header(pool, &req->res.headers, H2O_TOKEN_EXPIRES, H2O_STRLIT("0"), 1);
+}
+
+static h2o_iovec_t dump_to_pool(h2o_mem_pool_t *pool, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    if (text == NULL)
+        return h2o_iovec_init(H2O_STRLIT("{}"));
+    h2o_iovec_t copy = h2o_strdup(pool, text, SIZE_MAX);
+    free(text);
+    return copy;
+}
+
+static void send_body(api_request_t *r, int status, h2o_iovec_t body)
+{
+    h2o_req_t *req = r->req;
+    req->res.status = status;
+    req->res.reason = status < 400 ? "OK" : "Error";
+    req->res.content_length = body.len;
+    api_add_common_headers(r->worker, req, r->request_id);
+    h2o_send_inline(req, body.base, body.len);
+}
+
+void api_send_json(api_request_t *r, int status, json_t *body)
+{
+    h2o_iovec_t text = body != NULL ? dump_to_pool(&r->req->pool, body) : h2o_iovec_init(H2O_STRLIT("{}"));
+    json_decref(body);
+    send_body(r, status, text);
+}
+
+h2o_iovec_t api_error_body(worker_t *worker, h2o_req_t *req, const char *request_id, int status, const char *id,
+                           const char *message, const char *detailed)
+{
+    bool developer = worker->config->service.enable_developer;
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:i}", "id", id, "message", message, "detailed_error",
+                             developer && detailed != NULL ? detailed : "", "request_id", request_id,
+                             "status_code", status);
+    h2o_iovec_t text = body != NULL ? dump_to_pool(&req->pool, body) : h2o_iovec_init(H2O_STRLIT("{}"));
+    json_decref(body);
+    return text;
+}
+
+void api_send_error(api_request_t *r, int status, const char *id, const char *message, const char *detailed)
+{
+    send_body(r, status, api_error_body(r->worker, r->req, r->request_id, status, id, message, detailed));
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes [s, s+len) into the pool ('+' is a space in a query). */
+static const char *decode_component(h2o_mem_pool_t *pool, const char *s, size_t len)
+{
+    char *out = h2o_mem_alloc_pool(pool, len + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '%' && i + 2 < len && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+            out[n++] = (char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+            i += 2;
+        } else {
+            out[n++] = s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    out[n] = '\0';
+    return out;
+}
+
+const char *api_query_param(api_request_t *r, const char *name)
+{
+    h2o_req_t *req = r->req;
+    if (req->query_at == SIZE_MAX)
+        return NULL;
+    const char *p = req->path.base + req->query_at + 1, *end = req->path.base + req->path.len;
+    size_t name_len = strlen(name);
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp != NULL ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
+        const char *key_end = eq != NULL ? eq : stop;
+        if ((size_t)(key_end - p) == name_len && memcmp(p, name, name_len) == 0)
+            return eq != NULL ? decode_component(&req->pool, eq + 1, (size_t)(stop - eq - 1)) : "";
+        p = stop + 1;
+    }
+    return NULL;
+}

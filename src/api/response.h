@@ -1,0 +1,41 @@
+/* Answering API requests the way Mattermost does: its headers on every
+ * response, JSON bodies, and its error object. */
+#ifndef CHORUS_API_RESPONSE_H
+#define CHORUS_API_RESPONSE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/id.h"
+#include "worker/worker.h"
+
+#define API_PARAMS_MAX 4
+
+/* One API request, allocated in the request's memory pool. */
+typedef struct {
+    worker_t *worker;
+    h2o_req_t *req;
+    char request_id[ID_LENGTH + 1];
+    h2o_iovec_t params[API_PARAMS_MAX]; /* {placeholders} of the route */
+    size_t nparams;
+} api_request_t;
+
+api_request_t *api_request_create(worker_t *worker, h2o_req_t *req);
+
+/* Sends `body` (taken over, may be NULL for an empty object) as JSON. */
+void api_send_json(api_request_t *r, int status, json_t *body);
+/* Mattermost's error body: {id, message, detailed_error, request_id, status_code};
+ * detailed_error is kept only with ServiceSettings.EnableDeveloper. */
+void api_send_error(api_request_t *r, int status, const char *id, const char *message, const char *detailed);
+/* Adds a response header (name must be lower-case, value is copied). */
+void api_add_header(api_request_t *r, const char *name, const char *value);
+/* The decoded value of query parameter `name`, or NULL (pool-allocated). */
+const char *api_query_param(api_request_t *r, const char *name);
+
+/* Headers every API response carries (also used for h2o's own errors). */
+void api_add_common_headers(worker_t *worker, h2o_req_t *req, const char *request_id);
+/* Serializes a Mattermost error object into the request's pool. */
+h2o_iovec_t api_error_body(worker_t *worker, h2o_req_t *req, const char *request_id, int status, const char *id,
+                           const char *message, const char *detailed);
+
+#endif

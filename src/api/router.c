@@ -1,0 +1,80 @@
+/*
+ * The route table.  Patterns are literal path segments or "{name}"
+ * placeholders that capture one segment; a table this size is matched
+ * linearly faster than any tree would be built.  Unknown paths get
+ * Mattermost's 404 body, a known path with another method a 405.
+ * A body larger than MaximumPayloadSizeBytes is refused here, before any
+ * handler sees it (h2o refuses larger ones itself; http.c gives those
+ * refusals the same JSON).
+ */
+#include "api/router.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "api/handlers.h"
+
+typedef struct {
+    const char *method;
+    const char *pattern;
+    api_handler_fn handler;
+} api_route_t;
+
+static const api_route_t routes[] = {
+    {"GET", "/api/v4/system/ping", api_system_ping},
+};
+
+/* Matches `path` against `pattern`, capturing placeholders into r->params. */
+static bool match_pattern(const char *pattern, h2o_iovec_t path, api_request_t *r)
+{
+    const char *p = pattern, *s = path.base, *end = path.base + path.len;
+    size_t nparams = 0;
+    while (*p != '\0' && s < end) {
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            const char *slash = memchr(s, '/', (size_t)(end - s));
+            const char *seg_end = slash != NULL ? slash : end;
+            if (close == NULL || seg_end == s || nparams == API_PARAMS_MAX)
+                return false;
+            r->params[nparams++] = h2o_iovec_init(s, (size_t)(seg_end - s));
+            p = close + 1;
+            s = seg_end;
+        } else if (*p++ != *s++) {
+            return false;
+        }
+    }
+    /* a trailing slash is accepted, as Mattermost's router does */
+    if (*p == '\0' && end - s == 1 && *s == '/')
+        s++;
+    r->nparams = nparams;
+    return *p == '\0' && s == end;
+}
+
+void api_route(worker_t *worker, h2o_req_t *req)
+{
+    api_request_t *r = api_request_create(worker, req);
+    bool path_known = false;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (!match_pattern(routes[i].pattern, req->path_normalized, r))
+            continue;
+        path_known = true;
+        if (!h2o_memis(req->method.base, req->method.len, routes[i].method, strlen(routes[i].method)))
+            continue;
+        if ((int64_t)req->entity.len > worker->config->service.maximum_payload_size_bytes) {
+            api_send_error(r, 413, "api.context.request_body_too_large.app_error",
+                           "The request body is larger than MaximumPayloadSizeBytes.", NULL);
+            return;
+        }
+        routes[i].handler(r);
+        return;
+    }
+    char detail[512];
+    snprintf(detail, sizeof(detail),
+             "There doesn't appear to be an api call for the url='%.*s'.  Typo? are you missing a team_id or "
+             "user_id as part of the url?",
+             (int)(req->path_normalized.len > 300 ? 300 : req->path_normalized.len), req->path_normalized.base);
+    if (path_known)
+        api_send_error(r, 405, "api.context.405.app_error", "The method is not allowed for this url.", detail);
+    else
+        api_send_error(r, 404, "api.context.404.app_error", "Sorry, we could not find the page.", detail);
+}

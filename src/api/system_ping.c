@@ -1,0 +1,122 @@
+/*
+ * GET /api/v4/system/ping, as Mattermost answers it.
+ *
+ * Plain ping touches nothing and answers from memory: it is what load
+ * balancers poll.  With get_server_status=true it proves the node can really
+ * work: a write and a delete of the Systems row health_check_<node id> on the
+ * master database (two statements through the worker's async pool, chained
+ * by callbacks) and a write and a delete of a file in FileSettings.Directory.
+ * Any failure makes the status UNHEALTHY and the HTTP status 500, unless the
+ * client asked for use_rest_semantics=true (then 200 with the same body).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/handlers.h"
+#include "core/clock.h"
+#include "core/log.h"
+
+typedef struct {
+    api_request_t *r;
+    db_query_t *query; /* in flight, cancelled if the request goes away */
+    bool rest_semantics;
+    bool filestore_ok;
+    char row_name[64];
+} ping_state_t;
+
+static json_t *base_body(const char *status)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "status", status, "AndroidLatestVersion", "",
+                     "AndroidMinVersion", "", "IosLatestVersion", "", "IosMinVersion", "", "ActiveSearchBackend",
+                     "database");
+}
+
+/* FileSettings.Directory is usable when a file can be created in it. */
+static bool check_filestore(const worker_t *w)
+{
+    const config_file_t *fs = &w->config->file;
+    if (strcmp(fs->driver_name, "local") != 0)
+        return false;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/health_check_%s_%d", fs->directory, w->node_id, (int)getpid());
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return false;
+    bool ok = write(fd, "ok", 2) == 2;
+    ok = close(fd) == 0 && ok;
+    return unlink(path) == 0 && ok;
+}
+
+static void respond(ping_state_t *st, bool database_ok)
+{
+    st->query = NULL;
+    bool healthy = database_ok && st->filestore_ok;
+    const char *status = healthy ? "OK" : "UNHEALTHY";
+    const char *db = database_ok ? "OK" : "UNHEALTHY", *fs = st->filestore_ok ? "OK" : "UNHEALTHY";
+    json_t *body = base_body(status);
+    json_object_set_new(body, "database_status", json_string(db));
+    json_object_set_new(body, "filestore_status", json_string(fs));
+    api_add_header(st->r, "status", status);
+    api_add_header(st->r, "database_status", db);
+    api_add_header(st->r, "filestore_status", fs);
+    api_send_json(st->r, healthy || st->rest_semantics ? 200 : 500, body);
+}
+
+static void on_health_row_deleted(void *data, PGresult *result, const char *error)
+{
+    ping_state_t *st = data;
+    if (error != NULL)
+        log_warn(0, "ping: database health check failed: %s", error);
+    respond(st, error == NULL && result != NULL);
+}
+
+static void on_health_row_written(void *data, PGresult *result, const char *error)
+{
+    ping_state_t *st = data;
+    st->query = NULL;
+    if (error != NULL || result == NULL) {
+        log_warn(0, "ping: database health check failed: %s", error != NULL ? error : "no result");
+        respond(st, false);
+        return;
+    }
+    const char *params[] = {st->row_name};
+    db_query_t *q = db_pool_query(st->r->worker->db, "DELETE FROM Systems WHERE Name = $1", 1, params,
+                                  on_health_row_deleted, st);
+    if (q != NULL)
+        st->query = q;
+}
+
+static void on_request_disposed(void *data)
+{
+    ping_state_t *st = data;
+    if (st->query != NULL)
+        db_query_cancel(st->query);
+}
+
+void api_system_ping(api_request_t *r)
+{
+    const char *server_status = api_query_param(r, "get_server_status");
+    const char *rest = api_query_param(r, "use_rest_semantics");
+    if (server_status == NULL || strcmp(server_status, "true") != 0) {
+        api_send_json(r, 200, base_body("OK"));
+        return;
+    }
+    ping_state_t *st = h2o_mem_alloc_shared(&r->req->pool, sizeof(*st), on_request_disposed);
+    memset(st, 0, sizeof(*st));
+    st->r = r;
+    st->rest_semantics = rest != NULL && strcmp(rest, "true") == 0;
+    st->filestore_ok = check_filestore(r->worker);
+    snprintf(st->row_name, sizeof(st->row_name), "health_check_%s", r->worker->node_id);
+    char now[32];
+    snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
+    const char *params[] = {st->row_name, now};
+    db_query_t *q = db_pool_query(r->worker->db,
+                                  "INSERT INTO Systems (Name, Value) VALUES ($1, $2) "
+                                  "ON CONFLICT (Name) DO UPDATE SET Value = EXCLUDED.Value",
+                                  2, params, on_health_row_written, st);
+    if (q != NULL)
+        st->query = q;
+}

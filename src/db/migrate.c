@@ -1,0 +1,143 @@
+/*
+ * Running migrations.
+ *
+ * This runs in a child of its own, which may block: the master must not
+ * (it supervises) and workers must not (they serve).  The child connects,
+ * retrying with backoff for as long as the database is unreachable (logging
+ * each failure, never exiting in a loop), then takes a session-level
+ * pg_advisory_lock shared by every chorus process on the database: the first
+ * node to get it upgrades the schema, the others wait, then find nothing left
+ * to do.  Each migration runs in its own transaction together with the row
+ * that records it in chorus_migrations, so a crash leaves either both or
+ * neither.
+ */
+#include "db/migrate.h"
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "master/process.h"
+
+/* "chorus" in ASCII: the advisory lock key every node agrees on. */
+#define MIGRATE_LOCK_KEY "109520227464563"
+#define MIGRATE_BACKOFF_MAX_S 30
+
+static PGconn *connect_with_backoff(const config_t *config)
+{
+    unsigned delay = 1;
+    for (;;) {
+        const char *keys[] = {"dbname", "application_name", NULL};
+        const char *values[] = {config->sql.data_source, "chorus-migrate", NULL};
+        PGconn *pg = PQconnectdbParams(keys, values, 1);
+        if (pg != NULL && PQstatus(pg) == CONNECTION_OK)
+            return pg;
+        const char *msg = pg != NULL ? PQerrorMessage(pg) : "out of memory";
+        char line[512];
+        snprintf(line, sizeof(line), "%s", msg);
+        line[strcspn(line, "\n")] = '\0';
+        log_warn(0, "SqlSettings.DataSource: database unreachable, migrations retry in %u s: %s", delay, line);
+        PQfinish(pg);
+        sleep(delay);
+        delay = delay * 2 > MIGRATE_BACKOFF_MAX_S ? MIGRATE_BACKOFF_MAX_S : delay * 2;
+    }
+}
+
+/* Runs one statement; logs and returns -1 on failure. */
+static int run(PGconn *pg, const char *sql, int nparams, const char *const *params, PGresult **out)
+{
+    PGresult *res = PQexecParams(pg, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        char line[512];
+        snprintf(line, sizeof(line), "%s", PQresultErrorMessage(res));
+        line[strcspn(line, "\n")] = '\0';
+        log_error(0, "migration statement failed: %s", line);
+        PQclear(res);
+        return -1;
+    }
+    if (out != NULL)
+        *out = res;
+    else
+        PQclear(res);
+    return 0;
+}
+
+static int applied_version(PGconn *pg, unsigned *version)
+{
+    PGresult *res;
+    if (run(pg, "SELECT COALESCE(MAX(Version), 0) FROM chorus_migrations", 0, NULL, &res) != 0)
+        return -1;
+    *version = (unsigned)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return 0;
+}
+
+static int apply(PGconn *pg, const migration_t *m)
+{
+    char version[16], now[32];
+    snprintf(version, sizeof(version), "%u", m->version);
+    snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
+    const char *params[] = {version, m->name, now};
+    if (run(pg, "BEGIN", 0, NULL, NULL) != 0)
+        return -1;
+    if (run(pg, m->sql, 0, NULL, NULL) != 0 ||
+        run(pg, "INSERT INTO chorus_migrations (Version, Name, AppliedAt) VALUES ($1, $2, $3)", 3, params, NULL) !=
+            0 ||
+        run(pg, "COMMIT", 0, NULL, NULL) != 0) {
+        run(pg, "ROLLBACK", 0, NULL, NULL);
+        return -1;
+    }
+    log_info("applied migration %u: %s", m->version, m->name);
+    return 0;
+}
+
+static int migrate_locked(PGconn *pg, unsigned *version)
+{
+    if (run(pg,
+            "CREATE TABLE IF NOT EXISTS chorus_migrations ("
+            "  Version integer PRIMARY KEY, Name varchar(128) NOT NULL, AppliedAt bigint NOT NULL)",
+            0, NULL, NULL) != 0 ||
+        applied_version(pg, version) != 0)
+        return -1;
+    for (unsigned i = 0; i < migrations_count; i++) {
+        if (migrations[i].version <= *version)
+            continue;
+        if (apply(pg, &migrations[i]) != 0)
+            return -1;
+        *version = migrations[i].version;
+    }
+    return 0;
+}
+
+int migrate_main(const migrate_params_t *params)
+{
+    int rc = log_open(&params->config->log, "migrate");
+    if (rc != 0)
+        log_warn(-rc, "LogSettings.FileLocation: cannot open migrate.log");
+    PGconn *pg = connect_with_backoff(params->config);
+    int64_t waited = clock_monotonic_ms();
+    if (run(pg, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", 0, NULL, NULL) != 0) {
+        PQfinish(pg);
+        return 1;
+    }
+    waited = clock_monotonic_ms() - waited;
+    if (waited > 100)
+        log_info("waited %lld ms for another node's migrations", (long long)waited);
+    unsigned version = 0;
+    rc = migrate_locked(pg, &version);
+    run(pg, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", 0, NULL, NULL);
+    PQfinish(pg);
+    if (rc != 0)
+        return 1;
+    __atomic_store_n(&shm_region_header(params->shm)->schema_version, version, __ATOMIC_RELEASE);
+    log_info("schema at version %u", version);
+    control_send(params->control_fd, CONTROL_SCHEMA_READY);
+    return 0;
+}

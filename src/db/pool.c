@@ -1,0 +1,487 @@
+/*
+ * Asynchronous PostgreSQL connection pool, one per worker and data source.
+ *
+ * Connections are opened on demand up to `max_conns` with PQconnectStart /
+ * PQconnectPoll, and each libpq socket is watched by the worker's h2o loop
+ * (a dup'd fd with H2O_SOCKET_FLAG_DONT_READ, so h2o only notifies and libpq
+ * does all the reading).  Queries wait in a FIFO until a connection is idle.
+ *
+ * Failure rules, chosen so a dead database costs milliseconds, not hangs:
+ * - a query never waits longer than query_timeout_ms, queued or in flight;
+ *   one that times out in flight takes its connection down with it, since
+ *   the server may be unreachable and PQcancel would block;
+ * - when a connection attempt fails and no connection is left, every queued
+ *   query fails at once with libpq's message, and new queries fail at once
+ *   until the reconnect backoff (100 ms doubling to 5 s) has passed;
+ * - the queue is bounded (queue_max): beyond it a query fails immediately.
+ * statement_timeout is set on every connection from the same timeout, so the
+ * server gives up on a slow statement too.
+ */
+#include "db/pool.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+
+#define DB_POOL_CONNS_MAX 64
+#define DB_BACKOFF_MIN_MS 100
+#define DB_BACKOFF_MAX_MS 5000
+
+typedef enum { CONN_CLOSED, CONN_CONNECTING, CONN_IDLE, CONN_BUSY } conn_state_t;
+
+typedef struct {
+    db_pool_t *pool;
+    conn_state_t state;
+    PGconn *pg;
+    h2o_socket_t *watch;
+    int watched_fd; /* PQsocket() the watcher was made for */
+    bool write_armed;
+    db_query_t *query; /* in flight */
+    PGresult *result;  /* last result of the query in flight */
+} db_conn_t;
+
+struct db_query_s {
+    db_pool_t *pool;
+    h2o_linklist_t link; /* in the pool's queue while waiting */
+    h2o_timeout_entry_t timeout;
+    db_conn_t *conn; /* while in flight */
+    db_query_cb cb;  /* NULL once cancelled */
+    void *data;
+    char *sql;
+    int nparams;
+    char **params;
+    bool submitting; /* inside db_pool_query: finish without freeing */
+    bool finished;
+};
+
+struct db_pool_s {
+    h2o_loop_t *loop;
+    db_pool_options_t options;
+    char *name, *conninfo, *statement_timeout;
+    h2o_linklist_t queue;
+    unsigned queued;
+    h2o_timeout_t query_timeout;
+    db_conn_t conns[DB_POOL_CONNS_MAX];
+    int64_t retry_at;       /* monotonic ms: no connection attempt before */
+    int64_t backoff_ms;
+    char last_error[256];
+    bool reachable;
+    uint64_t queries, failures, timeouts;
+};
+
+static void pool_dispatch(db_pool_t *pool);
+static void conn_close(db_conn_t *conn);
+
+static void query_free(db_query_t *q)
+{
+    for (int i = 0; i < q->nparams; i++)
+        free(q->params[i]);
+    free(q->params);
+    free(q->sql);
+    free(q);
+}
+
+/* Delivers the outcome once and frees the query. */
+static void query_finish(db_query_t *q, PGresult *result, const char *error)
+{
+    h2o_timeout_unlink(&q->timeout);
+    if (h2o_linklist_is_linked(&q->link)) {
+        h2o_linklist_unlink(&q->link);
+        q->pool->queued--;
+    }
+    if (error != NULL && result == NULL)
+        q->pool->failures++;
+    db_query_cb cb = q->cb;
+    q->cb = NULL;
+    if (cb != NULL)
+        cb(q->data, result, error);
+    if (q->submitting)
+        q->finished = true;
+    else
+        query_free(q);
+}
+
+static void fail_queue(db_pool_t *pool, const char *error)
+{
+    while (!h2o_linklist_is_empty(&pool->queue)) {
+        db_query_t *q = H2O_STRUCT_FROM_MEMBER(db_query_t, link, pool->queue.next);
+        query_finish(q, NULL, error);
+    }
+}
+
+static unsigned count_state(const db_pool_t *pool, conn_state_t state)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < pool->options.max_conns; i++)
+        n += pool->conns[i].state == state;
+    return n;
+}
+
+static void on_query_timeout(h2o_timeout_entry_t *entry)
+{
+    db_query_t *q = H2O_STRUCT_FROM_MEMBER(db_query_t, timeout, entry);
+    db_pool_t *pool = q->pool;
+    pool->timeouts++;
+    log_warn(0, "database %s: query timed out after %lld ms", pool->name, (long long)pool->options.query_timeout_ms);
+    db_conn_t *conn = q->conn;
+    if (conn != NULL) {
+        conn->query = NULL;
+        conn_close(conn);
+    }
+    query_finish(q, NULL, "query timed out");
+    pool_dispatch(pool);
+}
+
+static void conn_unwatch(db_conn_t *conn)
+{
+    if (conn->watch != NULL) {
+        h2o_socket_read_stop(conn->watch);
+        h2o_socket_close(conn->watch); /* closes our dup, not libpq's fd */
+        conn->watch = NULL;
+    }
+    conn->write_armed = false;
+    conn->watched_fd = -1;
+}
+
+/* Closes a connection; a query in flight on it fails. */
+static void conn_close(db_conn_t *conn)
+{
+    db_query_t *q = conn->query;
+    conn->query = NULL;
+    conn_unwatch(conn);
+    if (conn->result != NULL)
+        PQclear(conn->result);
+    conn->result = NULL;
+    if (conn->pg != NULL)
+        PQfinish(conn->pg);
+    conn->pg = NULL;
+    conn->state = CONN_CLOSED;
+    if (q != NULL) {
+        q->conn = NULL;
+        query_finish(q, NULL, "database connection lost");
+    }
+}
+
+static void conn_failed(db_conn_t *conn, const char *what)
+{
+    db_pool_t *pool = conn->pool;
+    const char *msg = conn->pg != NULL ? PQerrorMessage(conn->pg) : "out of memory";
+    snprintf(pool->last_error, sizeof(pool->last_error), "%s", msg);
+    size_t len = strlen(pool->last_error);
+    while (len > 0 && (pool->last_error[len - 1] == '\n' || pool->last_error[len - 1] == ' '))
+        pool->last_error[--len] = '\0';
+    bool was_connecting = conn->state == CONN_CONNECTING;
+    conn_close(conn);
+    if (!was_connecting) {
+        log_warn(0, "database %s: connection %s: %s", pool->name, what, pool->last_error);
+        return;
+    }
+    pool->reachable = false;
+    pool->backoff_ms = pool->backoff_ms == 0 ? DB_BACKOFF_MIN_MS : pool->backoff_ms * 2;
+    if (pool->backoff_ms > DB_BACKOFF_MAX_MS)
+        pool->backoff_ms = DB_BACKOFF_MAX_MS;
+    pool->retry_at = clock_monotonic_ms() + pool->backoff_ms;
+    log_warn(0, "database %s unreachable (retry in %lld ms): %s", pool->name, (long long)pool->backoff_ms,
+             pool->last_error);
+    if (count_state(pool, CONN_IDLE) + count_state(pool, CONN_BUSY) + count_state(pool, CONN_CONNECTING) == 0)
+        fail_queue(pool, pool->last_error);
+}
+
+static void on_conn_io(h2o_socket_t *sock, const char *err);
+static void on_connect_io(h2o_socket_t *sock, const char *err);
+
+/* (Re)creates the watcher when libpq's socket changed (multi-host conninfo
+ * tries hosts in turn, each with a new socket). */
+static int conn_watch(db_conn_t *conn)
+{
+    int fd = PQsocket(conn->pg);
+    if (fd < 0)
+        return -1;
+    if (conn->watch != NULL && conn->watched_fd == fd)
+        return 0;
+    conn_unwatch(conn);
+    int dupfd = dup(fd);
+    if (dupfd < 0)
+        return -1;
+    conn->watch = h2o_evloop_socket_create(conn->pool->loop, dupfd, H2O_SOCKET_FLAG_DONT_READ);
+    conn->watch->data = conn;
+    conn->watched_fd = fd;
+    return 0;
+}
+
+static void conn_poll_connect(db_conn_t *conn)
+{
+    switch (PQconnectPoll(conn->pg)) {
+    case PGRES_POLLING_READING:
+        if (conn_watch(conn) != 0)
+            break;
+        h2o_socket_read_start(conn->watch, on_connect_io);
+        return;
+    case PGRES_POLLING_WRITING:
+        if (conn_watch(conn) != 0)
+            break;
+        h2o_socket_read_stop(conn->watch);
+        if (!conn->write_armed) {
+            conn->write_armed = true;
+            h2o_socket_notify_write(conn->watch, on_connect_io);
+        }
+        return;
+    case PGRES_POLLING_OK:
+        if (conn_watch(conn) != 0 || PQsetnonblocking(conn->pg, 1) != 0)
+            break;
+        conn->state = CONN_IDLE;
+        if (!conn->pool->reachable)
+            log_info("database %s reachable", conn->pool->name);
+        conn->pool->reachable = true;
+        conn->pool->backoff_ms = 0;
+        h2o_socket_read_start(conn->watch, on_conn_io);
+        pool_dispatch(conn->pool);
+        return;
+    default:
+        break;
+    }
+    conn_failed(conn, "failed");
+}
+
+static void on_connect_io(h2o_socket_t *sock, const char *err)
+{
+    (void)err; /* libpq finds the error itself */
+    db_conn_t *conn = sock->data;
+    conn->write_armed = false;
+    conn_poll_connect(conn);
+}
+
+static void conn_start(db_pool_t *pool, db_conn_t *conn)
+{
+    const char *keys[] = {"dbname", "options", "application_name", NULL};
+    const char *values[] = {pool->conninfo, pool->statement_timeout, "chorus", NULL};
+    conn->pool = pool;
+    conn->state = CONN_CONNECTING;
+    conn->pg = PQconnectStartParams(keys, values, 1);
+    if (conn->pg == NULL || PQstatus(conn->pg) == CONNECTION_BAD) {
+        conn_failed(conn, "failed");
+        return;
+    }
+    conn_poll_connect(conn);
+}
+
+static void on_flush_ready(h2o_socket_t *sock, const char *err)
+{
+    (void)err;
+    db_conn_t *conn = sock->data;
+    conn->write_armed = false;
+    if (conn->pg == NULL)
+        return;
+    int rc = PQflush(conn->pg);
+    if (rc < 0) {
+        conn_failed(conn, "lost while sending");
+        return;
+    }
+    if (rc == 1) {
+        conn->write_armed = true;
+        h2o_socket_notify_write(conn->watch, on_flush_ready);
+    }
+}
+
+static void conn_send(db_conn_t *conn, db_query_t *q)
+{
+    h2o_linklist_unlink(&q->link);
+    q->pool->queued--;
+    if (!PQsendQueryParams(conn->pg, q->sql, q->nparams, NULL, (const char *const *)q->params, NULL, NULL, 0)) {
+        /* the connection is broken: the query goes back to the head */
+        h2o_linklist_insert(q->pool->queue.next, &q->link);
+        q->pool->queued++;
+        conn_failed(conn, "lost");
+        return;
+    }
+    conn->state = CONN_BUSY;
+    conn->query = q;
+    q->conn = conn;
+    q->pool->queries++;
+    on_flush_ready(conn->watch, NULL);
+}
+
+/* Readable: a result, a notice, or the server closing on us. */
+static void on_conn_io(h2o_socket_t *sock, const char *err)
+{
+    (void)err;
+    db_conn_t *conn = sock->data;
+    if (!PQconsumeInput(conn->pg)) {
+        conn_failed(conn, "lost");
+        pool_dispatch(conn->pool);
+        return;
+    }
+    while (conn->state == CONN_BUSY && !PQisBusy(conn->pg)) {
+        PGresult *res = PQgetResult(conn->pg);
+        if (res != NULL) {
+            if (conn->result != NULL)
+                PQclear(conn->result);
+            conn->result = res;
+            continue;
+        }
+        db_query_t *q = conn->query;
+        PGresult *result = conn->result;
+        conn->query = NULL;
+        conn->result = NULL;
+        conn->state = CONN_IDLE;
+        if (q != NULL) {
+            q->conn = NULL;
+            ExecStatusType st = result != NULL ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+            const char *error = NULL;
+            if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR)
+                error = result != NULL ? PQresultErrorMessage(result) : "no result";
+            query_finish(q, result, error);
+        }
+        if (result != NULL)
+            PQclear(result);
+    }
+    if (conn->state == CONN_IDLE && PQstatus(conn->pg) == CONNECTION_BAD)
+        conn_failed(conn, "closed by the server");
+    pool_dispatch(conn->pool);
+}
+
+static void pool_dispatch(db_pool_t *pool)
+{
+    while (!h2o_linklist_is_empty(&pool->queue)) {
+        db_conn_t *idle = NULL, *closed = NULL;
+        for (unsigned i = 0; i < pool->options.max_conns; i++) {
+            db_conn_t *c = &pool->conns[i];
+            if (c->state == CONN_IDLE && idle == NULL)
+                idle = c;
+            else if (c->state == CONN_CLOSED && closed == NULL)
+                closed = c;
+        }
+        if (idle != NULL) {
+            conn_send(idle, H2O_STRUCT_FROM_MEMBER(db_query_t, link, pool->queue.next));
+            continue;
+        }
+        /* open one more connection for what waits, unless one is on its way */
+        if (closed == NULL || count_state(pool, CONN_CONNECTING) >= pool->queued)
+            return;
+        if (clock_monotonic_ms() < pool->retry_at) {
+            if (count_state(pool, CONN_BUSY) + count_state(pool, CONN_CONNECTING) == 0)
+                fail_queue(pool, pool->last_error);
+            return;
+        }
+        conn_start(pool, closed);
+    }
+}
+
+static char *strdup_or_null(const char *s)
+{
+    return s != NULL ? strdup(s) : NULL;
+}
+
+db_query_t *db_pool_query(db_pool_t *pool, const char *sql, int nparams, const char *const *params,
+                          db_query_cb cb, void *data)
+{
+    if (pool->queued >= pool->options.queue_max) {
+        cb(data, NULL, "too many queries waiting for a database connection");
+        return NULL;
+    }
+    db_query_t *q = calloc(1, sizeof(*q));
+    if (q == NULL || (q->sql = strdup(sql)) == NULL ||
+        (nparams > 0 && (q->params = calloc((size_t)nparams, sizeof(char *))) == NULL)) {
+        if (q != NULL)
+            query_free(q);
+        cb(data, NULL, "out of memory");
+        return NULL;
+    }
+    q->nparams = nparams;
+    for (int i = 0; i < nparams; i++) {
+        q->params[i] = strdup_or_null(params[i]);
+        if (params[i] != NULL && q->params[i] == NULL) {
+            query_free(q);
+            cb(data, NULL, "out of memory");
+            return NULL;
+        }
+    }
+    q->pool = pool;
+    q->cb = cb;
+    q->data = data;
+    q->timeout.cb = on_query_timeout;
+    h2o_linklist_insert(&pool->queue, &q->link);
+    pool->queued++;
+    h2o_timeout_link(pool->loop, &pool->query_timeout, &q->timeout);
+    q->submitting = true;
+    pool_dispatch(pool);
+    q->submitting = false;
+    if (q->finished) {
+        query_free(q);
+        return NULL;
+    }
+    return q;
+}
+
+void db_query_cancel(db_query_t *query)
+{
+    query->cb = NULL;
+}
+
+int db_pool_create(db_pool_t **out, h2o_loop_t *loop, const db_pool_options_t *options)
+{
+    db_pool_t *pool = calloc(1, sizeof(*pool));
+    if (pool == NULL)
+        return -ENOMEM;
+    pool->loop = loop;
+    pool->options = *options;
+    h2o_linklist_init_anchor(&pool->queue);
+    h2o_timeout_init(loop, &pool->query_timeout, (uint64_t)options->query_timeout_ms);
+    if (pool->options.max_conns == 0)
+        pool->options.max_conns = 1;
+    if (pool->options.max_conns > DB_POOL_CONNS_MAX)
+        pool->options.max_conns = DB_POOL_CONNS_MAX;
+    char st[64];
+    snprintf(st, sizeof(st), "-c statement_timeout=%lld", (long long)options->query_timeout_ms);
+    pool->name = strdup(options->name);
+    pool->conninfo = strdup(options->conninfo);
+    pool->statement_timeout = strdup(st);
+    if (pool->name == NULL || pool->conninfo == NULL || pool->statement_timeout == NULL) {
+        db_pool_destroy(pool);
+        return -ENOMEM;
+    }
+    pool->options.name = pool->name;
+    pool->options.conninfo = pool->conninfo;
+    pool->reachable = true; /* until an attempt says otherwise */
+    snprintf(pool->last_error, sizeof(pool->last_error), "database unreachable");
+    for (unsigned i = 0; i < DB_POOL_CONNS_MAX; i++) {
+        pool->conns[i].pool = pool;
+        pool->conns[i].watched_fd = -1;
+    }
+    *out = pool;
+    return 0;
+}
+
+void db_pool_destroy(db_pool_t *pool)
+{
+    if (pool == NULL)
+        return;
+    if (pool->loop != NULL) {
+        fail_queue(pool, "shutting down");
+        for (unsigned i = 0; i < DB_POOL_CONNS_MAX; i++)
+            if (pool->conns[i].state != CONN_CLOSED)
+                conn_close(&pool->conns[i]);
+        h2o_timeout_dispose(pool->loop, &pool->query_timeout);
+    }
+    free(pool->name);
+    free(pool->conninfo);
+    free(pool->statement_timeout);
+    free(pool);
+}
+
+void db_pool_get_stats(const db_pool_t *pool, db_pool_stats_t *stats)
+{
+    stats->idle = count_state(pool, CONN_IDLE);
+    stats->connecting = count_state(pool, CONN_CONNECTING);
+    stats->open = stats->idle + count_state(pool, CONN_BUSY);
+    stats->queries = pool->queries;
+    stats->failures = pool->failures;
+    stats->timeouts = pool->timeouts;
+    stats->reachable = pool->reachable;
+}

@@ -1,0 +1,43 @@
+/* The master's table of children and how one is started. */
+#ifndef CHORUS_MASTER_PROCESS_H
+#define CHORUS_MASTER_PROCESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PROCESS_MAX 160
+
+typedef enum { PROCESS_WORKER, PROCESS_MIGRATE } process_kind_t;
+
+typedef struct {
+    pid_t pid; /* 0: free entry */
+    process_kind_t kind;
+    unsigned slot;
+    unsigned generation;
+    int ring_slot; /* -1 when it does not consume the ring */
+    bool ready;
+    bool retiring;
+    int64_t started_ms;
+} process_t;
+
+typedef struct {
+    process_t entries[PROCESS_MAX];
+} process_table_t;
+
+process_t *process_table_add(process_table_t *table);
+process_t *process_table_find(process_table_t *table, pid_t pid);
+void process_table_remove(process_t *process);
+unsigned process_table_count(const process_table_t *table, process_kind_t kind, int generation);
+
+/* A message on the control pipe, children → master (fits PIPE_BUF, so
+ * writes from several children never interleave). */
+typedef enum { CONTROL_READY = 1, CONTROL_SCHEMA_READY = 2 } control_type_t;
+typedef struct {
+    int32_t pid;
+    int32_t type;
+} control_message_t;
+
+int control_send(int fd, control_type_t type);
+
+#endif

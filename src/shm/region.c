@@ -1,0 +1,146 @@
+/*
+ * shm/region.c - the node's shared-memory region.
+ *
+ * The master maps one MAP_SHARED|MAP_ANONYMOUS region before forking; every child
+ * (workers, the cluster child) inherits it at the same address. It starts with a
+ * shm_header_t (magic, layout version, total size, node id, section table) followed by
+ * fixed-size sections, each starting on a page boundary. Sections contain no pointers,
+ * only offsets, and nothing is allocated in the region after creation, so a child can
+ * trust any offset it reads from the header. Creating the region is the master's only
+ * write to it (PostgreSQL's rule: the supervisor creates shared memory but does not use
+ * it, so a crashing child cannot take the supervisor down with it); the slot table of
+ * the ring is the one exception, and it is only a pid and a flag per slot.
+ *
+ * Layout. The header comes first, then the fixed sections in section-id order (later
+ * issues add the session cache, presence, cluster view and counters, each with a size
+ * derived from configuration), then the event ring, which takes the rest: the largest
+ * power-of-two data capacity whose footprint fits. Memory past the ring (less than half
+ * the region, at worst) is left unused. The header is written before any section is
+ * initialised and the magic last, so a region with a valid magic is complete.
+ *
+ * Trade-offs. Anonymous memory cannot be attached by an unrelated process (no
+ * shm_open name to leak or to clean up after a crash); the cost is that a restarted
+ * master starts with an empty region, which is fine for caches and a broadcast ring.
+ * Pages are touched lazily; the ring's data area is only faulted in as it fills.
+ */
+#include "shm/region.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static size_t region_align(size_t n, size_t align)
+{
+    return (n + align - 1) & ~(align - 1);
+}
+
+/* Largest power-of-two ring capacity whose footprint fits in `avail` bytes, or 0. */
+static size_t region_ring_capacity(size_t avail)
+{
+    size_t cap = SHM_RING_CAPACITY_MIN;
+    size_t fp = shm_ring_footprint(cap);
+
+    if (fp == 0 || fp > avail)
+        return 0;
+    while (cap <= SIZE_MAX / 2) {
+        fp = shm_ring_footprint(cap * 2);
+        if (fp == 0 || fp > avail)
+            break;
+        cap *= 2;
+    }
+    return cap;
+}
+
+/* Fills the section table; *ring_capacity receives the ring's data capacity. */
+static int region_layout(shm_header_t *hdr, size_t size, size_t *ring_capacity)
+{
+    size_t off = region_align(sizeof(*hdr), SHM_SECTION_ALIGN);
+    size_t cap;
+
+    if (off >= size)
+        return -EINVAL;
+    cap = region_ring_capacity(size - off);
+    if (cap == 0)
+        return -EINVAL;
+    hdr->sections[SHM_SECTION_RING].offset = off;
+    hdr->sections[SHM_SECTION_RING].size = shm_ring_footprint(cap);
+    *ring_capacity = cap;
+    return 0;
+}
+
+int shm_region_create(shm_region_t *region, size_t size_bytes)
+{
+    shm_header_t *hdr;
+    long page;
+    size_t size, ring_capacity = 0;
+    void *base;
+    int rc;
+
+    if (region == NULL)
+        return -EINVAL;
+    region->base = NULL;
+    region->size = 0;
+    page = sysconf(_SC_PAGESIZE);
+    if (page <= 0)
+        page = 4096;
+    if (size_bytes == 0 || size_bytes > SIZE_MAX - (size_t)page)
+        return -EINVAL;
+    size = region_align(size_bytes, (size_t)page);
+
+    base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED)
+        return -errno;
+
+    hdr = base; /* fresh anonymous memory is zero-filled */
+    hdr->layout_version = SHM_LAYOUT_VERSION;
+    hdr->section_count = SHM_SECTION_COUNT;
+    hdr->size = size;
+    hdr->schema_version = 0;
+    rc = region_layout(hdr, size, &ring_capacity);
+    if (rc == 0)
+        rc = shm_ring_init((uint8_t *)base + hdr->sections[SHM_SECTION_RING].offset,
+                           ring_capacity);
+    if (rc < 0) {
+        (void)munmap(base, size);
+        return rc;
+    }
+    __atomic_store_n(&hdr->magic, SHM_MAGIC, __ATOMIC_RELEASE);
+
+    region->base = base;
+    region->size = size;
+    return 0;
+}
+
+shm_header_t *shm_region_header(const shm_region_t *region)
+{
+    if (region == NULL || region->base == NULL)
+        return NULL;
+    return region->base;
+}
+
+void *shm_region_section(const shm_region_t *region, shm_section_id_t id, size_t *size)
+{
+    shm_header_t *hdr = shm_region_header(region);
+
+    if (hdr == NULL || (unsigned)id >= SHM_SECTION_COUNT)
+        return NULL;
+    if (size != NULL)
+        *size = hdr->sections[id].size;
+    return (uint8_t *)region->base + hdr->sections[id].offset;
+}
+
+shm_ring_t *shm_region_ring(const shm_region_t *region)
+{
+    return shm_region_section(region, SHM_SECTION_RING, NULL);
+}
+
+void shm_region_destroy(shm_region_t *region)
+{
+    if (region == NULL || region->base == NULL)
+        return;
+    /* munmap only fails on invalid arguments, which region_create never produces. */
+    (void)munmap(region->base, region->size);
+    region->base = NULL;
+    region->size = 0;
+}

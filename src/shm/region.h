@@ -1,0 +1,54 @@
+/*
+ * The shared-memory region: one MAP_SHARED|MAP_ANONYMOUS mapping created by the master
+ * before it forks, holding a header and fixed-size sections. See region.c.
+ */
+#ifndef CHORUS_SHM_REGION_H
+#define CHORUS_SHM_REGION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shm/ring.h"
+
+#define SHM_MAGIC 0x43484f5255535348ULL
+#define SHM_LAYOUT_VERSION 1
+#define SHM_SECTION_ALIGN 4096u
+
+/* Later issues add session cache, presence, cluster view, counters. */
+typedef enum { SHM_SECTION_RING = 0, SHM_SECTION_COUNT } shm_section_id_t;
+
+typedef struct {
+    uint64_t magic;
+    uint32_t layout_version;
+    uint32_t section_count;
+    uint64_t size;                    /* bytes mapped, header included */
+    char node_id[27];                 /* 26-char id + NUL, set once by the master */
+    volatile uint32_t schema_version; /* DB schema the cached data matches */
+    struct {
+        uint64_t offset, size; /* from the region base; offsets are SHM_SECTION_ALIGN */
+    } sections[SHM_SECTION_COUNT];
+} shm_header_t;
+
+typedef struct {
+    void *base;
+    size_t size;
+} shm_region_t;
+
+/* Maps `size_bytes` (rounded up to the page size) shared anonymous memory, writes the
+ * header, lays the sections out (the ring gets the largest power-of-two capacity that
+ * fits) and initialises them. 0, -EINVAL (NULL or too small for the smallest ring), or
+ * -errno from mmap / lock initialisation (nothing stays mapped then). */
+int shm_region_create(shm_region_t *region, size_t size_bytes);
+
+shm_header_t *shm_region_header(const shm_region_t *region);
+
+/* Base of section `id` and its size in *size (when size != NULL); NULL if id is invalid
+ * or the region is not mapped. */
+void *shm_region_section(const shm_region_t *region, shm_section_id_t id, size_t *size);
+
+shm_ring_t *shm_region_ring(const shm_region_t *region);
+
+/* Unmaps (in the calling process only); the region is zeroed. Safe on a zeroed region. */
+void shm_region_destroy(shm_region_t *region);
+
+#endif /* CHORUS_SHM_REGION_H */

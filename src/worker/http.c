@@ -1,0 +1,218 @@
+/*
+ * HTTP serving with h2o: configuration, accepting, connection accounting,
+ * draining, and Mattermost-shaped errors for what h2o refuses by itself.
+ *
+ * Accepting is ours (h2o_evloop_socket_accept in a bounded loop), so every
+ * connection is counted through its socket's on_close callback; h2o keeps no
+ * such counter, and a drain needs it to know when the worker may exit.
+ *
+ * h2o answers some requests before any handler runs: a body over the size
+ * limit (413), a broken request (400).  Those answers are text/plain; an
+ * output filter swaps their body for Mattermost's error JSON and adds the
+ * usual API headers, so a client never sees a non-JSON error.
+ */
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <string.h>
+
+#include "api/response.h"
+#include "api/router.h"
+#include "core/log.h"
+#include "worker/worker.h"
+
+#define ACCEPT_BATCH 64
+
+typedef struct {
+    h2o_handler_t super;
+    worker_t *worker;
+} http_handler_t;
+
+typedef struct {
+    h2o_filter_t super;
+    worker_t *worker;
+} http_error_filter_t;
+
+typedef struct {
+    h2o_ostream_t super;
+    h2o_iovec_t body;
+    bool sent;
+} http_error_ostream_t;
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    api_route(((http_handler_t *)self)->worker, req);
+    return 0;
+}
+
+static void on_connection_close(void *data)
+{
+    worker_t *w = data;
+    w->connections--;
+}
+
+static void accept_pending(worker_t *w, size_t limit)
+{
+    for (size_t i = 0; i < limit; i++) {
+        h2o_socket_t *sock = h2o_evloop_socket_accept(w->listener);
+        if (sock == NULL)
+            return;
+        w->connections++;
+        sock->on_close.cb = on_connection_close;
+        sock->on_close.data = w;
+        h2o_accept(&w->accept_ctx, sock);
+    }
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    if (err != NULL)
+        return;
+    accept_pending(listener->data, ACCEPT_BATCH);
+}
+
+static void error_do_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size_t bufcnt,
+                          h2o_send_state_t state)
+{
+    http_error_ostream_t *os = (void *)self;
+    (void)bufs;
+    (void)bufcnt;
+    if (!os->sent) {
+        os->sent = true;
+        h2o_ostream_send_next(self, req, &os->body, 1, state);
+    } else {
+        h2o_ostream_send_next(self, req, NULL, 0, state);
+    }
+}
+
+static const char *error_id_for(int status)
+{
+    switch (status) {
+    case 413: return "api.context.request_body_too_large.app_error";
+    case 400: return "api.context.invalid_body_param.app_error";
+    case 404: return "api.context.404.app_error";
+    default: return "api.context.http_error.app_error";
+    }
+}
+
+/* h2o's own error responses are the only ones not typed application/json. */
+static void on_setup_error_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    worker_t *w = ((http_error_filter_t *)self)->worker;
+    ssize_t ct = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    bool ours = ct >= 0 && h2o_memis(req->res.headers.entries[ct].value.base, req->res.headers.entries[ct].value.len,
+                                     H2O_STRLIT("application/json"));
+    if (req->res.status < 400 || ours) {
+        h2o_setup_next_ostream(req, slot);
+        return;
+    }
+    char request_id[ID_LENGTH + 1];
+    if (id_new(request_id) != 0)
+        memset(request_id, 'x', ID_LENGTH + 1), request_id[ID_LENGTH] = '\0';
+    const char *message = req->res.reason != NULL ? req->res.reason : "Error";
+    http_error_ostream_t *os = (void *)h2o_add_ostream(req, sizeof(*os), slot);
+    os->body = api_error_body(w, req, request_id, req->res.status, error_id_for(req->res.status), message, NULL);
+    os->sent = false;
+    os->super.do_send = error_do_send;
+    req->res.content_length = os->body.len;
+    api_add_common_headers(w, req, request_id);
+    slot = &os->super.next;
+    h2o_setup_next_ostream(req, slot);
+}
+
+static int setup_tls(worker_t *w)
+{
+    const config_service_t *s = &w->config->service;
+    SSL_CTX *ssl = SSL_CTX_new(TLS_server_method());
+    if (ssl == NULL)
+        return -ENOMEM;
+    int min = strcmp(s->tls_min_ver, "1.3") == 0 ? TLS1_3_VERSION
+              : strcmp(s->tls_min_ver, "1.0") == 0 ? TLS1_VERSION
+              : strcmp(s->tls_min_ver, "1.1") == 0 ? TLS1_1_VERSION : TLS1_2_VERSION;
+    SSL_CTX_set_min_proto_version(ssl, min);
+    if (SSL_CTX_use_certificate_chain_file(ssl, s->tls_cert_file) != 1) {
+        log_error(0, "ServiceSettings.TLSCertFile: cannot load %s", s->tls_cert_file);
+        SSL_CTX_free(ssl);
+        return -EINVAL;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ssl, s->tls_key_file, SSL_FILETYPE_PEM) != 1) {
+        log_error(0, "ServiceSettings.TLSKeyFile: cannot load %s", s->tls_key_file);
+        SSL_CTX_free(ssl);
+        return -EINVAL;
+    }
+    /* WebSockets over h2o need HTTP/1.1, which ALPN still offers */
+    h2o_ssl_register_alpn_protocols(ssl, h2o_http2_alpn_protocols);
+    w->accept_ctx.ssl_ctx = ssl;
+    return 0;
+}
+
+static void configure_limits(worker_t *w)
+{
+    const config_service_t *s = &w->config->service;
+    h2o_globalconf_t *g = &w->globalconf;
+    g->server_name = h2o_iovec_init(H2O_STRLIT("chorus"));
+    /* one byte of slack so a body of exactly the limit reaches the router,
+     * which owns the limit; h2o refuses anything larger by itself */
+    g->max_request_entity_size = (size_t)s->maximum_payload_size_bytes + 1;
+    /* h2o 2.2.5 has a single HTTP/1 timer for reading a request and for an
+     * idle keep-alive connection: it gets the shorter of the two settings */
+    int64_t req_timeout = s->read_timeout < s->idle_timeout ? s->read_timeout : s->idle_timeout;
+    g->http1.req_timeout = (uint64_t)req_timeout * 1000;
+    g->http2.idle_timeout = (uint64_t)s->idle_timeout * 1000;
+    g->http2.graceful_shutdown_timeout = 2000;
+}
+
+int worker_http_setup(worker_t *w)
+{
+    h2o_config_init(&w->globalconf);
+    configure_limits(w);
+    h2o_hostconf_t *host = h2o_config_register_host(&w->globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    http_handler_t *handler = (void *)h2o_create_handler(path, sizeof(*handler));
+    handler->super.on_req = on_req;
+    handler->worker = w;
+    h2o_pathconf_t *paths[] = {path, &host->fallback_path};
+    for (size_t i = 0; i < 2; i++) {
+        http_error_filter_t *filter = (void *)h2o_create_filter(paths[i], sizeof(*filter));
+        filter->super.on_setup_ostream = on_setup_error_ostream;
+        filter->worker = w;
+    }
+    h2o_context_init(&w->ctx, w->loop, &w->globalconf);
+    w->accept_ctx.ctx = &w->ctx;
+    w->accept_ctx.hosts = w->globalconf.hosts;
+    if (strcmp(w->config->service.connection_security, "TLS") == 0) {
+        int rc = setup_tls(w);
+        if (rc != 0)
+            return rc;
+    }
+    w->listener = h2o_evloop_socket_create(w->loop, w->params->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+    w->listener->data = w;
+    h2o_socket_read_start(w->listener, on_accept);
+    return 0;
+}
+
+void worker_http_start_drain(worker_t *w)
+{
+    if (w->listener != NULL) {
+        /* take what the kernel already queued for us, then let go of the
+         * socket: the master's copy keeps it open for the next generation */
+        h2o_socket_read_stop(w->listener);
+        accept_pending(w, SIZE_MAX);
+        h2o_socket_close(w->listener);
+        w->listener = NULL;
+    }
+    h2o_context_request_shutdown(&w->ctx);
+    /* idle keep-alive connections would otherwise wait out the full timeout */
+    w->ctx.http1.req_timeout.timeout = 1000;
+}
+
+void worker_http_dispose(worker_t *w)
+{
+    if (w->listener != NULL) {
+        h2o_socket_read_stop(w->listener);
+        h2o_socket_close(w->listener);
+        w->listener = NULL;
+    }
+    if (w->accept_ctx.ssl_ctx != NULL)
+        SSL_CTX_free(w->accept_ctx.ssl_ctx);
+}

@@ -1,0 +1,77 @@
+/*
+ * The worker's end of the shm event ring.
+ *
+ * The master made one eventfd per consumer slot; ours becomes readable when
+ * a producer has appended records.  h2o reads the eventfd counter away for
+ * us (it read()s whatever it watches), and we then copy out every new record
+ * with our private cursor.  Records are dispatched by type; this issue
+ * defines none that a worker acts on yet (sessions, presence and WebSocket
+ * events come with the chat core), so they are counted and logged at debug.
+ * An overrun means records were lost: the worker must then drop whatever
+ * caches the lost records would have invalidated, which it counts and logs.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "core/log.h"
+#include "worker/worker.h"
+
+static void on_ring_overrun(worker_t *w)
+{
+    w->ring_overruns++;
+    log_warn(0, "fell a full ring behind: resynchronised at seq %llu",
+             (unsigned long long)shm_ring_head_seq(shm_region_ring(w->params->shm)));
+}
+
+static void dispatch_record(worker_t *w, uint16_t type, const void *data, size_t len, uint64_t seq)
+{
+    (void)data;
+    w->ring_events++;
+    log_debug("ring event seq %llu type %u (%zu bytes)", (unsigned long long)seq, type, len);
+}
+
+static void on_ring_ready(h2o_socket_t *sock, const char *err)
+{
+    worker_t *w = sock->data;
+    (void)err;
+    h2o_buffer_consume(&sock->input, sock->input->size);
+    static uint8_t record[SHM_RING_RECORD_MAX];
+    shm_ring_t *ring = shm_region_ring(w->params->shm);
+    for (;;) {
+        uint16_t type;
+        size_t len;
+        uint64_t seq;
+        int rc = shm_ring_read(ring, &w->ring_cursor, &type, record, &len, &seq);
+        if (rc == 1) {
+            dispatch_record(w, type, record, len, seq);
+        } else if (rc == SHM_RING_EOVERRUN) {
+            on_ring_overrun(w);
+        } else {
+            if (rc < 0) {
+                log_error(0, "event ring is corrupt (%d): resynchronising", rc);
+                shm_ring_cursor_init(ring, &w->ring_cursor);
+            }
+            break;
+        }
+    }
+}
+
+int worker_ring_start(worker_t *w)
+{
+    int efd = w->params->ring_eventfds[w->params->ring_slot];
+    shm_ring_cursor_init(shm_region_ring(w->params->shm), &w->ring_cursor);
+    w->ring_watch = h2o_evloop_socket_create(w->loop, efd, 0);
+    if (w->ring_watch == NULL) {
+        log_error(0, "cannot watch the event ring's eventfd");
+        return -EIO;
+    }
+    w->ring_watch->data = w;
+    h2o_socket_read_start(w->ring_watch, on_ring_ready);
+    return 0;
+}
+
+void worker_ring_stop(worker_t *w)
+{
+    if (w->ring_watch != NULL)
+        h2o_socket_read_stop(w->ring_watch);
+}

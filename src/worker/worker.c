@@ -1,0 +1,187 @@
+/*
+ * A worker's life: set up, announce ready, serve, drain, exit.
+ *
+ * Signals arrive through a signalfd watched by the loop (a handler would make
+ * h2o_evloop_run return EINTR at random points): TERM/INT stop at once, QUIT
+ * drains (stop accepting, let in-flight requests finish, close idle keep-alive
+ * connections, exit when none is left or at the drain deadline), USR1 reopens
+ * the log, HUP is the master's business and ignored here.  The lifeline pipe
+ * reports the master's death, any death, and the worker then stops at once so
+ * that no orphan keeps a port or the shm region.
+ */
+#include "worker/worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/version.h"
+#include "master/process.h"
+
+#define WORKER_DRAIN_DEADLINE_MS 20000
+#define WORKER_TICK_MS 250
+
+static void worker_stop(worker_t *w, const char *why)
+{
+    if (!w->stopping)
+        log_info("stopping: %s", why);
+    w->stopping = true;
+}
+
+static void worker_drain(worker_t *w)
+{
+    if (w->draining)
+        return;
+    w->draining = true;
+    log_info("draining %u connections", w->connections);
+    worker_http_start_drain(w);
+    h2o_timeout_link(w->loop, &w->drain_timeout, &w->drain_deadline);
+}
+
+static void on_drain_deadline(h2o_timeout_entry_t *entry)
+{
+    worker_t *w = H2O_STRUCT_FROM_MEMBER(worker_t, drain_deadline, entry);
+    log_warn(0, "drain deadline reached with %u connections open", w->connections);
+    worker_stop(w, "drain deadline");
+}
+
+/* Periodic housekeeping: the exit check of a drain. */
+static void on_tick(h2o_timeout_entry_t *entry)
+{
+    worker_t *w = H2O_STRUCT_FROM_MEMBER(worker_t, tick, entry);
+    if (w->draining && w->connections == 0)
+        worker_stop(w, "drained");
+    h2o_timeout_link(w->loop, &w->tick_timeout, &w->tick);
+}
+
+static void on_signal(h2o_socket_t *sock, const char *err)
+{
+    worker_t *w = sock->data;
+    (void)err;
+    /* h2o has read the siginfo records into sock->input for us */
+    size_t n = sock->input->size / sizeof(struct signalfd_siginfo);
+    const struct signalfd_siginfo *si = (const void *)sock->input->bytes;
+    for (size_t i = 0; i < n; i++) {
+        switch (si[i].ssi_signo) {
+        case SIGTERM:
+        case SIGINT:
+            worker_stop(w, "fast stop");
+            break;
+        case SIGQUIT:
+            worker_drain(w);
+            break;
+        case SIGUSR1:
+            if (log_reopen() != 0)
+                log_warn(errno, "cannot reopen the log file");
+            else
+                log_info("log file reopened");
+            break;
+        default:
+            break;
+        }
+    }
+    h2o_buffer_consume(&sock->input, n * sizeof(struct signalfd_siginfo));
+}
+
+static void on_lifeline(h2o_socket_t *sock, const char *err)
+{
+    worker_t *w = sock->data;
+    (void)err;
+    h2o_buffer_consume(&sock->input, sock->input->size);
+    worker_stop(w, "the master is gone");
+}
+
+static int watch_signals(worker_t *w)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    int sigs[] = {SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP};
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        sigaddset(&set, sigs[i]);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+        return -errno;
+    int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    w->signals = h2o_evloop_socket_create(w->loop, fd, 0);
+    w->signals->data = w;
+    h2o_socket_read_start(w->signals, on_signal);
+    w->lifeline = h2o_evloop_socket_create(w->loop, w->params->lifeline_fd, 0);
+    w->lifeline->data = w;
+    h2o_socket_read_start(w->lifeline, on_lifeline);
+    return 0;
+}
+
+static int open_database(worker_t *w)
+{
+    unsigned workers = config_worker_count(w->config);
+    int64_t share = w->config->sql.max_open_conns / (int64_t)workers;
+    db_pool_options_t options = {
+        .name = "master",
+        .conninfo = w->config->sql.data_source,
+        .max_conns = share < 1 ? 1 : (unsigned)share,
+        .query_timeout_ms = w->config->sql.query_timeout * 1000,
+        .queue_max = 4096,
+    };
+    return db_pool_create(&w->db, w->loop, &options);
+}
+
+static int worker_setup(worker_t *w)
+{
+    int rc;
+    w->loop = h2o_evloop_create();
+    memcpy(w->node_id, shm_region_header(w->params->shm)->node_id, sizeof(w->node_id));
+    /* Mattermost: {version}.{build}.{client config hash}.{licensed} */
+    snprintf(w->version_id, sizeof(w->version_id), "%s.%s.%s.false", CHORUS_VERSION, CHORUS_BUILD_NUMBER,
+             w->params->config_hash);
+    h2o_timeout_init(w->loop, &w->drain_timeout, WORKER_DRAIN_DEADLINE_MS);
+    w->drain_deadline.cb = on_drain_deadline;
+    h2o_timeout_init(w->loop, &w->tick_timeout, WORKER_TICK_MS);
+    w->tick.cb = on_tick;
+    h2o_timeout_link(w->loop, &w->tick_timeout, &w->tick);
+    if ((rc = watch_signals(w)) != 0) {
+        log_error(-rc, "cannot watch signals");
+        return rc;
+    }
+    if ((rc = open_database(w)) != 0) {
+        log_error(-rc, "cannot create the database pool");
+        return rc;
+    }
+    if ((rc = worker_ring_start(w)) != 0)
+        return rc;
+    return worker_http_setup(w);
+}
+
+int worker_main(const worker_params_t *params)
+{
+    static worker_t worker;
+    worker_t *w = &worker;
+    memset(w, 0, sizeof(*w));
+    w->params = params;
+    w->config = params->config;
+    snprintf(w->process_name, sizeof(w->process_name), "worker-%u", params->slot);
+    int rc = log_open(&w->config->log, w->process_name);
+    if (rc != 0)
+        log_warn(-rc, "LogSettings.FileLocation: cannot open %s/%s.log", log_directory(&w->config->log),
+                 w->process_name);
+    if ((rc = worker_setup(w)) != 0)
+        return rc == -EINVAL ? WORKER_EXIT_FATAL : 1;
+    if (control_send(params->control_fd, CONTROL_READY) != 0) {
+        log_error(errno, "cannot tell the master we are ready");
+        return 1;
+    }
+    log_info("worker %u (generation %u) serving", params->slot, params->generation);
+    while (!w->stopping)
+        h2o_evloop_run(w->loop, INT32_MAX);
+    worker_ring_stop(w);
+    worker_http_dispose(w);
+    db_pool_destroy(w->db);
+    log_info("worker %u exiting (%llu ring events, %llu overruns)", params->slot,
+             (unsigned long long)w->ring_events, (unsigned long long)w->ring_overruns);
+    log_close();
+    return 0;
+}

@@ -1,0 +1,70 @@
+/* A worker process: one h2o event loop serving the REST API on its slot's
+ * listening socket, with its own database pool, reading the shm event ring. */
+#ifndef CHORUS_WORKER_WORKER_H
+#define CHORUS_WORKER_WORKER_H
+
+#include "h2o.h"
+
+#include "core/config.h"
+#include "core/id.h"
+#include "db/pool.h"
+#include "shm/region.h"
+#include "shm/ring.h"
+
+/* Exit status that tells the master not to respawn (a config problem that a
+ * respawn cannot fix, e.g. an unreadable TLS certificate). */
+#define WORKER_EXIT_FATAL 2
+
+typedef struct {
+    const config_t *config;
+    const char *config_hash; /* 64 hex chars */
+    shm_region_t *shm;
+    const int *ring_eventfds; /* every consumer's eventfd (to publish) */
+    int ring_slot;            /* our consumer slot */
+    int listen_fd;
+    int lifeline_fd;  /* EOF when the master dies */
+    int control_fd;   /* write end of the master's control pipe */
+    unsigned slot;
+    unsigned generation;
+} worker_params_t;
+
+/* The worker process's own context: everything it owns, in one place. */
+typedef struct worker_s {
+    const worker_params_t *params;
+    const config_t *config;
+    h2o_globalconf_t globalconf;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    h2o_evloop_t *loop;
+    h2o_socket_t *listener;
+    h2o_socket_t *signals;
+    h2o_socket_t *lifeline;
+    h2o_socket_t *ring_watch;
+    db_pool_t *db; /* SqlSettings.DataSource */
+    unsigned connections; /* open client connections */
+    bool draining;  /* not accepting; exits when connections reach 0 */
+    bool stopping;  /* leave the loop now */
+    h2o_timeout_t drain_timeout;
+    h2o_timeout_entry_t drain_deadline;
+    h2o_timeout_t tick_timeout;
+    h2o_timeout_entry_t tick;
+    shm_ring_cursor_t ring_cursor;
+    uint64_t ring_events, ring_overruns;
+    char node_id[ID_LENGTH + 1];
+    char version_id[192]; /* X-Version-ID */
+    char process_name[32];
+} worker_t;
+
+/* Runs the worker until it is told to stop; returns the exit status. */
+int worker_main(const worker_params_t *params);
+
+
+/* Ring consumption (ring_consumer.c). */
+int worker_ring_start(worker_t *worker);
+void worker_ring_stop(worker_t *worker);
+
+/* HTTP serving (http.c). */
+int worker_http_setup(worker_t *worker);
+void worker_http_start_drain(worker_t *worker);
+void worker_http_dispose(worker_t *worker);
+#endif

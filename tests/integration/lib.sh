@@ -1,0 +1,118 @@
+# shellcheck shell=bash
+# Shared helpers for the integration suites.  A suite is a script that
+# sources this file, runs checks with `check NAME CMD...` (or pass/fail),
+# and ends with `finish`, which prints "<suite>: N passed, N failed" and
+# exits non-zero on any failure.  contrib/test.sh provides:
+#   CHORUSD          the binary under test
+#   CHORUS_SRC       the source tree (for etc/config.json, fixtures)
+#   CHORUS_TEST_DSN  DataSource of the private PostgreSQL (a fresh database per suite: use new_database)
+#   CHORUS_PG_DIR, CHORUS_PG_PORT  that PostgreSQL's directory and port
+#   CHORUS_TEST_TMP  a scratch directory for this suite
+set -u
+
+# shellcheck source=contrib/lib/pg.sh
+. "$CHORUS_SRC/contrib/lib/pg.sh"
+
+SUITE=$(basename "$0" .sh)
+PASSED=0
+FAILED=0
+NODE_PIDS=()
+
+pass() { PASSED=$((PASSED + 1)); echo "PASS: $SUITE: $1"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL: $SUITE: $1${2:+ ($2)}"; }
+# check NAME CMD...: pass when CMD succeeds.
+check() {
+    local name=$1
+    shift
+    if "$@"; then pass "$name"; else fail "$name"; fi
+}
+
+finish() {
+    stop_all_nodes
+    echo "$SUITE: $PASSED passed, $FAILED failed"
+    [ "$FAILED" -eq 0 ]
+}
+
+# new_database NAME: creates an empty database and prints its DataSource.
+new_database() {
+    psql -h "$CHORUS_PG_DIR/sock" -p "$CHORUS_PG_PORT" -U postgres -qc "DROP DATABASE IF EXISTS $1" postgres >/dev/null 2>&1
+    psql -h "$CHORUS_PG_DIR/sock" -p "$CHORUS_PG_PORT" -U postgres -qc "CREATE DATABASE $1" postgres >/dev/null
+    pg_dsn "$CHORUS_PG_DIR" "$CHORUS_PG_PORT" "$1"
+}
+
+# sql DB QUERY: runs QUERY on database DB, unaligned output.
+sql() {
+    psql -h "$CHORUS_PG_DIR/sock" -p "$CHORUS_PG_PORT" -U postgres -tAc "$2" "$1"
+}
+
+# node_env DIR PORT DSN: the environment a test node runs with.
+node_env() {
+    local dir=$1 port=$2 dsn=$3
+    echo "MM_SERVICESETTINGS_LISTENADDRESS=127.0.0.1:$port"
+    echo "MM_SQLSETTINGS_DATASOURCE=$dsn"
+    echo "MM_LOGSETTINGS_FILELOCATION=$dir/logs"
+    echo "MM_LOGSETTINGS_ENABLECONSOLE=false"
+    echo "MM_LOGSETTINGS_FILELEVEL=DEBUG"
+    echo "MM_PROCESSSETTINGS_PIDFILE=$dir/chorusd.pid"
+    echo "MM_PROCESSSETTINGS_WORKERS=${WORKERS:-2}"
+    echo "MM_PROCESSSETTINGS_SHMSIZEMB=16"
+    echo "MM_FILESETTINGS_DIRECTORY=$dir/data"
+}
+
+# start_node DIR PORT DSN [ENV=VALUE...]: runs chorusd in the foreground
+# (in the background of this script) and waits for its ping.
+start_node() {
+    local dir=$1 port=$2 dsn=$3
+    shift 3
+    mkdir -p "$dir/data" "$dir/logs"
+    local -a envs
+    mapfile -t envs < <(node_env "$dir" "$port" "$dsn")
+    env "${envs[@]}" "$@" "$CHORUSD" -c "${CONFIG:-$CHORUS_SRC/etc/config.json}" >"$dir/stdout.log" 2>&1 &
+    NODE_PIDS+=($!)
+    echo $! >"$dir/master.pid"
+    wait_ping "$port"
+}
+
+# wait_ping PORT [SECONDS]: until plain ping answers 200.
+wait_ping() {
+    local i
+    for ((i = 0; i < ${2:-10} * 20; i++)); do
+        curl -sf -o /dev/null "http://127.0.0.1:$1/api/v4/system/ping" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# wait_for SECONDS CMD...: until CMD succeeds.
+wait_for() {
+    local limit=$1 i
+    shift
+    for ((i = 0; i < limit * 20; i++)); do
+        "$@" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+master_pid() { cat "$1/master.pid"; }
+worker_pids() { pgrep -P "$(master_pid "$1")" | sort -n; }
+
+# stop_node DIR: fast stop, then wait for the whole tree to go.
+stop_node() {
+    local pid
+    pid=$(master_pid "$1") || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    wait_for 10 bash -c "! kill -0 $pid 2>/dev/null"
+}
+
+stop_all_nodes() {
+    local pid
+    for pid in "${NODE_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${NODE_PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    NODE_PIDS=()
+}
+trap stop_all_nodes EXIT
