@@ -29,6 +29,12 @@
 #define MIGRATE_LOCK_KEY "109520227464563"
 #define MIGRATE_BACKOFF_MAX_S 30
 
+static void on_notice(void *arg, const char *message)
+{
+    (void)arg;
+    log_debug("database notice: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 static PGconn *connect_with_backoff(const config_t *config)
 {
     unsigned delay = 1;
@@ -36,8 +42,10 @@ static PGconn *connect_with_backoff(const config_t *config)
         const char *keys[] = {"dbname", "application_name", NULL};
         const char *values[] = {config->sql.data_source, "chorus-migrate", NULL};
         PGconn *pg = PQconnectdbParams(keys, values, 1);
-        if (pg != NULL && PQstatus(pg) == CONNECTION_OK)
+        if (pg != NULL && PQstatus(pg) == CONNECTION_OK) {
+            PQsetNoticeProcessor(pg, on_notice, NULL);
             return pg;
+        }
         const char *msg = pg != NULL ? PQerrorMessage(pg) : "out of memory";
         char line[512];
         snprintf(line, sizeof(line), "%s", msg);

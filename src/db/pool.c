@@ -257,6 +257,13 @@ static void on_connect_io(h2o_socket_t *sock, const char *err)
     conn_poll_connect(conn);
 }
 
+/* Server notices are not errors: keep them out of stderr, in the debug log. */
+static void on_notice(void *arg, const char *message)
+{
+    db_pool_t *pool = arg;
+    log_debug("database %s notice: %.*s", pool->name, (int)strcspn(message, "\n"), message);
+}
+
 static void conn_start(db_pool_t *pool, db_conn_t *conn)
 {
     const char *keys[] = {"dbname", "options", "application_name", NULL};
@@ -268,6 +275,7 @@ static void conn_start(db_pool_t *pool, db_conn_t *conn)
         conn_failed(conn, "failed");
         return;
     }
+    PQsetNoticeProcessor(conn->pg, on_notice, pool);
     conn_poll_connect(conn);
 }
 

@@ -308,8 +308,8 @@ void shm_ring_repair(void *arg)
     shm_ring_t *ring = arg;
     uint64_t seq, pos;
 
-    /* Nothing to undo (see "Crash invariant"); keep the watermark at or above the head
-     * in case this ring was ever written by something else than shm_ring_publish(). */
+    /* Nothing to undo (see "Crash invariant"). Defensive only: the watermark is never
+     * below the published head; if it ever were, readers would trust overwritten bytes. */
     seq = __atomic_load_n(&ring->head_seq, __ATOMIC_RELAXED);
     pos = __atomic_load_n(&ring->snap[seq & 1].pos, __ATOMIC_RELAXED);
     if (__atomic_load_n(&ring->reserve_pos, __ATOMIC_RELAXED) < pos)

@@ -14,7 +14,9 @@
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "api/response.h"
 #include "api/router.h"
@@ -22,6 +24,7 @@
 #include "worker/worker.h"
 
 #define ACCEPT_BATCH 64
+#define HTTP_QUIET_MS 500
 
 typedef struct {
     h2o_handler_t super;
@@ -33,22 +36,45 @@ typedef struct {
     worker_t *worker;
 } http_error_filter_t;
 
+/* What the worker knows of one client connection, to tell an idle one from
+ * a busy one while draining (h2o exposes no such state). */
+typedef struct {
+    h2o_linklist_t link; /* in worker->connection_list */
+    worker_t *worker;
+    h2o_socket_t *sock;
+    size_t last_bytes;   /* read + written at the last look */
+    int64_t quiet_since; /* monotonic ms */
+    bool shut;
+} http_connection_t;
+
 typedef struct {
     h2o_ostream_t super;
     h2o_iovec_t body;
     bool sent;
 } http_error_ostream_t;
 
+static void on_request_disposed(void *data)
+{
+    worker_t *w = *(worker_t **)data;
+    w->requests_in_flight--;
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
-    api_route(((http_handler_t *)self)->worker, req);
+    worker_t *w = ((http_handler_t *)self)->worker;
+    worker_t **token = h2o_mem_alloc_shared(&req->pool, sizeof(*token), on_request_disposed);
+    *token = w;
+    w->requests_in_flight++;
+    api_route(w, req);
     return 0;
 }
 
 static void on_connection_close(void *data)
 {
-    worker_t *w = data;
-    w->connections--;
+    http_connection_t *c = data;
+    c->worker->connections--;
+    h2o_linklist_unlink(&c->link);
+    free(c);
 }
 
 static void accept_pending(worker_t *w, size_t limit)
@@ -57,9 +83,17 @@ static void accept_pending(worker_t *w, size_t limit)
         h2o_socket_t *sock = h2o_evloop_socket_accept(w->listener);
         if (sock == NULL)
             return;
+        http_connection_t *c = calloc(1, sizeof(*c));
+        if (c == NULL) {
+            h2o_socket_close(sock);
+            continue;
+        }
+        c->worker = w;
+        c->sock = sock;
+        h2o_linklist_insert(&w->connection_list, &c->link);
         w->connections++;
         sock->on_close.cb = on_connection_close;
-        sock->on_close.data = w;
+        sock->on_close.data = c;
         h2o_accept(&w->accept_ctx, sock);
     }
 }
@@ -178,6 +212,7 @@ int worker_http_setup(worker_t *w)
         filter->worker = w;
     }
     h2o_context_init(&w->ctx, w->loop, &w->globalconf);
+    h2o_linklist_init_anchor(&w->connection_list);
     w->accept_ctx.ctx = &w->ctx;
     w->accept_ctx.hosts = w->globalconf.hosts;
     if (strcmp(w->config->service.connection_security, "TLS") == 0) {
@@ -202,8 +237,33 @@ void worker_http_start_drain(worker_t *w)
         w->listener = NULL;
     }
     h2o_context_request_shutdown(&w->ctx);
-    /* idle keep-alive connections would otherwise wait out the full timeout */
-    w->ctx.http1.req_timeout.timeout = 1000;
+}
+
+/*
+ * While draining, h2o closes a keep-alive connection after its next response,
+ * but an idle one would wait out the whole IdleTimeout.  Shortening h2o's
+ * request timer instead would also cut requests whose body is still
+ * arriving (a client pausing mid-upload is normal).  So: once no request is
+ * in flight in this worker, a connection holding no partial request and with
+ * no bytes moved for HTTP_QUIET_MS is idle, and shutting down its read side
+ * makes h2o see EOF and close it in its own time (never under its feet).
+ */
+void worker_http_close_idle(worker_t *w, int64_t now)
+{
+    if (w->requests_in_flight > 0)
+        return;
+    for (h2o_linklist_t *l = w->connection_list.next; l != &w->connection_list; l = l->next) {
+        http_connection_t *c = H2O_STRUCT_FROM_MEMBER(http_connection_t, link, l);
+        size_t bytes = c->sock->bytes_read + c->sock->bytes_written;
+        bool partial_request = c->sock->input != NULL && c->sock->input->size > 0;
+        if (bytes != c->last_bytes || c->quiet_since == 0 || partial_request) {
+            c->last_bytes = bytes;
+            c->quiet_since = now;
+        } else if (!c->shut && now - c->quiet_since >= HTTP_QUIET_MS) {
+            c->shut = true;
+            shutdown(h2o_socket_get_fd(c->sock), SHUT_RD);
+        }
+    }
 }
 
 void worker_http_dispose(worker_t *w)

@@ -18,12 +18,13 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/version.h"
 #include "master/process.h"
 
 #define WORKER_DRAIN_DEADLINE_MS 20000
-#define WORKER_TICK_MS 250
+#define WORKER_TICK_MS 100
 
 static void worker_stop(worker_t *w, const char *why)
 {
@@ -53,8 +54,11 @@ static void on_drain_deadline(h2o_timeout_entry_t *entry)
 static void on_tick(h2o_timeout_entry_t *entry)
 {
     worker_t *w = H2O_STRUCT_FROM_MEMBER(worker_t, tick, entry);
-    if (w->draining && w->connections == 0)
-        worker_stop(w, "drained");
+    if (w->draining) {
+        worker_http_close_idle(w, clock_monotonic_ms());
+        if (w->connections == 0)
+            worker_stop(w, "drained");
+    }
     h2o_timeout_link(w->loop, &w->tick_timeout, &w->tick);
 }
 

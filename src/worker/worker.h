@@ -42,6 +42,8 @@ typedef struct worker_s {
     h2o_socket_t *ring_watch;
     db_pool_t *db; /* SqlSettings.DataSource */
     unsigned connections; /* open client connections */
+    h2o_linklist_t connection_list;
+    unsigned requests_in_flight;
     bool draining;  /* not accepting; exits when connections reach 0 */
     bool stopping;  /* leave the loop now */
     h2o_timeout_t drain_timeout;
@@ -66,5 +68,6 @@ void worker_ring_stop(worker_t *worker);
 /* HTTP serving (http.c). */
 int worker_http_setup(worker_t *worker);
 void worker_http_start_drain(worker_t *worker);
+void worker_http_close_idle(worker_t *worker, int64_t now);
 void worker_http_dispose(worker_t *worker);
 #endif

@@ -83,6 +83,8 @@ wait_ping() {
     return 1
 }
 
+not() { ! "$@"; }
+
 # wait_for SECONDS CMD...: until CMD succeeds.
 wait_for() {
     local limit=$1 i
@@ -94,6 +96,14 @@ wait_for() {
     return 1
 }
 
+# alive PID: the process exists and is not a zombie (an orphaned child may
+# stay a zombie if nothing reaps it, yet it holds no port or memory).
+alive() {
+    local stat
+    stat=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+    [ -n "$stat" ] && [ "${stat#Z}" = "$stat" ]
+}
+
 master_pid() { cat "$1/master.pid"; }
 worker_pids() { pgrep -P "$(master_pid "$1")" | sort -n; }
 
@@ -102,7 +112,7 @@ stop_node() {
     local pid
     pid=$(master_pid "$1") || return 0
     kill -TERM "$pid" 2>/dev/null || return 0
-    wait_for 10 bash -c "! kill -0 $pid 2>/dev/null"
+    wait_for 10 not alive "$pid"
 }
 
 stop_all_nodes() {
