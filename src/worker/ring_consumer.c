@@ -9,6 +9,9 @@
  * events come with the chat core), so they are counted and logged at debug.
  * An overrun means records were lost: the worker must then drop whatever
  * caches the lost records would have invalidated, which it counts and logs.
+ * A producer killed between publishing and writing the eventfds leaves a
+ * record nobody was woken for: the worker's tick also polls the ring, so such
+ * a record waits at most one tick.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -30,11 +33,8 @@ static void dispatch_record(worker_t *w, uint16_t type, const void *data, size_t
     log_debug("ring event seq %llu type %u (%zu bytes)", (unsigned long long)seq, type, len);
 }
 
-static void on_ring_ready(h2o_socket_t *sock, const char *err)
+void worker_ring_poll(worker_t *w)
 {
-    worker_t *w = sock->data;
-    (void)err;
-    h2o_buffer_consume(&sock->input, sock->input->size);
     static uint8_t record[SHM_RING_RECORD_MAX];
     shm_ring_t *ring = shm_region_ring(w->params->shm);
     for (;;) {
@@ -54,6 +54,13 @@ static void on_ring_ready(h2o_socket_t *sock, const char *err)
             break;
         }
     }
+}
+
+static void on_ring_ready(h2o_socket_t *sock, const char *err)
+{
+    (void)err;
+    h2o_buffer_consume(&sock->input, sock->input->size);
+    worker_ring_poll(sock->data);
 }
 
 int worker_ring_start(worker_t *w)

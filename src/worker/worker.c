@@ -50,10 +50,12 @@ static void on_drain_deadline(h2o_timeout_entry_t *entry)
     worker_stop(w, "drain deadline");
 }
 
-/* Periodic housekeeping: the exit check of a drain. */
+/* Periodic housekeeping: the ring records nobody woke us for, and the
+ * progress of a drain. */
 static void on_tick(h2o_timeout_entry_t *entry)
 {
     worker_t *w = H2O_STRUCT_FROM_MEMBER(worker_t, tick, entry);
+    worker_ring_poll(w);
     if (w->draining) {
         worker_http_close_idle(w, clock_monotonic_ms());
         if (w->connections == 0)

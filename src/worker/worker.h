@@ -64,6 +64,8 @@ int worker_main(const worker_params_t *params);
 /* Ring consumption (ring_consumer.c). */
 int worker_ring_start(worker_t *worker);
 void worker_ring_stop(worker_t *worker);
+/* Reads every record published since the last call. */
+void worker_ring_poll(worker_t *worker);
 
 /* HTTP serving (http.c). */
 int worker_http_setup(worker_t *worker);
