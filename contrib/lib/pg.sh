@@ -33,7 +33,8 @@ free_port() {
     echo "$port"
 }
 
-# pg_start DIR PORT: initdb DIR (unless it holds a cluster already) and start it.
+# pg_start DIR PORT: initdb DIR (unless it holds a cluster already) and start
+# it (unless it runs already).
 pg_start() {
     local dir=$1 port=$2 bin
     bin=$(pg_bindir) || return 1
@@ -46,6 +47,9 @@ pg_start() {
         [ "$(id -u)" = 0 ] && chown postgres: "$dir/data"
         as_postgres "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
             >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+    fi
+    if as_postgres "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+        return 0 # already running (a rerun of the quickstart)
     fi
     as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
         -o "-p $port -k $dir/sock -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" \

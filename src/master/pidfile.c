@@ -6,10 +6,27 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* A zombie is dead for our purposes: it holds no port and can get no signal
+ * (it lingers where nothing reaps orphans, e.g. a container without init). */
+static bool is_zombie(pid_t pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return false;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')');
+    return paren != NULL && paren[1] == ' ' && paren[2] == 'Z';
+}
 
 pid_t pidfile_read_live(const char *path)
 {
@@ -21,7 +38,7 @@ pid_t pidfile_read_live(const char *path)
     fclose(f);
     if (n != 1 || pid <= 0)
         return -EINVAL;
-    if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+    if ((kill((pid_t)pid, 0) != 0 && errno == ESRCH) || is_zombie((pid_t)pid))
         return -ESRCH;
     return (pid_t)pid;
 }

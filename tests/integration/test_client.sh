@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The official @mattermost/client (tests/client, pinned in package-lock.json)
+# against a healthy node and a node whose database is unreachable.  Runs the
+# Node test files under tests/client with the built-in runner and turns each
+# top-level TAP result into a PASS/FAIL line.
+# shellcheck source=tests/integration/lib.sh disable=SC1091
+. "$(dirname "$0")/lib.sh"
+
+T=$CHORUS_TEST_TMP
+CLIENT_DIR=$CHORUS_SRC/tests/client
+
+# npm ci when node_modules is missing or older than the lockfile (npm writes
+# node_modules/.package-lock.json on every install).
+if [ ! -f "$CLIENT_DIR/node_modules/.package-lock.json" ] ||
+    [ "$CLIENT_DIR/package-lock.json" -nt "$CLIENT_DIR/node_modules/.package-lock.json" ]; then
+    if ! (cd "$CLIENT_DIR" && npm ci --no-audit --no-fund --prefer-offline) >"$T/npm.log" 2>&1; then
+        tail -20 "$T/npm.log"
+        fail "npm ci in tests/client" "see $T/npm.log"
+        finish
+        exit 1
+    fi
+fi
+
+DSN=$(new_database client)
+PORT=$(free_port 18200)
+start_node "$T/up" "$PORT" "$DSN" || fail "healthy node starts"
+DEAD=$(free_port 26600)
+DEAD_DSN="postgres://postgres@127.0.0.1:$DEAD/client?sslmode=disable&connect_timeout=2"
+DPORT=$(free_port $((PORT + 1)))
+start_node "$T/down" "$DPORT" "$DEAD_DSN" || fail "database-down node starts"
+wait_for 20 bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' \
+    'http://127.0.0.1:$PORT/api/v4/system/ping?get_server_status=true')\" = 200 ]" ||
+    fail "healthy node: server status 200"
+
+# One line per top-level test: "ok N - name" / "not ok N - name" at column 0
+# (subtests are indented, diagnostics are YAML blocks or "# " comments).
+tap_to_results() {
+    local line name not
+    while IFS= read -r line; do
+        [[ $line =~ ^(not\ )?ok\ [0-9]+(\ -\ (.*))?$ ]] || continue
+        not=${BASH_REMATCH[1]}
+        name=${BASH_REMATCH[3]:-unnamed}
+        if [[ $name =~ ^(.*[^\\])\ \#\ (SKIP|TODO) ]]; then
+            echo "SKIP: $SUITE: ${BASH_REMATCH[1]//\\#/#}"
+            continue
+        fi
+        name=${name//\\#/#}
+        if [ -z "$not" ]; then pass "$name"; else fail "$name"; fi
+    done
+}
+
+mapfile -t files < <(cd "$CLIENT_DIR" && ls -- *.test.mjs)
+(cd "$CLIENT_DIR" &&
+    CHORUS_URL="http://127.0.0.1:$PORT" CHORUS_DOWN_URL="http://127.0.0.1:$DPORT" \
+        timeout 120 node --test --test-reporter=tap "${files[@]}") >"$T/tap.txt" 2>"$T/node.err"
+rc=$?
+before=$((PASSED + FAILED))
+tap_to_results <"$T/tap.txt"
+if [ $((PASSED + FAILED)) -eq "$before" ]; then
+    cat "$T/node.err"
+    fail "node --test ran no tests" "exit status $rc"
+elif [ "$rc" -ne 0 ] && [ "$FAILED" -eq 0 ]; then
+    cat "$T/node.err"
+    fail "node --test exited with status $rc"
+fi
+# the failures' diagnostics, for whoever reads the suite's output
+if [ "$FAILED" -gt 0 ]; then
+    grep -E '^ +(error|expected|actual|code|location):' "$T/tap.txt" | head -40
+fi
+finish

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Schema migrations: two nodes starting at once on an empty database apply
+# each migration exactly once; a node that starts while another holds the
+# migration lock waits (serving plain ping meanwhile) and then finds the work
+# done; a restart on a migrated database applies nothing.
+. "$(dirname "$0")/lib.sh"
+
+T=$CHORUS_TEST_TMP
+DSN=$(new_database migrations)
+P1=$(free_port 18300)
+P2=$(free_port $((P1 + 1)))
+
+start_node "$T/a" "$P1" "$DSN" &
+A=$!
+start_node "$T/b" "$P2" "$DSN" &
+B=$!
+wait "$A" && wait "$B"
+NODE_PIDS+=("$(master_pid "$T/a")" "$(master_pid "$T/b")")
+healthy() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/api/v4/system/ping?get_server_status=true")" = 200 ]; }
+check "both nodes turn healthy" wait_for 15 bash -c "$(declare -f healthy); healthy $P1 && healthy $P2"
+
+expected=$(grep -c '^    {[0-9]*, "' "$CHORUS_SRC/src/db/migrations.c")
+check "every migration recorded once ($expected)" \
+    [ "$(sql migrations "SELECT count(*) FROM chorus_migrations")" = "$expected" ]
+check "versions are 1..$expected without gaps" \
+    [ "$(sql migrations "SELECT count(DISTINCT version) = max(version) FROM chorus_migrations")" = t ]
+applied=$(cat "$T/a/logs/migrate.log" "$T/b/logs/migrate.log" | grep -c 'applied migration 1:')
+check "migration 1 applied by exactly one node ($applied)" [ "$applied" = 1 ]
+check "both nodes report the schema version" \
+    [ "$(cat "$T/a/logs/migrate.log" "$T/b/logs/migrate.log" | grep -c "schema at version $expected")" = 2 ]
+stop_all_nodes
+
+# A node starting while the migration lock is held waits for it.
+DSN2=$(new_database migrations_wait)
+psql -h "$CHORUS_PG_DIR/sock" -p "$CHORUS_PG_PORT" -U postgres -qAt migrations_wait \
+    -c "SELECT pg_advisory_lock(109520227464563)" -c "SELECT pg_sleep(3)" >/dev/null &
+HOLDER=$!
+sleep 0.5
+start_node "$T/c" "$P1" "$DSN2"
+check "while another holds the lock: plain ping serves" \
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P1/api/v4/system/ping")" = 200 ]
+check "while another holds the lock: no schema yet, server status unhealthy" \
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P1/api/v4/system/ping?get_server_status=true")" = 500 ]
+wait "$HOLDER"
+check "after the lock is released: migrated and healthy" wait_for 10 healthy "$P1"
+check "the wait was logged" grep -q "waited .* ms for another node's migrations" "$T/c/logs/migrate.log"
+stop_all_nodes
+
+# A restart on a migrated database applies nothing.
+start_node "$T/d" "$P1" "$DSN"
+check "restart: healthy" wait_for 10 healthy "$P1"
+check "restart: nothing applied again" not grep -q 'applied migration' "$T/d/logs/migrate.log"
+check "restart: still one row per migration" \
+    [ "$(sql migrations "SELECT count(*) FROM chorus_migrations")" = "$expected" ]
+finish
