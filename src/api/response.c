@@ -30,11 +30,11 @@ void api_add_header(api_request_t *r, const char *name, const char *value)
     h2o_add_header_by_str(&r->req->pool, &r->req->res.headers, name, strlen(name), 1, NULL, v.base, v.len);
 }
 
+/* `request_id` must live as long as the request (it is not copied). */
 void api_add_common_headers(worker_t *worker, h2o_req_t *req, const char *request_id)
 {
     h2o_mem_pool_t *pool = &req->pool;
-    h2o_iovec_t rid = h2o_strdup(pool, request_id, SIZE_MAX);
-    h2o_add_header_by_str(pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, rid.base, rid.len);
+    h2o_add_header_by_str(pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, request_id, ID_LENGTH);
     h2o_add_header_by_str(pool, &req->res.headers, H2O_STRLIT("x-version-id"), 0, NULL, worker->version_id,
                           strlen(worker->version_id));
     h2o_set_header(pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, H2O_STRLIT("application/json"), 1);
@@ -55,14 +55,41 @@ static h2o_iovec_t dump_to_pool(h2o_mem_pool_t *pool, json_t *body)
     return copy;
 }
 
+const char *api_reason_phrase(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 413: return "Request Entity Too Large";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    default: return status < 400 ? "OK" : "Error";
+    }
+}
+
 static void send_body(api_request_t *r, int status, h2o_iovec_t body)
 {
     h2o_req_t *req = r->req;
     req->res.status = status;
-    req->res.reason = status < 400 ? "OK" : "Error";
+    req->res.reason = api_reason_phrase(status);
     req->res.content_length = body.len;
     api_add_common_headers(r->worker, req, r->request_id);
     h2o_send_inline(req, body.base, body.len);
+}
+
+void api_send_static(api_request_t *r, int status, const char *body, size_t len)
+{
+    send_body(r, status, h2o_iovec_init(body, len));
 }
 
 void api_send_json(api_request_t *r, int status, json_t *body)

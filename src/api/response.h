@@ -11,6 +11,13 @@
 
 #define API_PARAMS_MAX 4
 
+/* A body over ServiceSettings.MaximumPayloadSizeBytes, whoever notices it. */
+#define API_ERROR_TOO_LARGE_ID "api.context.request_body_too_large.app_error"
+#define API_ERROR_TOO_LARGE_MESSAGE "The request body is larger than ServiceSettings.MaximumPayloadSizeBytes."
+
+/* The standard reason phrase of an HTTP status ("Not Found"). */
+const char *api_reason_phrase(int status);
+
 /* One API request, allocated in the request's memory pool. */
 typedef struct {
     worker_t *worker;
@@ -24,6 +31,8 @@ api_request_t *api_request_create(worker_t *worker, h2o_req_t *req);
 
 /* Sends `body` (taken over, may be NULL for an empty object) as JSON. */
 void api_send_json(api_request_t *r, int status, json_t *body);
+/* Sends a body that outlives the request (a constant). */
+void api_send_static(api_request_t *r, int status, const char *body, size_t len);
 /* Mattermost's error body: {id, message, detailed_error, request_id, status_code};
  * detailed_error is kept only with ServiceSettings.EnableDeveloper. */
 void api_send_error(api_request_t *r, int status, const char *id, const char *message, const char *detailed);

@@ -2,7 +2,8 @@
  * The route table.  Patterns are literal path segments or "{name}"
  * placeholders that capture one segment; a table this size is matched
  * linearly faster than any tree would be built.  Unknown paths get
- * Mattermost's 404 body, a known path with another method a 405.
+ * Mattermost's 404 body, and so does a known path with another method:
+ * Mattermost's router falls through to its catch-all 404 route then.
  * A body larger than MaximumPayloadSizeBytes is refused here, before any
  * handler sees it (h2o refuses larger ones itself; http.c gives those
  * refusals the same JSON).
@@ -53,18 +54,14 @@ static bool match_pattern(const char *pattern, h2o_iovec_t path, api_request_t *
 void api_route(worker_t *worker, h2o_req_t *req)
 {
     api_request_t *r = api_request_create(worker, req);
-    bool path_known = false;
+    if ((int64_t)req->entity.len > worker->config->service.maximum_payload_size_bytes) {
+        api_send_error(r, 413, API_ERROR_TOO_LARGE_ID, API_ERROR_TOO_LARGE_MESSAGE, NULL);
+        return;
+    }
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (!match_pattern(routes[i].pattern, req->path_normalized, r))
+        if (!h2o_memis(req->method.base, req->method.len, routes[i].method, strlen(routes[i].method)) ||
+            !match_pattern(routes[i].pattern, req->path_normalized, r))
             continue;
-        path_known = true;
-        if (!h2o_memis(req->method.base, req->method.len, routes[i].method, strlen(routes[i].method)))
-            continue;
-        if ((int64_t)req->entity.len > worker->config->service.maximum_payload_size_bytes) {
-            api_send_error(r, 413, "api.context.request_body_too_large.app_error",
-                           "The request body is larger than MaximumPayloadSizeBytes.", NULL);
-            return;
-        }
         routes[i].handler(r);
         return;
     }
@@ -73,8 +70,5 @@ void api_route(worker_t *worker, h2o_req_t *req)
              "There doesn't appear to be an api call for the url='%.*s'.  Typo? are you missing a team_id or "
              "user_id as part of the url?",
              (int)(req->path_normalized.len > 300 ? 300 : req->path_normalized.len), req->path_normalized.base);
-    if (path_known)
-        api_send_error(r, 405, "api.context.405.app_error", "The method is not allowed for this url.", detail);
-    else
-        api_send_error(r, 404, "api.context.404.app_error", "Sorry, we could not find the page.", detail);
+    api_send_error(r, 404, "api.context.404.app_error", "Sorry, we could not find the page.", detail);
 }

@@ -25,6 +25,7 @@
 
 #define ACCEPT_BATCH 64
 #define HTTP_QUIET_MS 500
+#define HTTP_BODY_MARGIN (1024 * 1024)
 
 typedef struct {
     h2o_handler_t super;
@@ -122,7 +123,7 @@ static void error_do_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs
 static const char *error_id_for(int status)
 {
     switch (status) {
-    case 413: return "api.context.request_body_too_large.app_error";
+    case 413: return API_ERROR_TOO_LARGE_ID;
     case 400: return "api.context.invalid_body_param.app_error";
     case 404: return "api.context.404.app_error";
     default: return "api.context.http_error.app_error";
@@ -140,10 +141,12 @@ static void on_setup_error_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostre
         h2o_setup_next_ostream(req, slot);
         return;
     }
-    char request_id[ID_LENGTH + 1];
-    if (id_new(request_id) != 0)
-        memset(request_id, 'x', ID_LENGTH + 1), request_id[ID_LENGTH] = '\0';
-    const char *message = req->res.reason != NULL ? req->res.reason : "Error";
+    char *request_id = h2o_mem_alloc_pool(&req->pool, ID_LENGTH + 1);
+    if (id_new(request_id) != 0) {
+        memset(request_id, 'x', ID_LENGTH);
+        request_id[ID_LENGTH] = '\0';
+    }
+    const char *message = req->res.status == 413 ? API_ERROR_TOO_LARGE_MESSAGE : api_reason_phrase(req->res.status);
     http_error_ostream_t *os = (void *)h2o_add_ostream(req, sizeof(*os), slot);
     os->body = api_error_body(w, req, request_id, req->res.status, error_id_for(req->res.status), message, NULL);
     os->sent = false;
@@ -185,9 +188,13 @@ static void configure_limits(worker_t *w)
     const config_service_t *s = &w->config->service;
     h2o_globalconf_t *g = &w->globalconf;
     g->server_name = h2o_iovec_init(H2O_STRLIT("chorus"));
-    /* one byte of slack so a body of exactly the limit reaches the router,
-     * which owns the limit; h2o refuses anything larger by itself */
-    g->max_request_entity_size = (size_t)s->maximum_payload_size_bytes + 1;
+    /* The router owns the limit and answers 413 after reading the body, so
+     * the client, still sending, can read the answer.  h2o refuses bodies
+     * past a further margin by itself, and then closes at once: a client
+     * still sending may see a reset instead of the 413 (h2o 2.2.5 has no
+     * lingering close).  The margin bounds what one request can make us
+     * buffer. */
+    g->max_request_entity_size = (size_t)s->maximum_payload_size_bytes + HTTP_BODY_MARGIN;
     /* h2o 2.2.5 has a single HTTP/1 timer for reading a request and for an
      * idle keep-alive connection: it gets the shorter of the two settings */
     int64_t req_timeout = s->read_timeout < s->idle_timeout ? s->read_timeout : s->idle_timeout;

@@ -27,7 +27,7 @@ async function clientError(promise) {
     try {
         await promise;
     } catch (err) {
-        assert.ok(err instanceof ClientError, `expected a ClientError, got ${err && err.stack}`);
+        assert.ok(err instanceof ClientError, `expected a ClientError, got ${err && err.stack} (cause: ${err && err.cause})`);
         return err;
     }
     assert.fail('the request resolved; expected a ClientError');
@@ -117,11 +117,27 @@ test('error body request_id is the X-Request-Id header', T, async () => {
     assert.equal(data.request_id, headers.get('X-Request-Id'));
 });
 
-test('wrong method rejects with a ClientError carrying status_code 405', T, async () => {
+test('wrong method rejects with a ClientError whose status_code is the HTTP status', T, async () => {
     const c = client(URL_UP);
-    const err = await clientError(c.doFetch(`${c.getBaseRoute()}/system/ping`, {method: 'delete'}));
-    assert.equal(err.status_code, 405);
-    assert.equal(typeof err.server_error_id, 'string');
+    const url = `${c.getBaseRoute()}/system/ping`;
+    const err = await clientError(c.doFetch(url, {method: 'delete'}));
+    const {response} = await c.doFetchWithResponse(url, {method: 'delete', ignoreStatus: true});
+    // as Mattermost: its catch-all /api/v4/{anything} route answers 404
+    assert.equal(response.status, 404);
+    assert.equal(err.status_code, 404);
+    assert.equal(err.server_error_id, 'api.context.404.app_error');
+});
+
+// The server reads a body up to 1 MiB past the limit before it answers 413,
+// so the client, still sending, reads the answer instead of a reset.
+test('a body over MaximumPayloadSizeBytes rejects with ClientError 413', T, async () => {
+    const c = client(URL_UP);
+    const body = 'x'.repeat(1000 * 1000);
+    for (let i = 0; i < 5; i++) {
+        const err = await clientError(c.doFetch(`${c.getBaseRoute()}/system/ping`, {method: 'post', body}));
+        assert.equal(err.status_code, 413);
+        assert.equal(err.server_error_id, 'api.context.request_body_too_large.app_error');
+    }
 });
 
 test('X-Version-Id is stored as the client serverVersion', T, async () => {

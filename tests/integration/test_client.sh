@@ -40,8 +40,9 @@ tap_to_results() {
         [[ $line =~ ^(not\ )?ok\ [0-9]+(\ -\ (.*))?$ ]] || continue
         not=${BASH_REMATCH[1]}
         name=${BASH_REMATCH[3]:-unnamed}
+        # "# SKIP" / "# TODO" results count neither way
         if [[ $name =~ ^(.*[^\\])\ \#\ (SKIP|TODO) ]]; then
-            echo "SKIP: $SUITE: ${BASH_REMATCH[1]//\\#/#}"
+            echo "${BASH_REMATCH[2]}: $SUITE: ${BASH_REMATCH[1]//\\#/#} (${not}ok)"
             continue
         fi
         name=${name//\\#/#}
@@ -63,8 +64,10 @@ elif [ "$rc" -ne 0 ] && [ "$FAILED" -eq 0 ]; then
     cat "$T/node.err"
     fail "node --test exited with status $rc"
 fi
-# the failures' diagnostics, for whoever reads the suite's output
+# the failures' diagnostics (their YAML blocks), for whoever reads the output
 if [ "$FAILED" -gt 0 ]; then
-    grep -E '^ +(error|expected|actual|code|location):' "$T/tap.txt" | head -40
+    awk '/^not ok / && !/ # TODO/ { show = 1; n = 0; print; next }
+         /^[^ ]/ { show = 0 }
+         show && n++ < 12' "$T/tap.txt" | head -100
 fi
 finish

@@ -29,7 +29,11 @@ check "migrations recorded" [ "$(sql ping "SELECT count(*) FROM chorus_migration
 curl -s -o "$T/b3" -w '%{http_code}' "$URL/no/such/route" >"$T/c3"
 check "unknown route: 404" grep -q 404 "$T/c3"
 check "unknown route: Mattermost error JSON" grep -q '"id":"api.context.404.app_error".*"status_code":404' "$T/b3"
-check "wrong method: 405 JSON" [ "$(curl -s -X DELETE -o /dev/null -w '%{http_code}' "$URL/system/ping")" = 405 ]
+check "wrong method: 404 JSON, as Mattermost's catch-all route" \
+    [ "$(curl -s -X DELETE -o /dev/null -w '%{http_code}' "$URL/system/ping")" = 404 ]
+head -c 3000000 /dev/zero >"$T/huge"
+check "far over the limit: still a 413 (no reset)" \
+    [ "$(curl -s -X POST -o /dev/null -w '%{http_code}' --data-binary @"$T/huge" "$URL/system/ping")" = 413 ]
 head -c 5000 /dev/zero >"$T/big"
 curl -s -D "$T/h4" -o "$T/b4" -X POST --data-binary @"$T/big" "$URL/system/ping"
 check "oversize body: 413" grep -q '^HTTP/1.1 413' "$T/h4"

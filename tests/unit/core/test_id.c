@@ -2,6 +2,8 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/id.h"
 
@@ -31,6 +33,25 @@ START_TEST(test_ids_are_unique)
 }
 END_TEST
 
+/* A forked child must not hand out ids from the parent's random buffer. */
+START_TEST(test_fork_does_not_repeat_ids)
+{
+    char parent[ID_LENGTH + 1], child[ID_LENGTH + 1];
+    id_new(parent); /* fills the buffer before the fork */
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        id_new(child);
+        _exit(write(fds[1], child, sizeof(child)) == sizeof(child) ? 0 : 1);
+    }
+    ck_assert_int_eq(read(fds[0], child, sizeof(child)), sizeof(child));
+    waitpid(pid, NULL, 0);
+    id_new(parent);
+    ck_assert_str_ne(parent, child);
+}
+END_TEST
+
 START_TEST(test_invalid_ids)
 {
     ck_assert(!id_is_valid(NULL, 0));
@@ -51,6 +72,7 @@ int main(void)
     tcase_add_test(tc, test_new_id_is_valid);
     tcase_add_test(tc, test_ids_are_unique);
     tcase_add_test(tc, test_invalid_ids);
+    tcase_add_test(tc, test_fork_does_not_repeat_ids);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
