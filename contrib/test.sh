@@ -59,27 +59,52 @@ pg_start "$PG_DIR" "$PG_PORT" || bail "cannot start PostgreSQL"
 trap 'pg_stop "$PG_DIR"' EXIT
 export CHORUSD=$BUILD/chorusd CHORUS_SRC=$SRC CHORUS_PG_DIR=$PG_DIR CHORUS_PG_PORT=$PG_PORT
 
-for suite in "$SRC"/tests/integration/test_*.sh; do
+# run_suite FILE LABEL: one integration suite against $CHORUSD.
+run_suite() {
+    local suite=$1 label=$2 name out rc p f
     name=$(basename "$suite" .sh)
-    export CHORUS_TEST_TMP=$BUILD/var/tests/$name
+    export CHORUS_TEST_TMP=$BUILD/var/tests/$label-$name
     rm -rf "$CHORUS_TEST_TMP"
     mkdir -p "$CHORUS_TEST_TMP"
-    export CHORUS_TEST_DSN
-    CHORUS_TEST_DSN=$(pg_dsn "$PG_DIR" "$PG_PORT" "$name")
     out=$CHORUS_TEST_TMP/output.txt
+    # a database of its own, for suites that do not make theirs (new_database)
+    pg_create_db "$PG_DIR" "$PG_PORT" "${name#test_}_default" >/dev/null
+    export CHORUS_TEST_DSN
+    CHORUS_TEST_DSN=$(pg_dsn "$PG_DIR" "$PG_PORT" "${name#test_}_default")
     timeout 300 bash "$suite" >"$out" 2>&1
     rc=$?
     p=$(grep -c '^PASS: ' "$out")
     f=$(grep -c '^FAIL: ' "$out")
     grep -E '^FAIL: ' "$out"
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-        echo "integration $name: exited with status $rc"
+        echo "$label $name: exited with status $rc"
         tail -5 "$out"
         f=1
     fi
-    echo "integration $name: $p passed, $f failed"
+    echo "$label $name: $p passed, $f failed"
     count "$p" "$f"
+}
+
+for suite in "$SRC"/tests/integration/test_*.sh; do
+    run_suite "$suite" integration
 done
+
+# The process-heavy suites again with the sanitized binary: any report from
+# AddressSanitizer or UBSan in a node's output is a failure.
+if [ "${CHORUS_SKIP_ASAN:-0}" != 1 ]; then
+    CHORUSD=$BUILD/asan/chorusd
+    for suite in ping process migrations; do
+        run_suite "$SRC/tests/integration/test_$suite.sh" integration-asan
+        reports=$(grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' -r "$CHORUS_TEST_TMP" --include=stdout.log)
+        if [ -n "$reports" ]; then
+            echo "integration-asan test_$suite: sanitizer reports in: $reports"
+            grep -hE -A5 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' $reports | head -20
+            count 0 1
+        else
+            count 1 0
+        fi
+    done
+fi
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

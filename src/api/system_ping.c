@@ -69,7 +69,7 @@ static void on_health_row_deleted(void *data, PGresult *result, const char *erro
 {
     ping_state_t *st = data;
     if (error != NULL)
-        log_warn(0, "ping: database health check failed: %s", error);
+        log_warn(0, "ping: database health check failed: %.*s", (int)strcspn(error, "\n"), error);
     respond(st, error == NULL && result != NULL);
 }
 
@@ -78,7 +78,9 @@ static void on_health_row_written(void *data, PGresult *result, const char *erro
     ping_state_t *st = data;
     st->query = NULL;
     if (error != NULL || result == NULL) {
-        log_warn(0, "ping: database health check failed: %s", error != NULL ? error : "no result");
+        if (error == NULL)
+            error = "no result";
+        log_warn(0, "ping: database health check failed: %.*s", (int)strcspn(error, "\n"), error);
         respond(st, false);
         return;
     }

@@ -70,9 +70,10 @@ static void on_signal(h2o_socket_t *sock, const char *err)
     (void)err;
     /* h2o has read the siginfo records into sock->input for us */
     size_t n = sock->input->size / sizeof(struct signalfd_siginfo);
-    const struct signalfd_siginfo *si = (const void *)sock->input->bytes;
     for (size_t i = 0; i < n; i++) {
-        switch (si[i].ssi_signo) {
+        struct signalfd_siginfo si; /* h2o's buffer is not aligned for it */
+        memcpy(&si, sock->input->bytes + i * sizeof(si), sizeof(si));
+        switch (si.ssi_signo) {
         case SIGTERM:
         case SIGINT:
             worker_stop(w, "fast stop");

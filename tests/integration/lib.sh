@@ -5,7 +5,7 @@
 # exits non-zero on any failure.  contrib/test.sh provides:
 #   CHORUSD          the binary under test
 #   CHORUS_SRC       the source tree (for etc/config.json, fixtures)
-#   CHORUS_TEST_DSN  DataSource of the private PostgreSQL (a fresh database per suite: use new_database)
+#   CHORUS_TEST_DSN  a database of the suite's own (or make more with new_database)
 #   CHORUS_PG_DIR, CHORUS_PG_PORT  that PostgreSQL's directory and port
 #   CHORUS_TEST_TMP  a scratch directory for this suite
 set -u
