@@ -42,7 +42,7 @@ stop_all() {
         "$BUILD/chorusd" -s quit -c "$VAR/node$n/config.json" 2>/dev/null || true
         for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     done
-    pg_stop "$VAR/pg"
+    if [ -f "$VAR/pg.dir" ]; then pg_stop "$(cat "$VAR/pg.dir")"; fi
     echo "chorus quickstart stopped (data kept in $VAR)"
 }
 
@@ -74,11 +74,13 @@ start_all() {
     mkdir -p "$VAR/files" "$VAR/nginx"
     chmod 755 "$VAR" "$VAR/nginx" # nginx workers run as nobody
 
-    if [ -f "$VAR/pg/port" ]; then pg_port=$(cat "$VAR/pg/port"); else pg_port=$(free_port 25432); fi
-    pg_start "$VAR/pg" "$pg_port"
-    echo "$pg_port" >"$VAR/pg/port"
-    pg_create_db "$VAR/pg" "$pg_port" chorus
-    dsn=$(pg_dsn "$VAR/pg" "$pg_port" chorus)
+    PG=$(pg_dir "$VAR/pg")
+    echo "$PG" >"$VAR/pg.dir"
+    if [ -f "$PG/port" ]; then pg_port=$(cat "$PG/port"); else pg_port=$(free_port 25432); fi
+    pg_start "$PG" "$pg_port"
+    echo "$pg_port" >"$PG/port"
+    pg_create_db "$PG" "$pg_port" chorus
+    dsn=$(pg_dsn "$PG" "$pg_port" chorus)
 
     for spec in $NODES; do
         n=${spec%%:*}
@@ -102,7 +104,7 @@ chorus is running:
   http://127.0.0.1:$PROXY_PORT/   nginx in front of both nodes (use this one)
   http://127.0.0.1:8065/   node1   config $VAR/node1/config.json   logs $VAR/node1/logs/
   http://127.0.0.1:8066/   node2   config $VAR/node2/config.json   logs $VAR/node2/logs/
-  postgres://postgres@127.0.0.1:$pg_port/chorus   PostgreSQL, data in $VAR/pg/
+  postgres://postgres@127.0.0.1:$pg_port/chorus   PostgreSQL, data in $PG/
 health:  curl 'http://127.0.0.1:$PROXY_PORT/api/v4/system/ping?get_server_status=true'
 reload:  $BUILD/chorusd -s reload -c $VAR/node1/config.json
 stop:    contrib/quickstart.sh stop

@@ -53,7 +53,7 @@ if [ "${CHORUS_SKIP_ASAN:-0}" != 1 ]; then
 fi
 
 # Integration suites share one private PostgreSQL.
-PG_DIR=$BUILD/var/pg
+PG_DIR=$(pg_dir "$BUILD/var/pg")
 PG_PORT=$(free_port 25432)
 pg_start "$PG_DIR" "$PG_PORT" || bail "cannot start PostgreSQL"
 trap 'pg_stop "$PG_DIR"' EXIT

@@ -33,6 +33,24 @@ free_port() {
     echo "$port"
 }
 
+# pg_dir PREFERRED: PREFERRED when the postgres user can reach it (as root,
+# initdb runs as postgres, who cannot enter e.g. a checkout under /root),
+# else a directory of ours under /tmp.  Prints the one to use.
+pg_dir() {
+    local want=$1 parent
+    mkdir -p "$want"
+    parent=$(dirname "$want")
+    if [ "$(id -u)" != 0 ] || runuser -u postgres -- test -x "$parent" 2>/dev/null; then
+        echo "$want"
+        return 0
+    fi
+    local alt
+    alt=/tmp/chorus-pg-$(echo "$want" | md5sum | cut -c1-12)
+    mkdir -p "$alt"
+    echo "pg.sh: postgres cannot reach $want; using $alt" >&2
+    echo "$alt"
+}
+
 # pg_start DIR PORT: initdb DIR (unless it holds a cluster already) and start
 # it (unless it runs already).
 pg_start() {

@@ -103,9 +103,9 @@ h2o_iovec_t api_error_body(worker_t *worker, h2o_req_t *req, const char *request
                            const char *message, const char *detailed)
 {
     bool developer = worker->config->service.enable_developer;
-    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:i}", "id", id, "message", message, "detailed_error",
-                             developer && detailed != NULL ? detailed : "", "request_id", request_id,
-                             "status_code", status);
+    json_t *body =
+        json_pack("{s:s, s:s, s:s, s:s, s:i}", "id", id, "message", message, "detailed_error",
+                  developer && detailed != NULL ? detailed : "", "request_id", request_id, "status_code", status);
     h2o_iovec_t text = body != NULL ? dump_to_pool(&req->pool, body) : h2o_iovec_init(H2O_STRLIT("{}"));
     json_decref(body);
     return text;

@@ -12,7 +12,7 @@
 #define API_PARAMS_MAX 4
 
 /* A body over ServiceSettings.MaximumPayloadSizeBytes, whoever notices it. */
-#define API_ERROR_TOO_LARGE_ID "api.context.request_body_too_large.app_error"
+#define API_ERROR_TOO_LARGE_ID      "api.context.request_body_too_large.app_error"
 #define API_ERROR_TOO_LARGE_MESSAGE "The request body is larger than ServiceSettings.MaximumPayloadSizeBytes."
 
 /* The standard reason phrase of an HTTP status ("Not Found"). */

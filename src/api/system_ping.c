@@ -85,8 +85,8 @@ static void on_health_row_written(void *data, PGresult *result, const char *erro
         return;
     }
     const char *params[] = {st->row_name};
-    db_query_t *q = db_pool_query(st->r->worker->db, "DELETE FROM Systems WHERE Name = $1", 1, params,
-                                  on_health_row_deleted, st);
+    db_query_t *q =
+        db_pool_query(st->r->worker->db, "DELETE FROM Systems WHERE Name = $1", 1, params, on_health_row_deleted, st);
     if (q != NULL)
         st->query = q;
 }
@@ -104,8 +104,9 @@ void api_system_ping(api_request_t *r)
     const char *rest = api_query_param(r, "use_rest_semantics");
     if (server_status == NULL || strcmp(server_status, "true") != 0) {
         /* what load balancers poll: a constant, never rebuilt */
-        static const char ok[] = "{\"status\":\"OK\",\"AndroidLatestVersion\":\"\",\"AndroidMinVersion\":\"\","
-                                 "\"IosLatestVersion\":\"\",\"IosMinVersion\":\"\",\"ActiveSearchBackend\":\"database\"}";
+        static const char ok[] =
+            "{\"status\":\"OK\",\"AndroidLatestVersion\":\"\",\"AndroidMinVersion\":\"\","
+            "\"IosLatestVersion\":\"\",\"IosMinVersion\":\"\",\"ActiveSearchBackend\":\"database\"}";
         api_send_static(r, 200, ok, sizeof(ok) - 1);
         return;
     }

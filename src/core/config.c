@@ -44,8 +44,7 @@
 
 /* ---- collecting problems ---- */
 
-__attribute__((format(printf, 2, 3))) static void errors_add(config_errors_t *e,
-                                                             const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void errors_add(config_errors_t *e, const char *fmt, ...)
 {
     va_list ap;
 
@@ -59,9 +58,8 @@ __attribute__((format(printf, 2, 3))) static void errors_add(config_errors_t *e,
 }
 
 /* "Section.Key: <formatted reason>". */
-__attribute__((format(printf, 3, 4))) static void key_error(config_errors_t *e,
-                                                            const config_key_t *k,
-                                                            const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void key_error(config_errors_t *e, const config_key_t *k, const char *fmt,
+                                                            ...)
 {
     char reason[200];
     va_list ap;
@@ -120,17 +118,10 @@ static const char *set_default(config_t *cfg, const config_key_t *k)
     void *field = config_schema_field(cfg, k);
 
     switch (k->type) {
-    case CONFIG_BOOL:
-        *(bool *)field = k->def_bool;
-        return NULL;
-    case CONFIG_INT64:
-        *(int64_t *)field = k->def_int;
-        return NULL;
-    case CONFIG_STRING:
-        return replace_string(field, k->def_str);
-    case CONFIG_STRINGS:
-        strings_free(field);
-        return NULL;
+    case CONFIG_BOOL: *(bool *)field = k->def_bool; return NULL;
+    case CONFIG_INT64: *(int64_t *)field = k->def_int; return NULL;
+    case CONFIG_STRING: return replace_string(field, k->def_str);
+    case CONFIG_STRINGS: strings_free(field); return NULL;
     }
     return "unknown type";
 }
@@ -185,8 +176,7 @@ static const char *value_from_json(void *field, const config_key_t *k, json_t *v
         if (!json_is_string(v))
             return "must be a string";
         return replace_string(field, json_string_value(v));
-    case CONFIG_STRINGS:
-        return strings_from_json(field, v);
+    case CONFIG_STRINGS: return strings_from_json(field, v);
     }
     return "unknown type";
 }
@@ -258,17 +248,14 @@ static const char *value_from_env(void *field, const config_key_t *k, const char
     json_t *utf8;
 
     switch (k->type) {
-    case CONFIG_BOOL:
-        return bool_from_env(field, s);
-    case CONFIG_INT64:
-        return int_from_env(field, s);
+    case CONFIG_BOOL: return bool_from_env(field, s);
+    case CONFIG_INT64: return int_from_env(field, s);
     case CONFIG_STRING:
         if ((utf8 = json_string(s)) == NULL)
             return "must be valid UTF-8";
         json_decref(utf8);
         return replace_string(field, s);
-    case CONFIG_STRINGS:
-        return strings_from_env(field, s);
+    case CONFIG_STRINGS: return strings_from_env(field, s);
     }
     return "unknown type";
 }
@@ -345,8 +332,7 @@ static int load_key(config_t *cfg, const config_key_t *k, json_t *doc, config_er
         key_error(e, k, "%s", reason);
         return -1;
     }
-    if (v != NULL && !json_is_null(v) &&
-        (reason = value_from_json(config_schema_field(cfg, k), k, v)) != NULL) {
+    if (v != NULL && !json_is_null(v) && (reason = value_from_json(config_schema_field(cfg, k), k, v)) != NULL) {
         key_error(e, k, "%s", reason);
         rc = -1;
     }
@@ -361,8 +347,7 @@ static void report_allowed(config_errors_t *e, const config_key_t *k, const char
     size_t used = 0;
 
     for (const char *const *a = k->allowed; *a != NULL && used < sizeof list; a++)
-        used += (size_t)snprintf(list + used, sizeof list - used, "%s\"%s\"",
-                                 a == k->allowed ? "" : ", ", *a);
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s\"%s\"", a == k->allowed ? "" : ", ", *a);
     if (k->flags & CONFIG_SECRET)
         key_error(e, k, "must be one of %s", list);
     else
@@ -388,8 +373,7 @@ static void report_bounds(config_errors_t *e, const config_key_t *k, int64_t n)
     if (k->max == INT64_MAX)
         key_error(e, k, "must be at least %" PRId64 " (not %" PRId64 ")", k->min, n);
     else
-        key_error(e, k, "must be between %" PRId64 " and %" PRId64 " (not %" PRId64 ")",
-                  k->min, k->max, n);
+        key_error(e, k, "must be between %" PRId64 " and %" PRId64 " (not %" PRId64 ")", k->min, k->max, n);
 }
 
 static void validate_key(config_t *cfg, const config_key_t *k, config_errors_t *e)
@@ -468,8 +452,7 @@ int config_load(const char *path, config_t *cfg, config_errors_t *errors)
     fclose(f);
     if (doc == NULL) {
         if (jerr.line > 0)
-            errors_add(errors, "%s: line %d, column %d: %s", path, jerr.line, jerr.column,
-                       jerr.text);
+            errors_add(errors, "%s: line %d, column %d: %s", path, jerr.line, jerr.column, jerr.text);
         else
             errors_add(errors, "%s: %s", path, jerr.text);
         return -1;
@@ -525,15 +508,10 @@ static json_t *value_to_json(const config_t *cfg, const config_key_t *k, bool sa
     const char *s;
 
     switch (k->type) {
-    case CONFIG_BOOL:
-        return json_boolean(*(const bool *)field);
-    case CONFIG_INT64:
-        return json_integer(*(const int64_t *)field);
-    case CONFIG_STRING:
-        s = *(char *const *)field;
-        return json_string(mask ? CONFIG_FAKE_SETTING : s != NULL ? s : "");
-    case CONFIG_STRINGS:
-        return strings_to_json(field, mask);
+    case CONFIG_BOOL: return json_boolean(*(const bool *)field);
+    case CONFIG_INT64: return json_integer(*(const int64_t *)field);
+    case CONFIG_STRING: s = *(char *const *)field; return json_string(mask ? CONFIG_FAKE_SETTING : s != NULL ? s : "");
+    case CONFIG_STRINGS: return strings_to_json(field, mask);
     }
     return NULL;
 }

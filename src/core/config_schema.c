@@ -101,8 +101,7 @@ static bool is_conninfo(const char *s)
 
 static bool is_data_source(const char *s)
 {
-    return strncmp(s, "postgres://", 11) == 0 || strncmp(s, "postgresql://", 13) == 0 ||
-           is_conninfo(s);
+    return strncmp(s, "postgres://", 11) == 0 || strncmp(s, "postgresql://", 13) == 0 || is_conninfo(s);
 }
 
 static const char *check_data_source(const config_t *cfg, const void *value)
@@ -165,8 +164,7 @@ static const char *check_hhmm(const config_t *cfg, const void *value)
     const char *t = *(char *const *)value;
 
     (void)cfg;
-    if (strlen(t) == 5 && strspn(t, "0123456789") == 2 && t[2] == ':' &&
-        strspn(t + 3, "0123456789") == 2) {
+    if (strlen(t) == 5 && strspn(t, "0123456789") == 2 && t[2] == ':' && strspn(t + 3, "0123456789") == 2) {
         int hh = (t[0] - '0') * 10 + (t[1] - '0');
         int mm = (t[3] - '0') * 10 + (t[4] - '0');
         if (hh < 24 && mm < 60)
@@ -182,50 +180,54 @@ static const char *const log_levels[] = {"DEBUG", "INFO", "WARN", "ERROR", NULL}
 static const char *const file_drivers[] = {"local", "amazons3", NULL};
 
 #define AT(F) .offset = offsetof(config_t, F)
-#define BOOL(S, K, F, D, FL) \
-    {.section = S, .key = K, .type = CONFIG_BOOL, AT(F), .flags = FL, .def_bool = D}
-#define INT(S, K, F, D, LO, HI, C, FL)                                                \
-    {.section = S, .key = K, .type = CONFIG_INT64, AT(F), .flags = FL, .def_int = D, \
-     .min = LO, .max = HI, .check = C}
-#define STR(S, K, F, D, A, C, FL)                                                      \
-    {.section = S, .key = K, .type = CONFIG_STRING, AT(F), .flags = FL, .def_str = D, \
-     .allowed = A, .check = C}
-#define STRS(S, K, F, C, FL) \
-    {.section = S, .key = K, .type = CONFIG_STRINGS, AT(F), .flags = FL, .check = C}
+#define BOOL(S, K, F, D, FL)                                                           \
+    {                                                                                  \
+        .section = S, .key = K, .type = CONFIG_BOOL, AT(F), .flags = FL, .def_bool = D \
+    }
+#define INT(S, K, F, D, LO, HI, C, FL)                                                                        \
+    {                                                                                                         \
+        .section = S, .key = K, .type = CONFIG_INT64, AT(F), .flags = FL, .def_int = D, .min = LO, .max = HI, \
+        .check = C                                                                                            \
+    }
+#define STR(S, K, F, D, A, C, FL)                                                                                 \
+    {                                                                                                             \
+        .section = S, .key = K, .type = CONFIG_STRING, AT(F), .flags = FL, .def_str = D, .allowed = A, .check = C \
+    }
+#define STRS(S, K, F, C, FL)                                                           \
+    {                                                                                  \
+        .section = S, .key = K, .type = CONFIG_STRINGS, AT(F), .flags = FL, .check = C \
+    }
 
-#define SVC "ServiceSettings"
-#define TEAM "TeamSettings"
-#define SQL "SqlSettings"
-#define LOG "LogSettings"
+#define SVC   "ServiceSettings"
+#define TEAM  "TeamSettings"
+#define SQL   "SqlSettings"
+#define LOG   "LogSettings"
 #define FILES "FileSettings"
 #define COMPL "ComplianceSettings"
-#define CLU "ClusterSettings"
-#define MET "MetricsSettings"
-#define RET "DataRetentionSettings"
-#define JOB "JobSettings"
-#define PROC "ProcessSettings"
+#define CLU   "ClusterSettings"
+#define MET   "MetricsSettings"
+#define RET   "DataRetentionSettings"
+#define JOB   "JobSettings"
+#define PROC  "ProcessSettings"
 
-#define PN CONFIG_PER_NODE
+#define PN     CONFIG_PER_NODE
 #define SECRET CONFIG_SECRET
-#define ICASE CONFIG_ICASE
+#define ICASE  CONFIG_ICASE
 
 const config_key_t config_schema[] = {
     STR(SVC, "SiteURL", service.site_url, "", NULL, check_site_url, 0),
     STR(SVC, "ListenAddress", service.listen_address, ":8065", NULL, check_listen_address, PN),
-    STR(SVC, "ConnectionSecurity", service.connection_security, "", connection_securities,
-        NULL, 0),
+    STR(SVC, "ConnectionSecurity", service.connection_security, "", connection_securities, NULL, 0),
     STR(SVC, "TLSCertFile", service.tls_cert_file, "", NULL, check_tls_file, 0),
     STR(SVC, "TLSKeyFile", service.tls_key_file, "", NULL, check_tls_file, 0),
     STR(SVC, "TLSMinVer", service.tls_min_ver, "1.2", tls_versions, NULL, 0),
     INT(SVC, "ReadTimeout", service.read_timeout, 300, 1, NO_MAX, NULL, 0),
     INT(SVC, "WriteTimeout", service.write_timeout, 300, 1, NO_MAX, NULL, 0),
     INT(SVC, "IdleTimeout", service.idle_timeout, 60, 1, NO_MAX, NULL, 0),
-    INT(SVC, "MaximumPayloadSizeBytes", service.maximum_payload_size_bytes, 300000, 1, NO_MAX,
-        NULL, 0),
+    INT(SVC, "MaximumPayloadSizeBytes", service.maximum_payload_size_bytes, 300000, 1, NO_MAX, NULL, 0),
     BOOL(SVC, "EnableDeveloper", service.enable_developer, false, 0),
     BOOL(SVC, "EnableUserStatuses", service.enable_user_statuses, true, 0),
-    INT(SVC, "SessionLengthWebInHours", service.session_length_web_in_hours, 720, 1, NO_MAX,
-        NULL, 0),
+    INT(SVC, "SessionLengthWebInHours", service.session_length_web_in_hours, 720, 1, NO_MAX, NULL, 0),
     INT(SVC, "SessionCacheInMinutes", service.session_cache_in_minutes, 10, 0, NO_MAX, NULL, 0),
 
     STR(TEAM, "SiteName", team.site_name, "Mattermost", NULL, NULL, 0),
@@ -235,20 +237,16 @@ const config_key_t config_schema[] = {
 
     STR(SQL, "DriverName", sql.driver_name, "postgres", sql_drivers, NULL, 0),
     STR(SQL, "DataSource", sql.data_source,
-        "postgres://mmuser:mostest@localhost/mattermost_test?sslmode=disable&connect_timeout=10",
-        NULL, check_data_source, SECRET),
+        "postgres://mmuser:mostest@localhost/mattermost_test?sslmode=disable&connect_timeout=10", NULL,
+        check_data_source, SECRET),
     STRS(SQL, "DataSourceReplicas", sql.data_source_replicas, check_data_sources, SECRET),
-    STRS(SQL, "DataSourceSearchReplicas", sql.data_source_search_replicas, check_data_sources,
-         SECRET),
+    STRS(SQL, "DataSourceSearchReplicas", sql.data_source_search_replicas, check_data_sources, SECRET),
     INT(SQL, "MaxIdleConns", sql.max_idle_conns, 20, 0, NO_MAX, NULL, 0),
     INT(SQL, "MaxOpenConns", sql.max_open_conns, 300, 1, NO_MAX, NULL, 0),
-    INT(SQL, "ConnMaxLifetimeMilliseconds", sql.conn_max_lifetime_milliseconds, 3600000, 0,
-        NO_MAX, NULL, 0),
-    INT(SQL, "ConnMaxIdleTimeMilliseconds", sql.conn_max_idle_time_milliseconds, 300000, 0,
-        NO_MAX, NULL, 0),
+    INT(SQL, "ConnMaxLifetimeMilliseconds", sql.conn_max_lifetime_milliseconds, 3600000, 0, NO_MAX, NULL, 0),
+    INT(SQL, "ConnMaxIdleTimeMilliseconds", sql.conn_max_idle_time_milliseconds, 300000, 0, NO_MAX, NULL, 0),
     INT(SQL, "QueryTimeout", sql.query_timeout, 30, 1, NO_MAX, NULL, 0),
-    INT(SQL, "ReplicaMonitorIntervalSeconds", sql.replica_monitor_interval_seconds, 5, 1, NO_MAX,
-        NULL, 0),
+    INT(SQL, "ReplicaMonitorIntervalSeconds", sql.replica_monitor_interval_seconds, 5, 1, NO_MAX, NULL, 0),
 
     BOOL(LOG, "EnableConsole", log.enable_console, true, 0),
     STR(LOG, "ConsoleLevel", log.console_level, "DEBUG", log_levels, NULL, ICASE),
@@ -275,8 +273,7 @@ const config_key_t config_schema[] = {
     STR(CLU, "AdvertiseAddress", cluster.advertise_address, "", NULL, NULL, PN),
     BOOL(CLU, "UseIPAddress", cluster.use_ip_address, true, PN),
     BOOL(CLU, "EnableGossipCompression", cluster.enable_gossip_compression, true, PN),
-    BOOL(CLU, "EnableExperimentalGossipEncryption", cluster.enable_experimental_gossip_encryption,
-         false, PN),
+    BOOL(CLU, "EnableExperimentalGossipEncryption", cluster.enable_experimental_gossip_encryption, false, PN),
     BOOL(CLU, "ReadOnlyConfig", cluster.read_only_config, true, PN),
     INT(CLU, "GossipPort", cluster.gossip_port, 8074, 1, 65535, NULL, PN),
     INT(CLU, "StreamingPort", cluster.streaming_port, 8075, 1, 65535, check_streaming_port, PN),
@@ -285,18 +282,15 @@ const config_key_t config_schema[] = {
     STR(MET, "ListenAddress", metrics.listen_address, ":8067", NULL, check_listen_address, PN),
 
     BOOL(RET, "EnableMessageDeletion", data_retention.enable_message_deletion, false, 0),
-    INT(RET, "MessageRetentionDays", data_retention.message_retention_days, 365, 1, NO_MAX, NULL,
-        0),
-    STR(RET, "DeletionJobStartTime", data_retention.deletion_job_start_time, "02:00", NULL,
-        check_hhmm, 0),
+    INT(RET, "MessageRetentionDays", data_retention.message_retention_days, 365, 1, NO_MAX, NULL, 0),
+    STR(RET, "DeletionJobStartTime", data_retention.deletion_job_start_time, "02:00", NULL, check_hhmm, 0),
     INT(RET, "BatchSize", data_retention.batch_size, 3000, 1, NO_MAX, NULL, 0),
-    INT(RET, "TimeBetweenBatchesMilliseconds", data_retention.time_between_batches_milliseconds,
-        100, 0, NO_MAX, NULL, 0),
+    INT(RET, "TimeBetweenBatchesMilliseconds", data_retention.time_between_batches_milliseconds, 100, 0, NO_MAX, NULL,
+        0),
 
     BOOL(JOB, "RunJobs", job.run_jobs, true, 0),
     BOOL(JOB, "RunScheduler", job.run_scheduler, true, 0),
-    INT(JOB, "CleanupJobsThresholdDays", job.cleanup_jobs_threshold_days, -1, -1, NO_MAX, NULL,
-        0),
+    INT(JOB, "CleanupJobsThresholdDays", job.cleanup_jobs_threshold_days, -1, -1, NO_MAX, NULL, 0),
 
     INT(PROC, "Workers", process.workers, 0, 0, 64, NULL, PN),
     STR(PROC, "PidFile", process.pid_file, "./chorusd.pid", NULL, NULL, PN),
@@ -308,8 +302,7 @@ const size_t config_schema_count = sizeof config_schema / sizeof config_schema[0
 const config_key_t *config_schema_find(const char *section, const char *key)
 {
     for (size_t i = 0; i < config_schema_count; i++)
-        if (strcasecmp(config_schema[i].section, section) == 0 &&
-            strcasecmp(config_schema[i].key, key) == 0)
+        if (strcasecmp(config_schema[i].section, section) == 0 && strcasecmp(config_schema[i].key, key) == 0)
             return &config_schema[i];
     return NULL;
 }

@@ -31,8 +31,8 @@ typedef enum {
 } config_type_t;
 
 #define CONFIG_PER_NODE 0x1u
-#define CONFIG_SECRET 0x2u
-#define CONFIG_ICASE 0x4u /* allowed values match case-insensitively */
+#define CONFIG_SECRET   0x2u
+#define CONFIG_ICASE    0x4u /* allowed values match case-insensitively */
 
 /* What a secret reads as in the sanitized view (Mattermost's FakeSetting). */
 #define CONFIG_FAKE_SETTING "********************************"

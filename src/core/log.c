@@ -140,8 +140,8 @@ static size_t format_line(char *out, size_t cap, bool json, log_level_t level, c
 
     size_t n;
     if (!json) {
-        n = (size_t)snprintf(out, cap, "%s %-5s [%s %d] %s\n", when, level_names[level],
-                             log_state.process, (int)getpid(), msg);
+        n = (size_t)snprintf(out, cap, "%s %-5s [%s %d] %s\n", when, level_names[level], log_state.process,
+                             (int)getpid(), msg);
         if (n >= cap) {
             n = cap - 1;
             out[n - 1] = '\n';
@@ -167,8 +167,7 @@ void log_write(log_level_t level, int err, const char *fmt, ...)
     if (n < 0)
         return;
     if (err != 0 && (size_t)n < sizeof(msg))
-        snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s (%d)", strerror(err < 0 ? -err : err),
-                 err < 0 ? -err : err);
+        snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s (%d)", strerror(err < 0 ? -err : err), err < 0 ? -err : err);
 
     bool to_file = log_state.file_enabled && log_state.fd >= 0 && level <= log_state.file_level;
     bool to_console = log_state.console_enabled && level <= log_state.console_level;

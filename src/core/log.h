@@ -27,11 +27,11 @@ bool log_enabled(log_level_t level);
 void log_write(log_level_t level, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #define log_error(err, ...) log_write(LOG_ERROR, (err), __VA_ARGS__)
-#define log_warn(err, ...) log_write(LOG_WARN, (err), __VA_ARGS__)
-#define log_info(...) log_write(LOG_INFO, 0, __VA_ARGS__)
-#define log_debug(...) \
-    do { \
-        if (log_enabled(LOG_DEBUG)) \
+#define log_warn(err, ...)  log_write(LOG_WARN, (err), __VA_ARGS__)
+#define log_info(...)       log_write(LOG_INFO, 0, __VA_ARGS__)
+#define log_debug(...)                            \
+    do {                                          \
+        if (log_enabled(LOG_DEBUG))               \
             log_write(LOG_DEBUG, 0, __VA_ARGS__); \
     } while (0)
 

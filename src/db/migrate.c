@@ -26,7 +26,7 @@
 #include "master/process.h"
 
 /* "chorus" in ASCII: the advisory lock key every node agrees on. */
-#define MIGRATE_LOCK_KEY "109520227464563"
+#define MIGRATE_LOCK_KEY      "109520227464563"
 #define MIGRATE_BACKOFF_MAX_S 30
 
 static void on_notice(void *arg, const char *message)
@@ -96,8 +96,7 @@ static int apply(PGconn *pg, const migration_t *m)
     if (run(pg, "BEGIN", 0, NULL, NULL) != 0)
         return -1;
     if (run(pg, m->sql, 0, NULL, NULL) != 0 ||
-        run(pg, "INSERT INTO chorus_migrations (Version, Name, AppliedAt) VALUES ($1, $2, $3)", 3, params, NULL) !=
-            0 ||
+        run(pg, "INSERT INTO chorus_migrations (Version, Name, AppliedAt) VALUES ($1, $2, $3)", 3, params, NULL) != 0 ||
         run(pg, "COMMIT", 0, NULL, NULL) != 0) {
         run(pg, "ROLLBACK", 0, NULL, NULL);
         return -1;

@@ -68,7 +68,7 @@ struct db_pool_s {
     unsigned queued;
     h2o_timeout_t query_timeout;
     db_conn_t conns[DB_POOL_CONNS_MAX];
-    int64_t retry_at;       /* monotonic ms: no connection attempt before */
+    int64_t retry_at; /* monotonic ms: no connection attempt before */
     int64_t backoff_ms;
     char last_error[256];
     bool reachable;
@@ -243,8 +243,7 @@ static void conn_poll_connect(db_conn_t *conn)
         h2o_socket_read_start(conn->watch, on_conn_io);
         pool_dispatch(conn->pool);
         return;
-    default:
-        break;
+    default: break;
     }
     conn_failed(conn, "failed");
 }
@@ -386,8 +385,8 @@ static char *strdup_or_null(const char *s)
     return s != NULL ? strdup(s) : NULL;
 }
 
-db_query_t *db_pool_query(db_pool_t *pool, const char *sql, int nparams, const char *const *params,
-                          db_query_cb cb, void *data)
+db_query_t *db_pool_query(db_pool_t *pool, const char *sql, int nparams, const char *const *params, db_query_cb cb,
+                          void *data)
 {
     if (pool->queued >= pool->options.queue_max) {
         cb(data, NULL, "too many queries waiting for a database connection");

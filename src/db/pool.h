@@ -19,11 +19,11 @@ typedef struct db_query_s db_query_t;
 typedef void (*db_query_cb)(void *data, PGresult *result, const char *error);
 
 typedef struct {
-    const char *name;       /* "master", "replica-1": for logs */
-    const char *conninfo;   /* URI or key=value */
-    unsigned max_conns;     /* this worker's share of SqlSettings.MaxOpenConns */
+    const char *name;     /* "master", "replica-1": for logs */
+    const char *conninfo; /* URI or key=value */
+    unsigned max_conns;   /* this worker's share of SqlSettings.MaxOpenConns */
     int64_t query_timeout_ms;
-    unsigned queue_max;     /* queries waiting beyond this fail at once */
+    unsigned queue_max; /* queries waiting beyond this fail at once */
 } db_pool_options_t;
 
 int db_pool_create(db_pool_t **out, h2o_loop_t *loop, const db_pool_options_t *options);
@@ -32,8 +32,8 @@ void db_pool_destroy(db_pool_t *pool);
 
 /* Queues one parameterized statement (text parameters).  Returns NULL only
  * when the pool refuses at once, having called `cb` with the reason. */
-db_query_t *db_pool_query(db_pool_t *pool, const char *sql, int nparams, const char *const *params,
-                          db_query_cb cb, void *data);
+db_query_t *db_pool_query(db_pool_t *pool, const char *sql, int nparams, const char *const *params, db_query_cb cb,
+                          void *data);
 /* The callback will not run; safe until it has run. */
 void db_query_cancel(db_query_t *query);
 

@@ -87,8 +87,11 @@ int listen_set_open(listen_set_t *set, const char *address, unsigned count)
         int fd = open_one(res);
         if (fd == -EAFNOSUPPORT && host[0] == '\0') {
             /* no IPv6 on this host: fall back to IPv4 any */
-            struct sockaddr_in any = {.sin_family = AF_INET, .sin_port = ((struct sockaddr_in6 *)res->ai_addr)->sin6_port};
-            struct addrinfo v4 = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM, .ai_addr = (struct sockaddr *)&any,
+            struct sockaddr_in any = {.sin_family = AF_INET,
+                                      .sin_port = ((struct sockaddr_in6 *)res->ai_addr)->sin6_port};
+            struct addrinfo v4 = {.ai_family = AF_INET,
+                                  .ai_socktype = SOCK_STREAM,
+                                  .ai_addr = (struct sockaddr *)&any,
                                   .ai_addrlen = sizeof(any)};
             fd = open_one(&v4);
         }

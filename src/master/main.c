@@ -26,12 +26,13 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: chorusd [-c FILE] [-d] [-t] [-s reload|stop|quit|reopen] [-v]\n"
-                 "  -c FILE  config file (default %s)\n"
-                 "  -d       run as a daemon\n"
-                 "  -t       check the config and exit\n"
-                 "  -s SIG   send SIG to the running master (via ProcessSettings.PidFile)\n"
-                 "  -v       print the version and exit\n",
+    fprintf(out,
+            "usage: chorusd [-c FILE] [-d] [-t] [-s reload|stop|quit|reopen] [-v]\n"
+            "  -c FILE  config file (default %s)\n"
+            "  -d       run as a daemon\n"
+            "  -t       check the config and exit\n"
+            "  -s SIG   send SIG to the running master (via ProcessSettings.PidFile)\n"
+            "  -v       print the version and exit\n",
             DEFAULT_CONFIG);
 }
 

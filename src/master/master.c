@@ -45,19 +45,19 @@
 #include "shm/ring.h"
 #include "worker/worker.h"
 
-#define RELOAD_TIMEOUT_MS 15000
-#define FAST_STOP_TIMEOUT_MS 5000
+#define RELOAD_TIMEOUT_MS        15000
+#define FAST_STOP_TIMEOUT_MS     5000
 #define GRACEFUL_STOP_TIMEOUT_MS 30000
-#define RESPAWN_BACKOFF_MAX_MS 30000
-#define QUICK_DEATH_MS 2000
+#define RESPAWN_BACKOFF_MAX_MS   30000
+#define QUICK_DEATH_MS           2000
 
 typedef enum { MASTER_RUNNING, MASTER_STOPPING } master_state_t;
 
 typedef struct {
-    unsigned failures;    /* consecutive quick deaths */
-    int64_t respawn_at;   /* monotonic ms; 0 = nothing scheduled */
-    bool fatal;           /* exited with WORKER_EXIT_FATAL: not respawned */
-    unsigned generation;  /* of the process to respawn */
+    unsigned failures;   /* consecutive quick deaths */
+    int64_t respawn_at;  /* monotonic ms; 0 = nothing scheduled */
+    bool fatal;          /* exited with WORKER_EXIT_FATAL: not respawned */
+    unsigned generation; /* of the process to respawn */
 } master_slot_t;
 
 typedef struct {
@@ -148,8 +148,12 @@ static int spawn_worker(master_t *m, unsigned slot, unsigned generation)
         _exit(worker_main(&params));
     }
     shm_ring_consumer_attach(ring, (unsigned)ring_slot, pid);
-    *p = (process_t){.pid = pid, .kind = PROCESS_WORKER, .slot = slot, .generation = generation,
-                     .ring_slot = ring_slot, .started_ms = clock_monotonic_ms()};
+    *p = (process_t){.pid = pid,
+                     .kind = PROCESS_WORKER,
+                     .slot = slot,
+                     .generation = generation,
+                     .ring_slot = ring_slot,
+                     .started_ms = clock_monotonic_ms()};
     log_info("started worker %u (generation %u) pid %d", slot, generation, (int)pid);
     return 0;
 }
@@ -228,8 +232,7 @@ static void on_child_exit(master_t *m, process_t *p, int status)
         log_warn(0, "worker %u (generation %u) pid %d killed by signal %d", p->slot, p->generation, (int)p->pid,
                  WTERMSIG(status));
     else
-        log_info("worker %u (generation %u) pid %d exited with status %d", p->slot, p->generation, (int)p->pid,
-                 code);
+        log_info("worker %u (generation %u) pid %d exited with status %d", p->slot, p->generation, (int)p->pid, code);
 
     bool current = p->generation == m->generation || (m->reloading && p->generation == m->next_generation);
     if (m->state != MASTER_RUNNING || p->retiring || !current)
@@ -409,23 +412,15 @@ static void handle_signals(master_t *m)
     struct signalfd_siginfo si;
     while (read(m->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         switch (si.ssi_signo) {
-        case SIGCHLD:
-            reap_children(m);
-            break;
+        case SIGCHLD: reap_children(m); break;
         case SIGHUP:
             if (m->state == MASTER_RUNNING)
                 reload_begin(m);
             break;
         case SIGTERM:
-        case SIGINT:
-            stop_begin(m, false);
-            break;
-        case SIGQUIT:
-            stop_begin(m, true);
-            break;
-        case SIGUSR1:
-            reopen_logs(m);
-            break;
+        case SIGINT: stop_begin(m, false); break;
+        case SIGQUIT: stop_begin(m, true); break;
+        case SIGUSR1: reopen_logs(m); break;
         }
     }
 }
@@ -577,8 +572,8 @@ static int setup_node(master_t *m)
     unsigned workers = config_worker_count(&m->config);
     if ((rc = listen_set_open(&m->listeners, m->config.service.listen_address, workers)) != 0)
         return rc;
-    log_info("node %s listening on %s with %u workers, shm %lld MiB", header->node_id,
-             m->config.service.listen_address, workers, (long long)m->config.process.shm_size_mb);
+    log_info("node %s listening on %s with %u workers, shm %lld MiB", header->node_id, m->config.service.listen_address,
+             workers, (long long)m->config.process.shm_size_mb);
     return 0;
 }
 

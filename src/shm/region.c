@@ -99,8 +99,7 @@ int shm_region_create(shm_region_t *region, size_t size_bytes)
     hdr->schema_version = 0;
     rc = region_layout(hdr, size, &ring_capacity);
     if (rc == 0)
-        rc = shm_ring_init((uint8_t *)base + hdr->sections[SHM_SECTION_RING].offset,
-                           ring_capacity);
+        rc = shm_ring_init((uint8_t *)base + hdr->sections[SHM_SECTION_RING].offset, ring_capacity);
     if (rc < 0) {
         (void)munmap(base, size);
         return rc;

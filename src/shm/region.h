@@ -10,9 +10,9 @@
 
 #include "shm/ring.h"
 
-#define SHM_MAGIC 0x43484f5255535348ULL
+#define SHM_MAGIC          0x43484f5255535348ULL
 #define SHM_LAYOUT_VERSION 1
-#define SHM_SECTION_ALIGN 4096u
+#define SHM_SECTION_ALIGN  4096u
 
 /* Later issues add session cache, presence, cluster view, counters. */
 typedef enum { SHM_SECTION_RING = 0, SHM_SECTION_COUNT } shm_section_id_t;

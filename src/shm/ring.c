@@ -60,10 +60,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#define SHM_RING_MAGIC 0x474e4952524f4843ULL /* "CHORRING" */
-#define SHM_RING_REC_MARK 0x5243u
+#define SHM_RING_MAGIC        0x474e4952524f4843ULL /* "CHORRING" */
+#define SHM_RING_REC_MARK     0x5243u
 #define SHM_RING_SNAP_INVALID UINT64_MAX
-#define SHM_RING_ALIGN 64u
+#define SHM_RING_ALIGN        64u
 
 typedef struct {
     uint32_t len;
@@ -106,8 +106,7 @@ struct shm_ring_s {
     shm_ring_slot_t slots[SHM_RING_CONSUMERS_MAX] __attribute__((aligned(SHM_RING_ALIGN)));
 };
 
-#define RING_HEADER_SIZE \
-    ((sizeof(struct shm_ring_s) + SHM_RING_ALIGN - 1) & ~(size_t)(SHM_RING_ALIGN - 1))
+#define RING_HEADER_SIZE ((sizeof(struct shm_ring_s) + SHM_RING_ALIGN - 1) & ~(size_t)(SHM_RING_ALIGN - 1))
 
 static int ring_capacity_valid(size_t capacity)
 {
@@ -132,8 +131,7 @@ int shm_ring_init(void *mem, size_t capacity)
     shm_ring_t *ring = mem;
     int rc;
 
-    if (ring == NULL || ((uintptr_t)mem & (SHM_RING_ALIGN - 1)) != 0 ||
-        !ring_capacity_valid(capacity))
+    if (ring == NULL || ((uintptr_t)mem & (SHM_RING_ALIGN - 1)) != 0 || !ring_capacity_valid(capacity))
         return -EINVAL;
     memset(ring, 0, sizeof(*ring));
     ring->capacity = capacity;
@@ -318,13 +316,11 @@ void shm_ring_repair(void *arg)
 }
 
 /* Under the lock: write record `seq` at `pos`, then publish it. */
-static void ring_append(shm_ring_t *ring, uint64_t seq, uint64_t pos, uint16_t type,
-                        const void *data, size_t len)
+static void ring_append(shm_ring_t *ring, uint64_t seq, uint64_t pos, uint16_t type, const void *data, size_t len)
 {
     uint64_t end = pos + shm_ring_record_size(len);
     shm_ring_snap_t *snap = &ring->snap[seq & 1];
-    shm_ring_rec_t rec = {.len = (uint32_t)len, .type = type, .mark = SHM_RING_REC_MARK,
-                          .seq = seq};
+    shm_ring_rec_t rec = {.len = (uint32_t)len, .type = type, .mark = SHM_RING_REC_MARK, .seq = seq};
 
     /* 1. Raise the watermark before destroying a single old byte. */
     if (__atomic_load_n(&ring->reserve_pos, __ATOMIC_RELAXED) < end)
@@ -362,8 +358,7 @@ static void ring_notify(shm_ring_t *ring, const int *efds)
     }
 }
 
-int shm_ring_publish(shm_ring_t *ring, const int *efds, uint16_t type, const void *data,
-                     size_t len, uint64_t *seq_out)
+int shm_ring_publish(shm_ring_t *ring, const int *efds, uint16_t type, const void *data, size_t len, uint64_t *seq_out)
 {
     uint64_t seq, pos;
     int rc;
@@ -398,14 +393,12 @@ void shm_ring_cursor_init(shm_ring_t *ring, shm_ring_cursor_t *cursor)
     ring_head(ring, &cursor->seq, &cursor->pos);
 }
 
-int shm_ring_read(shm_ring_t *ring, shm_ring_cursor_t *cursor, uint16_t *type, void *buf,
-                  size_t *len, uint64_t *seq)
+int shm_ring_read(shm_ring_t *ring, shm_ring_cursor_t *cursor, uint16_t *type, void *buf, size_t *len, uint64_t *seq)
 {
     shm_ring_rec_t rec;
     uint64_t head, pos;
 
-    if (ring == NULL || cursor == NULL || type == NULL || buf == NULL || len == NULL ||
-        seq == NULL)
+    if (ring == NULL || cursor == NULL || type == NULL || buf == NULL || len == NULL || seq == NULL)
         return -EINVAL;
 
     head = __atomic_load_n(&ring->head_seq, __ATOMIC_ACQUIRE);
@@ -423,8 +416,7 @@ int shm_ring_read(shm_ring_t *ring, shm_ring_cursor_t *cursor, uint16_t *type, v
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     if (ring_lapped(ring, pos))
         goto overrun; /* the header may be torn: do not even look at it */
-    if (rec.mark != SHM_RING_REC_MARK || rec.seq != cursor->seq + 1 ||
-        rec.len > SHM_RING_RECORD_MAX)
+    if (rec.mark != SHM_RING_REC_MARK || rec.seq != cursor->seq + 1 || rec.len > SHM_RING_RECORD_MAX)
         goto corrupt;
 
     ring_copy_out(ring, pos + sizeof(rec), buf, rec.len);

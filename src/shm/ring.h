@@ -22,8 +22,8 @@
 #include "shm/lock.h"
 
 #define SHM_RING_CONSUMERS_MAX 128
-#define SHM_RING_RECORD_MAX (64 * 1024) /* largest payload */
-#define SHM_RING_CAPACITY_MIN (4 * SHM_RING_RECORD_MAX)
+#define SHM_RING_RECORD_MAX    (64 * 1024) /* largest payload */
+#define SHM_RING_CAPACITY_MIN  (4 * SHM_RING_RECORD_MAX)
 
 typedef struct shm_ring_s shm_ring_t; /* lives in shared memory: offsets only, no pointers */
 
@@ -52,12 +52,11 @@ pid_t shm_ring_consumer_pid(shm_ring_t *ring, unsigned slot);
  * consumer (EAGAIN on a saturated eventfd is fine; other write errors are counted in the
  * stats, the record is published anyway). `efds` may be NULL (no notification).
  * 0, -EMSGSIZE if len > SHM_RING_RECORD_MAX, -EINVAL, or -errno from the lock. */
-int shm_ring_publish(shm_ring_t *ring, const int *efds, uint16_t type, const void *data,
-                     size_t len, uint64_t *seq_out);
+int shm_ring_publish(shm_ring_t *ring, const int *efds, uint16_t type, const void *data, size_t len, uint64_t *seq_out);
 
 typedef struct {
-    uint64_t seq; /* sequence number of the last record consumed (or skipped) */
-    uint64_t pos; /* ring position where record seq + 1 starts */
+    uint64_t seq;    /* sequence number of the last record consumed (or skipped) */
+    uint64_t pos;    /* ring position where record seq + 1 starts */
 } shm_ring_cursor_t; /* private to one consumer */
 
 /* At the current head: only records published later are seen. */
@@ -69,8 +68,7 @@ void shm_ring_cursor_init(shm_ring_t *ring, shm_ring_cursor_t *cursor);
  * 0 = nothing new, SHM_RING_EOVERRUN = records were lost (the cursor was moved to the
  * head; the caller resynchronises), other negative (-EPROTO) = corrupt record or cursor
  * (the cursor was moved to the head as well). Lock-free: never blocks on a producer. */
-int shm_ring_read(shm_ring_t *ring, shm_ring_cursor_t *cursor, uint16_t *type, void *buf,
-                  size_t *len, uint64_t *seq);
+int shm_ring_read(shm_ring_t *ring, shm_ring_cursor_t *cursor, uint16_t *type, void *buf, size_t *len, uint64_t *seq);
 
 /* Reads the eventfd counter away. 0 or -errno (EAGAIN -> 0). */
 int shm_ring_drain_eventfd(int efd);

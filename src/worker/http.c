@@ -23,8 +23,8 @@
 #include "core/log.h"
 #include "worker/worker.h"
 
-#define ACCEPT_BATCH 64
-#define HTTP_QUIET_MS 500
+#define ACCEPT_BATCH     64
+#define HTTP_QUIET_MS    500
 #define HTTP_BODY_MARGIN (1024 * 1024)
 
 typedef struct {
@@ -106,8 +106,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     accept_pending(listener->data, ACCEPT_BATCH);
 }
 
-static void error_do_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size_t bufcnt,
-                          h2o_send_state_t state)
+static void error_do_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size_t bufcnt, h2o_send_state_t state)
 {
     http_error_ostream_t *os = (void *)self;
     (void)bufs;
@@ -163,9 +162,10 @@ static int setup_tls(worker_t *w)
     SSL_CTX *ssl = SSL_CTX_new(TLS_server_method());
     if (ssl == NULL)
         return -ENOMEM;
-    int min = strcmp(s->tls_min_ver, "1.3") == 0 ? TLS1_3_VERSION
+    int min = strcmp(s->tls_min_ver, "1.3") == 0   ? TLS1_3_VERSION
               : strcmp(s->tls_min_ver, "1.0") == 0 ? TLS1_VERSION
-              : strcmp(s->tls_min_ver, "1.1") == 0 ? TLS1_1_VERSION : TLS1_2_VERSION;
+              : strcmp(s->tls_min_ver, "1.1") == 0 ? TLS1_1_VERSION
+                                                   : TLS1_2_VERSION;
     SSL_CTX_set_min_proto_version(ssl, min);
     if (SSL_CTX_use_certificate_chain_file(ssl, s->tls_cert_file) != 1) {
         log_error(0, "ServiceSettings.TLSCertFile: cannot load %s", s->tls_cert_file);

@@ -24,7 +24,7 @@
 #include "master/process.h"
 
 #define WORKER_DRAIN_DEADLINE_MS 20000
-#define WORKER_TICK_MS 100
+#define WORKER_TICK_MS           100
 
 static void worker_stop(worker_t *w, const char *why)
 {
@@ -75,20 +75,15 @@ static void on_signal(h2o_socket_t *sock, const char *err)
         memcpy(&si, sock->input->bytes + i * sizeof(si), sizeof(si));
         switch (si.ssi_signo) {
         case SIGTERM:
-        case SIGINT:
-            worker_stop(w, "fast stop");
-            break;
-        case SIGQUIT:
-            worker_drain(w);
-            break;
+        case SIGINT: worker_stop(w, "fast stop"); break;
+        case SIGQUIT: worker_drain(w); break;
         case SIGUSR1:
             if (log_reopen() != 0)
                 log_warn(errno, "cannot reopen the log file");
             else
                 log_info("log file reopened");
             break;
-        default:
-            break;
+        default: break;
         }
     }
     h2o_buffer_consume(&sock->input, n * sizeof(struct signalfd_siginfo));
@@ -187,8 +182,8 @@ int worker_main(const worker_params_t *params)
     worker_ring_stop(w);
     worker_http_dispose(w);
     db_pool_destroy(w->db);
-    log_info("worker %u exiting (%llu ring events, %llu overruns)", params->slot,
-             (unsigned long long)w->ring_events, (unsigned long long)w->ring_overruns);
+    log_info("worker %u exiting (%llu ring events, %llu overruns)", params->slot, (unsigned long long)w->ring_events,
+             (unsigned long long)w->ring_overruns);
     log_close();
     return 0;
 }

@@ -22,8 +22,8 @@ typedef struct {
     const int *ring_eventfds; /* every consumer's eventfd (to publish) */
     int ring_slot;            /* our consumer slot */
     int listen_fd;
-    int lifeline_fd;  /* EOF when the master dies */
-    int control_fd;   /* write end of the master's control pipe */
+    int lifeline_fd; /* EOF when the master dies */
+    int control_fd;  /* write end of the master's control pipe */
     unsigned slot;
     unsigned generation;
 } worker_params_t;
@@ -40,12 +40,12 @@ typedef struct worker_s {
     h2o_socket_t *signals;
     h2o_socket_t *lifeline;
     h2o_socket_t *ring_watch;
-    db_pool_t *db; /* SqlSettings.DataSource */
+    db_pool_t *db;        /* SqlSettings.DataSource */
     unsigned connections; /* open client connections */
     h2o_linklist_t connection_list;
     unsigned requests_in_flight;
-    bool draining;  /* not accepting; exits when connections reach 0 */
-    bool stopping;  /* leave the loop now */
+    bool draining; /* not accepting; exits when connections reach 0 */
+    bool stopping; /* leave the loop now */
     h2o_timeout_t drain_timeout;
     h2o_timeout_entry_t drain_deadline;
     h2o_timeout_t tick_timeout;
@@ -59,7 +59,6 @@ typedef struct worker_s {
 
 /* Runs the worker until it is told to stop; returns the exit status. */
 int worker_main(const worker_params_t *params);
-
 
 /* Ring consumption (ring_consumer.c). */
 int worker_ring_start(worker_t *worker);

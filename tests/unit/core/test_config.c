@@ -263,22 +263,14 @@ START_TEST(test_etc_config_is_the_defaults)
 END_TEST
 
 static const char *const bad_fixture_keys[] = {
-    "ServiceSettings.SiteURL: ",
-    "ServiceSettings.ListenAddress: ",
-    "ServiceSettings.TLSCertFile: ",
-    "ServiceSettings.TLSKeyFile: ",
-    "ServiceSettings.ReadTimeout: ",
-    "ServiceSettings.MaximumPayloadSizeBytes: ",
-    "ServiceSettings.EnableDeveloper: ",
-    "SqlSettings.DriverName: ",
-    "SqlSettings.DataSource: ",
-    "SqlSettings.QueryTimeout: ",
-    "LogSettings.ConsoleLevel: ",
-    "ClusterSettings.ClusterName: ",
-    "ClusterSettings.StreamingPort: ",
-    "DataRetentionSettings.DeletionJobStartTime: ",
-    "ProcessSettings.Workers: ",
-    "ProcessSettings.ShmSizeMB: ",
+    "ServiceSettings.SiteURL: ",         "ServiceSettings.ListenAddress: ",
+    "ServiceSettings.TLSCertFile: ",     "ServiceSettings.TLSKeyFile: ",
+    "ServiceSettings.ReadTimeout: ",     "ServiceSettings.MaximumPayloadSizeBytes: ",
+    "ServiceSettings.EnableDeveloper: ", "SqlSettings.DriverName: ",
+    "SqlSettings.DataSource: ",          "SqlSettings.QueryTimeout: ",
+    "LogSettings.ConsoleLevel: ",        "ClusterSettings.ClusterName: ",
+    "ClusterSettings.StreamingPort: ",   "DataRetentionSettings.DeletionJobStartTime: ",
+    "ProcessSettings.Workers: ",         "ProcessSettings.ShmSizeMB: ",
 };
 
 START_TEST(test_bad_config_reports_everything)
@@ -361,8 +353,7 @@ static const struct {
     const char *line; /* the error line starts with this */
     const char *says; /* and contains this */
 } invalid[] = {
-    {"{`ServiceSettings`: {`EnableDeveloper`: 1}}", "ServiceSettings.EnableDeveloper: ",
-     "true or false"},
+    {"{`ServiceSettings`: {`EnableDeveloper`: 1}}", "ServiceSettings.EnableDeveloper: ", "true or false"},
     {"{`ServiceSettings`: {`ReadTimeout`: `300`}}", "ServiceSettings.ReadTimeout: ", "integer"},
     {"{`ServiceSettings`: {`ReadTimeout`: 30.5}}", "ServiceSettings.ReadTimeout: ", "integer"},
     {"{`ServiceSettings`: {`SiteURL`: 5}}", "ServiceSettings.SiteURL: ", "string"},
@@ -376,8 +367,7 @@ static const struct {
     {"{`ServiceSettings`: {`ReadTimeout`: 0}}", "ServiceSettings.ReadTimeout: ", "at least 1"},
     {"{`ServiceSettings`: {`WriteTimeout`: -1}}", "ServiceSettings.WriteTimeout: ", "at least 1"},
     {"{`ServiceSettings`: {`IdleTimeout`: 0}}", "ServiceSettings.IdleTimeout: ", "(not 0)"},
-    {"{`ServiceSettings`: {`MaximumPayloadSizeBytes`: 0}}",
-     "ServiceSettings.MaximumPayloadSizeBytes: ", "at least 1"},
+    {"{`ServiceSettings`: {`MaximumPayloadSizeBytes`: 0}}", "ServiceSettings.MaximumPayloadSizeBytes: ", "at least 1"},
     {"{`SqlSettings`: {`QueryTimeout`: 0}}", "SqlSettings.QueryTimeout: ", "at least 1"},
     {"{`ProcessSettings`: {`Workers`: 65}}", "ProcessSettings.Workers: ", "between 0 and 64"},
     {"{`ProcessSettings`: {`Workers`: -1}}", "ProcessSettings.Workers: ", "between 0 and 64"},
@@ -388,8 +378,8 @@ static const struct {
     {"{`ClusterSettings`: {`GossipPort`: 9000, `StreamingPort`: 9000}}",
      "ClusterSettings.StreamingPort: ", "differ from ClusterSettings.GossipPort"},
     {"{`ClusterSettings`: {`Enable`: true}}", "ClusterSettings.ClusterName: ", "required"},
-    {"{`ServiceSettings`: {`ConnectionSecurity`: `tls`}}", "ServiceSettings.ConnectionSecurity: ",
-     "one of \"\", \"TLS\""},
+    {"{`ServiceSettings`: {`ConnectionSecurity`: `tls`}}",
+     "ServiceSettings.ConnectionSecurity: ", "one of \"\", \"TLS\""},
     {"{`ServiceSettings`: {`ConnectionSecurity`: `TLS`, `TLSCertFile`: `c.pem`}}",
      "ServiceSettings.TLSKeyFile: ", "required when"},
     {"{`ServiceSettings`: {`TLSMinVer`: `1.4`}}", "ServiceSettings.TLSMinVer: ", "one of"},
@@ -411,23 +401,17 @@ static const struct {
      "DataRetentionSettings.DeletionJobStartTime: ", "HH:MM"},
     {"{`DataRetentionSettings`: {`MessageRetentionDays`: 0}}",
      "DataRetentionSettings.MessageRetentionDays: ", "at least 1"},
-    {"{`JobSettings`: {`CleanupJobsThresholdDays`: -2}}", "JobSettings.CleanupJobsThresholdDays: ",
-     "at least -1"},
+    {"{`JobSettings`: {`CleanupJobsThresholdDays`: -2}}", "JobSettings.CleanupJobsThresholdDays: ", "at least -1"},
     {"{`TeamSettings`: {`MaxUsersPerTeam`: 0}}", "TeamSettings.MaxUsersPerTeam: ", "at least 1"},
     {"{`ServiceSettings`: {`SiteURL`: `ftp://x`}}", "ServiceSettings.SiteURL: ", "http"},
-    {"{`ServiceSettings`: {`ListenAddress`: `8065`}}", "ServiceSettings.ListenAddress: ",
-     "[host]:port"},
-    {"{`ServiceSettings`: {`ListenAddress`: `::1:8065`}}", "ServiceSettings.ListenAddress: ",
-     "port"},
+    {"{`ServiceSettings`: {`ListenAddress`: `8065`}}", "ServiceSettings.ListenAddress: ", "[host]:port"},
+    {"{`ServiceSettings`: {`ListenAddress`: `::1:8065`}}", "ServiceSettings.ListenAddress: ", "port"},
     {"{`ServiceSettings`: {`ListenAddress`: `:0`}}", "ServiceSettings.ListenAddress: ", "port"},
-    {"{`ServiceSettings`: {`ListenAddress`: `:65536`}}", "ServiceSettings.ListenAddress: ",
-     "port"},
-    {"{`ServiceSettings`: {`ListenAddress`: `[::1]8065`}}", "ServiceSettings.ListenAddress: ",
-     "port"},
+    {"{`ServiceSettings`: {`ListenAddress`: `:65536`}}", "ServiceSettings.ListenAddress: ", "port"},
+    {"{`ServiceSettings`: {`ListenAddress`: `[::1]8065`}}", "ServiceSettings.ListenAddress: ", "port"},
     {"{`ServiceSettings`: {`ListenAddress`: `:http`}}", "ServiceSettings.ListenAddress: ", "port"},
     {"{`ServiceSettings`: {`ListenAddress`: `[]:80`}}", "ServiceSettings.ListenAddress: ", "port"},
-    {"{`MetricsSettings`: {`ListenAddress`: `localhost`}}", "MetricsSettings.ListenAddress: ",
-     "port"},
+    {"{`MetricsSettings`: {`ListenAddress`: `localhost`}}", "MetricsSettings.ListenAddress: ", "port"},
 };
 
 START_TEST(test_invalid_value)
@@ -436,8 +420,7 @@ START_TEST(test_invalid_value)
     config_errors_t e;
 
     ck_assert_msg(load_text(invalid[_i].json, &cfg, &e) == -1, "accepted %s", invalid[_i].json);
-    ck_assert_msg(e.count == 1, "%s: %zu errors, first: %s", invalid[_i].json, e.count,
-                  first_line(&e));
+    ck_assert_msg(e.count == 1, "%s: %zu errors, first: %s", invalid[_i].json, e.count, first_line(&e));
     ck_assert_msg(strncmp(e.lines[0], invalid[_i].line, strlen(invalid[_i].line)) == 0 &&
                       strstr(e.lines[0], invalid[_i].says) != NULL,
                   "%s: got \"%s\"", invalid[_i].json, e.lines[0]);
@@ -606,18 +589,16 @@ END_TEST
 static const struct {
     const char *name, *value, *line, *says;
 } bad_env[] = {
-    {"MM_PROCESSSETTINGS_WORKERS", "many", "ProcessSettings.Workers: ",
-     "MM_PROCESSSETTINGS_WORKERS=\"many\": must be a decimal integer"},
+    {"MM_PROCESSSETTINGS_WORKERS", "many",
+     "ProcessSettings.Workers: ", "MM_PROCESSSETTINGS_WORKERS=\"many\": must be a decimal integer"},
     {"MM_PROCESSSETTINGS_WORKERS", "4x", "ProcessSettings.Workers: ", "decimal integer"},
-    {"MM_PROCESSSETTINGS_WORKERS", "99999999999999999999", "ProcessSettings.Workers: ",
-     "decimal integer"},
+    {"MM_PROCESSSETTINGS_WORKERS", "99999999999999999999", "ProcessSettings.Workers: ", "decimal integer"},
     {"MM_PROCESSSETTINGS_WORKERS", "65", "ProcessSettings.Workers: ", "between 0 and 64"},
-    {"MM_SERVICESETTINGS_ENABLEDEVELOPER", "yes", "ServiceSettings.EnableDeveloper: ",
-     "MM_SERVICESETTINGS_ENABLEDEVELOPER=\"yes\": must be true or false"},
+    {"MM_SERVICESETTINGS_ENABLEDEVELOPER", "yes",
+     "ServiceSettings.EnableDeveloper: ", "MM_SERVICESETTINGS_ENABLEDEVELOPER=\"yes\": must be true or false"},
     {"MM_LOGSETTINGS_CONSOLELEVEL", "LOUD", "LogSettings.ConsoleLevel: ", "one of"},
     {"MM_SERVICESETTINGS_SITEURL", "\xff\xfe", "ServiceSettings.SiteURL: ", "UTF-8"},
-    {"MM_SQLSETTINGS_DATASOURCEREPLICAS", "postgres://a/b \xff", "SqlSettings.DataSourceReplicas: ",
-     "UTF-8"},
+    {"MM_SQLSETTINGS_DATASOURCEREPLICAS", "postgres://a/b \xff", "SqlSettings.DataSourceReplicas: ", "UTF-8"},
     {"MM_SQLSETTINGS_DATASOURCEREPLICAS", "[\"postgres://a/b\", 1]",
      "SqlSettings.DataSourceReplicas: ", "MM_SQLSETTINGS_DATASOURCEREPLICAS: must be an array"},
     {"MM_SQLSETTINGS_DATASOURCEREPLICAS", "[\"postgres://secret@a/b\"",
@@ -647,8 +628,8 @@ END_TEST
 START_TEST(test_to_json_has_every_section)
 {
     static const char *const sections[] = {
-        "ServiceSettings",    "SqlSettings",  "ClusterSettings",       "LogSettings",
-        "MetricsSettings",    "JobSettings",  "FileSettings",          "DataRetentionSettings",
+        "ServiceSettings",    "SqlSettings",  "ClusterSettings", "LogSettings",
+        "MetricsSettings",    "JobSettings",  "FileSettings",    "DataRetentionSettings",
         "ComplianceSettings", "TeamSettings", "ProcessSettings",
     };
     config_t cfg;
@@ -661,11 +642,8 @@ START_TEST(test_to_json_has_every_section)
     ck_assert_uint_eq(json_object_size(j), sizeof sections / sizeof sections[0]);
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
         ck_assert_msg(json_is_object(json_object_get(j, sections[i])), "%s", sections[i]);
-    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "ProcessSettings"),
-                                                        "Workers")),
-                     7);
-    ck_assert(json_is_array(json_object_get(json_object_get(j, "SqlSettings"),
-                                            "DataSourceReplicas")));
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "ProcessSettings"), "Workers")), 7);
+    ck_assert(json_is_array(json_object_get(json_object_get(j, "SqlSettings"), "DataSourceReplicas")));
     json_decref(j);
     config_free(&cfg);
 }
@@ -683,8 +661,7 @@ START_TEST(test_sanitize_masks_secrets)
                      0);
     j = config_to_json(&cfg, true);
     sql = json_object_get(j, "SqlSettings");
-    ck_assert_str_eq(json_string_value(json_object_get(sql, "DataSource")),
-                     "********************************");
+    ck_assert_str_eq(json_string_value(json_object_get(sql, "DataSource")), "********************************");
     replicas = json_object_get(sql, "DataSourceReplicas");
     ck_assert_uint_eq(json_array_size(replicas), 2);
     ck_assert_str_eq(json_string_value(json_array_get(replicas, 0)), CONFIG_FAKE_SETTING);
@@ -695,8 +672,7 @@ START_TEST(test_sanitize_masks_secrets)
 
     j = config_to_json(&cfg, false);
     sql = json_object_get(j, "SqlSettings");
-    ck_assert_str_eq(json_string_value(json_object_get(sql, "DataSource")),
-                     "postgres://u:pw@h/db");
+    ck_assert_str_eq(json_string_value(json_object_get(sql, "DataSource")), "postgres://u:pw@h/db");
     json_decref(j);
     config_free(&cfg);
 }

@@ -30,8 +30,7 @@ typedef struct {
 
 static shared_t *shared_new(void)
 {
-    shared_t *s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                       -1, 0);
+    shared_t *s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
     ck_assert_ptr_ne(s, MAP_FAILED);
     memset(s, 0, sizeof(*s));
@@ -285,8 +284,7 @@ START_TEST(test_kill_storm)
     ck_assert_uint_ge(s->repaired, s->owner_dead_seen + (rc == 1 ? 1u : 0u));
     ck_assert_uint_gt(s->repaired, 0);
     if (getenv("TEST_VERBOSE") != NULL)
-        fprintf(stderr, "kill storm: %u repairs, %u acquisitions returned 1\n", s->repaired,
-                s->owner_dead_seen);
+        fprintf(stderr, "kill storm: %u repairs, %u acquisitions returned 1\n", s->repaired, s->owner_dead_seen);
     shared_free(s);
 }
 END_TEST

@@ -26,7 +26,7 @@
 #include "shm/ring.h"
 
 #define T_DATA 1
-#define T_END 2
+#define T_END  2
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
@@ -114,8 +114,7 @@ static shm_ring_t *ring_region(shm_region_t *region, size_t capacity)
     return ring;
 }
 
-static int read_one(shm_ring_t *ring, shm_ring_cursor_t *cur, uint16_t *type, size_t *len,
-                    uint64_t *seq)
+static int read_one(shm_ring_t *ring, shm_ring_cursor_t *cur, uint16_t *type, size_t *len, uint64_t *seq)
 {
     return shm_ring_read(ring, cur, type, rbuf, len, seq);
 }
@@ -154,8 +153,7 @@ START_TEST(test_region_layout)
     cap = shm_ring_capacity(shm_region_ring(&region));
     ck_assert_uint_eq(cap, 2 * 1024 * 1024);
     ck_assert_uint_eq(size, shm_ring_footprint(cap));
-    ck_assert_uint_gt(shm_ring_footprint(cap * 2),
-                      region.size - hdr->sections[SHM_SECTION_RING].offset);
+    ck_assert_uint_gt(shm_ring_footprint(cap * 2), region.size - hdr->sections[SHM_SECTION_RING].offset);
     ck_assert_ptr_null(shm_region_section(&region, SHM_SECTION_COUNT, &size));
     ck_assert_uint_eq(shm_ring_head_seq(shm_region_ring(&region)), 0);
 
@@ -241,8 +239,7 @@ START_TEST(test_single_order_and_content)
         size_t n = 16 + (i * 37) % 300;
 
         rec_make(wbuf, n, 0, i);
-        ck_assert_int_eq(shm_ring_publish(ring, NULL, (uint16_t)(100 + i % 5), wbuf, n, &out),
-                         0);
+        ck_assert_int_eq(shm_ring_publish(ring, NULL, (uint16_t)(100 + i % 5), wbuf, n, &out), 0);
         ck_assert_uint_eq(out, i + 2);
         if (i == 1500)
             shm_ring_cursor_init(ring, &late);
@@ -295,16 +292,15 @@ START_TEST(test_every_size_and_wrap)
         int rp = shm_ring_publish(ring, NULL, (uint16_t)n, src, n, &out);
         int rr = read_one(ring, &cur, &type, &len, &seq);
 
-        if (rp != 0 || out != n + 1 || rr != 1 || len != n || seq != n + 1 ||
-            type != (uint16_t)n || memcmp(rbuf, src, n) != 0)
-            ck_abort_msg("size %zu: publish %d seq %" PRIu64 ", read %d len %zu seq %" PRIu64,
-                         n, rp, out, rr, len, seq);
+        if (rp != 0 || out != n + 1 || rr != 1 || len != n || seq != n + 1 || type != (uint16_t)n ||
+            memcmp(rbuf, src, n) != 0)
+            ck_abort_msg("size %zu: publish %d seq %" PRIu64 ", read %d len %zu seq %" PRIu64, n, rp, out, rr, len,
+                         seq);
         if ((pos & (cap - 1)) + shm_ring_record_size(n) > cap)
             wrapped++;
     }
     ck_assert_uint_gt(wrapped, 100);
-    ck_assert_int_eq(shm_ring_publish(ring, NULL, 1, wbuf, SHM_RING_RECORD_MAX + 1, NULL),
-                     -EMSGSIZE);
+    ck_assert_int_eq(shm_ring_publish(ring, NULL, 1, wbuf, SHM_RING_RECORD_MAX + 1, NULL), -EMSGSIZE);
     ck_assert_uint_eq(shm_ring_head_seq(ring), SHM_RING_RECORD_MAX + 1);
     ck_assert_int_eq(read_one(ring, &cur, &type, &len, &seq), 0);
     shm_region_destroy(&region);
@@ -498,7 +494,7 @@ END_TEST
 
 #define MP_PRODUCERS 4
 #define MP_CONSUMERS 3
-#define MP_RECORDS 2000 /* per producer; everything fits the ring: no overrun allowed */
+#define MP_RECORDS   2000 /* per producer; everything fits the ring: no overrun allowed */
 
 /* Consumer: blocks on its eventfd, checks every record; exit code says what failed. */
 static int mp_consume(shm_ring_t *ring, int efd, int ready_fd)
@@ -616,8 +612,7 @@ START_TEST(test_producer_killed_holding_lock)
 {
     shm_region_t region;
     shm_ring_t *ring = ring_region(&region, SHM_RING_CAPACITY_MIN);
-    uint32_t *held = mmap(NULL, sizeof(*held), PROT_READ | PROT_WRITE,
-                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    uint32_t *held = mmap(NULL, sizeof(*held), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     uint64_t deadline = now_ms() + 5000;
     shm_ring_cursor_t cur;
     shm_ring_stats_t st;
@@ -666,8 +661,8 @@ START_TEST(test_producer_killed_holding_lock)
 }
 END_TEST
 
-#define KILL_ROUNDS 60
-#define KILL_ROUNDS_MAX 2000
+#define KILL_ROUNDS         60
+#define KILL_ROUNDS_MAX     2000
 #define KILL_MID_APPEND_MIN 5
 
 typedef struct {
@@ -771,8 +766,7 @@ static void kill_producer(shm_ring_t *ring, const int *efds, uint32_t id, uint32
         rec_make(recs[i], lens[i], id, i);
     }
     for (i = 0;; i++) {
-        if (shm_ring_publish(ring, efds, T_DATA, recs[i % KILL_VARIANTS],
-                             lens[i % KILL_VARIANTS], NULL) != 0)
+        if (shm_ring_publish(ring, efds, T_DATA, recs[i % KILL_VARIANTS], lens[i % KILL_VARIANTS], NULL) != 0)
             _exit(2);
         if (i == 0)
             __atomic_store_n(running, 1, __ATOMIC_RELEASE);
@@ -783,8 +777,7 @@ START_TEST(test_producer_killed_mid_publish)
 {
     shm_region_t region;
     shm_ring_t *ring = ring_region(&region, SHM_RING_CAPACITY_MIN);
-    kill_results_t *res = mmap(NULL, sizeof(*res), PROT_READ | PROT_WRITE,
-                               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    kill_results_t *res = mmap(NULL, sizeof(*res), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     int efds[SHM_RING_CONSUMERS_MAX], ready[2], round, mid_append = 0;
     pid_t reader, steady, victim;
     uint64_t last_reserve = 0, deadline = now_ms() + 20000;
@@ -811,8 +804,8 @@ START_TEST(test_producer_killed_mid_publish)
     /* At least KILL_ROUNDS kills, and more until several landed mid-append (slow
      * machines and valgrind change the odds), within a deadline. */
     srand(1234);
-    for (round = 0; round < KILL_ROUNDS || (mid_append < KILL_MID_APPEND_MIN &&
-                                            round < KILL_ROUNDS_MAX && now_ms() < deadline);
+    for (round = 0;
+         round < KILL_ROUNDS || (mid_append < KILL_MID_APPEND_MIN && round < KILL_ROUNDS_MAX && now_ms() < deadline);
          round++) {
         victim = fork();
         ck_assert_int_ge(victim, 0);
