@@ -29,7 +29,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 
-#define DB_POOL_CONNS_MAX 64
+#define DB_POOL_CONNS_MAX 256
 #define DB_BACKOFF_MIN_MS 100
 #define DB_BACKOFF_MAX_MS 5000
 

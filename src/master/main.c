@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/tls.h"
 #include "core/version.h"
 #include "master/master.h"
 #include "master/pidfile.h"
@@ -36,18 +37,24 @@ static void usage(FILE *out)
             DEFAULT_CONFIG);
 }
 
-static int load_config(const char *path, config_t *config, bool quiet_ok)
+static int load_config(const char *path, config_t *config, config_errors_t *errors, bool quiet_ok)
 {
-    config_errors_t errors;
-    if (config_load(path, config, &errors) == 0) {
-        if (!quiet_ok)
-            printf("chorusd: the configuration file %s syntax is ok\n", path);
-        return 0;
+    char tls_error[512];
+    if (config_load(path, config, errors) == 0) {
+        if (tls_check(&config->service, tls_error, sizeof(tls_error)) == 0) {
+            if (!quiet_ok)
+                printf("chorusd: the configuration file %s syntax is ok\n", path);
+            return 0;
+        }
+        fprintf(stderr, "chorusd: %s: %s\n", path, tls_error);
+        fprintf(stderr, "chorusd: configuration file %s test failed\n", path);
+        config_free(config);
+        return -1;
     }
-    for (size_t i = 0; i < errors.count; i++)
-        fprintf(stderr, "chorusd: %s: %s\n", path, errors.lines[i]);
-    if (errors.dropped > 0)
-        fprintf(stderr, "chorusd: %s: %zu more problems\n", path, errors.dropped);
+    for (size_t i = 0; i < errors->count; i++)
+        fprintf(stderr, "chorusd: %s: %s\n", path, errors->lines[i]);
+    if (errors->dropped > 0)
+        fprintf(stderr, "chorusd: %s: %zu more problems\n", path, errors->dropped);
     fprintf(stderr, "chorusd: configuration file %s test failed\n", path);
     return -1;
 }
@@ -135,7 +142,8 @@ int main(int argc, char **argv)
         return 1;
     }
     config_t config;
-    if (load_config(path, &config, !test) != 0)
+    config_errors_t notes; /* on success: the unknown keys, for the log */
+    if (load_config(path, &config, &notes, !test) != 0)
         return 1;
     if (test) {
         config_free(&config);
@@ -151,5 +159,5 @@ int main(int argc, char **argv)
         perror("chorusd: cannot daemonize");
         return 1;
     }
-    return master_run(&config, ready_fd);
+    return master_run(&config, &notes, ready_fd);
 }

@@ -35,6 +35,7 @@
 #include "core/clock.h"
 #include "core/id.h"
 #include "core/log.h"
+#include "core/tls.h"
 #include "core/version.h"
 #include "db/migrate.h"
 #include "master/lifeline.h"
@@ -56,7 +57,6 @@ typedef enum { MASTER_RUNNING, MASTER_STOPPING } master_state_t;
 typedef struct {
     unsigned failures;   /* consecutive quick deaths */
     int64_t respawn_at;  /* monotonic ms; 0 = nothing scheduled */
-    bool fatal;          /* exited with WORKER_EXIT_FATAL: not respawned */
     unsigned generation; /* of the process to respawn */
 } master_slot_t;
 
@@ -83,11 +83,14 @@ typedef struct {
     bool schema_ready;
 
     master_state_t state;
+    int exit_status;
     int64_t stop_deadline;
     bool stop_killed;
 } master_t;
 
 static void master_respawn_due(master_t *m);
+static void reload_abort(master_t *m);
+static void stop_begin(master_t *m, bool graceful);
 
 static const config_t *config_of_generation(const master_t *m, unsigned generation)
 {
@@ -181,13 +184,16 @@ static int spawn_migrate(master_t *m)
     return 0;
 }
 
-static void signal_children(master_t *m, int sig, int generation_below)
+/* Signals every child, or (workers_only) the workers of generations below
+ * `generation_below` (-1: all workers).  The migration child runs with
+ * default dispositions: it must get nothing but TERM and KILL. */
+static void signal_children(master_t *m, int sig, bool workers_only, int generation_below)
 {
     for (unsigned i = 0; i < PROCESS_MAX; i++) {
         process_t *p = &m->children.entries[i];
-        if (p->pid == 0)
+        if (p->pid == 0 || (workers_only && p->kind != PROCESS_WORKER))
             continue;
-        if (generation_below >= 0 && (p->kind != PROCESS_WORKER || p->generation >= (unsigned)generation_below))
+        if (generation_below >= 0 && p->generation >= (unsigned)generation_below)
             continue;
         if (kill(p->pid, sig) != 0 && errno != ESRCH)
             log_warn(errno, "kill(%d, %d)", (int)p->pid, sig);
@@ -238,8 +244,17 @@ static void on_child_exit(master_t *m, process_t *p, int status)
     if (m->state != MASTER_RUNNING || p->retiring || !current)
         return;
     if (code == WORKER_EXIT_FATAL) {
-        log_error(0, "worker %u cannot run with this config: not respawned", p->slot);
-        m->slots[p->slot].fatal = true;
+        /* its socket would take a share of the connections and never answer:
+         * a failed reload falls back to the old generation, a serving
+         * generation that cannot run stops the node (the balancer moves on) */
+        if (m->reloading && p->generation == m->next_generation) {
+            log_error(0, "worker %u of generation %u cannot run with the new config", p->slot, p->generation);
+            reload_abort(m);
+        } else {
+            log_error(0, "worker %u cannot run with this config: stopping the node", p->slot);
+            m->exit_status = 1;
+            stop_begin(m, false);
+        }
         return;
     }
     /* A worker of a starting generation that dies is part of a failed reload
@@ -286,6 +301,14 @@ static void keep_restart_only_keys(const config_t *running, config_t *next)
             next->service.listen_address = kept;
         }
     }
+    if (strcmp(running->process.pid_file, next->process.pid_file) != 0) {
+        log_warn(0, "ProcessSettings.PidFile: a change needs a restart; keeping \"%s\"", running->process.pid_file);
+        char *kept = strdup(running->process.pid_file);
+        if (kept != NULL) {
+            free(next->process.pid_file);
+            next->process.pid_file = kept;
+        }
+    }
     if (running->process.shm_size_mb != next->process.shm_size_mb) {
         log_warn(0, "ProcessSettings.ShmSizeMB: a change needs a restart; keeping %lld",
                  (long long)running->process.shm_size_mb);
@@ -304,6 +327,12 @@ static void reload_begin(master_t *m)
     log_info("reloading %s", m->config.path);
     if (config_load(m->config.path, &next, &errors) != 0) {
         log_config_errors(&errors, "reload refused, the old config keeps serving: ");
+        return;
+    }
+    char tls_error[512];
+    if (tls_check(&next.service, tls_error, sizeof(tls_error)) != 0) {
+        log_error(0, "reload refused, the old config keeps serving: %s", tls_error);
+        config_free(&next);
         return;
     }
     keep_restart_only_keys(&m->config, &next);
@@ -348,7 +377,7 @@ static void reload_finish(master_t *m)
     }
     if (m->listeners.count > workers)
         m->listeners.count = workers;
-    signal_children(m, SIGQUIT, (int)m->next_generation);
+    signal_children(m, SIGQUIT, true, (int)m->next_generation);
     for (unsigned i = 0; i < PROCESS_MAX; i++) {
         process_t *p = &m->children.entries[i];
         if (p->pid != 0 && p->kind == PROCESS_WORKER && p->generation < m->next_generation)
@@ -404,7 +433,7 @@ static void reopen_logs(master_t *m)
     if (log_reopen() != 0)
         log_warn(errno, "cannot reopen master.log");
     log_info("log files reopened");
-    signal_children(m, SIGUSR1, -1);
+    signal_children(m, SIGUSR1, true, -1);
 }
 
 static void handle_signals(master_t *m)
@@ -435,6 +464,8 @@ static void handle_control(master_t *m)
         if (msg.type == CONTROL_READY) {
             p->ready = true;
             log_debug("worker %u (generation %u) ready", p->slot, p->generation);
+        } else if (msg.type == CONTROL_SCHEMA_READY) {
+            log_info("database schema ready (version %u)", shm_region_header(&m->shm)->schema_version);
         }
     }
 }
@@ -444,7 +475,7 @@ static void run_timers(master_t *m, int64_t now)
     if (m->state == MASTER_STOPPING) {
         if (!m->stop_killed && now >= m->stop_deadline) {
             log_warn(0, "children still running at the stop deadline: killing them");
-            signal_children(m, SIGKILL, -1);
+            signal_children(m, SIGKILL, false, -1);
             m->stop_killed = true;
         }
         return;
@@ -598,7 +629,7 @@ static void teardown(master_t *m)
     config_free(&m->config);
 }
 
-int master_run(config_t *config, int ready_fd)
+int master_run(config_t *config, const config_errors_t *notes, int ready_fd)
 {
     static master_t master; /* large (fixed tables): kept off the stack */
     master_t *m = &master;
@@ -612,6 +643,8 @@ int master_run(config_t *config, int ready_fd)
     if (rc != 0)
         log_warn(-rc, "LogSettings.FileLocation: cannot open %s/master.log", log_directory(&m->config.log));
     log_info("chorus %s starting, config %s, hash %s", CHORUS_VERSION, m->config.path, m->config_hash);
+    for (size_t i = 0; i < notes->ignored_count; i++)
+        log_debug("config: unknown key %s ignored", notes->ignored[i]);
     raise_file_limit();
     if (m->config.process.pid_file[0] != '\0' && (rc = pidfile_write(m->config.process.pid_file)) != 0) {
         log_error(rc == -EEXIST ? 0 : -rc, "ProcessSettings.PidFile: cannot write %s%s", m->config.process.pid_file,
@@ -634,5 +667,5 @@ int master_run(config_t *config, int ready_fd)
     master_loop(m);
     log_info("stopped");
     teardown(m);
-    return 0;
+    return m->exit_status;
 }

@@ -6,8 +6,9 @@
 #include "core/config.h"
 
 /* Runs the node with an already validated `config` (taken over: the master
- * frees it).  `ready_fd`, when >= 0, gets one byte once the node listens
- * (how `chorusd -d` reports a successful start).  Returns the exit status. */
-int master_run(config_t *config, int ready_fd);
+ * frees it); `notes` lists the unknown keys loading it ignored.  `ready_fd`,
+ * when >= 0, gets one byte once the node listens (how `chorusd -d` reports a
+ * successful start).  Returns the exit status. */
+int master_run(config_t *config, const config_errors_t *notes, int ready_fd);
 
 #endif

@@ -12,8 +12,6 @@
  * usual API headers, so a client never sees a non-JSON error.
  */
 #include <errno.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,6 +19,7 @@
 #include "api/response.h"
 #include "api/router.h"
 #include "core/log.h"
+#include "core/tls.h"
 #include "worker/worker.h"
 
 #define ACCEPT_BATCH     64
@@ -156,33 +155,6 @@ static void on_setup_error_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostre
     h2o_setup_next_ostream(req, slot);
 }
 
-static int setup_tls(worker_t *w)
-{
-    const config_service_t *s = &w->config->service;
-    SSL_CTX *ssl = SSL_CTX_new(TLS_server_method());
-    if (ssl == NULL)
-        return -ENOMEM;
-    int min = strcmp(s->tls_min_ver, "1.3") == 0   ? TLS1_3_VERSION
-              : strcmp(s->tls_min_ver, "1.0") == 0 ? TLS1_VERSION
-              : strcmp(s->tls_min_ver, "1.1") == 0 ? TLS1_1_VERSION
-                                                   : TLS1_2_VERSION;
-    SSL_CTX_set_min_proto_version(ssl, min);
-    if (SSL_CTX_use_certificate_chain_file(ssl, s->tls_cert_file) != 1) {
-        log_error(0, "ServiceSettings.TLSCertFile: cannot load %s", s->tls_cert_file);
-        SSL_CTX_free(ssl);
-        return -EINVAL;
-    }
-    if (SSL_CTX_use_PrivateKey_file(ssl, s->tls_key_file, SSL_FILETYPE_PEM) != 1) {
-        log_error(0, "ServiceSettings.TLSKeyFile: cannot load %s", s->tls_key_file);
-        SSL_CTX_free(ssl);
-        return -EINVAL;
-    }
-    /* WebSockets over h2o need HTTP/1.1, which ALPN still offers */
-    h2o_ssl_register_alpn_protocols(ssl, h2o_http2_alpn_protocols);
-    w->accept_ctx.ssl_ctx = ssl;
-    return 0;
-}
-
 static void configure_limits(worker_t *w)
 {
     const config_service_t *s = &w->config->service;
@@ -223,9 +195,11 @@ int worker_http_setup(worker_t *w)
     w->accept_ctx.ctx = &w->ctx;
     w->accept_ctx.hosts = w->globalconf.hosts;
     if (strcmp(w->config->service.connection_security, "TLS") == 0) {
-        int rc = setup_tls(w);
-        if (rc != 0)
-            return rc;
+        char error[512];
+        if ((w->accept_ctx.ssl_ctx = tls_context_create(&w->config->service, error, sizeof(error))) == NULL) {
+            log_error(0, "%s", error);
+            return -EINVAL;
+        }
     }
     w->listener = h2o_evloop_socket_create(w->loop, w->params->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     w->listener->data = w;

@@ -72,4 +72,27 @@ check "database back: node turns healthy" wait_for 40 bash -c \
     "[ \"\$(curl -s -o /dev/null -w '%{http_code}' '$DURL/system/ping?get_server_status=true')\" = 200 ]"
 stop_all_nodes
 pg_stop "$T/pg2"
+
+# TLS: a usable certificate serves HTTPS (h2 when offered); an unusable one
+# is a config error named by its key, before anything starts
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 \
+    -keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1
+TPORT=$(free_port $((NPORT + 1)))
+mkdir -p "$T/tls/data" "$T/tls/logs"
+mapfile -t ENVS < <(node_env "$T/tls" "$TPORT" "$DSN")
+env "${ENVS[@]}" MM_SERVICESETTINGS_CONNECTIONSECURITY=TLS MM_SERVICESETTINGS_TLSCERTFILE="$T/cert.pem" \
+    MM_SERVICESETTINGS_TLSKEYFILE="$T/key.pem" "$CHORUSD" -c "$CHORUS_SRC/etc/config.json" >"$T/tls/stdout.log" 2>&1 &
+NODE_PIDS+=($!)
+echo $! >"$T/tls/master.pid"
+tls_up() { curl -sk -o /dev/null "https://127.0.0.1:$TPORT/api/v4/system/ping"; }
+check "TLS: ping over HTTPS" wait_for 10 tls_up
+check "TLS: HTTP/2 when the client offers it" \
+    [ "$(curl -sk --http2 -o /dev/null -w '%{http_version}' "https://127.0.0.1:$TPORT/api/v4/system/ping")" = 2 ]
+env MM_SERVICESETTINGS_CONNECTIONSECURITY=TLS MM_SERVICESETTINGS_TLSCERTFILE="$T/missing.pem" \
+    MM_SERVICESETTINGS_TLSKEYFILE="$T/key.pem" "$CHORUSD" -t -c "$CHORUS_SRC/etc/config.json" >"$T/tls.out" 2>&1
+check "TLS: a missing certificate fails -t" [ $? = 1 ]
+check "TLS: ... naming ServiceSettings.TLSCertFile" grep -q 'ServiceSettings.TLSCertFile: cannot load' "$T/tls.out"
+env MM_SERVICESETTINGS_CONNECTIONSECURITY=TLS MM_SERVICESETTINGS_TLSCERTFILE="$T/cert.pem" \
+    MM_SERVICESETTINGS_TLSKEYFILE="$T/cert.pem" "$CHORUSD" -t -c "$CHORUS_SRC/etc/config.json" >"$T/tls2.out" 2>&1
+check "TLS: a certificate given as the key fails -t naming TLSKeyFile" grep -q 'ServiceSettings.TLSKeyFile' "$T/tls2.out"
 finish

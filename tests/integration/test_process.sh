@@ -73,6 +73,17 @@ check "killed worker: the other workers untouched" \
     [ "$(for p in $others; do kill -0 "$p" 2>/dev/null && echo "$p"; done | tr '\n' ' ')" = "$others" ]
 check "killed worker: replaced, node serves" [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL")" = 200 ]
 
+# --- a worker that keeps dying is respawned with backoff ------------------------------
+for _ in 1 2 3 4; do
+    wait_for 5 bash -c "[ \$(pgrep -P $MASTER -c) -ge 2 ]"
+    kill -9 "$(pgrep -n -P "$MASTER")" 2>/dev/null # the newest: the same slot each time
+    sleep 0.15
+done
+check "a worker dying again and again: respawned with backoff" \
+    wait_for 5 grep -q 'keeps dying: respawn in [0-9]* ms' "$T/n/logs/master.log"
+check "... and the node still serves" wait_for 10 bash -c "[ \$(pgrep -P $MASTER -c) -ge 2 ]"
+check "... after the backoff" [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL")" = 200 ]
+
 # --- USR1 after logrotate moved the files ------------------------------------------
 for f in "$T"/n/logs/*.log; do mv "$f" "$f.1"; done
 kill -USR1 "$MASTER"
