@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "shm/lock.h"
+#include "../fork_support.h"
 
 typedef struct {
     shm_lock_t lock;
@@ -41,26 +42,6 @@ static shared_t *shared_new(void)
 static void shared_free(shared_t *s)
 {
     ck_assert_int_eq(munmap(s, sizeof(*s)), 0);
-}
-
-/* Exit code of a child, 128 + signal when it was killed. */
-static int child_wait(pid_t pid)
-{
-    int status;
-
-    while (waitpid(pid, &status, 0) < 0)
-        ck_assert_int_eq(errno, EINTR);
-    if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    return 128 + WTERMSIG(status);
-}
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void wait_flag(uint32_t *flag)

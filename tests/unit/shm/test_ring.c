@@ -24,6 +24,7 @@
 
 #include "shm/region.h"
 #include "shm/ring.h"
+#include "../fork_support.h"
 
 #define T_DATA 1
 #define T_END  2
@@ -80,25 +81,6 @@ static int rec_check(const uint8_t *p, size_t len, rec_head_t *out)
     if (out != NULL)
         *out = h;
     return 0;
-}
-
-static int child_wait(pid_t pid)
-{
-    int status;
-
-    while (waitpid(pid, &status, 0) < 0)
-        ck_assert_int_eq(errno, EINTR);
-    if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    return 128 + WTERMSIG(status);
-}
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* A region whose ring has exactly `capacity` bytes of data. */
