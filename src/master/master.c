@@ -517,8 +517,9 @@ static int next_timeout_ms(const master_t *m, int64_t now)
             next = m->slots[i].respawn_at;
     if (m->migrate.respawn_at != 0 && m->migrate.respawn_at < next)
         next = m->migrate.respawn_at;
-    if (m->reloading)
-        next = now + 5; /* readiness arrives on the control pipe; re-check soon */
+    /* a reload's progress arrives on the control pipe, which wakes the poll */
+    if (m->reloading && m->reload_deadline < next)
+        next = m->reload_deadline;
     return next <= now ? 0 : (int)(next - now);
 }
 
@@ -623,6 +624,8 @@ static void teardown(master_t *m)
     listen_set_close(&m->listeners);
     shm_ring_eventfds_close(m->ring_eventfds);
     shm_region_destroy(&m->shm);
+    if (m->reloading)
+        config_free(&m->next_config);
     if (m->config.process.pid_file[0] != '\0')
         pidfile_remove(m->config.process.pid_file);
     close(m->signal_fd);
