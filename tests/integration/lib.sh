@@ -104,6 +104,20 @@ alive() {
     [ -n "$stat" ] && [ "${stat#Z}" = "$stat" ]
 }
 
+# http_code URL [CURL ARGS...]: the HTTP status curl gets (000 when none).
+http_code() {
+    local url=$1
+    shift
+    curl -s -o /dev/null -w '%{http_code}' "$@" "$url"
+}
+
+# wrk_errors FILE: socket errors plus non-2xx responses in a wrk report.
+wrk_errors() {
+    awk '/Socket errors/ { gsub(/,/, ""); n += $4 + $6 + $8 + $10 }
+         /Non-2xx/ { n += $NF }
+         END { print n + 0 }' "$1"
+}
+
 master_pid() { cat "$1/master.pid"; }
 worker_pids() { pgrep -P "$(master_pid "$1")" | sort -n; }
 

@@ -14,15 +14,11 @@ LB=$(free_port $((P2 + 1)))
 
 # with_ports FILE: the config with the nodes' and the front's ports replaced
 with_ports() { sed -e "s/:8065\b/:$P1/g; s/:8066\b/:$P2/g; s/\b8080\b/$LB/g" "$1"; }
-code() { curl -s -o /dev/null -w '%{http_code}' "$1"; }
 # pings N URL: how many of N pings answered 200
 pings() {
     local ok=0 i
-    for ((i = 0; i < $1; i++)); do [ "$(code "$2")" = 200 ] && ok=$((ok + 1)); done
+    for ((i = 0; i < $1; i++)); do [ "$(http_code "$2")" = 200 ] && ok=$((ok + 1)); done
     echo "$ok"
-}
-wrk_errors() {
-    awk '/Socket errors/ { gsub(/,/, ""); n += $4 + $6 + $8 + $10 } /Non-2xx/ { n += $NF } END { print n + 0 }' "$1"
 }
 
 balancer_checks() { # balancer_checks NAME

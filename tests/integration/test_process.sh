@@ -14,12 +14,6 @@ CONFIG=$CONF start_node "$T/n" "$PORT" "$DSN"
 URL=http://127.0.0.1:$PORT/api/v4/system/ping
 MASTER=$(master_pid "$T/n")
 
-# wrk_errors FILE: socket errors plus non-2xx responses in a wrk report.
-wrk_errors() {
-    awk '/Socket errors/ { gsub(/,/, ""); n += $4 + $6 + $8 + $10 }
-         /Non-2xx/ { n += $NF }
-         END { print n + 0 }' "$1"
-}
 wrk_requests() { awk '/requests in/ { print $1 }' "$1"; }
 
 # --- reload under load -------------------------------------------------------

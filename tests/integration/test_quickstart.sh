@@ -6,7 +6,6 @@
 T=$CHORUS_TEST_TMP
 export QUICKSTART_VAR=$T/var BUILD=${BUILD:-$(dirname "$CHORUSD")}
 QS=$CHORUS_SRC/contrib/quickstart.sh
-code() { curl -s -o /dev/null -w '%{http_code}' "$1"; }
 ports_free() { ! ss -ltnH | grep -qE ':(8065|8066|8080)\b'; }
 cleanup() { "$QS" stop >/dev/null 2>&1; }
 trap cleanup EXIT
@@ -15,7 +14,7 @@ check "ports 8065, 8066 and 8080 are free before the test" ports_free
 "$QS" >"$T/start1.txt" 2>&1
 check "quickstart starts" [ $? = 0 ]
 check "quickstart prints where it listens" grep -q 'http://127.0.0.1:8080/' "$T/start1.txt"
-check "ping through nginx" [ "$(code http://127.0.0.1:8080/api/v4/system/ping)" = 200 ]
+check "ping through nginx" [ "$(http_code http://127.0.0.1:8080/api/v4/system/ping)" = 200 ]
 check "server status through nginx" \
     wait_for 10 bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' 'http://127.0.0.1:8080/api/v4/system/ping?get_server_status=true')\" = 200 ]"
 check "node1 logs in its own folder" [ -s "$QUICKSTART_VAR/node1/logs/master.log" ]
@@ -23,11 +22,11 @@ check "node2 logs in its own folder" [ -s "$QUICKSTART_VAR/node2/logs/worker-0.l
 
 kill -9 "$(cat "$QUICKSTART_VAR/node1/chorusd.pid")"
 ok=0
-for _ in $(seq 20); do [ "$(code http://127.0.0.1:8080/api/v4/system/ping)" = 200 ] && ok=$((ok + 1)); done
+for _ in $(seq 20); do [ "$(http_code http://127.0.0.1:8080/api/v4/system/ping)" = 200 ] && ok=$((ok + 1)); done
 check "node1 SIGKILLed: 20 of 20 pings through nginx still answer ($ok)" [ "$ok" = 20 ]
 
 "$QS" >"$T/start2.txt" 2>&1
-check "rerun restarts the missing node" [ "$(code http://127.0.0.1:8065/api/v4/system/ping)" = 200 ]
+check "rerun restarts the missing node" [ "$(http_code http://127.0.0.1:8065/api/v4/system/ping)" = 200 ]
 "$QS" stop >"$T/stop1.txt" 2>&1
 check "stop stops everything" wait_for 10 ports_free
 
