@@ -26,6 +26,25 @@ install_packages $CHORUS_BUILD_PACKAGES $CHORUS_RUN_PACKAGES $CHORUS_TEST_PACKAG
 stop_distribution_services
 build_chorus "$SRC" "$BUILD" || bail "build failed"
 
+# Static checks: a warning-free build, the tree formatted by .clang-format,
+# scripts clean under shellcheck.
+static_check() { # static_check NAME CMD...
+    local name=$1 out
+    shift
+    if out=$("$@" 2>&1); then
+        echo "static $name: clean"
+        count 1 0
+    else
+        echo "static $name: problems"
+        echo "$out" | head -20
+        count 0 1
+    fi
+}
+static_check "compiler warnings" bash -c "! grep -E 'warning:' '$BUILD/make.log'"
+static_check clang-format bash -c "cd '$SRC' && clang-format --dry-run --Werror src/*/*.[ch] tests/unit/*.h tests/unit/*/*.c"
+static_check shellcheck bash -c "cd '$SRC' && shellcheck -x -P tests/integration:contrib/lib contrib/*.sh contrib/lib/*.sh \
+    contrib/init.d/chorus bench/*.sh tests/integration/*.sh"
+
 # Unit suites: Check writes its own summary into each test's log.
 run_unit_suites() {
     local build=$1 label=$2 log line checks failures errors
@@ -112,6 +131,7 @@ if [ "${CHORUS_SKIP_ASAN:-0}" != 1 ]; then
         reports=$(grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' -r "$CHORUS_TEST_TMP" --include=stdout.log)
         if [ -n "$reports" ]; then
             echo "integration-asan test_$suite: sanitizer reports in: $reports"
+            # shellcheck disable=SC2086 # one path per word
             grep -hE -A5 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' $reports | head -20
             count 0 1
         else
