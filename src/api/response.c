@@ -13,17 +13,6 @@
 
 #include "core/log.h"
 
-api_request_t *api_request_create(worker_t *worker, h2o_req_t *req)
-{
-    api_request_t *r = h2o_mem_alloc_pool(&req->pool, sizeof(*r));
-    memset(r, 0, sizeof(*r));
-    r->worker = worker;
-    r->req = req;
-    if (id_new(r->request_id) != 0)
-        memset(r->request_id, 'x', ID_LENGTH);
-    return r;
-}
-
 void api_add_header(api_request_t *r, const char *name, const char *value)
 {
     h2o_iovec_t v = h2o_strdup(&r->req->pool, value, SIZE_MAX);
@@ -114,6 +103,51 @@ h2o_iovec_t api_error_body(worker_t *worker, h2o_req_t *req, const char *request
 void api_send_error(api_request_t *r, int status, const char *id, const char *message, const char *detailed)
 {
     send_body(r, status, api_error_body(r->worker, r->req, r->request_id, status, id, message, detailed));
+}
+
+void api_error_invalid_body(api_request_t *r, const char *detail)
+{
+    api_send_error(r, 400, "api.context.invalid_body_param.app_error", "Invalid or missing body parameter.", detail);
+}
+
+void api_error_invalid_param(api_request_t *r, const char *name)
+{
+    char message[128];
+    snprintf(message, sizeof(message), "Invalid or missing %s parameter in request URL.", name);
+    api_send_error(r, 400, "api.context.invalid_url_param.app_error", message, NULL);
+}
+
+void api_error_session_expired(api_request_t *r)
+{
+    api_send_error(r, 401, "api.context.session_expired.app_error", "Invalid or expired session, please login again.",
+                   NULL);
+}
+
+void api_error_permissions(api_request_t *r)
+{
+    api_send_error(r, 403, "api.context.permissions.app_error", "You do not have the appropriate permissions.", NULL);
+}
+
+void api_error_not_found(api_request_t *r, const char *id, const char *what)
+{
+    char message[128];
+    snprintf(message, sizeof(message), "Unable to find the %s.", what);
+    api_send_error(r, 404, id, message, NULL);
+}
+
+void api_error_database(api_request_t *r, const char *error)
+{
+    const char *e = error != NULL ? error : "no result";
+    log_warn(0, "request %s: database error: %.*s", r->request_id, (int)strcspn(e, "\n"), e);
+    api_send_error(r, 500, "app.store.database.app_error", "We encountered an error with the database.", e);
+}
+
+void api_error_busy(api_request_t *r)
+{
+    api_send_error(r, 503, "api.context.server_busy.app_error",
+                   "Server is busy, non-critical services are "
+                   "temporarily unavailable.",
+                   NULL);
 }
 
 static int hex_value(char c)

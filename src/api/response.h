@@ -6,10 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "core/id.h"
-#include "worker/worker.h"
-
-#define API_PARAMS_MAX 4
+#include "api/request.h"
 
 /* A body over ServiceSettings.MaximumPayloadSizeBytes, whoever notices it. */
 #define API_ERROR_TOO_LARGE_ID      "api.context.request_body_too_large.app_error"
@@ -17,17 +14,6 @@
 
 /* The standard reason phrase of an HTTP status ("Not Found"). */
 const char *api_reason_phrase(int status);
-
-/* One API request, allocated in the request's memory pool. */
-typedef struct {
-    worker_t *worker;
-    h2o_req_t *req;
-    char request_id[ID_LENGTH + 1];
-    h2o_iovec_t params[API_PARAMS_MAX]; /* {placeholders} of the route */
-    size_t nparams;
-} api_request_t;
-
-api_request_t *api_request_create(worker_t *worker, h2o_req_t *req);
 
 /* Sends `body` (taken over, may be NULL for an empty object) as JSON. */
 void api_send_json(api_request_t *r, int status, json_t *body);
@@ -40,6 +26,17 @@ void api_send_error(api_request_t *r, int status, const char *id, const char *me
 void api_add_header(api_request_t *r, const char *name, const char *value);
 /* The decoded value of query parameter `name`, or NULL (pool-allocated). */
 const char *api_query_param(api_request_t *r, const char *name);
+
+/* The errors every handler needs, with Mattermost's ids. */
+void api_error_invalid_body(api_request_t *r, const char *detail);
+void api_error_invalid_param(api_request_t *r, const char *name);
+void api_error_session_expired(api_request_t *r);
+void api_error_permissions(api_request_t *r);
+void api_error_not_found(api_request_t *r, const char *id, const char *what);
+/* A database error: logged, and answered 500 without leaking the SQL. */
+void api_error_database(api_request_t *r, const char *error);
+/* 503 when a bounded queue is full. */
+void api_error_busy(api_request_t *r);
 
 /* Headers every API response carries (also used for h2o's own errors). */
 void api_add_common_headers(worker_t *worker, h2o_req_t *req, const char *request_id);

@@ -13,16 +13,25 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/auth.h"
 #include "api/handlers.h"
+
+typedef enum { ROUTE_PUBLIC, ROUTE_SESSION, ROUTE_SESSION_OPTIONAL } route_access_t;
 
 typedef struct {
     const char *method;
     const char *pattern;
     api_handler_fn handler;
+    route_access_t access;
 } api_route_t;
 
 static const api_route_t routes[] = {
-    {"GET", "/api/v4/system/ping", api_system_ping},
+    {"GET", "/api/v4/system/ping", api_system_ping, ROUTE_PUBLIC},
+    {"POST", "/api/v4/users", api_users_create, ROUTE_SESSION_OPTIONAL},
+    {"POST", "/api/v4/users/login", api_users_login, ROUTE_PUBLIC},
+    {"POST", "/api/v4/users/logout", api_users_logout, ROUTE_SESSION},
+    {"POST", "/api/v4/users/ids", api_users_get_by_ids, ROUTE_SESSION},
+    {"GET", "/api/v4/users/{user_id}", api_users_get, ROUTE_SESSION},
 };
 
 /* Matches `path` against `pattern`, capturing placeholders into r->params. */
@@ -62,7 +71,10 @@ void api_route(worker_t *worker, h2o_req_t *req)
         if (!h2o_memis(req->method.base, req->method.len, routes[i].method, strlen(routes[i].method)) ||
             !match_pattern(routes[i].pattern, req->path_normalized, r))
             continue;
-        routes[i].handler(r);
+        if (routes[i].access == ROUTE_PUBLIC)
+            routes[i].handler(r);
+        else
+            api_authenticate(r, routes[i].access == ROUTE_SESSION_OPTIONAL, routes[i].handler);
         return;
     }
     char detail[512];

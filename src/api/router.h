@@ -4,8 +4,6 @@
 
 #include "api/response.h"
 
-typedef void (*api_handler_fn)(api_request_t *r);
-
 /* Answers the request: the matching handler, or Mattermost's 404/405 error. */
 void api_route(worker_t *worker, h2o_req_t *req);
 

@@ -60,7 +60,8 @@ static PGconn *connect_with_backoff(const config_t *config)
 /* Runs one statement; logs and returns -1 on failure. */
 static int run(PGconn *pg, const char *sql, int nparams, const char *const *params, PGresult **out)
 {
-    PGresult *res = PQexecParams(pg, sql, nparams, NULL, params, NULL, NULL, 0);
+    /* a migration is several statements: only the simple protocol runs those */
+    PGresult *res = nparams == 0 ? PQexec(pg, sql) : PQexecParams(pg, sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         char line[512];

@@ -584,7 +584,7 @@ static int setup_node(master_t *m)
 {
     int rc;
     size_t shm_bytes = (size_t)m->config.process.shm_size_mb << 20;
-    if ((rc = shm_region_create(&m->shm, shm_bytes)) != 0) {
+    if ((rc = shm_region_create_node(&m->shm, shm_bytes)) != 0) {
         log_error(-rc, "ProcessSettings.ShmSizeMB: cannot create a %zu MiB shared region", shm_bytes >> 20);
         return rc;
     }

@@ -24,6 +24,8 @@
  * Pages are touched lazily; the ring's data area is only faulted in as it fills.
  */
 #include "shm/region.h"
+#include "shm/presence.h"
+#include "shm/sessions.h"
 
 #include <errno.h>
 #include <string.h>
@@ -52,14 +54,22 @@ static size_t region_ring_capacity(size_t avail)
     return cap;
 }
 
-/* Fills the section table; *ring_capacity receives the ring's data capacity. */
-static int region_layout(shm_header_t *hdr, size_t size, size_t *ring_capacity)
+/* Fills the section table; *ring_capacity receives the ring's data capacity.
+ * The caches get what they are given; the ring gets the largest power of two
+ * that fits in the rest. */
+static int region_layout(shm_header_t *hdr, size_t size, size_t sessions, size_t presence, size_t *ring_capacity)
 {
     size_t off = region_align(sizeof(*hdr), SHM_SECTION_ALIGN);
     size_t cap;
 
-    if (off >= size)
+    if (off + sessions + presence >= size)
         return -EINVAL;
+    hdr->sections[SHM_SECTION_SESSIONS].offset = off;
+    hdr->sections[SHM_SECTION_SESSIONS].size = sessions;
+    off += sessions;
+    hdr->sections[SHM_SECTION_PRESENCE].offset = off;
+    hdr->sections[SHM_SECTION_PRESENCE].size = presence;
+    off += presence;
     cap = region_ring_capacity(size - off);
     if (cap == 0)
         return -EINVAL;
@@ -69,7 +79,19 @@ static int region_layout(shm_header_t *hdr, size_t size, size_t *ring_capacity)
     return 0;
 }
 
-int shm_region_create(shm_region_t *region, size_t size_bytes)
+static int region_init_caches(void *base, shm_header_t *hdr)
+{
+    if (hdr->sections[SHM_SECTION_SESSIONS].size == 0)
+        return 0; /* a ring-only region */
+    if (shm_cache_init((uint8_t *)base + hdr->sections[SHM_SECTION_SESSIONS].offset,
+                       hdr->sections[SHM_SECTION_SESSIONS].size, sizeof(shm_session_t)) == NULL ||
+        shm_cache_init((uint8_t *)base + hdr->sections[SHM_SECTION_PRESENCE].offset,
+                       hdr->sections[SHM_SECTION_PRESENCE].size, sizeof(shm_presence_t)) == NULL)
+        return -EINVAL;
+    return 0;
+}
+
+static int region_create(shm_region_t *region, size_t size_bytes, size_t sessions, size_t presence)
 {
     shm_header_t *hdr;
     long page;
@@ -97,9 +119,12 @@ int shm_region_create(shm_region_t *region, size_t size_bytes)
     hdr->section_count = SHM_SECTION_COUNT;
     hdr->size = size;
     hdr->schema_version = 0;
-    rc = region_layout(hdr, size, &ring_capacity);
+    rc = region_layout(hdr, size, region_align(sessions, SHM_SECTION_ALIGN), region_align(presence, SHM_SECTION_ALIGN),
+                       &ring_capacity);
     if (rc == 0)
         rc = shm_ring_init((uint8_t *)base + hdr->sections[SHM_SECTION_RING].offset, ring_capacity);
+    if (rc == 0)
+        rc = region_init_caches(base, hdr);
     if (rc < 0) {
         (void)munmap(base, size);
         return rc;
@@ -109,6 +134,33 @@ int shm_region_create(shm_region_t *region, size_t size_bytes)
     region->base = base;
     region->size = size;
     return 0;
+}
+
+int shm_region_create(shm_region_t *region, size_t size_bytes)
+{
+    return region_create(region, size_bytes, 0, 0);
+}
+
+int shm_region_create_node(shm_region_t *region, size_t size_bytes)
+{
+    return region_create(region, size_bytes, size_bytes / 4, size_bytes / 8);
+}
+
+static shm_cache_t *cache_section(const shm_region_t *region, shm_section_id_t id)
+{
+    size_t size = 0;
+    void *mem = shm_region_section(region, id, &size);
+    return size > 0 ? mem : NULL;
+}
+
+shm_cache_t *shm_region_sessions(const shm_region_t *region)
+{
+    return cache_section(region, SHM_SECTION_SESSIONS);
+}
+
+shm_cache_t *shm_region_presence(const shm_region_t *region)
+{
+    return cache_section(region, SHM_SECTION_PRESENCE);
 }
 
 shm_header_t *shm_region_header(const shm_region_t *region)

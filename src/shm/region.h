@@ -8,14 +8,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shm/cache.h"
 #include "shm/ring.h"
 
 #define SHM_MAGIC          0x43484f5255535348ULL
-#define SHM_LAYOUT_VERSION 1
+#define SHM_LAYOUT_VERSION 2
 #define SHM_SECTION_ALIGN  4096u
 
-/* Later issues add session cache, presence, cluster view, counters. */
-typedef enum { SHM_SECTION_RING = 0, SHM_SECTION_COUNT } shm_section_id_t;
+/* Later issues add the cluster view and counters. */
+typedef enum { SHM_SECTION_RING = 0, SHM_SECTION_SESSIONS, SHM_SECTION_PRESENCE, SHM_SECTION_COUNT } shm_section_id_t;
 
 typedef struct {
     uint64_t magic;
@@ -39,6 +40,9 @@ typedef struct {
  * fits) and initialises them. 0, -EINVAL (NULL or too small for the smallest ring), or
  * -errno from mmap / lock initialisation (nothing stays mapped then). */
 int shm_region_create(shm_region_t *region, size_t size_bytes);
+/* The same for a node: a quarter of it caches sessions, an eighth presence,
+ * the ring gets the rest. */
+int shm_region_create_node(shm_region_t *region, size_t size_bytes);
 
 shm_header_t *shm_region_header(const shm_region_t *region);
 
@@ -47,6 +51,10 @@ shm_header_t *shm_region_header(const shm_region_t *region);
 void *shm_region_section(const shm_region_t *region, shm_section_id_t id, size_t *size);
 
 shm_ring_t *shm_region_ring(const shm_region_t *region);
+/* The session cache (values shm_session_t) and the presence cache
+ * (shm_presence_t); NULL in a ring-only region. */
+shm_cache_t *shm_region_sessions(const shm_region_t *region);
+shm_cache_t *shm_region_presence(const shm_region_t *region);
 
 /* Unmaps (in the calling process only); the region is zeroed. Safe on a zeroed region. */
 void shm_region_destroy(shm_region_t *region);

@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/version.h"
 #include "master/process.h"
+#include "worker/cpu_pool.h"
 
 #define WORKER_DRAIN_DEADLINE_MS 20000
 #define WORKER_TICK_MS           100
@@ -153,6 +154,11 @@ static int worker_setup(worker_t *w)
         log_error(-rc, "cannot create the database pool");
         return rc;
     }
+    /* bcrypt (≈55 ms) must never run on the loop: two threads per worker */
+    if ((rc = cpu_pool_create(&w->cpu, w->loop, 2, 1024)) != 0) {
+        log_error(-rc, "cannot start the CPU thread pool");
+        return rc;
+    }
     if ((rc = worker_ring_start(w)) != 0)
         return rc;
     return worker_http_setup(w);
@@ -182,8 +188,11 @@ int worker_main(const worker_params_t *params)
     worker_ring_stop(w);
     worker_http_dispose(w);
     db_pool_destroy(w->db);
-    log_info("worker %u exiting (%llu ring events, %llu overruns)", params->slot, (unsigned long long)w->ring_events,
-             (unsigned long long)w->ring_overruns);
+    if (w->cpu != NULL)
+        cpu_pool_destroy(w->cpu);
+    log_info("worker %u exiting (%llu ring events, %llu overruns; session cache %llu hits, %llu misses)", params->slot,
+             (unsigned long long)w->ring_events, (unsigned long long)w->ring_overruns,
+             (unsigned long long)w->session_cache_hits, (unsigned long long)w->session_cache_misses);
     log_close();
     return 0;
 }

@@ -40,8 +40,9 @@ typedef struct worker_s {
     h2o_socket_t *signals;
     h2o_socket_t *lifeline;
     h2o_socket_t *ring_watch;
-    db_pool_t *db;        /* SqlSettings.DataSource */
-    unsigned connections; /* open client connections */
+    db_pool_t *db;          /* SqlSettings.DataSource */
+    struct cpu_pool_s *cpu; /* bcrypt and other CPU-heavy work */
+    unsigned connections;   /* open client connections */
     h2o_linklist_t connection_list;
     unsigned requests_in_flight;
     bool draining; /* not accepting; exits when connections reach 0 */
@@ -52,6 +53,7 @@ typedef struct worker_s {
     h2o_timeout_entry_t tick;
     shm_ring_cursor_t ring_cursor;
     uint64_t ring_events, ring_overruns;
+    uint64_t session_cache_hits, session_cache_misses;
     char node_id[ID_LENGTH + 1];
     char version_id[192]; /* X-Version-ID */
     char process_name[32];

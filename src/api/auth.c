@@ -1,0 +1,184 @@
+/*
+ * Authentication.
+ *
+ * The token is looked for where Mattermost looks: the MMAUTHTOKEN cookie,
+ * then "Authorization: Bearer|Token <token>", then the access_token query
+ * parameter (OAuth sessions only).  A hit in the shared session cache
+ * answers without the database; a miss reads the session (and that its user
+ * is not deactivated) and fills the cache.  An entry is trusted for
+ * SessionCacheInMinutes and never past the session's own expiry; 0 minutes
+ * turns the cache off.  Logout removes the token from the shared table, so
+ * no worker of the node honours it a moment longer.
+ *
+ * CSRF, as Mattermost's default: only cookie-authenticated requests other
+ * than GET are checked; they pass with X-CSRF-Token equal to the session's
+ * token, or with X-Requested-With: XMLHttpRequest.
+ */
+#include "api/auth.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/response.h"
+#include "core/clock.h"
+#include "core/log.h"
+
+typedef struct {
+    api_handler_fn next;
+    bool from_query;
+} auth_state_t;
+
+static bool find_cookie(h2o_req_t *req, const char *name, char out[ID_LENGTH + 1])
+{
+    size_t name_len = strlen(name);
+    for (ssize_t i = -1; (i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, i)) != -1;) {
+        h2o_iovec_t v = req->headers.entries[i].value;
+        const char *p = v.base, *end = v.base + v.len;
+        while (p < end) {
+            while (p < end && (*p == ' ' || *p == ';'))
+                p++;
+            const char *semi = memchr(p, ';', (size_t)(end - p));
+            const char *stop = semi != NULL ? semi : end;
+            if ((size_t)(stop - p) == name_len + 1 + ID_LENGTH && memcmp(p, name, name_len) == 0 &&
+                p[name_len] == '=') {
+                memcpy(out, p + name_len + 1, ID_LENGTH);
+                out[ID_LENGTH] = '\0';
+                return true;
+            }
+            p = stop;
+        }
+    }
+    return false;
+}
+
+static bool find_bearer(h2o_req_t *req, char out[ID_LENGTH + 1])
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    if (i < 0)
+        return false;
+    h2o_iovec_t v = req->headers.entries[i].value;
+    static const char *const schemes[] = {"bearer ", "token "};
+    for (size_t s = 0; s < 2; s++) {
+        size_t n = strlen(schemes[s]);
+        if (v.len == n + ID_LENGTH && strncasecmp(v.base, schemes[s], n) == 0) {
+            memcpy(out, v.base + n, ID_LENGTH);
+            out[ID_LENGTH] = '\0';
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool header_equals(h2o_req_t *req, const char *name, const char *value)
+{
+    ssize_t i = h2o_find_header_by_str(&req->headers, name, strlen(name), -1);
+    return i >= 0 &&
+           h2o_memis(req->headers.entries[i].value.base, req->headers.entries[i].value.len, value, strlen(value));
+}
+
+static bool csrf_ok(api_request_t *r)
+{
+    if (!r->cookie_auth || h2o_memis(r->req->method.base, r->req->method.len, H2O_STRLIT("GET")))
+        return true;
+    return (r->session.csrf[0] != '\0' && header_equals(r->req, "x-csrf-token", r->session.csrf)) ||
+           header_equals(r->req, "x-requested-with", "XMLHttpRequest");
+}
+
+static void proceed(api_request_t *r, auth_state_t *st)
+{
+    if (st->from_query && !r->session.is_oauth) {
+        api_error_session_expired(r);
+        return;
+    }
+    if (!csrf_ok(r)) {
+        api_error_session_expired(r);
+        return;
+    }
+    r->authenticated = true;
+    st->next(r);
+}
+
+static int64_t cache_ttl_ms(const worker_t *w)
+{
+    return w->config->service.session_cache_in_minutes * 60000;
+}
+
+static void on_session_loaded(api_request_t *r, PGresult *res, const char *error)
+{
+    auth_state_t *st = r->state;
+    if (error != NULL) {
+        api_error_database(r, error);
+        return;
+    }
+    int64_t now = clock_now_ms();
+    if (PQntuples(res) != 1 || strtoll(PQgetvalue(res, 0, 3), NULL, 10) < now) {
+        api_error_session_expired(r);
+        return;
+    }
+    shm_session_t *s = &r->session;
+    memset(s, 0, sizeof(*s));
+    snprintf(s->session_id, sizeof(s->session_id), "%s", PQgetvalue(res, 0, 0));
+    snprintf(s->user_id, sizeof(s->user_id), "%s", PQgetvalue(res, 0, 1));
+    snprintf(s->roles, sizeof(s->roles), "%s", PQgetvalue(res, 0, 2));
+    s->expires_at = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+    s->last_activity_at = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+    snprintf(s->csrf, sizeof(s->csrf), "%s", PQgetvalue(res, 0, 5));
+    s->is_oauth = PQgetvalue(res, 0, 6)[0] == 't';
+    s->cached_at = now;
+    if (cache_ttl_ms(r->worker) > 0)
+        api_auth_cache_session(r->worker, r->token, s);
+    proceed(r, st);
+}
+
+void api_authenticate(api_request_t *r, bool optional, api_handler_fn next)
+{
+    auth_state_t *st = h2o_mem_alloc_pool(&r->req->pool, sizeof(*st));
+    *st = (auth_state_t){.next = next};
+    r->state = st;
+    r->cookie_auth = find_cookie(r->req, "MMAUTHTOKEN", r->token);
+    if (!r->cookie_auth && !find_bearer(r->req, r->token)) {
+        const char *q = api_query_param(r, "access_token");
+        if (q == NULL) {
+            if (optional)
+                next(r);
+            else
+                api_error_session_expired(r);
+            return;
+        }
+        snprintf(r->token, sizeof(r->token), "%s", q);
+        st->from_query = true;
+    }
+    if (!id_is_valid(r->token, strlen(r->token))) {
+        api_error_session_expired(r);
+        return;
+    }
+    worker_t *w = r->worker;
+    int64_t now = clock_now_ms(), ttl = cache_ttl_ms(w);
+    shm_cache_t *cache = shm_region_sessions(w->params->shm);
+    if (ttl > 0 && shm_cache_get(cache, r->token, &r->session)) {
+        if (r->session.expires_at > now && now - r->session.cached_at < ttl) {
+            w->session_cache_hits++;
+            proceed(r, st);
+            return;
+        }
+        shm_cache_remove(cache, r->token);
+    }
+    w->session_cache_misses++;
+    const char *params[] = {r->token};
+    api_query(r,
+              "SELECT s.Id, s.UserId, s.Roles, s.ExpiresAt, s.LastActivityAt, COALESCE(s.Props->>'csrf', ''), "
+              "s.IsOAuth FROM Sessions s JOIN Users u ON u.Id = s.UserId WHERE s.Token = $1 AND u.DeleteAt = 0",
+              1, params, on_session_loaded);
+}
+
+void api_auth_cache_session(worker_t *w, const char *token, const shm_session_t *session)
+{
+    if (cache_ttl_ms(w) > 0 && shm_cache_put(shm_region_sessions(w->params->shm), token, session) != 0)
+        log_warn(0, "cannot cache a session");
+}
+
+void api_auth_forget_token(worker_t *w, const char *token)
+{
+    shm_cache_remove(shm_region_sessions(w->params->shm), token);
+}

@@ -1,0 +1,63 @@
+/*
+ * One API request as handlers see it: its route parameters, its session once
+ * authenticated, its parsed body, and the one database query or CPU task it
+ * may have in flight.  Allocated in the h2o request's pool; when h2o disposes
+ * of the request (answered, or the client went away), whatever is still in
+ * flight is cancelled and the body's JSON is released.
+ */
+#ifndef CHORUS_API_REQUEST_H
+#define CHORUS_API_REQUEST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/id.h"
+#include "db/pool.h"
+#include "shm/sessions.h"
+#include "worker/cpu_pool.h"
+#include "worker/worker.h"
+
+#define API_PARAMS_MAX 4
+
+typedef struct api_request_s api_request_t;
+typedef void (*api_handler_fn)(api_request_t *r);
+/* A query's outcome: `error` is set (and `result` may be NULL) on failure. */
+typedef void (*api_query_cb)(api_request_t *r, PGresult *result, const char *error);
+
+struct api_request_s {
+    worker_t *worker;
+    h2o_req_t *req;
+    char request_id[ID_LENGTH + 1];
+    h2o_iovec_t params[API_PARAMS_MAX]; /* {placeholders} of the route, in order */
+    size_t nparams;
+    bool authenticated;
+    bool cookie_auth; /* the token came from the MMAUTHTOKEN cookie */
+    char token[ID_LENGTH + 1];
+    shm_session_t session; /* valid when authenticated */
+    json_t *body;          /* parsed by api_request_body, released with the request */
+    db_query_t *query;     /* in flight */
+    cpu_task_t *task;      /* CPU work (bcrypt) in flight */
+    api_query_cb query_cb;
+    void *state; /* the handler's own, in the request pool */
+};
+
+api_request_t *api_request_create(worker_t *worker, h2o_req_t *req);
+
+/* The request body as JSON of `type` (JSON_OBJECT or JSON_ARRAY); NULL after
+ * answering 400 api.context.invalid_body_param.app_error. */
+json_t *api_request_body(api_request_t *r, json_type type);
+
+/* Route parameter `i` as a NUL-terminated string in the request pool. */
+const char *api_param(api_request_t *r, size_t i);
+/* Route parameter `i` when it is a valid id (or "me", resolved to the
+ * caller); NULL after answering 400 api.context.invalid_url_param.app_error. */
+const char *api_param_id(api_request_t *r, size_t i, const char *name);
+
+/* Runs one parameterized statement on the master database; `cb` runs on the
+ * loop with its outcome, unless the request went away first. */
+void api_query(api_request_t *r, const char *sql, int nparams, const char *const *params, api_query_cb cb);
+
+/* True when the caller has `role` ("system_admin") among its session roles. */
+bool api_has_role(const api_request_t *r, const char *role);
+
+#endif

@@ -1,0 +1,442 @@
+/*
+ * Users and sessions: sign-up, login, logout, reading users.
+ *
+ * Passwords are bcrypt ($2b$, cost 10) computed on the worker's CPU pool,
+ * never on the loop.  A login that names no user still spends one bcrypt on
+ * a dummy hash, so the answer's timing does not tell which accounts exist.
+ * Every write is one statement (one implicit transaction): sign-up decides
+ * "first user becomes system admin" and "open server" inside its INSERT.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/auth.h"
+#include "api/handlers.h"
+#include "api/response.h"
+#include "api/row.h"
+#include "api/users.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/password.h"
+
+/* Mattermost's PasswordSettings: MinimumLength 8 (default), at most 64. */
+#define PASSWORD_MIN_LENGTH 8
+#define PASSWORD_INPUT_MAX  64
+
+#define USER_COLUMNS                                                                                                 \
+    "Id, CreateAt, UpdateAt, DeleteAt, Username, AuthService, Email, EmailVerified, Nickname, FirstName, LastName, " \
+    "Position, Roles, Props, NotifyProps, LastPasswordUpdate, Locale, Timezone, MfaActive, IsBot"
+
+const char *const api_user_columns = USER_COLUMNS;
+
+json_t *api_user_json(const PGresult *res, int row)
+{
+    json_t *u = json_object();
+    json_object_set_new(u, "id", json_string(row_str(res, row, 0)));
+    json_object_set_new(u, "create_at", json_integer(row_int64(res, row, 1)));
+    json_object_set_new(u, "update_at", json_integer(row_int64(res, row, 2)));
+    json_object_set_new(u, "delete_at", json_integer(row_int64(res, row, 3)));
+    json_object_set_new(u, "username", json_string(row_str(res, row, 4)));
+    json_object_set_new(u, "auth_data", json_string(""));
+    json_object_set_new(u, "auth_service", json_string(row_str(res, row, 5)));
+    json_object_set_new(u, "email", json_string(row_str(res, row, 6)));
+    json_object_set_new(u, "email_verified", json_boolean(row_bool(res, row, 7)));
+    json_object_set_new(u, "nickname", json_string(row_str(res, row, 8)));
+    json_object_set_new(u, "first_name", json_string(row_str(res, row, 9)));
+    json_object_set_new(u, "last_name", json_string(row_str(res, row, 10)));
+    json_object_set_new(u, "position", json_string(row_str(res, row, 11)));
+    json_object_set_new(u, "roles", json_string(row_str(res, row, 12)));
+    json_object_set_new(u, "props", row_json(res, row, 13));
+    json_object_set_new(u, "notify_props", row_json(res, row, 14));
+    json_object_set_new(u, "last_password_update", json_integer(row_int64(res, row, 15)));
+    json_object_set_new(u, "locale", json_string(row_str(res, row, 16)));
+    json_object_set_new(u, "timezone", row_json(res, row, 17));
+    json_object_set_new(u, "mfa_active", json_boolean(row_bool(res, row, 18)));
+    json_object_set_new(u, "is_bot", json_boolean(row_bool(res, row, 19)));
+    return u;
+}
+
+/* ---- sign-up ---------------------------------------------------------------- */
+
+typedef struct {
+    char password[PASSWORD_INPUT_MAX + 1];
+    char hash[PASSWORD_HASH_MAX];
+    int rc;
+} hash_job_t;
+
+static void hash_work(void *job)
+{
+    hash_job_t *j = job;
+    j->rc = password_hash(j->password, j->hash);
+}
+
+typedef struct {
+    char username[65], email[129];
+    bool allowed_open; /* open server, or an admin creates the user */
+} signup_t;
+
+static bool valid_username(const char *u)
+{
+    size_t n = strlen(u);
+    if (n < 3 || n > 22 || !(u[0] >= 'a' && u[0] <= 'z'))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((u[i] >= 'a' && u[i] <= 'z') || (u[i] >= '0' && u[i] <= '9') || strchr(".-_", u[i]) != NULL))
+            return false;
+    static const char *const reserved[] = {"all", "channel", "here", "matterbot", "system"};
+    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+        if (strcmp(u, reserved[i]) == 0)
+            return false;
+    return true;
+}
+
+static void lower(char *s)
+{
+    for (; *s != '\0'; s++)
+        if (*s >= 'A' && *s <= 'Z')
+            *s = (char)(*s - 'A' + 'a');
+}
+
+static void on_user_inserted(api_request_t *r, PGresult *res, const char *error)
+{
+    if (error != NULL && strcmp(row_sqlstate(res), "23505") == 0) {
+        bool email = strstr(row_constraint(res), "email") != NULL;
+        api_send_error(
+            r, 400, email ? "app.user.save.email_exists.app_error" : "app.user.save.username_exists.app_error",
+            email ? "An account with that email already exists." : "An account with that username already exists.",
+            NULL);
+        return;
+    }
+    if (error != NULL) {
+        api_error_database(r, error);
+        return;
+    }
+    if (PQntuples(res) != 1) {
+        api_send_error(r, 403, "api.user.create_user.no_open_server",
+                       "This server does not allow open signups.  Please speak with your Administrator to receive an "
+                       "invitation.",
+                       NULL);
+        return;
+    }
+    api_send_json(r, 201, api_user_json(res, 0));
+}
+
+static void on_password_hashed(void *data, void *job)
+{
+    api_request_t *r = data;
+    hash_job_t *j = job;
+    signup_t *su = r->state;
+    r->task = NULL;
+    if (j->rc != 0) {
+        api_send_error(r, 500, "app.user.save.app_error", "Unable to hash the password.", NULL);
+        return;
+    }
+    char id[ID_LENGTH + 1], now[24];
+    id_new(id);
+    snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
+    const char *params[] = {id, now, su->username, su->email, j->hash, su->allowed_open ? "t" : "f"};
+    api_query(r,
+              "INSERT INTO Users (Id, CreateAt, UpdateAt, Username, Email, Password, LastPasswordUpdate, Roles,"
+              " NotifyProps, Timezone)"
+              " SELECT $1, $2, $2, $3, $4, $5, $2,"
+              " CASE WHEN EXISTS (SELECT 1 FROM Users) THEN 'system_user' ELSE 'system_admin system_user' END,"
+              " '{\"email\":\"true\",\"push\":\"mention\",\"desktop\":\"mention\",\"channel\":\"true\"}',"
+              " '{\"useAutomaticTimezone\":\"true\",\"automaticTimezone\":\"\",\"manualTimezone\":\"\"}'"
+              " WHERE $6::boolean OR NOT EXISTS (SELECT 1 FROM Users)"
+              " RETURNING " USER_COLUMNS,
+              6, params, on_user_inserted);
+}
+
+void api_users_create(api_request_t *r)
+{
+    json_t *body = api_request_body(r, JSON_OBJECT);
+    if (body == NULL)
+        return;
+    const char *username = json_string_value(json_object_get(body, "username"));
+    const char *email = json_string_value(json_object_get(body, "email"));
+    const char *password = json_string_value(json_object_get(body, "password"));
+    bool admin = r->authenticated && api_has_role(r, "system_admin");
+    const config_team_t *team = &r->worker->config->team;
+    if (!team->enable_user_creation && !admin) {
+        api_send_error(r, 403, "api.user.create_user.disabled.app_error", "User creation is disabled.", NULL);
+        return;
+    }
+    signup_t *su = h2o_mem_alloc_pool(&r->req->pool, sizeof(*su));
+    memset(su, 0, sizeof(*su));
+    if (username == NULL || strlen(username) > 64 ||
+        (snprintf(su->username, sizeof(su->username), "%s", username), lower(su->username),
+         !valid_username(su->username))) {
+        api_send_error(r, 400, "model.user.is_valid.username.app_error",
+                       "Username must begin with a letter, and contain between 3 to 22 lowercase characters made up "
+                       "of numbers, letters, and the symbols \".\", \"-\", and \"_\".",
+                       NULL);
+        return;
+    }
+    if (email == NULL || strlen(email) > 128 || strchr(email, '@') == NULL || email[0] == '@') {
+        api_send_error(r, 400, "model.user.is_valid.email.app_error", "Invalid email.", NULL);
+        return;
+    }
+    snprintf(su->email, sizeof(su->email), "%s", email);
+    lower(su->email);
+    if (password == NULL || strlen(password) < PASSWORD_MIN_LENGTH || strlen(password) > PASSWORD_INPUT_MAX) {
+        api_send_error(r, 400, "model.user.is_valid.pwd_length.app_error",
+                       "Your password must contain between 8 and 64 characters.", NULL);
+        return;
+    }
+    su->allowed_open = team->enable_open_server || admin;
+    r->state = su;
+    hash_job_t job = {0};
+    snprintf(job.password, sizeof(job.password), "%s", password);
+    r->task = cpu_pool_submit(r->worker->cpu, hash_work, on_password_hashed, r, &job, sizeof(job));
+    explicit_bzero(&job, sizeof(job));
+    if (r->task == NULL)
+        api_error_busy(r);
+}
+
+/* ---- login ------------------------------------------------------------------- */
+
+typedef struct {
+    char password[PASSWORD_INPUT_MAX + 1];
+    char hash[PASSWORD_HASH_MAX];
+    bool ok;
+} check_job_t;
+
+typedef struct {
+    PGresult *user; /* the row, kept until the session is saved */
+    char token[ID_LENGTH + 1], session_id[ID_LENGTH + 1], csrf[ID_LENGTH + 1];
+    int64_t expires_at;
+} login_t;
+
+/* A valid bcrypt hash of nothing anybody knows: a login for an unknown
+ * account checks against it, so it costs the same as a real one. */
+static const char dummy_hash[] = "$2b$10$QFNazIV0f1JI3Gh4mLyVVeVv7D9FcM1pK4w2rLh.MFeD5..tnoP/S";
+
+static void check_work(void *job)
+{
+    check_job_t *j = job;
+    j->ok = password_check(j->password, j->hash) == 0;
+}
+
+static void invalid_credentials(api_request_t *r)
+{
+    api_send_error(r, 401, "api.user.login.invalid_credentials_email_username",
+                   "Enter a valid email or username and/or password.", NULL);
+}
+
+static void on_login_disposed(void *data)
+{
+    login_t *l = data;
+    if (l->user != NULL)
+        PQclear(l->user);
+}
+
+static void add_cookie(api_request_t *r, const char *name, const char *value, int64_t max_age_s, bool http_only)
+{
+    char cookie[256];
+    snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Max-Age=%lld; SameSite=Lax%s", name, value, (long long)max_age_s,
+             http_only ? "; HttpOnly" : "");
+    api_add_header(r, "set-cookie", cookie);
+}
+
+static void on_session_saved(api_request_t *r, PGresult *res, const char *error)
+{
+    login_t *l = r->state;
+    (void)res;
+    if (error != NULL) {
+        api_error_database(r, error);
+        return;
+    }
+    shm_session_t s = {0};
+    snprintf(s.session_id, sizeof(s.session_id), "%s", l->session_id);
+    snprintf(s.user_id, sizeof(s.user_id), "%s", row_str(l->user, 0, 0));
+    snprintf(s.roles, sizeof(s.roles), "%s", row_str(l->user, 0, 12));
+    snprintf(s.csrf, sizeof(s.csrf), "%s", l->csrf);
+    s.expires_at = l->expires_at;
+    s.cached_at = s.last_activity_at = clock_now_ms();
+    api_auth_cache_session(r->worker, l->token, &s);
+    api_add_header(r, "token", l->token);
+    if (h2o_find_header_by_str(&r->req->headers, H2O_STRLIT("x-requested-with"), -1) >= 0) {
+        int64_t max_age = (l->expires_at - clock_now_ms()) / 1000;
+        add_cookie(r, "MMAUTHTOKEN", l->token, max_age, true);
+        add_cookie(r, "MMUSERID", s.user_id, max_age, false);
+        add_cookie(r, "MMCSRF", l->csrf, max_age, false);
+    }
+    api_send_json(r, 200, api_user_json(l->user, 0));
+}
+
+static void on_password_checked(void *data, void *job)
+{
+    api_request_t *r = data;
+    login_t *l = r->state;
+    r->task = NULL;
+    if (!((check_job_t *)job)->ok || l->user == NULL) {
+        invalid_credentials(r);
+        return;
+    }
+    id_new(l->token);
+    id_new(l->session_id);
+    id_new(l->csrf);
+    int64_t now = clock_now_ms();
+    l->expires_at = now + r->worker->config->service.session_length_web_in_hours * 3600 * 1000;
+    char now_s[24], expires_s[24], props[64];
+    snprintf(now_s, sizeof(now_s), "%lld", (long long)now);
+    snprintf(expires_s, sizeof(expires_s), "%lld", (long long)l->expires_at);
+    snprintf(props, sizeof(props), "{\"csrf\":\"%s\"}", l->csrf);
+    const char *device = json_string_value(json_object_get(r->body, "device_id"));
+    const char *params[] = {
+        l->session_id,           l->token, now_s, expires_s, row_str(l->user, 0, 0), device != NULL ? device : "",
+        row_str(l->user, 0, 12), props};
+    api_query(r,
+              "INSERT INTO Sessions (Id, Token, CreateAt, ExpiresAt, LastActivityAt, UserId, DeviceId, Roles, Props)"
+              " VALUES ($1, $2, $3, $4, $3, $5, left($6, 512), $7, $8)",
+              8, params, on_session_saved);
+}
+
+static void on_login_user_loaded(api_request_t *r, PGresult *res, const char *error)
+{
+    login_t *l = r->state;
+    if (error != NULL) {
+        api_error_database(r, error);
+        return;
+    }
+    check_job_t job = {0};
+    snprintf(job.password, sizeof(job.password), "%s", json_string_value(json_object_get(r->body, "password")));
+    if (PQntuples(res) == 1) {
+        /* keep the row past the callback: the pool clears its result */
+        l->user = PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+        snprintf(job.hash, sizeof(job.hash), "%s", row_str(res, 0, 20));
+    } else {
+        snprintf(job.hash, sizeof(job.hash), "%s", dummy_hash);
+    }
+    r->task = cpu_pool_submit(r->worker->cpu, check_work, on_password_checked, r, &job, sizeof(job));
+    explicit_bzero(&job, sizeof(job));
+    if (r->task == NULL)
+        api_error_busy(r);
+}
+
+void api_users_login(api_request_t *r)
+{
+    json_t *body = api_request_body(r, JSON_OBJECT);
+    if (body == NULL)
+        return;
+    const char *login_id = json_string_value(json_object_get(body, "login_id"));
+    if (login_id == NULL)
+        login_id = json_string_value(json_object_get(body, "id"));
+    const char *password = json_string_value(json_object_get(body, "password"));
+    if (login_id == NULL || login_id[0] == '\0' || strlen(login_id) > 128) {
+        api_error_invalid_body(r, "login_id");
+        return;
+    }
+    if (password == NULL || password[0] == '\0' || strlen(password) > PASSWORD_INPUT_MAX) {
+        invalid_credentials(r);
+        return;
+    }
+    login_t *l = h2o_mem_alloc_shared(&r->req->pool, sizeof(*l), on_login_disposed);
+    memset(l, 0, sizeof(*l));
+    r->state = l;
+    const char *params[] = {login_id};
+    api_query(r,
+              "SELECT " USER_COLUMNS ", Password FROM Users"
+              " WHERE (Username = lower($1) OR Email = lower($1)) AND DeleteAt = 0 AND AuthService = ''",
+              1, params, on_login_user_loaded);
+}
+
+/* ---- logout ------------------------------------------------------------------ */
+
+static void on_session_deleted(api_request_t *r, PGresult *res, const char *error)
+{
+    (void)res;
+    if (error != NULL) {
+        api_error_database(r, error);
+        return;
+    }
+    add_cookie(r, "MMAUTHTOKEN", "", 0, true);
+    add_cookie(r, "MMUSERID", "", 0, false);
+    add_cookie(r, "MMCSRF", "", 0, false);
+    api_send_json(r, 200, json_pack("{s:s}", "status", "OK"));
+}
+
+void api_users_logout(api_request_t *r)
+{
+    /* forget it first: from now on no worker honours the token */
+    api_auth_forget_token(r->worker, r->token);
+    const char *params[] = {r->session.session_id};
+    api_query(r, "DELETE FROM Sessions WHERE Id = $1", 1, params, on_session_deleted);
+}
+
+/* ---- reading users ------------------------------------------------------------- */
+
+static void on_user_loaded(api_request_t *r, PGresult *res, const char *error)
+{
+    if (error != NULL) {
+        api_error_database(r, error);
+        return;
+    }
+    if (PQntuples(res) != 1) {
+        api_error_not_found(r, "app.user.missing_account.const", "user");
+        return;
+    }
+    api_send_json(r, 200, api_user_json(res, 0));
+}
+
+void api_users_get(api_request_t *r)
+{
+    const char *id = api_param_id(r, 0, "user_id");
+    if (id == NULL)
+        return;
+    const char *params[] = {id};
+    api_query(r, "SELECT " USER_COLUMNS " FROM Users WHERE Id = $1", 1, params, on_user_loaded);
+}
+
+static void on_users_loaded(api_request_t *r, PGresult *res, const char *error)
+{
+    if (error != NULL) {
+        api_error_database(r, error);
+        return;
+    }
+    json_t *list = json_array();
+    for (int i = 0; i < PQntuples(res); i++)
+        json_array_append_new(list, api_user_json(res, i));
+    api_send_json(r, 200, list);
+}
+
+/* A PostgreSQL array literal of validated ids ("{a,b}") from a JSON array,
+ * or NULL (after answering 400).  Ids are [a-z0-9] only: nothing to quote. */
+const char *api_id_array_literal(api_request_t *r, json_t *ids, size_t max)
+{
+    size_t n = json_array_size(ids);
+    if (n == 0 || n > max) {
+        api_error_invalid_body(r, "ids");
+        return NULL;
+    }
+    char *lit = h2o_mem_alloc_pool(&r->req->pool, n * (ID_LENGTH + 1) + 2);
+    size_t len = 0;
+    lit[len++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        const char *id = json_string_value(json_array_get(ids, i));
+        if (id == NULL || !id_is_valid(id, strlen(id))) {
+            api_error_invalid_body(r, "ids");
+            return NULL;
+        }
+        if (i > 0)
+            lit[len++] = ',';
+        memcpy(lit + len, id, ID_LENGTH);
+        len += ID_LENGTH;
+    }
+    lit[len++] = '}';
+    lit[len] = '\0';
+    return lit;
+}
+
+void api_users_get_by_ids(api_request_t *r)
+{
+    json_t *ids = api_request_body(r, JSON_ARRAY);
+    if (ids == NULL)
+        return;
+    const char *lit = api_id_array_literal(r, ids, 1000);
+    if (lit == NULL)
+        return;
+    const char *params[] = {lit};
+    api_query(r, "SELECT " USER_COLUMNS " FROM Users WHERE Id = ANY($1::varchar[]) ORDER BY Username", 1, params,
+              on_users_loaded);
+}

@@ -1,0 +1,36 @@
+/*
+ * A fixed-size key → value cache in shared memory, shared by every process of
+ * a node: the session cache and the presence cache are two of them.
+ */
+#ifndef CHORUS_SHM_CACHE_H
+#define CHORUS_SHM_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHM_CACHE_KEY_MAX 32 /* keys are ids and tokens: 26 characters */
+
+typedef struct shm_cache_s shm_cache_t;
+
+typedef struct {
+    uint64_t hits, misses, evictions, repairs;
+    size_t capacity; /* entries */
+} shm_cache_stats_t;
+
+/* Lays a cache for values of `value_size` bytes out in `bytes` of shared
+ * memory at `mem`; returns it, or NULL when not even one bucket fits. */
+shm_cache_t *shm_cache_init(void *mem, size_t bytes, size_t value_size);
+
+/* Copies the value of `key` into `value`; false when absent. */
+bool shm_cache_get(shm_cache_t *cache, const char *key, void *value);
+/* Inserts or replaces; may evict another entry of the same bucket.  0 or -errno. */
+int shm_cache_put(shm_cache_t *cache, const char *key, const void *value);
+/* Applies `update` to the value of `key` under its lock; false when absent. */
+bool shm_cache_update(shm_cache_t *cache, const char *key, void (*update)(void *value, void *arg), void *arg);
+bool shm_cache_remove(shm_cache_t *cache, const char *key);
+/* Removes every entry whose value `match`es (a full scan); returns how many. */
+size_t shm_cache_remove_if(shm_cache_t *cache, bool (*match)(const void *value, void *arg), void *arg);
+void shm_cache_get_stats(shm_cache_t *cache, shm_cache_stats_t *stats);
+
+#endif
