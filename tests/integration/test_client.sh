@@ -32,6 +32,15 @@ wait_for 20 bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' \
     'http://127.0.0.1:$PORT/api/v4/system/ping?get_server_status=true')\" = 200 ]" ||
     fail "healthy node: server status 200"
 
+# The first user of a database becomes system admin: make it here, before the
+# test files (run in parallel) create theirs through it.
+ADMIN_LOGIN=admin
+ADMIN_PASSWORD=admin-password-$$
+curl -s -o "$T/admin.json" -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/api/v4/users" \
+    -d "{\"username\":\"$ADMIN_LOGIN\",\"email\":\"admin@example.com\",\"password\":\"$ADMIN_PASSWORD\"}" \
+    >"$T/admin.code"
+check "the first user is created (and becomes system admin)" grep -q 'system_admin' "$T/admin.json"
+
 # One line per top-level test: "ok N - name" / "not ok N - name" at column 0
 # (subtests are indented, diagnostics are YAML blocks or "# " comments).
 tap_to_results() {
@@ -53,6 +62,7 @@ tap_to_results() {
 mapfile -t files < <(cd "$CLIENT_DIR" && ls -- *.test.mjs)
 (cd "$CLIENT_DIR" &&
     CHORUS_URL="http://127.0.0.1:$PORT" CHORUS_DOWN_URL="http://127.0.0.1:$DPORT" \
+        CHORUS_ADMIN_LOGIN=$ADMIN_LOGIN CHORUS_ADMIN_PASSWORD=$ADMIN_PASSWORD \
         timeout 120 node --test --test-reporter=tap "${files[@]}") >"$T/tap.txt" 2>"$T/node.err"
 rc=$?
 before=$((PASSED + FAILED))
