@@ -12,4 +12,12 @@ void api_users_logout(api_request_t *r);     /* POST /api/v4/users/logout */
 void api_users_get(api_request_t *r);        /* GET /api/v4/users/{user_id} ("me" too) */
 void api_users_get_by_ids(api_request_t *r); /* POST /api/v4/users/ids */
 
+/* teams and channels */
+
+/* posts and search */
+
+/* statuses */
+
+/* database and config */
+
 #endif

@@ -32,6 +32,10 @@ static const api_route_t routes[] = {
     {"POST", "/api/v4/users/logout", api_users_logout, ROUTE_SESSION},
     {"POST", "/api/v4/users/ids", api_users_get_by_ids, ROUTE_SESSION},
     {"GET", "/api/v4/users/{user_id}", api_users_get, ROUTE_SESSION},
+    /* teams and channels */
+    /* posts and search */
+    /* statuses */
+    /* database and config */
 };
 
 /* Matches `path` against `pattern`, capturing placeholders into r->params. */
