@@ -18,6 +18,8 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/password.h"
+#include "shm/region.h"
+#include "shm/users.h"
 
 /* Mattermost's PasswordSettings: MinimumLength 8 (default), at most 64. */
 #define PASSWORD_MIN_LENGTH 8
@@ -376,14 +378,28 @@ static void on_user_loaded(api_request_t *r, PGresult *res, const char *error)
         api_error_not_found(r, "app.user.missing_account.const", "user");
         return;
     }
-    api_send_json(r, 200, api_user_json(res, 0));
+    json_t *user = api_user_json(res, 0);
+    shm_user_t *cached = h2o_mem_alloc_pool(&r->req->pool, sizeof(*cached));
+    size_t len = json_dumpb(user, cached->json, sizeof(cached->json), JSON_COMPACT);
+    if (len > 0 && len < sizeof(cached->json)) {
+        cached->length = (uint32_t)len;
+        shm_cache_put(shm_region_users(r->worker->params->shm), row_str(res, 0, 0), cached);
+    }
+    api_send_json(r, 200, user);
 }
 
+/* A user is read on every page load (GET /users/me): the shared users cache
+ * answers it without a query; a miss reads the row and fills the cache. */
 void api_users_get(api_request_t *r)
 {
     const char *id = api_param_id(r, 0, "user_id");
     if (id == NULL)
         return;
+    shm_user_t *cached = h2o_mem_alloc_pool(&r->req->pool, sizeof(*cached));
+    if (shm_cache_get(shm_region_users(r->worker->params->shm), id, cached)) {
+        api_send_static(r, 200, cached->json, cached->length);
+        return;
+    }
     const char *params[] = {id};
     api_query(r, "SELECT " USER_COLUMNS " FROM Users WHERE Id = $1", 1, params, on_user_loaded);
 }

@@ -26,8 +26,10 @@
 #include "shm/region.h"
 #include "shm/presence.h"
 #include "shm/sessions.h"
+#include "shm/users.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -54,22 +56,35 @@ static size_t region_ring_capacity(size_t avail)
     return cap;
 }
 
+/* The caches of a node's region: which share of the region each gets, and
+ * the size of its values.  A ring-only region (tests) has none. */
+static const struct {
+    shm_section_id_t id;
+    unsigned share_divisor; /* the cache gets size / share_divisor */
+    size_t value_size;
+} region_caches[] = {
+    {SHM_SECTION_SESSIONS, 4, sizeof(shm_session_t)},
+    {SHM_SECTION_USERS, 8, sizeof(shm_user_t)},
+    {SHM_SECTION_PRESENCE, 16, sizeof(shm_presence_t)},
+};
+#define REGION_CACHES (sizeof(region_caches) / sizeof(region_caches[0]))
+
 /* Fills the section table; *ring_capacity receives the ring's data capacity.
- * The caches get what they are given; the ring gets the largest power of two
- * that fits in the rest. */
-static int region_layout(shm_header_t *hdr, size_t size, size_t sessions, size_t presence, size_t *ring_capacity)
+ * The caches get their share (none when `with_caches` is false); the ring
+ * gets the largest power of two that fits in the rest. */
+static int region_layout(shm_header_t *hdr, size_t size, bool with_caches, size_t *ring_capacity)
 {
     size_t off = region_align(sizeof(*hdr), SHM_SECTION_ALIGN);
     size_t cap;
 
-    if (off + sessions + presence >= size)
+    for (size_t i = 0; with_caches && i < REGION_CACHES; i++) {
+        size_t bytes = region_align(size / region_caches[i].share_divisor, SHM_SECTION_ALIGN);
+        hdr->sections[region_caches[i].id].offset = off;
+        hdr->sections[region_caches[i].id].size = bytes;
+        off += bytes;
+    }
+    if (off >= size)
         return -EINVAL;
-    hdr->sections[SHM_SECTION_SESSIONS].offset = off;
-    hdr->sections[SHM_SECTION_SESSIONS].size = sessions;
-    off += sessions;
-    hdr->sections[SHM_SECTION_PRESENCE].offset = off;
-    hdr->sections[SHM_SECTION_PRESENCE].size = presence;
-    off += presence;
     cap = region_ring_capacity(size - off);
     if (cap == 0)
         return -EINVAL;
@@ -81,17 +96,15 @@ static int region_layout(shm_header_t *hdr, size_t size, size_t sessions, size_t
 
 static int region_init_caches(void *base, shm_header_t *hdr)
 {
-    if (hdr->sections[SHM_SECTION_SESSIONS].size == 0)
-        return 0; /* a ring-only region */
-    if (shm_cache_init((uint8_t *)base + hdr->sections[SHM_SECTION_SESSIONS].offset,
-                       hdr->sections[SHM_SECTION_SESSIONS].size, sizeof(shm_session_t)) == NULL ||
-        shm_cache_init((uint8_t *)base + hdr->sections[SHM_SECTION_PRESENCE].offset,
-                       hdr->sections[SHM_SECTION_PRESENCE].size, sizeof(shm_presence_t)) == NULL)
-        return -EINVAL;
+    for (size_t i = 0; i < REGION_CACHES; i++) {
+        uint64_t offset = hdr->sections[region_caches[i].id].offset, bytes = hdr->sections[region_caches[i].id].size;
+        if (bytes > 0 && shm_cache_init((uint8_t *)base + offset, bytes, region_caches[i].value_size) == NULL)
+            return -EINVAL;
+    }
     return 0;
 }
 
-static int region_create(shm_region_t *region, size_t size_bytes, size_t sessions, size_t presence)
+static int region_create(shm_region_t *region, size_t size_bytes, bool with_caches)
 {
     shm_header_t *hdr;
     long page;
@@ -119,8 +132,7 @@ static int region_create(shm_region_t *region, size_t size_bytes, size_t session
     hdr->section_count = SHM_SECTION_COUNT;
     hdr->size = size;
     hdr->schema_version = 0;
-    rc = region_layout(hdr, size, region_align(sessions, SHM_SECTION_ALIGN), region_align(presence, SHM_SECTION_ALIGN),
-                       &ring_capacity);
+    rc = region_layout(hdr, size, with_caches, &ring_capacity);
     if (rc == 0)
         rc = shm_ring_init((uint8_t *)base + hdr->sections[SHM_SECTION_RING].offset, ring_capacity);
     if (rc == 0)
@@ -138,12 +150,12 @@ static int region_create(shm_region_t *region, size_t size_bytes, size_t session
 
 int shm_region_create(shm_region_t *region, size_t size_bytes)
 {
-    return region_create(region, size_bytes, 0, 0);
+    return region_create(region, size_bytes, false);
 }
 
 int shm_region_create_node(shm_region_t *region, size_t size_bytes)
 {
-    return region_create(region, size_bytes, size_bytes / 4, size_bytes / 8);
+    return region_create(region, size_bytes, true);
 }
 
 static shm_cache_t *cache_section(const shm_region_t *region, shm_section_id_t id)
@@ -161,6 +173,11 @@ shm_cache_t *shm_region_sessions(const shm_region_t *region)
 shm_cache_t *shm_region_presence(const shm_region_t *region)
 {
     return cache_section(region, SHM_SECTION_PRESENCE);
+}
+
+shm_cache_t *shm_region_users(const shm_region_t *region)
+{
+    return cache_section(region, SHM_SECTION_USERS);
 }
 
 shm_header_t *shm_region_header(const shm_region_t *region)

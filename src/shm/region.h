@@ -16,7 +16,13 @@
 #define SHM_SECTION_ALIGN  4096u
 
 /* Later issues add the cluster view and counters. */
-typedef enum { SHM_SECTION_RING = 0, SHM_SECTION_SESSIONS, SHM_SECTION_PRESENCE, SHM_SECTION_COUNT } shm_section_id_t;
+typedef enum {
+    SHM_SECTION_RING = 0,
+    SHM_SECTION_SESSIONS,
+    SHM_SECTION_PRESENCE,
+    SHM_SECTION_USERS,
+    SHM_SECTION_COUNT
+} shm_section_id_t;
 
 typedef struct {
     uint64_t magic;
@@ -40,8 +46,8 @@ typedef struct {
  * fits) and initialises them. 0, -EINVAL (NULL or too small for the smallest ring), or
  * -errno from mmap / lock initialisation (nothing stays mapped then). */
 int shm_region_create(shm_region_t *region, size_t size_bytes);
-/* The same for a node: a quarter of it caches sessions, an eighth presence,
- * the ring gets the rest. */
+/* The same for a node: a quarter of it caches sessions, an eighth users, a
+ * sixteenth presence; the ring gets the rest. */
 int shm_region_create_node(shm_region_t *region, size_t size_bytes);
 
 shm_header_t *shm_region_header(const shm_region_t *region);
@@ -55,6 +61,8 @@ shm_ring_t *shm_region_ring(const shm_region_t *region);
  * (shm_presence_t); NULL in a ring-only region. */
 shm_cache_t *shm_region_sessions(const shm_region_t *region);
 shm_cache_t *shm_region_presence(const shm_region_t *region);
+/* The users cache (values shm_user_t: a user's JSON, ready to send). */
+shm_cache_t *shm_region_users(const shm_region_t *region);
 
 /* Unmaps (in the calling process only); the region is zeroed. Safe on a zeroed region. */
 void shm_region_destroy(shm_region_t *region);
