@@ -75,12 +75,12 @@ fi
 # the fork-heavy shm suites get ASan above instead (valgrind takes minutes).
 for t in core/test_config core/test_id; do
     if CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
-        "$BUILD/tests/unit/$t" >"$BUILD/tests/unit/$t.valgrind.log" 2>&1; then
+        "$BUILD/tests/unit/$t" >"$BUILD/tests/unit/$t.vglog" 2>&1; then
         echo "valgrind $(basename "$t"): clean"
         count 1 0
     else
         echo "valgrind $(basename "$t"): errors (see $BUILD/tests/unit/$t.valgrind.log)"
-        grep -E '^==[0-9]+==' "$BUILD/tests/unit/$t.valgrind.log" | head -10
+        grep -E '^==[0-9]+==' "$BUILD/tests/unit/$t.vglog" | head -10
         count 0 1
     fi
 done

@@ -27,6 +27,7 @@
 typedef struct {
     api_handler_fn next;
     bool from_query;
+    uint64_t prior_write_lsn; /* of the expired cache entry being refilled */
 } auth_state_t;
 
 static bool find_cookie(h2o_req_t *req, const char *name, char out[ID_LENGTH + 1])
@@ -104,6 +105,23 @@ static int64_t cache_ttl_ms(const worker_t *w)
     return w->config->service.session_cache_in_minutes * 60000;
 }
 
+static const char session_sql[] =
+    "SELECT s.Id, s.UserId, s.Roles, s.ExpiresAt, s.LastActivityAt, COALESCE(s.Props->>'csrf', ''), "
+    "s.IsOAuth FROM Sessions s JOIN Users u ON u.Id = s.UserId WHERE s.Token = $1 AND u.DeleteAt = 0";
+
+/* The smallest master position the session's reads must see when its entry
+ * is (re)filled: what its earlier entry knew, and at least the master's
+ * position as this worker last saw it (its monitor, its writes), which
+ * covers the session's writes through this worker and any older than one
+ * monitor interval. */
+static uint64_t fill_write_lsn(const worker_t *w, uint64_t prior)
+{
+    uint64_t known = db_router_master_lsn(w->router);
+    if (prior == DB_LSN_MASTER_ONLY)
+        prior = 0; /* an unknown position long covered by now */
+    return prior > known ? prior : known;
+}
+
 static void on_session_loaded(api_request_t *r, PGresult *res, const char *error)
 {
     auth_state_t *st = r->state;
@@ -113,6 +131,13 @@ static void on_session_loaded(api_request_t *r, PGresult *res, const char *error
     }
     int64_t now = clock_now_ms();
     if (PQntuples(res) != 1 || strtoll(PQgetvalue(res, 0, 3), NULL, 10) < now) {
+        /* a replica may not have the session yet (or its extension): only
+         * the master may say it does not exist */
+        if (r->query_replica) {
+            const char *params[] = {r->token};
+            api_query(r, session_sql, 1, params, on_session_loaded);
+            return;
+        }
         api_error_session_expired(r);
         return;
     }
@@ -126,6 +151,7 @@ static void on_session_loaded(api_request_t *r, PGresult *res, const char *error
     snprintf(s->csrf, sizeof(s->csrf), "%s", PQgetvalue(res, 0, 5));
     s->is_oauth = PQgetvalue(res, 0, 6)[0] == 't';
     s->cached_at = now;
+    s->write_lsn = fill_write_lsn(r->worker, st->prior_write_lsn);
     if (cache_ttl_ms(r->worker) > 0)
         api_auth_cache_session(r->worker, r->token, s);
     proceed(r, st);
@@ -162,19 +188,24 @@ void api_authenticate(api_request_t *r, bool optional, api_handler_fn next)
             proceed(r, st);
             return;
         }
+        st->prior_write_lsn = r->session.write_lsn;
         shm_cache_remove(cache, r->token);
     }
     w->session_cache_misses++;
     const char *params[] = {r->token};
-    api_query(r,
-              "SELECT s.Id, s.UserId, s.Roles, s.ExpiresAt, s.LastActivityAt, COALESCE(s.Props->>'csrf', ''), "
-              "s.IsOAuth FROM Sessions s JOIN Users u ON u.Id = s.UserId WHERE s.Token = $1 AND u.DeleteAt = 0",
-              1, params, on_session_loaded);
+    /* as fresh as this worker's last known master position: a replica that
+     * has not replayed a logout this worker saw must not answer */
+    r->min_lsn = db_router_master_lsn(w->router);
+    api_query_read(r, session_sql, 1, params, on_session_loaded);
 }
 
 void api_auth_cache_session(worker_t *w, const char *token, const shm_session_t *session)
 {
-    if (cache_ttl_ms(w) > 0 && shm_cache_put(shm_region_sessions(w->params->shm), token, session) != 0)
+    if (cache_ttl_ms(w) <= 0)
+        return;
+    shm_session_t s = *session;
+    s.write_lsn = fill_write_lsn(w, s.write_lsn);
+    if (shm_cache_put(shm_region_sessions(w->params->shm), token, &s) != 0)
         log_warn(0, "cannot cache a session");
 }
 

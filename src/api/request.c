@@ -4,12 +4,13 @@
 #include <string.h>
 
 #include "api/response.h"
+#include "shm/region.h"
 
 static void on_request_disposed(void *data)
 {
     api_request_t *r = data;
     if (r->query != NULL)
-        db_query_cancel(r->query);
+        db_routed_cancel(r->query);
     r->query = NULL;
     if (r->task != NULL)
         cpu_task_cancel(r->task);
@@ -67,21 +68,69 @@ const char *api_param_id(api_request_t *r, size_t i, const char *name)
     return api_param(r, i);
 }
 
-static void on_query_done(void *data, PGresult *result, const char *error)
+static uint64_t lsn_max(uint64_t a, uint64_t b)
+{
+    return a > b ? a : b; /* DB_LSN_MASTER_ONLY, the largest, sticks */
+}
+
+static void raise_write_lsn(void *value, void *arg)
+{
+    shm_session_t *s = value;
+    s->write_lsn = lsn_max(s->write_lsn, *(const uint64_t *)arg);
+}
+
+/* Read-your-writes: the session's entry in the node's cache carries it to
+ * every worker (an entry that is not cached is refilled conservatively, see
+ * api_auth_cache_session). */
+static void note_write(api_request_t *r, uint64_t lsn)
+{
+    r->min_lsn = lsn_max(r->min_lsn, lsn);
+    if (!r->authenticated)
+        return;
+    r->session.write_lsn = lsn_max(r->session.write_lsn, lsn);
+    shm_cache_update(shm_region_sessions(r->worker->params->shm), r->token, raise_write_lsn, &lsn);
+}
+
+uint64_t api_request_min_lsn(const api_request_t *r)
+{
+    return lsn_max(r->min_lsn, r->authenticated ? r->session.write_lsn : 0);
+}
+
+static void on_query_done(void *data, PGresult *result, const char *error, const db_outcome_t *outcome)
 {
     api_request_t *r = data;
     r->query = NULL;
+    r->query_replica = outcome->replica;
+    if (outcome->write_lsn != 0)
+        note_write(r, outcome->write_lsn);
     r->query_cb(r, result, error);
+}
+
+static void run_query(api_request_t *r, db_intent_t intent, const char *sql, int nparams, const char *const *params,
+                      api_query_cb cb)
+{
+    r->query_cb = cb;
+    uint64_t min_lsn = intent == DB_INTENT_WRITE ? 0 : api_request_min_lsn(r);
+    db_routed_t *q = db_router_query(r->worker->router, intent, min_lsn, sql, nparams, params, on_query_done, r);
+    /* NULL: its callback has run (and may have started the next query,
+     * which is then the one tracked) */
+    if (q != NULL)
+        r->query = q;
 }
 
 void api_query(api_request_t *r, const char *sql, int nparams, const char *const *params, api_query_cb cb)
 {
-    r->query_cb = cb;
-    db_query_t *q = db_pool_query(r->worker->db, sql, nparams, params, on_query_done, r);
-    /* NULL: refused at once, its callback has run (and may have started the
-     * next query, which is then the one tracked) */
-    if (q != NULL)
-        r->query = q;
+    run_query(r, DB_INTENT_WRITE, sql, nparams, params, cb);
+}
+
+void api_query_read(api_request_t *r, const char *sql, int nparams, const char *const *params, api_query_cb cb)
+{
+    run_query(r, DB_INTENT_READ, sql, nparams, params, cb);
+}
+
+void api_query_search(api_request_t *r, const char *sql, int nparams, const char *const *params, api_query_cb cb)
+{
+    run_query(r, DB_INTENT_SEARCH, sql, nparams, params, cb);
 }
 
 bool api_has_role(const api_request_t *r, const char *role)

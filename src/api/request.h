@@ -13,6 +13,7 @@
 
 #include "core/id.h"
 #include "db/pool.h"
+#include "db/router.h"
 #include "shm/sessions.h"
 #include "worker/cpu_pool.h"
 #include "worker/worker.h"
@@ -35,7 +36,9 @@ struct api_request_s {
     char token[ID_LENGTH + 1];
     shm_session_t session; /* valid when authenticated */
     json_t *body;          /* parsed by api_request_body, released with the request */
-    db_query_t *query;     /* in flight */
+    db_routed_t *query;    /* in flight */
+    bool query_replica;    /* the last query was answered by a replica */
+    uint64_t min_lsn;      /* its reads must see the master up to here (its writes) */
     cpu_task_t *task;      /* CPU work (bcrypt) in flight */
     api_query_cb query_cb;
     void *state; /* the handler's own, in the request pool */
@@ -54,8 +57,20 @@ const char *api_param(api_request_t *r, size_t i);
 const char *api_param_id(api_request_t *r, size_t i, const char *name);
 
 /* Runs one parameterized statement on the master database; `cb` runs on the
- * loop with its outcome, unless the request went away first. */
+ * loop with its outcome, unless the request went away first.  For writes,
+ * and reads that must see the very latest data.  A statement that changed
+ * rows records the master's WAL position after it, in the request and in
+ * the caller's cached session, before `cb` runs: the session's next reads,
+ * on any worker of the node, then skip replicas that have not replayed it. */
 void api_query(api_request_t *r, const char *sql, int nparams, const char *const *params, api_query_cb cb);
+/* A read: on a healthy replica that has replayed the caller's last write
+ * (round-robin), else on the master; retried once elsewhere if its database
+ * fails under it.  Never for a statement that writes. */
+void api_query_read(api_request_t *r, const char *sql, int nparams, const char *const *params, api_query_cb cb);
+/* A search: search replicas first, then read replicas, then as a read. */
+void api_query_search(api_request_t *r, const char *sql, int nparams, const char *const *params, api_query_cb cb);
+/* The smallest master WAL position a read of this request must see. */
+uint64_t api_request_min_lsn(const api_request_t *r);
 
 /* True when the caller has `role` ("system_admin") among its session roles. */
 bool api_has_role(const api_request_t *r, const char *role);

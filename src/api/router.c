@@ -33,9 +33,30 @@ static const api_route_t routes[] = {
     {"POST", "/api/v4/users/ids", api_users_get_by_ids, ROUTE_SESSION},
     {"GET", "/api/v4/users/{user_id}", api_users_get, ROUTE_SESSION},
     /* teams and channels */
+    {"POST", "/api/v4/teams", api_teams_create, ROUTE_SESSION},
+    {"GET", "/api/v4/teams/{team_id}", api_teams_get, ROUTE_SESSION},
+    {"POST", "/api/v4/teams/{team_id}/members", api_teams_add_member, ROUTE_SESSION},
+    {"GET", "/api/v4/users/{user_id}/teams", api_teams_for_user, ROUTE_SESSION},
+    {"GET", "/api/v4/users/{user_id}/teams/{team_id}/channels", api_channels_for_team_for_user, ROUTE_SESSION},
+    {"POST", "/api/v4/channels", api_channels_create, ROUTE_SESSION},
+    {"POST", "/api/v4/channels/direct", api_channels_create_direct, ROUTE_SESSION},
+    {"GET", "/api/v4/channels/{channel_id}", api_channels_get, ROUTE_SESSION},
+    {"GET", "/api/v4/channels/{channel_id}/members", api_channels_get_members, ROUTE_SESSION},
+    {"POST", "/api/v4/channels/{channel_id}/members", api_channels_add_member, ROUTE_SESSION},
     /* posts and search */
+    {"POST", "/api/v4/posts", api_posts_create, ROUTE_SESSION},
+    {"GET", "/api/v4/posts/{post_id}", api_posts_get, ROUTE_SESSION},
+    {"DELETE", "/api/v4/posts/{post_id}", api_posts_delete, ROUTE_SESSION},
+    {"PUT", "/api/v4/posts/{post_id}/patch", api_posts_patch, ROUTE_SESSION},
+    {"GET", "/api/v4/channels/{channel_id}/posts", api_posts_for_channel, ROUTE_SESSION},
+    {"POST", "/api/v4/teams/{team_id}/posts/search", api_posts_search, ROUTE_SESSION},
     /* statuses */
+    {"POST", "/api/v4/users/status/ids", api_status_get_by_ids, ROUTE_SESSION},
+    {"GET", "/api/v4/users/{user_id}/status", api_status_get, ROUTE_SESSION},
+    {"PUT", "/api/v4/users/{user_id}/status", api_status_update, ROUTE_SESSION},
     /* database and config */
+    {"POST", "/api/v4/database/recycle", api_database_recycle, ROUTE_SESSION},
+    {"POST", "/api/v4/config/reload", api_config_reload, ROUTE_SESSION},
 };
 
 /* Matches `path` against `pattern`, capturing placeholders into r->params. */

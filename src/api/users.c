@@ -16,6 +16,7 @@
 #include "api/row.h"
 #include "api/users.h"
 #include "core/clock.h"
+#include "core/events.h"
 #include "core/log.h"
 #include "core/password.h"
 #include "shm/region.h"
@@ -345,6 +346,19 @@ void api_users_login(api_request_t *r)
 
 /* ---- logout ------------------------------------------------------------------ */
 
+/* Once the row is gone, every consumer of the ring (and, through the cluster,
+ * every node) drops the token: before, another node could reload it. */
+static void publish_session_revoked(api_request_t *r)
+{
+    event_session_revoked_t ev;
+    snprintf(ev.token, sizeof(ev.token), "%s", r->token);
+    snprintf(ev.user_id, sizeof(ev.user_id), "%s", r->session.user_id);
+    const worker_params_t *p = r->worker->params;
+    int rc = events_publish_session_revoked(shm_region_ring(p->shm), p->ring_eventfds, &ev);
+    if (rc != 0)
+        log_warn(-rc, "cannot publish the revocation of session %s", r->session.session_id);
+}
+
 static void on_session_deleted(api_request_t *r, PGresult *res, const char *error)
 {
     (void)res;
@@ -352,6 +366,7 @@ static void on_session_deleted(api_request_t *r, PGresult *res, const char *erro
         api_error_database(r, error);
         return;
     }
+    publish_session_revoked(r);
     add_cookie(r, "MMAUTHTOKEN", "", 0, true);
     add_cookie(r, "MMUSERID", "", 0, false);
     add_cookie(r, "MMCSRF", "", 0, false);
@@ -401,6 +416,9 @@ void api_users_get(api_request_t *r)
         return;
     }
     const char *params[] = {id};
+    /* the master, not a replica: the row fills the node's users cache, where
+     * a lagging replica's version would be served to everybody, its writer
+     * included (read-your-writes), until invalidated */
     api_query(r, "SELECT " USER_COLUMNS " FROM Users WHERE Id = $1", 1, params, on_user_loaded);
 }
 
@@ -453,6 +471,6 @@ void api_users_get_by_ids(api_request_t *r)
     if (lit == NULL)
         return;
     const char *params[] = {lit};
-    api_query(r, "SELECT " USER_COLUMNS " FROM Users WHERE Id = ANY($1::varchar[]) ORDER BY Username", 1, params,
-              on_users_loaded);
+    api_query_read(r, "SELECT " USER_COLUMNS " FROM Users WHERE Id = ANY($1::varchar[]) ORDER BY Username", 1, params,
+                   on_users_loaded);
 }

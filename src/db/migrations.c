@@ -82,6 +82,7 @@ const migration_t migrations[] = {
      "  LastActivityAt bigint NOT NULL DEFAULT 0, DndEndTime bigint NOT NULL DEFAULT 0,"
      "  PrevStatus varchar(32) NOT NULL DEFAULT ''"
      ")"},
+    {3, "index replies (Posts.RootId)", "CREATE INDEX idx_posts_root_id_delete_at ON Posts (RootId, DeleteAt)"},
 };
 
 const unsigned migrations_count = sizeof(migrations) / sizeof(migrations[0]);

@@ -14,8 +14,13 @@
  *   query fails at once with libpq's message, and new queries fail at once
  *   until the reconnect backoff (100 ms doubling to 5 s) has passed;
  * - the queue is bounded (queue_max): beyond it a query fails immediately.
- * statement_timeout is set on every connection from the same timeout, so the
+ * statement_timeout is set on every connection from the same timeout (and
+ * jit off: its planning cost dwarfs chat queries), so the
  * server gives up on a slow statement too.
+ *
+ * Recycling (manual failover, POST /database/recycle) bumps the pool's
+ * generation: idle and connecting connections close at once, a busy one
+ * closes as soon as its query completes, and what comes next opens new ones.
  */
 #include "db/pool.h"
 
@@ -42,8 +47,9 @@ typedef struct {
     h2o_socket_t *watch;
     int watched_fd; /* PQsocket() the watcher was made for */
     bool write_armed;
-    db_query_t *query; /* in flight */
-    PGresult *result;  /* last result of the query in flight */
+    db_query_t *query;   /* in flight */
+    PGresult *result;    /* last result of the query in flight */
+    unsigned generation; /* the pool's generation when it was opened */
 } db_conn_t;
 
 struct db_query_s {
@@ -72,6 +78,7 @@ struct db_pool_s {
     int64_t backoff_ms;
     char last_error[256];
     bool reachable;
+    unsigned generation; /* db_pool_recycle: older connections are retired */
     uint64_t queries, failures, timeouts;
 };
 
@@ -269,6 +276,7 @@ static void conn_start(db_pool_t *pool, db_conn_t *conn)
     const char *values[] = {pool->conninfo, pool->statement_timeout, "chorus", NULL};
     conn->pool = pool;
     conn->state = CONN_CONNECTING;
+    conn->generation = pool->generation;
     conn->pg = PQconnectStartParams(keys, values, 1);
     if (conn->pg == NULL || PQstatus(conn->pg) == CONNECTION_BAD) {
         conn_failed(conn, "failed");
@@ -348,7 +356,9 @@ static void on_conn_io(h2o_socket_t *sock, const char *err)
         if (result != NULL)
             PQclear(result);
     }
-    if (conn->state == CONN_IDLE && PQstatus(conn->pg) == CONNECTION_BAD)
+    if (conn->state == CONN_IDLE && conn->generation != conn->pool->generation)
+        conn_close(conn); /* recycled while busy: retired now that it is done */
+    else if (conn->state == CONN_IDLE && PQstatus(conn->pg) == CONNECTION_BAD)
         conn_failed(conn, "closed by the server");
     pool_dispatch(conn->pool);
 }
@@ -445,7 +455,8 @@ int db_pool_create(db_pool_t **out, h2o_loop_t *loop, const db_pool_options_t *o
     if (pool->options.max_conns > DB_POOL_CONNS_MAX)
         pool->options.max_conns = DB_POOL_CONNS_MAX;
     char st[64];
-    snprintf(st, sizeof(st), "-c statement_timeout=%lld", (long long)options->query_timeout_ms);
+    /* JIT compilation costs more than these short OLTP statements ever run */
+    snprintf(st, sizeof(st), "-c statement_timeout=%lld -c jit=off", (long long)options->query_timeout_ms);
     pool->name = strdup(options->name);
     pool->conninfo = strdup(options->conninfo);
     pool->statement_timeout = strdup(st);
@@ -480,6 +491,30 @@ void db_pool_destroy(db_pool_t *pool)
     free(pool->conninfo);
     free(pool->statement_timeout);
     free(pool);
+}
+
+void db_pool_recycle(db_pool_t *pool)
+{
+    pool->generation++;
+    pool->retry_at = 0; /* a recycle after a failover connects at once */
+    pool->backoff_ms = 0;
+    for (unsigned i = 0; i < pool->options.max_conns; i++) {
+        db_conn_t *c = &pool->conns[i];
+        if (c->state == CONN_IDLE || c->state == CONN_CONNECTING)
+            conn_close(c);
+    }
+    log_info("database %s: connections recycled", pool->name);
+    pool_dispatch(pool);
+}
+
+bool db_pool_reachable(const db_pool_t *pool)
+{
+    return pool->reachable;
+}
+
+const char *db_pool_name(const db_pool_t *pool)
+{
+    return pool->name;
 }
 
 void db_pool_get_stats(const db_pool_t *pool, db_pool_stats_t *stats)

@@ -37,6 +37,13 @@ db_query_t *db_pool_query(db_pool_t *pool, const char *sql, int nparams, const c
 /* The callback will not run; safe until it has run. */
 void db_query_cancel(db_query_t *query);
 
+/* Drains and replaces the connections: idle ones close now, busy ones when
+ * their query completes; queries from now on use new connections. */
+void db_pool_recycle(db_pool_t *pool);
+/* False after a connection attempt failed, until one succeeds. */
+bool db_pool_reachable(const db_pool_t *pool);
+const char *db_pool_name(const db_pool_t *pool);
+
 typedef struct {
     unsigned open, idle, connecting;
     uint64_t queries, failures, timeouts;

@@ -436,6 +436,21 @@ static void reopen_logs(master_t *m)
     signal_children(m, SIGUSR1, true, -1);
 }
 
+/* USR2 (from a worker serving POST /database/recycle, or an operator):
+ * every worker recycles its database connections.  The sender's pid rides
+ * along, so the worker that asked, having recycled already, skips it. */
+static void forward_recycle(master_t *m, pid_t origin)
+{
+    log_info("recycling the database connections of every worker");
+    for (unsigned i = 0; i < PROCESS_MAX; i++) {
+        process_t *p = &m->children.entries[i];
+        if (p->pid == 0 || p->kind != PROCESS_WORKER)
+            continue;
+        if (sigqueue(p->pid, SIGUSR2, (union sigval){.sival_int = (int)origin}) != 0 && errno != ESRCH)
+            log_warn(errno, "sigqueue(%d, SIGUSR2)", (int)p->pid);
+    }
+}
+
 static void handle_signals(master_t *m)
 {
     struct signalfd_siginfo si;
@@ -450,6 +465,7 @@ static void handle_signals(master_t *m)
         case SIGINT: stop_begin(m, false); break;
         case SIGQUIT: stop_begin(m, true); break;
         case SIGUSR1: reopen_logs(m); break;
+        case SIGUSR2: forward_recycle(m, (pid_t)si.ssi_pid); break;
         }
     }
 }
@@ -570,7 +586,7 @@ static void raise_file_limit(void)
 static int setup_signals(master_t *m)
 {
     sigemptyset(&m->blocked);
-    int sigs[] = {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1};
+    int sigs[] = {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2};
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
         sigaddset(&m->blocked, sigs[i]);
     signal(SIGPIPE, SIG_IGN);

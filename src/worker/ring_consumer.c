@@ -4,9 +4,11 @@
  * The master made one eventfd per consumer slot; ours becomes readable when
  * a producer has appended records.  h2o reads the eventfd counter away for
  * us (it read()s whatever it watches), and we then copy out every new record
- * with our private cursor.  Records are dispatched by type; this issue
- * defines none that a worker acts on yet (sessions, presence and WebSocket
- * events come with the chat core), so they are counted and logged at debug.
+ * with our private cursor.  Records are dispatched by type (core/events.h):
+ * a revoked session or user leaves the shared session cache (idempotent: the
+ * publisher usually removed it already, but a record from another node did
+ * not); a status change is logged at debug until WebSockets deliver it.  A
+ * record that does not decode is logged and skipped.
  * An overrun means records were lost: the worker must then drop whatever
  * caches the lost records would have invalidated, which it counts and logs.
  * A producer killed between publishing and writing the eventfds leaves a
@@ -16,7 +18,9 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "core/events.h"
 #include "core/log.h"
+#include "shm/sessions.h"
 #include "worker/worker.h"
 
 static void on_ring_overrun(worker_t *w)
@@ -28,9 +32,35 @@ static void on_ring_overrun(worker_t *w)
 
 static void dispatch_record(worker_t *w, uint16_t type, const void *data, size_t len, uint64_t seq)
 {
-    (void)data;
+    shm_cache_t *sessions = shm_region_sessions(w->params->shm);
+    int rc = 0;
     w->ring_events++;
-    log_debug("ring event seq %llu type %u (%zu bytes)", (unsigned long long)seq, type, len);
+    log_debug("ring event seq %llu %s (%zu bytes)", (unsigned long long)seq, event_type_name(type), len);
+    switch (type) {
+    case EVENT_SESSION_REVOKED: {
+        event_session_revoked_t ev;
+        if ((rc = event_decode_session_revoked(data, len, &ev)) == 0)
+            shm_cache_remove(sessions, ev.token);
+        break;
+    }
+    case EVENT_USER_SESSIONS_REVOKED: {
+        event_user_sessions_revoked_t ev;
+        if ((rc = event_decode_user_sessions_revoked(data, len, &ev)) == 0)
+            shm_sessions_remove_user(sessions, ev.user_id);
+        break;
+    }
+    case EVENT_STATUS_CHANGED: {
+        event_status_changed_t ev;
+        if ((rc = event_decode_status_changed(data, len, &ev)) == 0)
+            log_debug("status of %s: %s (manual %d)", ev.user_id, ev.status, ev.manual);
+        break;
+    }
+    default: break; /* a type for other consumers, or from a newer node */
+    }
+    if (rc != 0) {
+        log_warn(-rc, "ring event seq %llu (%s, %zu bytes) does not decode: skipped", (unsigned long long)seq,
+                 event_type_name(type), len);
+    }
 }
 
 void worker_ring_poll(worker_t *w)

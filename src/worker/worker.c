@@ -5,9 +5,11 @@
  * h2o_evloop_run return EINTR at random points): TERM/INT stop at once, QUIT
  * drains (stop accepting, let in-flight requests finish, close idle keep-alive
  * connections, exit when none is left or at the drain deadline), USR1 reopens
- * the log, HUP is the master's business and ignored here.  The lifeline pipe
- * reports the master's death, any death, and the worker then stops at once so
- * that no orphan keeps a port or the shm region.
+ * the log, USR2 recycles the database connections (the master forwards it
+ * from the worker that served POST /database/recycle), HUP is the master's
+ * business and ignored here.  The lifeline pipe reports the master's death,
+ * any death, and the worker then stops at once so that no orphan keeps a
+ * port or the shm region.
  */
 #include "worker/worker.h"
 
@@ -65,6 +67,17 @@ static void on_tick(h2o_timeout_entry_t *entry)
     h2o_timeout_link(w->loop, &w->tick_timeout, &w->tick);
 }
 
+/* SIGUSR2: recycle the database connections.  The master forwards the one a
+ * worker sent it (POST /database/recycle) to every worker with the sender's
+ * pid as value (sigqueue); the sender has recycled already. */
+static void on_recycle_signal(worker_t *w, const struct signalfd_siginfo *si)
+{
+    if (si->ssi_code == SI_QUEUE && (pid_t)si->ssi_int == getpid())
+        return;
+    log_info("recycling database connections");
+    db_router_recycle(w->router);
+}
+
 static void on_signal(h2o_socket_t *sock, const char *err)
 {
     worker_t *w = sock->data;
@@ -84,6 +97,7 @@ static void on_signal(h2o_socket_t *sock, const char *err)
             else
                 log_info("log file reopened");
             break;
+        case SIGUSR2: on_recycle_signal(w, &si); break;
         default: break;
         }
     }
@@ -102,7 +116,7 @@ static int watch_signals(worker_t *w)
 {
     sigset_t set;
     sigemptyset(&set);
-    int sigs[] = {SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP};
+    int sigs[] = {SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGHUP};
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
         sigaddset(&set, sigs[i]);
     if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
@@ -121,22 +135,24 @@ static int watch_signals(worker_t *w)
 
 static int open_database(worker_t *w)
 {
-    unsigned workers = config_worker_count(w->config);
-    int64_t share = w->config->sql.max_open_conns / (int64_t)workers;
-    db_pool_options_t options = {
-        .name = "master",
-        .conninfo = w->config->sql.data_source,
-        .max_conns = share < 1 ? 1 : (unsigned)share,
-        .query_timeout_ms = w->config->sql.query_timeout * 1000,
-        .queue_max = 4096,
-    };
-    return db_pool_create(&w->db, w->loop, &options);
+    int rc = db_router_create(&w->router, w->loop, &w->config->sql, config_worker_count(w->config));
+    if (rc == 0)
+        w->db = db_router_master(w->router);
+    return rc;
+}
+
+int worker_signal_master(worker_t *w, int sig)
+{
+    if (getppid() != w->master_pid)
+        return -ESRCH;
+    return kill(w->master_pid, sig) == 0 ? 0 : -errno;
 }
 
 static int worker_setup(worker_t *w)
 {
     int rc;
     w->loop = h2o_evloop_create();
+    w->master_pid = getppid(); /* the lifeline check made sure it is the master */
     memcpy(w->node_id, shm_region_header(w->params->shm)->node_id, sizeof(w->node_id));
     /* Mattermost: {version}.{build}.{client config hash}.{licensed} */
     snprintf(w->version_id, sizeof(w->version_id), "%s.%s.%s.false", CHORUS_VERSION, CHORUS_BUILD_NUMBER,
@@ -187,7 +203,7 @@ int worker_main(const worker_params_t *params)
         h2o_evloop_run(w->loop, INT32_MAX);
     worker_ring_stop(w);
     worker_http_dispose(w);
-    db_pool_destroy(w->db);
+    db_router_destroy(w->router);
     if (w->cpu != NULL)
         cpu_pool_destroy(w->cpu);
     log_info("worker %u exiting (%llu ring events, %llu overruns; session cache %llu hits, %llu misses)", params->slot,

@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "core/id.h"
 #include "db/pool.h"
+#include "db/router.h"
 #include "shm/region.h"
 #include "shm/ring.h"
 
@@ -40,7 +41,9 @@ typedef struct worker_s {
     h2o_socket_t *signals;
     h2o_socket_t *lifeline;
     h2o_socket_t *ring_watch;
-    db_pool_t *db;          /* SqlSettings.DataSource */
+    db_pool_t *db;          /* SqlSettings.DataSource: the router's master pool */
+    db_router_t *router;    /* every pool of this worker: master, replicas, search replicas */
+    pid_t master_pid;       /* our parent, for worker_signal_master */
     struct cpu_pool_s *cpu; /* bcrypt and other CPU-heavy work */
     unsigned connections;   /* open client connections */
     h2o_linklist_t connection_list;
@@ -61,6 +64,11 @@ typedef struct worker_s {
 
 /* Runs the worker until it is told to stop; returns the exit status. */
 int worker_main(const worker_params_t *params);
+
+/* Asks the master for what only it does: SIGHUP reloads the node, SIGUSR2
+ * recycles the database connections of every other worker.  -ESRCH when the
+ * master is gone (never a signal to whoever adopted us). */
+int worker_signal_master(worker_t *worker, int sig);
 
 /* Ring consumption (ring_consumer.c). */
 int worker_ring_start(worker_t *worker);

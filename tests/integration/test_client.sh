@@ -34,7 +34,7 @@ wait_for 20 bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' \
 
 # The first user of a database becomes system admin: make it here, before the
 # test files (run in parallel) create theirs through it.
-ADMIN_LOGIN=admin
+ADMIN_LOGIN="admin"
 ADMIN_PASSWORD=admin-password-$$
 curl -s -o "$T/admin.json" -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/api/v4/users" \
     -d "{\"username\":\"$ADMIN_LOGIN\",\"email\":\"admin@example.com\",\"password\":\"$ADMIN_PASSWORD\"}" \

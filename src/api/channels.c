@@ -1,0 +1,664 @@
+/*
+ * Channels: creating open and private channels, direct messages, reading a
+ * channel, adding members, listing members and a user's channels in a team.
+ *
+ * Permissions follow Mattermost's default scheme (see access.h): a team
+ * member creates channels in its team and joins its open channels; a channel
+ * member adds others (channel_user holds manage_public/private_channel_
+ * members), so nobody joins a private channel uninvited; a user opens a
+ * direct channel with anyone (or with itself); a system admin may do
+ * anything.  An added user must be an active member of the channel's team.
+ *
+ * Every write is one statement: a channel comes with its creator's
+ * membership (as channel admin), a direct channel with both members, and a
+ * write that finds its row already there (a duplicate direct channel, an
+ * existing member) returns that row, as Mattermost does, instead of failing.
+ * The checks before a write read the master; plain reads (GET) may be
+ * answered by a replica.  After each write a WebSocket event would be
+ * published (see the comments); none is yet.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/access.h"
+#include "api/handlers.h"
+#include "api/response.h"
+#include "api/row.h"
+#include "api/teams.h"
+#include "core/clock.h"
+
+/* Mattermost's model.Channel limits. */
+#define CHANNEL_NAME_MIN         2
+#define CHANNEL_NAME_MAX         64
+#define CHANNEL_DISPLAY_NAME_MAX 64 /* runes */
+#define CHANNEL_HEADER_MAX       1024
+#define CHANNEL_PURPOSE_MAX      250
+
+#define PER_PAGE_DEFAULT 60
+#define PER_PAGE_MAX     200
+
+/* ---- models ------------------------------------------------------------------ */
+
+static void set_channel_defaults(json_t *ch, bool direct)
+{
+    json_object_set_new(ch, "extra_update_at", json_integer(0));
+    json_object_set_new(ch, "scheme_id", json_null());
+    json_object_set_new(ch, "props", json_null());
+    json_object_set_new(ch, "group_constrained", json_null());
+    json_object_set_new(ch, "autotranslation", json_false());
+    json_object_set_new(ch, "shared", direct ? json_false() : json_null());
+    json_object_set_new(ch, "total_msg_count_root", json_integer(0));
+    json_object_set_new(ch, "policy_id", json_null());
+    json_object_set_new(ch, "last_root_post_at", json_integer(0));
+    json_object_set_new(ch, "banner_info", json_null());
+    json_object_set_new(ch, "policy_enforced", json_false());
+    json_object_set_new(ch, "policy_is_active", json_false());
+    json_object_set_new(ch, "default_category_name", json_string(""));
+    json_object_set_new(ch, "managed_category_name", json_string(""));
+    json_object_set_new(ch, "discoverable", json_false());
+}
+
+json_t *api_channel_json(const PGresult *res, int row, int c)
+{
+    json_t *ch = json_object();
+    json_object_set_new(ch, "id", json_string(row_str(res, row, c + 0)));
+    json_object_set_new(ch, "create_at", json_integer(row_int64(res, row, c + 1)));
+    json_object_set_new(ch, "update_at", json_integer(row_int64(res, row, c + 2)));
+    json_object_set_new(ch, "delete_at", json_integer(row_int64(res, row, c + 3)));
+    json_object_set_new(ch, "team_id", json_string(row_str(res, row, c + 4)));
+    json_object_set_new(ch, "type", json_string(row_str(res, row, c + 5)));
+    json_object_set_new(ch, "display_name", json_string(row_str(res, row, c + 6)));
+    json_object_set_new(ch, "name", json_string(row_str(res, row, c + 7)));
+    json_object_set_new(ch, "header", json_string(row_str(res, row, c + 8)));
+    json_object_set_new(ch, "purpose", json_string(row_str(res, row, c + 9)));
+    json_object_set_new(ch, "last_post_at", json_integer(row_int64(res, row, c + 10)));
+    json_object_set_new(ch, "total_msg_count", json_integer(row_int64(res, row, c + 11)));
+    json_object_set_new(ch, "creator_id", json_string(row_str(res, row, c + 12)));
+    set_channel_defaults(ch, row_str(res, row, c + 5)[0] == 'D');
+    return ch;
+}
+
+json_t *api_channel_member_json(const PGresult *res, int row, int c)
+{
+    json_t *m = json_object();
+    bool user = row_bool(res, row, c + 8), admin = row_bool(res, row, c + 9);
+    json_object_set_new(m, "channel_id", json_string(row_str(res, row, c + 0)));
+    json_object_set_new(m, "user_id", json_string(row_str(res, row, c + 1)));
+    json_object_set_new(m, "roles", api_member_roles("channel", user, admin, row_str(res, row, c + 2)));
+    json_object_set_new(m, "last_viewed_at", json_integer(row_int64(res, row, c + 3)));
+    json_object_set_new(m, "msg_count", json_integer(row_int64(res, row, c + 4)));
+    json_object_set_new(m, "mention_count", json_integer(row_int64(res, row, c + 5)));
+    json_object_set_new(m, "mention_count_root", json_integer(0));
+    json_object_set_new(m, "urgent_mention_count", json_integer(0));
+    json_object_set_new(m, "msg_count_root", json_integer(0));
+    json_object_set_new(m, "notify_props", row_json(res, row, c + 6));
+    json_object_set_new(m, "last_update_at", json_integer(row_int64(res, row, c + 7)));
+    json_object_set_new(m, "scheme_guest", json_false());
+    json_object_set_new(m, "scheme_user", json_boolean(user));
+    json_object_set_new(m, "scheme_admin", json_boolean(admin));
+    json_object_set_new(m, "explicit_roles", json_string(row_str(res, row, c + 2)));
+    return m;
+}
+
+static const char *now_string(api_request_t *r)
+{
+    char *now = h2o_mem_alloc_pool(&r->req->pool, 24);
+    snprintf(now, 24, "%lld", (long long)clock_now_ms());
+    return now;
+}
+
+/* ---- creating a channel --------------------------------------------------------- */
+
+typedef struct {
+    const char *team_id, *name, *display_name, *type, *purpose, *header;
+} channel_input_t;
+
+static bool is_lower_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* ^[a-z0-9]+([a-z\-\_0-9]+|(__)?)[a-z0-9]+$, 2 to 64 characters. */
+static bool valid_channel_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < CHANNEL_NAME_MIN || n > CHANNEL_NAME_MAX || !is_lower_alnum(s[0]) || !is_lower_alnum(s[n - 1]))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!is_lower_alnum(s[i]) && s[i] != '-' && s[i] != '_')
+            return false;
+    return true;
+}
+
+/* Names only direct ("<id>__<id>") and group (40 hex digits) channels use. */
+static bool looks_direct_or_group(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 2 * ID_LENGTH + 2 && s[ID_LENGTH] == '_' && s[ID_LENGTH + 1] == '_')
+        return id_is_valid(s, ID_LENGTH) && id_is_valid(s + ID_LENGTH + 2, ID_LENGTH);
+    if (n != 40)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
+static bool channel_invalid(api_request_t *r, const char *what, const char *message)
+{
+    char id[64];
+    snprintf(id, sizeof(id), "model.channel.is_valid.%s.app_error", what);
+    api_send_error(r, 400, id, message, NULL);
+    return false;
+}
+
+/* CreateChannelWithUser's checks, then Channel.IsValid's; answers 400. */
+static bool validate_channel(api_request_t *r, const channel_input_t *in)
+{
+    if (strcmp(in->type, "D") == 0 || strcmp(in->type, "G") == 0) {
+        api_send_error(r, 400, "api.channel.create_channel.direct_channel.app_error",
+                       "Must use createDirectChannel API service for direct message channel creation.", NULL);
+        return false;
+    }
+    size_t runes = api_utf8_runes(in->display_name);
+    if (runes == 0 || runes > CHANNEL_DISPLAY_NAME_MAX)
+        return channel_invalid(r, "display_name", "Invalid display name.");
+    if (!valid_channel_name(in->name))
+        return channel_invalid(
+            r, "2_or_more", "Name must be 2 or more lowercase alphanumeric characters (letters, numbers, '-', '_').");
+    if (strcmp(in->type, "O") != 0 && strcmp(in->type, "P") != 0)
+        return channel_invalid(r, "type", "Invalid type.");
+    if (api_utf8_runes(in->header) > CHANNEL_HEADER_MAX)
+        return channel_invalid(r, "header", "Invalid header.");
+    if (api_utf8_runes(in->purpose) > CHANNEL_PURPOSE_MAX)
+        return channel_invalid(r, "purpose", "Invalid purpose.");
+    if (looks_direct_or_group(in->name))
+        return channel_invalid(r, "name", "Invalid channel name. User ids are not permitted in channel name.");
+    return true;
+}
+
+/* Copies `s` into the pool without leading and trailing white space. */
+static const char *trimmed(api_request_t *r, const char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        n--;
+    return h2o_strdup(&r->req->pool, s, n).base;
+}
+
+static bool read_channel_input(api_request_t *r, json_t *body, channel_input_t *in)
+{
+    const char *display_name;
+    if (!api_json_string_field(body, "team_id", &in->team_id) || !api_json_string_field(body, "name", &in->name) ||
+        !api_json_string_field(body, "display_name", &display_name) ||
+        !api_json_string_field(body, "type", &in->type) || !api_json_string_field(body, "purpose", &in->purpose) ||
+        !api_json_string_field(body, "header", &in->header)) {
+        api_error_invalid_body(r, "channel");
+        return false;
+    }
+    in->display_name = trimmed(r, display_name);
+    return true;
+}
+
+/* The team, before anything else: as in Mattermost, a non-admin without a
+ * team gets 403 (no permission on a team ""), an admin 400. */
+static bool check_team_id(api_request_t *r, const channel_input_t *in)
+{
+    if (in->team_id[0] == '\0') {
+        bool open_or_private = strcmp(in->type, "O") == 0 || strcmp(in->type, "P") == 0;
+        if (open_or_private && !api_has_role(r, "system_admin"))
+            api_error_permissions(r);
+        else
+            api_send_error(r, 400, "app.channel.create_channel.no_team_id.app_error",
+                           "Must specify the team ID to create a channel.", NULL);
+        return false;
+    }
+    if (!id_is_valid(in->team_id, strlen(in->team_id))) {
+        api_error_invalid_body(r, "team_id");
+        return false;
+    }
+    return true;
+}
+
+static void on_channel_created(api_request_t *r, PGresult *res, const char *error)
+{
+    if (error != NULL && strcmp(row_sqlstate(res), "23505") == 0) {
+        api_send_error(r, 400, "store.sql_channel.save_channel.exists.app_error",
+                       "A channel with that name already exists on the same team.", NULL);
+        return;
+    }
+    if (error != NULL) {
+        api_error_database(r, error);
+        return;
+    }
+    if (PQntuples(res) != 1) {
+        /* no such team, or the caller is not in it */
+        if (api_has_role(r, "system_admin"))
+            api_error_not_found(r, "app.team.get.find.app_error", "team");
+        else
+            api_error_permissions(r);
+        return;
+    }
+    /* event: channel_created {channel_id, team_id} to the creator would be published here */
+    api_send_json(r, 201, api_channel_json(res, 0, 0));
+}
+
+void api_channels_create(api_request_t *r)
+{
+    json_t *body = api_request_body(r, JSON_OBJECT);
+    channel_input_t in;
+    if (body == NULL || !read_channel_input(r, body, &in) || !check_team_id(r, &in) || !validate_channel(r, &in))
+        return;
+    char id[ID_LENGTH + 1];
+    id_new(id);
+    const char *params[] = {id,
+                            in.team_id,
+                            now_string(r),
+                            in.type,
+                            in.display_name,
+                            in.name,
+                            in.header,
+                            in.purpose,
+                            r->session.user_id,
+                            api_has_role(r, "system_admin") ? "t" : "f",
+                            API_CHANNEL_NOTIFY_PROPS_DEFAULT};
+    api_query(r,
+              "WITH t AS (SELECT Id FROM Teams WHERE Id = $2 AND DeleteAt = 0 AND ($10::boolean OR EXISTS"
+              " (SELECT 1 FROM TeamMembers WHERE TeamId = $2 AND UserId = $9 AND DeleteAt = 0))),"
+              " c AS (INSERT INTO Channels (Id, CreateAt, UpdateAt, TeamId, Type, DisplayName, Name, Header, Purpose,"
+              " CreatorId) SELECT $1, $3, $3, t.Id, $4, $5, $6, $7, $8, $9 FROM t"
+              " RETURNING " API_CHANNEL_COLUMNS(
+                  "") "),"
+                      " m AS (INSERT INTO ChannelMembers (ChannelId, UserId, NotifyProps, LastUpdateAt, SchemeUser,"
+                      " SchemeAdmin) SELECT c.Id, $9, $11, $3, true, true FROM c)"
+                      " SELECT " API_CHANNEL_COLUMNS("") " FROM c",
+              11, params, on_channel_created);
+}
+
+/* ---- direct channels ------------------------------------------------------------ */
+
+static void on_direct_reloaded(api_request_t *r, PGresult *res, const char *error)
+{
+    if (error != NULL) {
+        api_error_database(r, error);
+        return;
+    }
+    if (PQntuples(res) != 1) {
+        api_send_error(r, 400, "api.channel.create_direct_channel.invalid_user.app_error",
+                       "Invalid user ID for direct channel creation.", NULL);
+        return;
+    }
+    api_send_json(r, 201, api_channel_json(res, 0, 0));
+}
+
+static void on_direct_created(api_request_t *r, PGresult *res, const char *error)
+{
+    if (error != NULL) {
+        api_error_database(r, error);
+        return;
+    }
+    if (PQntuples(res) == 0) {
+        /* a user is missing, or another request created the channel after our
+         * snapshot: look again */
+        const char *params[] = {r->state};
+        api_query(r, "SELECT " API_CHANNEL_COLUMNS("") " FROM Channels WHERE Name = $1 AND TeamId = ''", 1, params,
+                  on_direct_reloaded);
+        return;
+    }
+    /* event: direct_added {creator_id, teammate_id} to the channel would be
+     * published here when the channel is new */
+    api_send_json(r, 201, api_channel_json(res, 0, 0));
+}
+
+/* Mattermost's GetDMNameFromIds: "<smaller>__<larger>". */
+static char *direct_name(api_request_t *r, const char *a, const char *b)
+{
+    char *name = h2o_mem_alloc_pool(&r->req->pool, 2 * ID_LENGTH + 3);
+    bool swap = strcmp(a, b) > 0;
+    snprintf(name, 2 * ID_LENGTH + 3, "%s__%s", swap ? b : a, swap ? a : b);
+    return name;
+}
+
+void api_channels_create_direct(api_request_t *r)
+{
+    json_t *ids = api_request_body(r, JSON_ARRAY);
+    if (ids == NULL)
+        return;
+    const char *a = json_string_value(json_array_get(ids, 0)), *b = json_string_value(json_array_get(ids, 1));
+    if (json_array_size(ids) != 2 || a == NULL || b == NULL) {
+        api_error_invalid_body(r, "user_ids");
+        return;
+    }
+    if (!id_is_valid(a, strlen(a)) || !id_is_valid(b, strlen(b))) {
+        api_error_invalid_body(r, "user_id");
+        return;
+    }
+    bool mine = strcmp(a, r->session.user_id) == 0 || strcmp(b, r->session.user_id) == 0;
+    if (!mine && !api_has_role(r, "system_admin")) {
+        api_error_permissions(r);
+        return;
+    }
+    char id[ID_LENGTH + 1];
+    id_new(id);
+    r->state = direct_name(r, a, b);
+    const char *params[] = {
+        id, a, b, now_string(r), r->state, strcmp(a, b) == 0 ? "1" : "2", API_CHANNEL_NOTIFY_PROPS_DEFAULT};
+    api_query(r,
+              "WITH u AS (SELECT count(*) AS n FROM Users WHERE Id IN ($2, $3)),"
+              " c AS (INSERT INTO Channels (Id, CreateAt, UpdateAt, TeamId, Type, DisplayName, Name, CreatorId)"
+              " SELECT $1, $4, $4, '', 'D', '', $5, $2 FROM u WHERE u.n = $6::bigint"
+              " ON CONFLICT (Name, TeamId) DO NOTHING RETURNING " API_CHANNEL_COLUMNS(
+                  "") "),"
+                      " m AS (INSERT INTO ChannelMembers (ChannelId, UserId, NotifyProps, LastUpdateAt, SchemeUser,"
+                      " SchemeAdmin) SELECT c.Id, x.id, $7, $4, true, false FROM c,"
+                      " (SELECT DISTINCT unnest(ARRAY[$2, $3]::varchar[]) AS id) AS x)"
+                      " SELECT " API_CHANNEL_COLUMNS("") " FROM c"
+                                                         " UNION ALL SELECT " API_CHANNEL_COLUMNS(
+                                                             "") " FROM Channels WHERE Name = $5 AND TeamId = ''",
+              7, params, on_direct_created);
+}
+
+/* ---- reading a channel -------------------------------------------------------------- */
+
+static void on_channel_loaded(api_request_t *r, PGresult *res, const char *error)
+{
+    if (error != NULL) {
+        api_error_database(r, error);
+        return;
+    }
+    if (PQntuples(res) != 1) {
+        api_error_not_found(r, "app.channel.get.existing.app_error", "channel");
+        return;
+    }
+    api_send_json(r, 200, api_channel_json(res, 0, 0));
+}
+
+static void load_channel(api_request_t *r)
+{
+    api_channel_access_t *c = r->state;
+    const char *params[] = {c->id};
+    api_query_read(r, "SELECT " API_CHANNEL_COLUMNS("") " FROM Channels WHERE Id = $1", 1, params, on_channel_loaded);
+}
+
+void api_channels_get(api_request_t *r)
+{
+    const char *channel_id = api_param_id(r, 0, "channel_id");
+    if (channel_id != NULL)
+        api_require_channel(r, channel_id, ACCESS_READ, load_channel);
+}
+
+/* ---- channel members ------------------------------------------------------------------ */
+
+/* A non-negative integer query parameter as Mattermost's Params reads it:
+ * missing, malformed or negative is the default. */
+static long long query_int(api_request_t *r, const char *name, long long def)
+{
+    const char *s = api_query_param(r, name);
+    if (s == NULL || *s == '\0')
+        return def;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    return *end != '\0' || v < 0 || v > 0x7fffffff ? def : v;
+}
+
+static void on_members_loaded(api_request_t *r, PGresult *res, const char *error)
+{
+    if (error != NULL) {
+        api_error_database(r, error);
+        return;
+    }
+    json_t *list = json_array();
+    for (int i = 0; i < PQntuples(res); i++)
+        json_array_append_new(list, api_channel_member_json(res, i, 0));
+    api_send_json(r, 200, list);
+}
+
+static void load_members(api_request_t *r)
+{
+    api_channel_access_t *c = r->state;
+    long long page = query_int(r, "page", 0), per_page = query_int(r, "per_page", PER_PAGE_DEFAULT);
+    if (per_page > PER_PAGE_MAX)
+        per_page = PER_PAGE_MAX;
+    char limit[24], offset[24];
+    snprintf(limit, sizeof(limit), "%lld", per_page);
+    snprintf(offset, sizeof(offset), "%lld", page * per_page);
+    const char *params[] = {c->id, limit, offset};
+    api_query_read(r,
+                   "SELECT " API_CHANNEL_MEMBER_COLUMNS("") " FROM ChannelMembers WHERE ChannelId = $1"
+                                                            " ORDER BY UserId LIMIT $2::bigint OFFSET $3::bigint",
+                   3, params, on_members_loaded);
+}
+
+void api_channels_get_members(api_request_t *r)
+{
+    const char *channel_id = api_param_id(r, 0, "channel_id");
+    if (channel_id != NULL)
+        api_require_channel(r, channel_id, ACCESS_READ, load_members);
+}
+
+typedef struct {
+    const char *channel_id, *user_id, *post_root_id;
+} add_member_t;
+
+static void on_member_added(api_request_t *r, PGresult *res, const char *error)
+{
+    if (error != NULL) {
+        api_error_database(r, error);
+        return;
+    }
+    if (PQntuples(res) == 0) {
+        /* the user left the team (or the channel went) since the checks */
+        api_error_not_found(r, "app.team.get_member.missing.app_error", "team member");
+        return;
+    }
+    /* event: user_added {user_id, team_id} to the channel would be published
+     * here when the member is new (row_bool(res, 0, API_CHANNEL_MEMBER_NCOLUMNS)) */
+    api_send_json(r, 201, api_channel_member_json(res, 0, 0));
+}
+
+/* Inserts the membership unless it exists; either way returns it.  The
+ * team membership is checked again in the statement. */
+static void add_member(api_request_t *r)
+{
+    add_member_t *a = r->state;
+    const char *params[] = {a->channel_id, a->user_id, API_CHANNEL_NOTIFY_PROPS_DEFAULT, now_string(r)};
+    api_query(r,
+              "WITH ins AS (INSERT INTO ChannelMembers (ChannelId, UserId, NotifyProps, LastUpdateAt, SchemeUser,"
+              " SchemeAdmin) SELECT c.Id, $2::varchar, $3, $4, true, false FROM Channels c WHERE c.Id = $1"
+              " AND c.DeleteAt = 0"
+              " AND EXISTS (SELECT 1 FROM TeamMembers tm WHERE tm.TeamId = c.TeamId AND tm.UserId = $2"
+              " AND tm.DeleteAt = 0)"
+              " ON CONFLICT (ChannelId, UserId) DO NOTHING RETURNING " API_CHANNEL_MEMBER_COLUMNS(
+                  "") ")"
+                      " SELECT " API_CHANNEL_MEMBER_COLUMNS("") ", true FROM ins"
+                                                                " UNION ALL SELECT " API_CHANNEL_MEMBER_COLUMNS(
+                                                                    "") ", false FROM ChannelMembers"
+                                                                        " WHERE ChannelId = $1 AND UserId = $2",
+              4, params, on_member_added);
+}
+
+/* Columns of the check query (see api_channels_add_member). */
+enum {
+    AM_TYPE,
+    AM_DELETE_AT,
+    AM_CALLER_MEMBER,
+    AM_CALLER_IN_TEAM,
+    AM_USER,
+    AM_USER_TEAM_DELETE_AT,
+    AM_MEMBER,
+    AM_POST
+};
+
+/* addChannelMember's permissions: joining an open channel needs the team;
+ * adding anyone else, or joining a private channel, needs the channel. */
+static bool may_add(api_request_t *r, const PGresult *res, bool self)
+{
+    if (api_has_role(r, "system_admin") || (self && row_bool(res, 0, AM_MEMBER)))
+        return true;
+    if (self && row_str(res, 0, AM_TYPE)[0] == 'O')
+        return row_bool(res, 0, AM_CALLER_IN_TEAM);
+    return !self && row_bool(res, 0, AM_CALLER_MEMBER);
+}
+
+/* AddChannelMember: an existing member is returned; otherwise the user must
+ * exist and be an active member of the channel's team. */
+static bool may_join(api_request_t *r, const PGresult *res)
+{
+    if (row_bool(res, 0, AM_MEMBER))
+        return true;
+    if (!row_bool(res, 0, AM_USER)) {
+        api_error_not_found(r, "app.user.missing_account.const", "user");
+        return false;
+    }
+    if (PQgetisnull(res, 0, AM_USER_TEAM_DELETE_AT)) {
+        api_error_not_found(r, "app.team.get_member.missing.app_error", "team member");
+        return false;
+    }
+    if (row_int64(res, 0, AM_USER_TEAM_DELETE_AT) != 0) {
+        api_send_error(r, 400, "api.channel.add_user.to.channel.failed.deleted.app_error",
+                       "Failed to add user to channel because they have been removed from the team.", NULL);
+        return false;
+    }
+    return true;
+}
+
+static void on_add_member_checked(api_request_t *r, PGresult *res, const char *error)
+{
+    add_member_t *a = r->state;
+    if (error != NULL) {
+        api_error_database(r, error);
+        return;
+    }
+    if (a->post_root_id[0] != '\0' && PQgetisnull(res, 0, AM_POST)) {
+        api_error_not_found(r, "app.post.get.app_error", "post");
+        return;
+    }
+    if (a->post_root_id[0] != '\0' && strcmp(row_str(res, 0, AM_POST), a->channel_id) != 0) {
+        api_error_invalid_body(r, "post_root_id");
+        return;
+    }
+    if (PQgetisnull(res, 0, AM_TYPE) || row_int64(res, 0, AM_DELETE_AT) != 0) {
+        api_error_not_found(r, "app.channel.get.existing.app_error", "channel");
+        return;
+    }
+    char type = row_str(res, 0, AM_TYPE)[0];
+    if (type == 'D' || type == 'G') {
+        api_send_error(r, 400, "api.channel.add_user_to_channel.type.app_error",
+                       "Can not add user to this channel type.", NULL);
+        return;
+    }
+    if (!may_add(r, res, strcmp(a->user_id, r->session.user_id) == 0)) {
+        api_error_permissions(r);
+        return;
+    }
+    if (may_join(r, res))
+        add_member(r);
+}
+
+void api_channels_add_member(api_request_t *r)
+{
+    add_member_t *a = h2o_mem_alloc_pool(&r->req->pool, sizeof(*a));
+    json_t *body;
+    if ((a->channel_id = api_param_id(r, 0, "channel_id")) == NULL || (body = api_request_body(r, JSON_OBJECT)) == NULL)
+        return;
+    a->user_id = json_string_value(json_object_get(body, "user_id"));
+    a->post_root_id = json_string_value(json_object_get(body, "post_root_id"));
+    if (a->user_id == NULL || !id_is_valid(a->user_id, strlen(a->user_id))) {
+        api_error_invalid_body(r, "user_id");
+        return;
+    }
+    if (a->post_root_id == NULL)
+        a->post_root_id = "";
+    if (a->post_root_id[0] != '\0' && !id_is_valid(a->post_root_id, strlen(a->post_root_id))) {
+        api_error_invalid_body(r, "post_root_id");
+        return;
+    }
+    r->state = a;
+    const char *params[] = {a->channel_id, r->session.user_id, a->user_id, a->post_root_id};
+    api_query(r,
+              "SELECT c.Type, c.DeleteAt,"
+              " EXISTS (SELECT 1 FROM ChannelMembers WHERE ChannelId = c.Id AND UserId = $2),"
+              " EXISTS (SELECT 1 FROM TeamMembers WHERE TeamId = c.TeamId AND UserId = $2 AND DeleteAt = 0),"
+              " EXISTS (SELECT 1 FROM Users WHERE Id = $3),"
+              " (SELECT DeleteAt FROM TeamMembers WHERE TeamId = c.TeamId AND UserId = $3),"
+              " EXISTS (SELECT 1 FROM ChannelMembers WHERE ChannelId = c.Id AND UserId = $3),"
+              " (SELECT ChannelId FROM Posts WHERE Id = $4 AND DeleteAt = 0)"
+              " FROM (SELECT 1) AS one LEFT JOIN Channels c ON c.Id = $1",
+              4, params, on_add_member_checked);
+}
+
+/* ---- a user's channels in a team ------------------------------------------------------- */
+
+/* Rows: whether the caller may view the team, then a channel (NULL when the
+ * caller may not, or when there is none). */
+static void on_channels_for_user_loaded(api_request_t *r, PGresult *res, const char *error)
+{
+    if (error != NULL) {
+        api_error_database(r, error);
+        return;
+    }
+    if (PQntuples(res) < 1 || !row_bool(res, 0, 0)) {
+        api_error_permissions(r);
+        return;
+    }
+    if (PQgetisnull(res, 0, 1)) {
+        api_error_not_found(r, "app.channel.get_channels.not_found.app_error", "channels");
+        return;
+    }
+    json_t *list = json_array();
+    for (int i = 0; i < PQntuples(res); i++)
+        json_array_append_new(list, api_channel_json(res, i, 1));
+    api_send_json(r, 200, list);
+}
+
+/* strconv.ParseBool, false on anything else. */
+static bool query_bool(api_request_t *r, const char *name)
+{
+    const char *s = api_query_param(r, name);
+    static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+    for (size_t i = 0; s != NULL && i < sizeof(yes) / sizeof(yes[0]); i++)
+        if (strcmp(s, yes[i]) == 0)
+            return true;
+    return false;
+}
+
+void api_channels_for_team_for_user(api_request_t *r)
+{
+    const char *user_id = api_param_id(r, 0, "user_id"), *team_id;
+    if (user_id == NULL || (team_id = api_param_id(r, 1, "team_id")) == NULL)
+        return;
+    bool sysadmin = api_has_role(r, "system_admin");
+    if (strcmp(user_id, r->session.user_id) != 0 && !sysadmin) {
+        api_error_permissions(r);
+        return;
+    }
+    const char *s = api_query_param(r, "last_delete_at");
+    char *end = NULL;
+    long long last_delete_at = s != NULL ? strtoll(s, &end, 10) : 0;
+    if (s != NULL && (*s == '\0' || *end != '\0'))
+        last_delete_at = 0; /* Atoi failed: Mattermost takes 0 */
+    if (last_delete_at < 0) {
+        api_error_invalid_param(r, "last_delete_at");
+        return;
+    }
+    char since[24];
+    snprintf(since, sizeof(since), "%lld", last_delete_at);
+    const char *params[] = {
+        user_id, team_id, sysadmin ? "t" : "f", r->session.user_id, query_bool(r, "include_deleted") ? "t" : "f",
+        since};
+    api_query_read(
+        r,
+        "WITH p AS (SELECT $3::boolean OR EXISTS (SELECT 1 FROM TeamMembers WHERE TeamId = $2 AND UserId = $4"
+        " AND DeleteAt = 0) AS ok)"
+        " SELECT p.ok, ch.* FROM p LEFT JOIN LATERAL (SELECT " API_CHANNEL_COLUMNS(
+            "c.") " FROM Channels c"
+                  " JOIN ChannelMembers cm ON cm.ChannelId = c.Id AND cm.UserId = $1"
+                  " WHERE p.ok AND (c.TeamId = $2 OR c.TeamId = '') AND (c.DeleteAt = 0"
+                  " OR ($5::boolean AND ($6::bigint = 0 OR c.DeleteAt >= $6::bigint)))) AS ch ON true"
+                  " ORDER BY ch.DisplayName, ch.Id",
+        6, params, on_channels_for_user_loaded);
+}

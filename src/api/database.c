@@ -1,0 +1,60 @@
+/*
+ * POST /api/v4/database/recycle and POST /api/v4/config/reload: the two
+ * steps of a manual database failover (promote a replica, point DataSource
+ * at it, reload; or recycle the connections), both for system admins only.
+ *
+ * Both act on this node, as the design of one process tree wants it: the
+ * master owns reloads and the set of workers, so a worker asks it with a
+ * signal, exactly what an operator's `kill -HUP` / `kill -USR2` does.
+ * - reload: SIGHUP; the master validates the config and starts a new
+ *   generation of workers (with new pools) while this one drains, so the
+ *   answer is sent before the reload is done, as Mattermost's is;
+ * - recycle: this worker recycles its pools at once (so the caller's next
+ *   request already runs on new connections), then SIGUSR2 makes the master
+ *   forward the recycle to every other worker.
+ */
+#include <errno.h>
+#include <signal.h>
+
+#include "api/handlers.h"
+#include "api/response.h"
+#include "core/log.h"
+
+static bool require_admin(api_request_t *r)
+{
+    if (api_has_role(r, "system_admin"))
+        return true;
+    api_error_permissions(r);
+    return false;
+}
+
+static void send_ok(api_request_t *r)
+{
+    api_send_json(r, 200, json_pack("{s:s}", "status", "OK"));
+}
+
+void api_database_recycle(api_request_t *r)
+{
+    if (!require_admin(r))
+        return;
+    log_info("request %s: recycling database connections", r->request_id);
+    db_router_recycle(r->worker->router);
+    int rc = worker_signal_master(r->worker, SIGUSR2);
+    if (rc != 0)
+        log_warn(-rc, "cannot ask the master to recycle the other workers' connections");
+    send_ok(r);
+}
+
+void api_config_reload(api_request_t *r)
+{
+    if (!require_admin(r))
+        return;
+    int rc = worker_signal_master(r->worker, SIGHUP);
+    if (rc != 0) {
+        log_warn(-rc, "cannot ask the master to reload");
+        api_send_error(r, 500, "api.config.reload_config.app_error", "Unable to reload the configuration.", NULL);
+        return;
+    }
+    log_info("request %s: configuration reload requested", r->request_id);
+    send_ok(r);
+}

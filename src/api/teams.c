@@ -1,0 +1,478 @@
+/*
+ * Teams: creating one, reading one, joining or adding members, listing a
+ * user's teams.
+ *
+ * Permissions follow Mattermost's default scheme: any user may create a team
+ * (and becomes its admin: the team's Email is the creator's, and Mattermost
+ * makes the member whose email matches the team's a scheme admin); a team
+ * member reads the team, and so does anyone when the team is open (type O and
+ * allow_open_invite); a team member may add others (team_user holds
+ * add_user_to_team); a user may add themselves only to an open team; a system
+ * admin may do anything.  Type and allow_open_invite are kept in sync as
+ * current Mattermost does (Team.PreSave): invite-only unless open invites are
+ * allowed.
+ *
+ * Every write is one statement: a new team comes with its creator's
+ * membership and the default channels ("town-square", "off-topic") with the
+ * creator in them; a new (or re-activated) member joins the default channels
+ * in the same statement.  Checks that only read run first, as one query on
+ * the master; the write repeats what integrity needs, so a race cannot leave
+ * half a join.  Plain reads (GET) may be answered by a replica.
+ */
+#include "api/teams.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/handlers.h"
+#include "api/response.h"
+#include "api/row.h"
+#include "core/clock.h"
+
+/* Mattermost's model.Team limits. */
+#define TEAM_NAME_MAX         64
+#define TEAM_DISPLAY_NAME_MAX 64 /* runes */
+#define TEAM_DESCRIPTION_MAX  255
+#define TEAM_COMPANY_NAME_MAX 64
+
+/* ---- models ------------------------------------------------------------------ */
+
+json_t *api_member_roles(const char *kind, bool scheme_user, bool scheme_admin, const char *explicit_roles)
+{
+    char roles[512];
+    size_t n = 0;
+    roles[0] = '\0';
+    if (scheme_user)
+        n += (size_t)snprintf(roles + n, sizeof(roles) - n, "%s_user", kind);
+    if (scheme_admin && n < sizeof(roles))
+        n += (size_t)snprintf(roles + n, sizeof(roles) - n, "%s%s_admin", n > 0 ? " " : "", kind);
+    if (explicit_roles[0] != '\0' && n < sizeof(roles))
+        snprintf(roles + n, sizeof(roles) - n, "%s%s", n > 0 ? " " : "", explicit_roles);
+    return json_string(roles);
+}
+
+size_t api_utf8_runes(const char *s)
+{
+    size_t n = 0;
+    for (; *s != '\0'; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+bool api_json_string_field(json_t *obj, const char *key, const char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL || json_is_null(v)) {
+        *out = "";
+        return true;
+    }
+    *out = json_string_value(v);
+    return *out != NULL;
+}
+
+json_t *api_team_json(const PGresult *res, int row, int c, bool sanitize)
+{
+    json_t *t = json_object();
+    json_object_set_new(t, "id", json_string(row_str(res, row, c + 0)));
+    json_object_set_new(t, "create_at", json_integer(row_int64(res, row, c + 1)));
+    json_object_set_new(t, "update_at", json_integer(row_int64(res, row, c + 2)));
+    json_object_set_new(t, "delete_at", json_integer(row_int64(res, row, c + 3)));
+    json_object_set_new(t, "display_name", json_string(row_str(res, row, c + 4)));
+    json_object_set_new(t, "name", json_string(row_str(res, row, c + 5)));
+    json_object_set_new(t, "description", json_string(row_str(res, row, c + 6)));
+    json_object_set_new(t, "email", json_string(sanitize ? "" : row_str(res, row, c + 7)));
+    json_object_set_new(t, "type", json_string(row_str(res, row, c + 8)));
+    json_object_set_new(t, "company_name", json_string(row_str(res, row, c + 9)));
+    json_object_set_new(t, "allowed_domains", json_string(row_str(res, row, c + 10)));
+    json_object_set_new(t, "invite_id", json_string(sanitize ? "" : row_str(res, row, c + 11)));
+    json_object_set_new(t, "allow_open_invite", json_boolean(row_bool(res, row, c + 12)));
+    json_object_set_new(t, "scheme_id", json_null());
+    json_object_set_new(t, "group_constrained", json_null());
+    json_object_set_new(t, "policy_id", json_null());
+    json_object_set_new(t, "cloud_limits_archived", json_false());
+    return t;
+}
+
+json_t *api_team_member_json(const PGresult *res, int row, int c)
+{
+    json_t *m = json_object();
+    bool user = row_bool(res, row, c + 4), admin = row_bool(res, row, c + 5);
+    json_object_set_new(m, "team_id", json_string(row_str(res, row, c + 0)));
+    json_object_set_new(m, "user_id", json_string(row_str(res, row, c + 1)));
+    json_object_set_new(m, "roles", api_member_roles("team", user, admin, row_str(res, row, c + 2)));
+    json_object_set_new(m, "delete_at", json_integer(row_int64(res, row, c + 3)));
+    json_object_set_new(m, "scheme_guest", json_false());
+    json_object_set_new(m, "scheme_user", json_boolean(user));
+    json_object_set_new(m, "scheme_admin", json_boolean(admin));
+    json_object_set_new(m, "explicit_roles", json_string(row_str(res, row, c + 2)));
+    json_object_set_new(m, "create_at", json_integer(row_int64(res, row, c + 6)));
+    return m;
+}
+
+/* ---- creating a team ---------------------------------------------------------- */
+
+typedef struct {
+    const char *name, *display_name, *type, *description, *company_name;
+    bool allow_open_invite;
+} team_input_t;
+
+static bool is_lower_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* IsValidTeamName: ^[a-z0-9]+([a-z\-0-9]+|(__)?)[a-z0-9]+$, so either
+ * letters, digits and inner hyphens, or one inner "__" and no hyphen. */
+static bool valid_team_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 2 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[n - 1]))
+        return false;
+    const char *us = strstr(s, "__");
+    bool underscores = strchr(s, '_') != NULL;
+    for (size_t i = 0; i < n; i++) {
+        bool in_us = us != NULL && (s + i == us || s + i == us + 1);
+        if (underscores ? !(in_us || is_lower_alnum(s[i])) : !(s[i] == '-' || is_lower_alnum(s[i])))
+            return false;
+    }
+    return true;
+}
+
+/* IsReservedTeamName: these are prefixes, not whole names. */
+static bool reserved_team_name(const char *s)
+{
+    static const char *const reserved[] = {"admin",   "api",     "channel", "claim",  "error",    "files",
+                                           "help",    "landing", "login",   "mfa",    "oauth",    "plug",
+                                           "plugins", "post",    "signup",  "boards", "playbooks"};
+    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+        if (strncasecmp(s, reserved[i], strlen(reserved[i])) == 0)
+            return true;
+    return false;
+}
+
+static bool team_invalid(api_request_t *r, const char *what, const char *message)
+{
+    char id[64];
+    snprintf(id, sizeof(id), "model.team.is_valid.%s.app_error", what);
+    api_send_error(r, 400, id, message, NULL);
+    return false;
+}
+
+/* Team.IsValid, in Mattermost's order; answers 400 and returns false. */
+static bool validate_team(api_request_t *r, const team_input_t *t)
+{
+    size_t runes = api_utf8_runes(t->display_name);
+    if (runes == 0 || runes > TEAM_DISPLAY_NAME_MAX)
+        return team_invalid(r, "name", "Invalid display name.");
+    if (strlen(t->name) > TEAM_NAME_MAX)
+        return team_invalid(r, "url", "Invalid team name (more than 64 characters).");
+    if (strlen(t->description) > TEAM_DESCRIPTION_MAX)
+        return team_invalid(r, "description", "Invalid description.");
+    if (reserved_team_name(t->name))
+        return team_invalid(r, "reserved", "This URL is unavailable. Please try another.");
+    if (!valid_team_name(t->name))
+        return team_invalid(r, "characters",
+                            "Name must be 2 or more lowercase alphanumeric characters (letters, numbers and '-').");
+    if (strcmp(t->type, "O") != 0 && strcmp(t->type, "I") != 0)
+        return team_invalid(r, "type", "Invalid type.");
+    if (strlen(t->company_name) > TEAM_COMPANY_NAME_MAX)
+        return team_invalid(r, "company", "Invalid company name.");
+    return true;
+}
+
+/* The body's fields, type-checked as Go's decoder would. */
+static bool read_team_input(api_request_t *r, json_t *body, team_input_t *t)
+{
+    json_t *open = json_object_get(body, "allow_open_invite");
+    if (!api_json_string_field(body, "name", &t->name) ||
+        !api_json_string_field(body, "display_name", &t->display_name) ||
+        !api_json_string_field(body, "type", &t->type) ||
+        !api_json_string_field(body, "description", &t->description) ||
+        !api_json_string_field(body, "company_name", &t->company_name) ||
+        (open != NULL && !json_is_boolean(open) && !json_is_null(open))) {
+        api_error_invalid_body(r, "team");
+        return false;
+    }
+    t->allow_open_invite = json_is_true(open);
+    return true;
+}
+
+static void on_team_created(api_request_t *r, PGresult *res, const char *error)
+{
+    if (error != NULL && strcmp(row_sqlstate(res), "23505") == 0) {
+        api_send_error(r, 400, "app.team.save.existing.app_error", "A team with that name already exists.", NULL);
+        return;
+    }
+    if (error != NULL) {
+        api_error_database(r, error);
+        return;
+    }
+    if (PQntuples(res) != 1) {
+        api_error_not_found(r, "app.user.missing_account.const", "user");
+        return;
+    }
+    /* event: none for the team itself; added_to_team for the creator would go here */
+    api_send_json(r, 201, api_team_json(res, 0, 0, false));
+}
+
+void api_teams_create(api_request_t *r)
+{
+    json_t *body = api_request_body(r, JSON_OBJECT);
+    team_input_t t;
+    if (body == NULL || !read_team_input(r, body, &t) || !validate_team(r, &t))
+        return;
+    /* Team.PreSave: invite-only teams never allow open invites, and the type
+     * follows allow_open_invite */
+    bool open = t.allow_open_invite && strcmp(t.type, "I") != 0;
+    char id[ID_LENGTH + 1], invite[ID_LENGTH + 1], town[ID_LENGTH + 1], off[ID_LENGTH + 1], now[24];
+    id_new(id);
+    id_new(invite);
+    id_new(town);
+    id_new(off);
+    snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
+    const char *params[] = {r->session.user_id,
+                            id,
+                            now,
+                            t.display_name,
+                            t.name,
+                            t.description,
+                            open ? "O" : "I",
+                            t.company_name,
+                            invite,
+                            open ? "t" : "f",
+                            town,
+                            off,
+                            API_CHANNEL_NOTIFY_PROPS_DEFAULT};
+    api_query(r,
+              "WITH u AS (SELECT Id, Email FROM Users WHERE Id = $1 AND DeleteAt = 0),"
+              " t AS (INSERT INTO Teams (Id, CreateAt, UpdateAt, DisplayName, Name, Description, Email, Type,"
+              " CompanyName, InviteId, AllowOpenInvite)"
+              " SELECT $2, $3, $3, $4, $5, $6, u.Email, $7, $8, $9, $10 FROM u RETURNING " API_TEAM_COLUMNS(
+                  "") "),"
+                      " tm AS (INSERT INTO TeamMembers (TeamId, UserId, SchemeUser, SchemeAdmin, CreateAt)"
+                      " SELECT t.Id, u.Id, true, true, $3 FROM t, u),"
+                      " ch AS (INSERT INTO Channels (Id, CreateAt, UpdateAt, TeamId, Type, DisplayName, Name)"
+                      " SELECT v.id, $3, $3, t.Id, 'O', v.display_name, v.name FROM t,"
+                      " (VALUES ($11, 'Town Square', 'town-square'), ($12, 'Off-Topic', 'off-topic'))"
+                      " AS v (id, display_name, name) RETURNING Id),"
+                      " cm AS (INSERT INTO ChannelMembers (ChannelId, UserId, NotifyProps, LastUpdateAt, SchemeUser,"
+                      " SchemeAdmin) SELECT ch.Id, u.Id, $13, $3, true, true FROM ch, u)"
+                      " SELECT " API_TEAM_COLUMNS("") " FROM t",
+              13, params, on_team_created);
+}
+
+/* ---- reading teams ------------------------------------------------------------ */
+
+static void on_team_loaded(api_request_t *r, PGresult *res, const char *error)
+{
+    if (error != NULL) {
+        api_error_database(r, error);
+        return;
+    }
+    if (PQntuples(res) != 1) {
+        api_error_not_found(r, "app.team.get.find.app_error", "team");
+        return;
+    }
+    const int c = API_TEAM_NCOLUMNS;
+    bool sysadmin = api_has_role(r, "system_admin");
+    bool open = row_bool(res, 0, 12) && strcmp(row_str(res, 0, 8), "O") == 0;
+    if (!open && !row_bool(res, 0, c) && !sysadmin) {
+        api_error_permissions(r);
+        return;
+    }
+    bool manager = sysadmin || row_bool(res, 0, c + 1);
+    api_send_json(r, 200, api_team_json(res, 0, 0, !manager));
+}
+
+void api_teams_get(api_request_t *r)
+{
+    const char *team_id = api_param_id(r, 0, "team_id");
+    if (team_id == NULL)
+        return;
+    const char *params[] = {team_id, r->session.user_id};
+    api_query_read(
+        r,
+        "SELECT " API_TEAM_COLUMNS(
+            "t.") ", tm.UserId IS NOT NULL AND tm.DeleteAt = 0,"
+                  " COALESCE(tm.SchemeAdmin AND tm.DeleteAt = 0, false)"
+                  " FROM Teams t LEFT JOIN TeamMembers tm ON tm.TeamId = t.Id AND tm.UserId = $2 WHERE t.Id = $1",
+        2, params, on_team_loaded);
+}
+
+static void on_teams_for_user_loaded(api_request_t *r, PGresult *res, const char *error)
+{
+    if (error != NULL) {
+        api_error_database(r, error);
+        return;
+    }
+    /* a system admin sees every field; the user sees them on teams it administers */
+    bool sysadmin = api_has_role(r, "system_admin");
+    json_t *list = json_array();
+    for (int i = 0; i < PQntuples(res); i++)
+        json_array_append_new(list, api_team_json(res, i, 0, !sysadmin && !row_bool(res, i, API_TEAM_NCOLUMNS)));
+    api_send_json(r, 200, list);
+}
+
+void api_teams_for_user(api_request_t *r)
+{
+    const char *user_id = api_param_id(r, 0, "user_id");
+    if (user_id == NULL)
+        return;
+    if (strcmp(user_id, r->session.user_id) != 0 && !api_has_role(r, "system_admin")) {
+        api_error_permissions(r);
+        return;
+    }
+    const char *params[] = {user_id};
+    api_query_read(
+        r,
+        "SELECT " API_TEAM_COLUMNS(
+            "t.") ", tm.SchemeAdmin FROM TeamMembers tm JOIN Teams t ON t.Id = tm.TeamId"
+                  " WHERE tm.UserId = $1 AND tm.DeleteAt = 0 AND t.DeleteAt = 0 ORDER BY t.DisplayName, t.Id",
+        1, params, on_teams_for_user_loaded);
+}
+
+/* ---- adding a member ------------------------------------------------------------ */
+
+typedef struct {
+    const char *team_id, *user_id;
+} add_member_t;
+
+static void on_member_reloaded(api_request_t *r, PGresult *res, const char *error)
+{
+    if (error != NULL) {
+        api_error_database(r, error);
+        return;
+    }
+    if (PQntuples(res) != 1) {
+        api_error_database(r, "the team membership vanished while it was written");
+        return;
+    }
+    api_send_json(r, 201, api_team_member_json(res, 0, 0));
+}
+
+static void on_member_added(api_request_t *r, PGresult *res, const char *error)
+{
+    add_member_t *a = r->state;
+    if (error != NULL) {
+        api_error_database(r, error);
+        return;
+    }
+    if (PQntuples(res) == 0) {
+        /* another request added the member between our snapshot and our write */
+        const char *params[] = {a->team_id, a->user_id};
+        api_query(r,
+                  "SELECT " API_TEAM_MEMBER_COLUMNS("") " FROM TeamMembers"
+                                                        " WHERE TeamId = $1 AND UserId = $2 AND DeleteAt = 0",
+                  2, params, on_member_reloaded);
+        return;
+    }
+    /* event: added_to_team {team_id, user_id} to the user would be published here
+     * (when row_bool(res, 0, API_TEAM_MEMBER_NCOLUMNS): the member is new) */
+    api_send_json(r, 201, api_team_member_json(res, 0, 0));
+}
+
+/* Inserts the member, or re-activates a removed one (JoinUserToTeam), and
+ * joins it to the team's default channels; an active member is returned as
+ * it is.  The last column tells whether the membership is new. */
+static void add_member(api_request_t *r)
+{
+    add_member_t *a = r->state;
+    char now[24];
+    snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
+    const char *params[] = {a->team_id, a->user_id, now, API_CHANNEL_NOTIFY_PROPS_DEFAULT};
+    api_query(
+        r,
+        "WITH tm AS (INSERT INTO TeamMembers (TeamId, UserId, Roles, DeleteAt, SchemeUser, SchemeAdmin, CreateAt)"
+        " SELECT t.Id, u.Id, '', 0, true, t.Email = u.Email, $3 FROM Teams t, Users u"
+        " WHERE t.Id = $1 AND t.DeleteAt = 0 AND u.Id = $2"
+        " ON CONFLICT (TeamId, UserId) DO UPDATE SET Roles = '', DeleteAt = 0, SchemeUser = true,"
+        " SchemeAdmin = EXCLUDED.SchemeAdmin, CreateAt = EXCLUDED.CreateAt WHERE TeamMembers.DeleteAt <> 0"
+        " RETURNING " API_TEAM_MEMBER_COLUMNS(
+            "") "),"
+                " cm AS (INSERT INTO ChannelMembers (ChannelId, UserId, NotifyProps, LastUpdateAt, SchemeUser, "
+                "SchemeAdmin)"
+                " SELECT c.Id, tm.UserId, $4, $3, true, tm.SchemeAdmin FROM tm JOIN Channels c ON c.TeamId = tm.TeamId"
+                " AND c.Name IN ('town-square', 'off-topic') AND c.Type = 'O' AND c.DeleteAt = 0"
+                " ON CONFLICT (ChannelId, UserId) DO NOTHING),"
+                " uu AS (UPDATE Users SET UpdateAt = $3 WHERE Id IN (SELECT UserId FROM tm))"
+                " SELECT " API_TEAM_MEMBER_COLUMNS("") ", true FROM tm"
+                                                       " UNION ALL SELECT " API_TEAM_MEMBER_COLUMNS(
+                                                           "") ", false FROM TeamMembers"
+                                                               " WHERE TeamId = $1 AND UserId = $2 AND DeleteAt = 0",
+        4, params, on_member_added);
+}
+
+/* Row: team exists, allows open invites, the caller is a member, the user exists. */
+static void on_add_member_checked(api_request_t *r, PGresult *res, const char *error)
+{
+    add_member_t *a = r->state;
+    if (error != NULL) {
+        api_error_database(r, error);
+        return;
+    }
+    bool team = row_bool(res, 0, 0), open = row_bool(res, 0, 1), caller_member = row_bool(res, 0, 2);
+    bool sysadmin = api_has_role(r, "system_admin");
+    bool self = strcmp(a->user_id, r->session.user_id) == 0;
+    /* joining oneself needs an open team (join_public_teams); adding someone
+     * else needs add_user_to_team, which every team member holds */
+    if (self && !team) {
+        api_error_not_found(r, "app.team.get.find.app_error", "team");
+        return;
+    }
+    if (!sysadmin && (self ? !open : !caller_member)) {
+        api_error_permissions(r);
+        return;
+    }
+    if (!team) {
+        api_error_not_found(r, "app.team.get.find.app_error", "team");
+        return;
+    }
+    if (!row_bool(res, 0, 3)) {
+        api_error_not_found(r, "app.user.missing_account.const", "user");
+        return;
+    }
+    add_member(r);
+}
+
+/* Body errors as Mattermost's addTeamMember reports them. */
+static bool read_member_body(api_request_t *r, add_member_t *a)
+{
+    json_t *body = json_loadb(r->req->entity.base, r->req->entity.len, JSON_REJECT_DUPLICATES, NULL);
+    json_decref(r->body);
+    r->body = body; /* released with the request */
+    const char *team_id, *user_id;
+    if (body == NULL || !json_is_object(body) || !api_json_string_field(body, "team_id", &team_id) ||
+        !api_json_string_field(body, "user_id", &user_id)) {
+        api_send_error(r, 400, "api.team.add_team_member.invalid_body.app_error",
+                       "Error decoding the team member from the request body.", NULL);
+        return false;
+    }
+    if (strcmp(team_id, a->team_id) != 0) {
+        api_error_invalid_body(r, "team_id");
+        return false;
+    }
+    if (!id_is_valid(user_id, strlen(user_id))) {
+        api_error_invalid_body(r, "user_id");
+        return false;
+    }
+    a->user_id = user_id;
+    return true;
+}
+
+void api_teams_add_member(api_request_t *r)
+{
+    add_member_t *a = h2o_mem_alloc_pool(&r->req->pool, sizeof(*a));
+    a->team_id = api_param_id(r, 0, "team_id");
+    if (a->team_id == NULL || !read_member_body(r, a))
+        return;
+    r->state = a;
+    const char *params[] = {a->team_id, r->session.user_id, a->user_id};
+    api_query(r,
+              "SELECT t.Id IS NOT NULL, COALESCE(t.AllowOpenInvite AND t.Type = 'O', false),"
+              " EXISTS (SELECT 1 FROM TeamMembers WHERE TeamId = $1 AND UserId = $2 AND DeleteAt = 0),"
+              " EXISTS (SELECT 1 FROM Users WHERE Id = $3)"
+              " FROM (SELECT 1) AS one LEFT JOIN Teams t ON t.Id = $1 AND t.DeleteAt = 0",
+              3, params, on_add_member_checked);
+}

@@ -1,0 +1,354 @@
+/*
+ * Ring records: every type, its encoder and its decoder, in this one file.
+ *
+ * A record is one msgpack map from field names (Mattermost's JSON names:
+ * "user_id", "dnd_end_time") to scalars: strings, booleans, integers.  Names
+ * rather than positions make a record readable in a hex dump and let a newer
+ * node add a field that an older one ignores: a decoder skips keys it does
+ * not know, but insists on every field it needs, with the right type, once.
+ * Each type is a table of fields (name, kind, offset in its struct, bounds);
+ * one generic walk encodes a table and one decodes it, so a type is a struct,
+ * a table and two one-line functions.
+ *
+ * Records will also cross the network (the cluster forwards them), so a
+ * decoder trusts nothing.  msgpack-c allocates for a container as soon as it
+ * reads its header: five bytes declaring a 2^28-element array make it map
+ * 8 GB.  A bounded pre-pass therefore walks the record first, without
+ * allocating, and refuses any length or element count larger than the bytes
+ * that remain, nesting deeper than EVENT_DEPTH_MAX, and reserved bytes; only
+ * then does msgpack-c unpack it (into at most a few objects per input byte).
+ * The record must be exactly one object: trailing bytes are an error too.
+ * Encoders refuse what decoders would refuse, so a record that was published
+ * always decodes.
+ */
+#include "core/events.h"
+
+#include <msgpack.h>
+#include <string.h>
+
+#define EVENT_DEPTH_MAX  4
+#define EVENT_FIELDS_MAX 16
+
+typedef enum { FIELD_ID, FIELD_STR, FIELD_BOOL, FIELD_INT64 } field_kind_t;
+
+typedef struct {
+    const char *name;
+    field_kind_t kind;
+    size_t offset;
+    size_t max; /* FIELD_STR: longest value (the member holds max + 1 bytes) */
+} field_t;
+
+#define FIELD(type, member, kind, max)             \
+    {                                              \
+#member, kind, offsetof(type, member), max \
+    }
+
+static const field_t status_changed_fields[] = {
+    FIELD(event_status_changed_t, user_id, FIELD_ID, ID_LENGTH),
+    FIELD(event_status_changed_t, status, FIELD_STR, EVENT_STATUS_MAX),
+    FIELD(event_status_changed_t, manual, FIELD_BOOL, 0),
+    FIELD(event_status_changed_t, last_activity_at, FIELD_INT64, 0),
+    FIELD(event_status_changed_t, dnd_end_time, FIELD_INT64, 0),
+};
+
+static const field_t session_revoked_fields[] = {
+    FIELD(event_session_revoked_t, token, FIELD_ID, ID_LENGTH),
+    FIELD(event_session_revoked_t, user_id, FIELD_ID, ID_LENGTH),
+};
+
+static const field_t user_sessions_revoked_fields[] = {
+    FIELD(event_user_sessions_revoked_t, user_id, FIELD_ID, ID_LENGTH),
+};
+
+#define NFIELDS(table) (sizeof(table) / sizeof((table)[0]))
+
+const char *event_type_name(uint16_t type)
+{
+    switch (type) {
+    case EVENT_STATUS_CHANGED: return "status_changed";
+    case EVENT_SESSION_REVOKED: return "session_revoked";
+    case EVENT_USER_SESSIONS_REVOKED: return "user_sessions_revoked";
+    }
+    return "unknown";
+}
+
+/* ---- encoding --------------------------------------------------------------- */
+
+static int buf_write(void *data, const char *bytes, size_t len)
+{
+    event_buf_t *b = data;
+    if (len > sizeof(b->data) - b->len)
+        return -1;
+    memcpy(b->data + b->len, bytes, len);
+    b->len += len;
+    return 0;
+}
+
+static int pack_string(msgpack_packer *pk, const char *s, size_t len)
+{
+    return msgpack_pack_str(pk, len) != 0 || msgpack_pack_str_body(pk, s, len) != 0 ? -1 : 0;
+}
+
+/* Validates one string field as its decoder will: 0 or -EINVAL. */
+static int check_string(const field_t *f, const char *s)
+{
+    size_t len = strnlen(s, f->max + 1);
+    if (f->kind == FIELD_ID)
+        return id_is_valid(s, len) ? 0 : -EINVAL;
+    return len == 0 || len > f->max ? -EINVAL : 0;
+}
+
+static int encode_fields(const field_t *fields, size_t n, const void *ev, event_buf_t *out)
+{
+    msgpack_packer pk;
+    out->len = 0;
+    msgpack_packer_init(&pk, out, buf_write);
+    if (msgpack_pack_map(&pk, n) != 0)
+        return -EMSGSIZE;
+    for (size_t i = 0; i < n; i++) {
+        const field_t *f = &fields[i];
+        const void *member = (const uint8_t *)ev + f->offset;
+        int rc = pack_string(&pk, f->name, strlen(f->name));
+        switch (f->kind) {
+        case FIELD_ID:
+        case FIELD_STR:
+            if (check_string(f, member) != 0)
+                return -EINVAL;
+            rc = rc != 0 ? rc : pack_string(&pk, member, strlen(member));
+            break;
+        case FIELD_BOOL:
+            rc = rc != 0 ? rc : (*(const bool *)member ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk));
+            break;
+        case FIELD_INT64: rc = rc != 0 ? rc : msgpack_pack_int64(&pk, *(const int64_t *)member); break;
+        }
+        if (rc != 0)
+            return -EMSGSIZE;
+    }
+    return 0;
+}
+
+/* ---- the bounded pre-pass ------------------------------------------------------ */
+
+static uint64_t read_be(const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* How an object's type byte says its size continues: `header` bytes of
+ * big-endian count n follow it; then fixed + n payload bytes (BYTES), or
+ * fixed + n nested objects (ARRAY) or key/value pairs (MAP).  -1 for the
+ * reserved byte 0xc1. */
+typedef enum { COUNTS_BYTES, COUNTS_ARRAY, COUNTS_MAP } counts_t;
+
+typedef struct {
+    size_t header;
+    uint64_t fixed;
+    counts_t counts;
+} layout_t;
+
+static int layout_of(uint8_t b, layout_t *l)
+{
+    /* float32, float64, uint8..uint64, int8..int64 */
+    static const uint8_t numbers[] = {4, 8, 1, 2, 4, 8, 1, 2, 4, 8};
+    *l = (layout_t){0, 0, COUNTS_BYTES};
+    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+        return 0; /* fixint, nil, booleans */
+    if (b <= 0x8f)
+        *l = (layout_t){0, b & 0x0fu, COUNTS_MAP};
+    else if (b <= 0x9f)
+        *l = (layout_t){0, b & 0x0fu, COUNTS_ARRAY};
+    else if (b <= 0xbf)
+        l->fixed = b & 0x1fu; /* fixstr */
+    else if (b == 0xc4 || b == 0xc5 || b == 0xc6)
+        l->header = (size_t)1 << (b - 0xc4); /* bin8/16/32 */
+    else if (b == 0xd9 || b == 0xda || b == 0xdb)
+        l->header = (size_t)1 << (b - 0xd9); /* str8/16/32 */
+    else if (b == 0xc7 || b == 0xc8 || b == 0xc9)
+        *l = (layout_t){(size_t)1 << (b - 0xc7), 1, COUNTS_BYTES}; /* ext: + type byte */
+    else if (b >= 0xca && b <= 0xd3)
+        l->fixed = numbers[b - 0xca];
+    else if (b >= 0xd4 && b <= 0xd8)
+        l->fixed = 1 + ((uint64_t)1 << (b - 0xd4)); /* fixext1..16: type + data */
+    else if (b == 0xdc || b == 0xdd)
+        *l = (layout_t){(size_t)2 << (b - 0xdc), 0, COUNTS_ARRAY};
+    else if (b == 0xde || b == 0xdf)
+        *l = (layout_t){(size_t)2 << (b - 0xde), 0, COUNTS_MAP};
+    else
+        return -1;
+    return 0;
+}
+
+/* Skips one msgpack object at *p, checking every length and count against
+ * the bytes left before `end`; 0, or EVENT_EMALFORMED. */
+static int walk(const uint8_t **p, const uint8_t *end, int depth)
+{
+    layout_t l;
+    if (*p >= end || depth > EVENT_DEPTH_MAX || layout_of(*(*p)++, &l) != 0 || (size_t)(end - *p) < l.header)
+        return EVENT_EMALFORMED;
+    uint64_t n = l.header > 0 ? read_be(*p, l.header) : 0;
+    *p += l.header;
+    uint64_t bytes = l.counts == COUNTS_BYTES ? l.fixed + n : 0;
+    uint64_t items = l.counts == COUNTS_BYTES ? 0 : (l.fixed + n) * (l.counts == COUNTS_MAP ? 2 : 1);
+    /* every nested object takes at least one byte */
+    if (bytes > (uint64_t)(end - *p) || items > (uint64_t)(end - *p))
+        return EVENT_EMALFORMED;
+    *p += bytes;
+    for (uint64_t i = 0; i < items; i++)
+        if (walk(p, end, depth + 1) != 0)
+            return EVENT_EMALFORMED;
+    return 0;
+}
+
+/* ---- decoding ------------------------------------------------------------------ */
+
+static int decode_string(const field_t *f, const msgpack_object *v, char *member)
+{
+    if (v->type != MSGPACK_OBJECT_STR)
+        return EVENT_EMALFORMED;
+    size_t len = v->via.str.size;
+    if (len > f->max)
+        return EVENT_ETOOBIG;
+    if (len == 0 || memchr(v->via.str.ptr, '\0', len) != NULL)
+        return EVENT_EMALFORMED;
+    if (f->kind == FIELD_ID && !id_is_valid(v->via.str.ptr, len))
+        return EVENT_EMALFORMED;
+    memcpy(member, v->via.str.ptr, len);
+    member[len] = '\0';
+    return 0;
+}
+
+static int decode_value(const field_t *f, const msgpack_object *v, void *member)
+{
+    switch (f->kind) {
+    case FIELD_ID:
+    case FIELD_STR: return decode_string(f, v, member);
+    case FIELD_BOOL:
+        if (v->type != MSGPACK_OBJECT_BOOLEAN)
+            return EVENT_EMALFORMED;
+        *(bool *)member = v->via.boolean;
+        return 0;
+    case FIELD_INT64:
+        if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+            *(int64_t *)member = v->via.i64;
+        else if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 <= INT64_MAX)
+            *(int64_t *)member = (int64_t)v->via.u64;
+        else
+            return EVENT_EMALFORMED;
+        return 0;
+    }
+    return EVENT_EMALFORMED;
+}
+
+static int decode_map(const field_t *fields, size_t n, const msgpack_object *obj, void *ev)
+{
+    if (obj->type != MSGPACK_OBJECT_MAP)
+        return EVENT_EMALFORMED;
+    uint32_t seen = 0;
+    for (uint32_t i = 0; i < obj->via.map.size; i++) {
+        const msgpack_object *k = &obj->via.map.ptr[i].key, *v = &obj->via.map.ptr[i].val;
+        if (k->type != MSGPACK_OBJECT_STR)
+            return EVENT_EMALFORMED;
+        for (size_t j = 0; j < n; j++) {
+            const field_t *f = &fields[j];
+            if (k->via.str.size != strlen(f->name) || memcmp(k->via.str.ptr, f->name, k->via.str.size) != 0)
+                continue;
+            if (seen & (1u << j))
+                return EVENT_EMALFORMED; /* twice */
+            seen |= 1u << j;
+            int rc = decode_value(f, v, (uint8_t *)ev + f->offset);
+            if (rc != 0)
+                return rc;
+            break;
+        }
+        /* a key we do not know: a newer node's field, ignored */
+    }
+    return seen == (1u << n) - 1 ? 0 : EVENT_EMISSING;
+}
+
+static int decode_fields(const field_t *fields, size_t n, const void *data, size_t len, void *ev, size_t ev_size)
+{
+    _Static_assert(EVENT_FIELDS_MAX <= 32, "the seen-mask is 32 bits");
+    if (data == NULL || n > EVENT_FIELDS_MAX)
+        return EVENT_EMALFORMED;
+    if (len > EVENT_ENCODED_MAX)
+        return EVENT_ETOOBIG;
+    const uint8_t *p = data, *end = p + len;
+    if (walk(&p, end, 0) != 0 || p != end)
+        return EVENT_EMALFORMED;
+    memset(ev, 0, ev_size);
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    int rc = msgpack_unpack_next(&u, data, len, &off) == MSGPACK_UNPACK_SUCCESS && off == len
+                 ? decode_map(fields, n, &u.data, ev)
+                 : EVENT_EMALFORMED;
+    msgpack_unpacked_destroy(&u);
+    if (rc != 0)
+        memset(ev, 0, ev_size);
+    return rc;
+}
+
+/* ---- the types --------------------------------------------------------------------- */
+
+int event_encode_status_changed(const event_status_changed_t *ev, event_buf_t *out)
+{
+    return encode_fields(status_changed_fields, NFIELDS(status_changed_fields), ev, out);
+}
+
+int event_decode_status_changed(const void *data, size_t len, event_status_changed_t *ev)
+{
+    return decode_fields(status_changed_fields, NFIELDS(status_changed_fields), data, len, ev, sizeof(*ev));
+}
+
+int event_encode_session_revoked(const event_session_revoked_t *ev, event_buf_t *out)
+{
+    return encode_fields(session_revoked_fields, NFIELDS(session_revoked_fields), ev, out);
+}
+
+int event_decode_session_revoked(const void *data, size_t len, event_session_revoked_t *ev)
+{
+    return decode_fields(session_revoked_fields, NFIELDS(session_revoked_fields), data, len, ev, sizeof(*ev));
+}
+
+int event_encode_user_sessions_revoked(const event_user_sessions_revoked_t *ev, event_buf_t *out)
+{
+    return encode_fields(user_sessions_revoked_fields, NFIELDS(user_sessions_revoked_fields), ev, out);
+}
+
+int event_decode_user_sessions_revoked(const void *data, size_t len, event_user_sessions_revoked_t *ev)
+{
+    return decode_fields(user_sessions_revoked_fields, NFIELDS(user_sessions_revoked_fields), data, len, ev,
+                         sizeof(*ev));
+}
+
+/* ---- publishing -------------------------------------------------------------------- */
+
+int events_publish(shm_ring_t *ring, const int *efds, event_type_t type, const event_buf_t *buf)
+{
+    uint64_t seq;
+    return shm_ring_publish(ring, efds, (uint16_t)type, buf->data, buf->len, &seq);
+}
+
+int events_publish_status_changed(shm_ring_t *ring, const int *efds, const event_status_changed_t *ev)
+{
+    event_buf_t buf;
+    int rc = event_encode_status_changed(ev, &buf);
+    return rc != 0 ? rc : events_publish(ring, efds, EVENT_STATUS_CHANGED, &buf);
+}
+
+int events_publish_session_revoked(shm_ring_t *ring, const int *efds, const event_session_revoked_t *ev)
+{
+    event_buf_t buf;
+    int rc = event_encode_session_revoked(ev, &buf);
+    return rc != 0 ? rc : events_publish(ring, efds, EVENT_SESSION_REVOKED, &buf);
+}
+
+int events_publish_user_sessions_revoked(shm_ring_t *ring, const int *efds, const event_user_sessions_revoked_t *ev)
+{
+    event_buf_t buf;
+    int rc = event_encode_user_sessions_revoked(ev, &buf);
+    return rc != 0 ? rc : events_publish(ring, efds, EVENT_USER_SESSIONS_REVOKED, &buf);
+}

@@ -1,0 +1,81 @@
+/*
+ * The records of the shm event ring (and, later, of the cluster's streaming
+ * links): one enum of types, one struct per type, one msgpack encoder and one
+ * decoder per type.  See events.c for the wire format and its bounds.
+ */
+#ifndef CHORUS_CORE_EVENTS_H
+#define CHORUS_CORE_EVENTS_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/id.h"
+#include "shm/ring.h"
+
+/* Ring record types.  Values are on the wire: never renumber, only append. */
+typedef enum {
+    EVENT_STATUS_CHANGED = 1,        /* a user's presence changed */
+    EVENT_SESSION_REVOKED = 2,       /* one session token is no longer valid */
+    EVENT_USER_SESSIONS_REVOKED = 3, /* every session of a user is no longer valid */
+} event_type_t;
+
+/* Longest status string ("offline"); Mattermost's column is varchar(32), but
+ * its values are online, away, dnd, offline, ooo. */
+#define EVENT_STATUS_MAX 15
+/* Largest encoded record of any type so far (a record is at most
+ * SHM_RING_RECORD_MAX; raise this when a type needs more). */
+#define EVENT_ENCODED_MAX 512
+
+/* Decoding errors (encoders return -EINVAL for a field they would not
+ * decode, -EMSGSIZE past EVENT_ENCODED_MAX). */
+#define EVENT_EMALFORMED (-EBADMSG)  /* not msgpack, truncated, trailing bytes, wrong field types */
+#define EVENT_EMISSING   (-ENOMSG)   /* a required field is absent */
+#define EVENT_ETOOBIG    (-EMSGSIZE) /* a field or the record is longer than allowed */
+
+typedef struct {
+    char user_id[ID_LENGTH + 1];
+    char status[EVENT_STATUS_MAX + 1];
+    bool manual;
+    int64_t last_activity_at; /* ms */
+    int64_t dnd_end_time;     /* s, as Mattermost */
+} event_status_changed_t;
+
+typedef struct {
+    char token[ID_LENGTH + 1];
+    char user_id[ID_LENGTH + 1];
+} event_session_revoked_t;
+
+typedef struct {
+    char user_id[ID_LENGTH + 1];
+} event_user_sessions_revoked_t;
+
+/* An encoded record, on the stack: no allocation. */
+typedef struct {
+    size_t len;
+    uint8_t data[EVENT_ENCODED_MAX];
+} event_buf_t;
+
+/* The type's name ("status_changed"), or "unknown". */
+const char *event_type_name(uint16_t type);
+
+int event_encode_status_changed(const event_status_changed_t *ev, event_buf_t *out);
+int event_decode_status_changed(const void *data, size_t len, event_status_changed_t *ev);
+
+int event_encode_session_revoked(const event_session_revoked_t *ev, event_buf_t *out);
+int event_decode_session_revoked(const void *data, size_t len, event_session_revoked_t *ev);
+
+int event_encode_user_sessions_revoked(const event_user_sessions_revoked_t *ev, event_buf_t *out);
+int event_decode_user_sessions_revoked(const void *data, size_t len, event_user_sessions_revoked_t *ev);
+
+/* Appends an encoded record to the ring and wakes every consumer (`efds` as
+ * for shm_ring_publish).  0 or the ring's negative error. */
+int events_publish(shm_ring_t *ring, const int *efds, event_type_t type, const event_buf_t *buf);
+
+/* Encode and publish in one call.  0 or a negative error. */
+int events_publish_status_changed(shm_ring_t *ring, const int *efds, const event_status_changed_t *ev);
+int events_publish_session_revoked(shm_ring_t *ring, const int *efds, const event_session_revoked_t *ev);
+int events_publish_user_sessions_revoked(shm_ring_t *ring, const int *efds, const event_user_sessions_revoked_t *ev);
+
+#endif
