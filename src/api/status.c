@@ -20,13 +20,10 @@
  * ring as EVENT_STATUS_CHANGED (WebSockets deliver it; the cluster forwards
  * it).
  *
- * Cache and database can disagree in two narrow races, both until the
- * user's next status write or the entry's eviction: a reader fills the cache
- * only when the entry is still absent after its query, but a writer's put
- * can land between that check and the fill; and two PUTs for the same user
- * on two workers may put their rows in the opposite order of their commits.
- * Closing them needs a version in the presence entry or an insert-if-absent
- * in the cache.
+ * Every write bumps the row's Version, and the cache keeps the highest
+ * version it was offered (shm_cache_put_newer): a reader's stale row cannot
+ * overwrite a writer's, nor two writers on two workers each other out of
+ * commit order.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +37,7 @@
 #include "core/log.h"
 #include "shm/presence.h"
 
-#define STATUS_COLUMNS "UserId, Status, Manual, LastActivityAt, DndEndTime, PrevStatus"
+#define STATUS_COLUMNS "UserId, Status, Manual, LastActivityAt, DndEndTime, PrevStatus, Version"
 
 static shm_cache_t *presence_cache(api_request_t *r)
 {
@@ -72,14 +69,21 @@ static void presence_from_row(const PGresult *res, int row, shm_presence_t *p)
     p->last_activity_at = row_int64(res, row, 3);
     p->dnd_end_time = row_int64(res, row, 4);
     snprintf(p->prev_status, sizeof(p->prev_status), "%s", row_str(res, row, 5));
+    p->version = row_int64(res, row, 6);
 }
 
-/* Caches what a read found, unless a writer got there first. */
+/* A row replaces what the cache holds only when it is a later version. */
+static bool later_version(const void *candidate, const void *current)
+{
+    return ((const shm_presence_t *)candidate)->version > ((const shm_presence_t *)current)->version;
+}
+
+/* Caches a row (read or written) unless the cache already holds a later
+ * one: a reader's older row never overwrites a writer's, nor two writers'
+ * rows each other out of commit order. */
 static void presence_fill(api_request_t *r, const char *user_id, const shm_presence_t *p)
 {
-    shm_presence_t current;
-    shm_cache_t *cache = presence_cache(r);
-    if (!shm_cache_get(cache, user_id, &current) && shm_cache_put(cache, user_id, p) != 0)
+    if (shm_cache_put_newer(presence_cache(r), user_id, p, later_version) != 0)
         log_warn(0, "cannot cache the status of %s", user_id);
 }
 
@@ -273,8 +277,7 @@ static void on_status_saved(api_request_t *r, PGresult *res, const char *error)
     const char *user_id = row_str(res, 0, 0);
     shm_presence_t p;
     presence_from_row(res, 0, &p);
-    if (shm_cache_put(presence_cache(r), user_id, &p) != 0)
-        log_warn(0, "cannot cache the status of %s", user_id);
+    presence_fill(r, user_id, &p);
     publish_status(r, user_id, &p);
     api_send_json(r, 200, status_json(user_id, &p));
 }
@@ -340,18 +343,18 @@ void api_status_update(api_request_t *r)
              (long long)truncate_to_minute(json_integer_value(json_object_get(body, "dnd_end_time"))));
     const char *params[] = {id, status, now, dnd_end};
     api_query(r,
-              "INSERT INTO Status AS s (UserId, Status, Manual, LastActivityAt, DndEndTime, PrevStatus)"
+              "INSERT INTO Status AS s (UserId, Status, Manual, LastActivityAt, DndEndTime, PrevStatus, Version)"
               " VALUES ($1, $2::varchar, $2::varchar <> 'online',"
               "  CASE WHEN $2::varchar IN ('online', 'offline') THEN $3::bigint ELSE 0 END,"
               "  CASE WHEN $2::varchar = 'dnd' THEN $4::bigint ELSE 0 END,"
-              "  CASE WHEN $2::varchar = 'dnd' THEN 'offline' ELSE '' END)"
+              "  CASE WHEN $2::varchar = 'dnd' THEN 'offline' ELSE '' END, 1)"
               " ON CONFLICT (UserId) DO UPDATE SET Status = EXCLUDED.Status, Manual = EXCLUDED.Manual,"
               "  LastActivityAt = CASE WHEN EXCLUDED.Status IN ('online', 'offline') THEN EXCLUDED.LastActivityAt"
               "   ELSE s.LastActivityAt END,"
               "  DndEndTime = CASE EXCLUDED.Status WHEN 'dnd' THEN EXCLUDED.DndEndTime WHEN 'offline' THEN 0"
               "   ELSE s.DndEndTime END,"
               "  PrevStatus = CASE EXCLUDED.Status WHEN 'dnd' THEN s.Status WHEN 'offline' THEN ''"
-              "   ELSE s.PrevStatus END"
+              "   ELSE s.PrevStatus END, Version = s.Version + 1"
               " RETURNING " STATUS_COLUMNS,
               4, params, on_status_saved);
 }

@@ -83,6 +83,8 @@ const migration_t migrations[] = {
      "  PrevStatus varchar(32) NOT NULL DEFAULT ''"
      ")"},
     {3, "index replies (Posts.RootId)", "CREATE INDEX idx_posts_root_id_delete_at ON Posts (RootId, DeleteAt)"},
+    {4, "version statuses (Status.Version orders the presence cache's fills)",
+     "ALTER TABLE Status ADD COLUMN Version bigint NOT NULL DEFAULT 0"},
 };
 
 const unsigned migrations_count = sizeof(migrations) / sizeof(migrations[0]);

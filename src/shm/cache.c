@@ -151,6 +151,12 @@ static unsigned pick_way(shm_cache_t *c, uint64_t bucket, unsigned stripe)
 
 int shm_cache_put(shm_cache_t *c, const char *key, const void *value)
 {
+    return shm_cache_put_newer(c, key, value, NULL);
+}
+
+int shm_cache_put_newer(shm_cache_t *c, const char *key, const void *value,
+                        bool (*newer)(const void *candidate, const void *current))
+{
     if (strlen(key) > SHM_CACHE_KEY_MAX)
         return -EINVAL;
     uint64_t h = hash_key(key), bucket = h & (c->buckets - 1);
@@ -159,6 +165,10 @@ int shm_cache_put(shm_cache_t *c, const char *key, const void *value)
     if (rc != 0)
         return rc;
     int way = find_way(c, bucket, h, key);
+    if (way >= 0 && newer != NULL && !newer(value, value_of(entry_at(c, bucket, (unsigned)way)))) {
+        shm_lock_release(&c->stripes[stripe]);
+        return 0;
+    }
     cache_entry_t *e = entry_at(c, bucket, way >= 0 ? (unsigned)way : pick_way(c, bucket, stripe));
     e->hash = h;
     e->referenced = 0;

@@ -28,6 +28,11 @@ bool shm_cache_get(shm_cache_t *cache, const char *key, void *value);
 int shm_cache_put(shm_cache_t *cache, const char *key, const void *value);
 /* Applies `update` to the value of `key` under its lock; false when absent. */
 bool shm_cache_update(shm_cache_t *cache, const char *key, void (*update)(void *value, void *arg), void *arg);
+/* Inserts `value` when `key` is absent, or replaces the current value when
+ * newer(value, current) says so, atomically: how writers and readers that
+ * fill a cache from the database agree on the latest row.  0 or -errno. */
+int shm_cache_put_newer(shm_cache_t *cache, const char *key, const void *value,
+                        bool (*newer)(const void *candidate, const void *current));
 bool shm_cache_remove(shm_cache_t *cache, const char *key);
 /* Removes every entry whose value `match`es (a full scan); returns how many. */
 size_t shm_cache_remove_if(shm_cache_t *cache, bool (*match)(const void *value, void *arg), void *arg);

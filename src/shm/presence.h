@@ -11,6 +11,7 @@ typedef struct {
     int64_t last_activity_at; /* ms */
     int64_t dnd_end_time;     /* s, as Mattermost */
     char prev_status[16];
+    int64_t version; /* Status.Version: bumped by every write, orders cache fills */
 } shm_presence_t;
 
 #endif

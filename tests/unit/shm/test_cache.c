@@ -362,6 +362,39 @@ START_TEST(test_hits_misses)
 }
 END_TEST
 
+/* put_newer: absent → inserted; present → replaced only when newer() says so. */
+static bool newer_int(const void *candidate, const void *current)
+{
+    return *(const int64_t *)candidate > *(const int64_t *)current;
+}
+
+START_TEST(test_put_newer)
+{
+    tcache_t t;
+    shm_cache_t *c = tcache_new(&t, 64 << 10, sizeof(int64_t));
+    int64_t v = 5, out = 0;
+
+    ck_assert_int_eq(shm_cache_put_newer(c, "k", &v, newer_int), 0);
+    ck_assert(shm_cache_get(c, "k", &out));
+    ck_assert_int_eq(out, 5);
+    v = 3; /* an older row read late: ignored */
+    ck_assert_int_eq(shm_cache_put_newer(c, "k", &v, newer_int), 0);
+    ck_assert(shm_cache_get(c, "k", &out));
+    ck_assert_int_eq(out, 5);
+    v = 5; /* the same version again: kept as is */
+    ck_assert_int_eq(shm_cache_put_newer(c, "k", &v, newer_int), 0);
+    v = 9;
+    ck_assert_int_eq(shm_cache_put_newer(c, "k", &v, newer_int), 0);
+    ck_assert(shm_cache_get(c, "k", &out));
+    ck_assert_int_eq(out, 9);
+    v = 1; /* plain put always replaces */
+    ck_assert_int_eq(shm_cache_put(c, "k", &v), 0);
+    ck_assert(shm_cache_get(c, "k", &out));
+    ck_assert_int_eq(out, 1);
+    tcache_free(&t);
+}
+END_TEST
+
 /* ---- eviction --------------------------------------------------------------------- */
 
 START_TEST(test_eviction_never_wrong_value)
@@ -939,6 +972,7 @@ static Suite *cache_suite(void)
     tcase_add_test(tc, test_init_sizes);
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_hits_misses);
+    tcase_add_test(tc, test_put_newer);
     tcase_add_test(tc, test_eviction_never_wrong_value);
     tcase_add_test(tc, test_clock_second_chance);
     tcase_add_test(tc, test_sessions_remove_user);
