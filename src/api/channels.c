@@ -28,6 +28,7 @@
 #include "api/row.h"
 #include "api/teams.h"
 #include "core/clock.h"
+#include "ws/ws.h"
 
 /* Mattermost's model.Channel limits. */
 #define CHANNEL_NAME_MIN         2
@@ -243,8 +244,13 @@ static void on_channel_created(api_request_t *r, PGresult *res, const char *erro
             api_error_permissions(r);
         return;
     }
-    /* event: channel_created {channel_id, team_id} to the creator would be published here */
-    api_send_json(r, 201, api_channel_json(res, 0, 0));
+    json_t *channel = api_channel_json(res, 0, 0);
+    json_t *data = json_pack("{s:O,s:O}", "channel_id", json_object_get(channel, "id"), "team_id",
+                             json_object_get(channel, "team_id"));
+    if (data != NULL)
+        ws_publish(r->worker, "channel_created", data, &(ws_broadcast_t){.user_id = r->session.user_id});
+    json_decref(data);
+    api_send_json(r, 201, channel);
 }
 
 void api_channels_create(api_request_t *r)
@@ -295,6 +301,22 @@ static void on_direct_reloaded(api_request_t *r, PGresult *res, const char *erro
     api_send_json(r, 201, api_channel_json(res, 0, 0));
 }
 
+/* The name is "<id>__<id>": the teammate is the id that is not the caller's. */
+static void publish_direct_added(api_request_t *r, json_t *channel)
+{
+    const char *name = r->state, *id = json_string_value(json_object_get(channel, "id"));
+    if (id == NULL || strlen(name) != 2 * ID_LENGTH + 2)
+        return;
+    char teammate[ID_LENGTH + 1];
+    bool first_is_me = strncmp(name, r->session.user_id, ID_LENGTH) == 0;
+    snprintf(teammate, sizeof(teammate), "%.*s", ID_LENGTH, first_is_me ? name + ID_LENGTH + 2 : name);
+    ws_publish_members_changed(r->worker, id, NULL);
+    json_t *data = json_pack("{s:s,s:s}", "creator_id", r->session.user_id, "teammate_id", teammate);
+    if (data != NULL)
+        ws_publish(r->worker, "direct_added", data, &(ws_broadcast_t){.channel_id = id});
+    json_decref(data);
+}
+
 static void on_direct_created(api_request_t *r, PGresult *res, const char *error)
 {
     if (error != NULL) {
@@ -309,9 +331,9 @@ static void on_direct_created(api_request_t *r, PGresult *res, const char *error
                   on_direct_reloaded);
         return;
     }
-    /* event: direct_added {creator_id, teammate_id} to the channel would be
-     * published here when the channel is new */
-    api_send_json(r, 201, api_channel_json(res, 0, 0));
+    json_t *channel = api_channel_json(res, 0, 0);
+    publish_direct_added(r, channel);
+    api_send_json(r, 201, channel);
 }
 
 /* Mattermost's GetDMNameFromIds: "<smaller>__<larger>". */
@@ -446,6 +468,7 @@ typedef struct {
 
 static void on_member_added(api_request_t *r, PGresult *res, const char *error)
 {
+    const add_member_t *a = r->state;
     if (error != NULL) {
         api_error_database(r, error);
         return;
@@ -455,8 +478,14 @@ static void on_member_added(api_request_t *r, PGresult *res, const char *error)
         api_error_not_found(r, "app.team.get_member.missing.app_error", "team member");
         return;
     }
-    /* event: user_added {user_id, team_id} to the channel would be published
-     * here when the member is new (row_bool(res, 0, API_CHANNEL_MEMBER_NCOLUMNS)) */
+    if (row_bool(res, 0, API_CHANNEL_MEMBER_NCOLUMNS)) {
+        ws_publish_members_changed(r->worker, a->channel_id, NULL);
+        json_t *data =
+            json_pack("{s:s,s:s}", "user_id", a->user_id, "team_id", row_str(res, 0, API_CHANNEL_MEMBER_NCOLUMNS + 1));
+        if (data != NULL)
+            ws_publish(r->worker, "user_added", data, &(ws_broadcast_t){.channel_id = a->channel_id});
+        json_decref(data);
+    }
     api_send_json(r, 201, api_channel_member_json(res, 0, 0));
 }
 
@@ -474,10 +503,13 @@ static void add_member(api_request_t *r)
               " AND tm.DeleteAt = 0)"
               " ON CONFLICT (ChannelId, UserId) DO NOTHING RETURNING " API_CHANNEL_MEMBER_COLUMNS(
                   "") ")"
-                      " SELECT " API_CHANNEL_MEMBER_COLUMNS("") ", true FROM ins"
-                                                                " UNION ALL SELECT " API_CHANNEL_MEMBER_COLUMNS(
-                                                                    "") ", false FROM ChannelMembers"
-                                                                        " WHERE ChannelId = $1 AND UserId = $2",
+                      " SELECT " API_CHANNEL_MEMBER_COLUMNS(
+                          "") ", true, (SELECT TeamId FROM Channels WHERE Id = $1)"
+                              " FROM ins"
+                              " UNION ALL SELECT " API_CHANNEL_MEMBER_COLUMNS(
+                                  "") ", false,"
+                                      " (SELECT TeamId FROM Channels WHERE Id = $1) FROM ChannelMembers"
+                                      " WHERE ChannelId = $1 AND UserId = $2",
               4, params, on_member_added);
 }
 

@@ -27,8 +27,9 @@
  * statement (search_sql) only ever looks at channels of the team (or DMs/GMs)
  * the caller is a member of; it is the query a search replica would run.
  *
- * TODO(websocket): publish `posted`, `post_edited` and `post_deleted` where
- * marked below once the event hub exists.
+ * Creating, patching and deleting a post publish `posted`, `post_edited` and
+ * `post_deleted` to the channel's WebSockets (publish_post_event); a retried
+ * create answered from the dedup window publishes nothing.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -44,6 +45,7 @@
 #include "api/row.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "ws/ws.h"
 
 /* Posts.Message is varchar(65535): Mattermost allows a quarter of it, in runes. */
 #define POST_MESSAGE_MAX_RUNES  16383
@@ -520,6 +522,34 @@ static bool allowed_post_type(const char *type)
     return strncmp(type, "custom_", 7) == 0;
 }
 
+/* `event` with the post as a JSON string to the channel in r->state (the
+ * access check's); `posted` adds the channel and the sender. */
+static void publish_post_event(api_request_t *r, const char *event, json_t *post, const char *sender)
+{
+    const api_channel_access_t *ch = r->state;
+    char *text = json_dumps(post, JSON_COMPACT);
+    json_t *data = text != NULL ? json_pack("{s:s}", "post", text) : NULL;
+    free(text);
+    if (data == NULL) {
+        log_warn(ENOMEM, "cannot publish %s", event);
+        return;
+    }
+    if (sender != NULL) {
+        char type[2] = {ch->type, '\0'}, name[80];
+        snprintf(name, sizeof(name), "@%s", sender);
+        json_t *more =
+            json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "channel_type", type, "channel_display_name", ch->display_name,
+                      "channel_name", ch->name, "sender_name", name, "team_id", ch->team_id, "set_online", 1);
+        if (more != NULL)
+            json_object_update(data, more);
+        json_decref(more);
+    } else if (strcmp(event, "post_deleted") == 0) {
+        json_object_set_new(data, "delete_by", json_string(r->session.user_id));
+    }
+    ws_publish(r->worker, event, data, &(ws_broadcast_t){.channel_id = ch->id});
+    json_decref(data);
+}
+
 static void on_post_created(api_request_t *r, PGresult *res, const char *error)
 {
     if (error != NULL) {
@@ -539,8 +569,10 @@ static void on_post_created(api_request_t *r, PGresult *res, const char *error)
             api_send_error(r, 400, "api.post.create_post.root_id.app_error", "Invalid RootId parameter.", NULL);
         return;
     }
-    /* TODO(websocket): publish `posted` (broadcast channel_id) here. */
-    api_send_json(r, 201, api_post_json(res, 0));
+    json_t *post = api_post_json(res, 0);
+    if (row_bool(res, 0, API_POST_NCOLUMNS + 2))
+        publish_post_event(r, "posted", post, row_str(res, 0, API_POST_NCOLUMNS + 1));
+    api_send_json(r, 201, post);
 }
 
 /* After the channel check: the body's meaning, then the one statement. */
@@ -619,7 +651,8 @@ static void create_post_insert(api_request_t *r)
               " rt AS ("
               "  UPDATE Posts SET UpdateAt = GREATEST(UpdateAt, (SELECT CreateAt FROM ins))"
               "  WHERE Id = $5 AND EXISTS (SELECT 1 FROM ins) RETURNING 1)"
-              " SELECT " POST_COLS ", p.rc, verdict.v FROM verdict LEFT JOIN ("
+              " SELECT " POST_COLS ", p.rc, verdict.v, (SELECT Username FROM Users WHERE Id = $3),"
+              "  EXISTS (SELECT 1 FROM ins) FROM verdict LEFT JOIN ("
               "  SELECT i.*, CASE WHEN i.RootId = '' THEN 0 ELSE (SELECT count(*) FROM Posts r"
               "   WHERE r.ChannelId = i.ChannelId AND r.RootId = i.RootId AND r.DeleteAt = 0"
               "   AND r.CreateAt >= (SELECT CreateAt FROM root)) + 1 END AS rc FROM ins i"
@@ -783,8 +816,9 @@ static void on_post_patched(api_request_t *r, PGresult *res, const char *error)
         api_error_permissions(r); /* deleted meanwhile: as a missing post */
         return;
     }
-    /* TODO(websocket): publish `post_edited` (broadcast channel_id) here. */
-    api_send_json(r, 200, api_post_json(res, 0));
+    json_t *post = api_post_json(res, 0);
+    publish_post_event(r, "post_edited", post, NULL);
+    api_send_json(r, 200, post);
 }
 
 static void patch_post_update(api_request_t *r)
@@ -851,14 +885,16 @@ static void on_post_deleted(api_request_t *r, PGresult *res, const char *error)
         api_error_database(r, error);
         return;
     }
-    bool found = false;
-    for (int i = 0; i < PQntuples(res) && !found; i++)
-        found = strcmp(row_str(res, i, 0), api_param(r, 0)) == 0;
-    if (!found) {
+    int found = -1;
+    for (int i = 0; i < PQntuples(res) && found < 0; i++)
+        found = strcmp(row_str(res, i, 0), api_param(r, 0)) == 0 ? i : -1;
+    if (found < 0) {
         api_error_not_found(r, "app.post.get.app_error", "post");
         return;
     }
-    /* TODO(websocket): publish `post_deleted` (broadcast channel_id) here. */
+    json_t *post = api_post_json(res, found);
+    publish_post_event(r, "post_deleted", post, NULL);
+    json_decref(post);
     api_send_json(r, 200, json_pack("{s:s}", "status", "OK"));
 }
 
@@ -868,9 +904,10 @@ static void delete_post_update(api_request_t *r)
                             ((api_channel_access_t *)r->state)->id};
     api_query(r,
               "WITH target AS (SELECT Id FROM Posts WHERE Id = $1 AND DeleteAt = 0)"
-              " UPDATE Posts SET DeleteAt = $2::bigint, UpdateAt = $2::bigint,"
+              " UPDATE Posts p SET DeleteAt = $2::bigint, UpdateAt = $2::bigint,"
               "  Props = jsonb_set(Props, '{deleteBy}', to_jsonb($3::text))"
-              " WHERE EXISTS (SELECT 1 FROM target) AND (Id = $1 OR (ChannelId = $4 AND RootId = $1)) RETURNING Id",
+              " WHERE EXISTS (SELECT 1 FROM target) AND (Id = $1 OR (ChannelId = $4 AND RootId = $1))"
+              " RETURNING " POST_COLS ", 0::bigint",
               4, params, on_post_deleted);
 }
 

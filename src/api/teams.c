@@ -29,6 +29,7 @@
 #include "api/response.h"
 #include "api/row.h"
 #include "core/clock.h"
+#include "ws/ws.h"
 
 /* Mattermost's model.Team limits. */
 #define TEAM_NAME_MAX         64
@@ -368,8 +369,14 @@ static void on_member_added(api_request_t *r, PGresult *res, const char *error)
                   2, params, on_member_reloaded);
         return;
     }
-    /* event: added_to_team {team_id, user_id} to the user would be published here
-     * (when row_bool(res, 0, API_TEAM_MEMBER_NCOLUMNS): the member is new) */
+    if (row_bool(res, 0, API_TEAM_MEMBER_NCOLUMNS)) {
+        /* the team's members changed, and those of its default channels */
+        ws_publish_members_changed(r->worker, NULL, a->team_id);
+        json_t *data = json_pack("{s:s,s:s}", "team_id", a->team_id, "user_id", a->user_id);
+        if (data != NULL)
+            ws_publish(r->worker, "added_to_team", data, &(ws_broadcast_t){.user_id = a->user_id});
+        json_decref(data);
+    }
     api_send_json(r, 201, api_team_member_json(res, 0, 0));
 }
 

@@ -21,6 +21,7 @@
 #include "core/password.h"
 #include "shm/region.h"
 #include "shm/users.h"
+#include "ws/ws.h"
 
 /* Mattermost's PasswordSettings: MinimumLength 8 (default), at most 64. */
 #define PASSWORD_MIN_LENGTH 8
@@ -121,6 +122,10 @@ static void on_user_inserted(api_request_t *r, PGresult *res, const char *error)
                        NULL);
         return;
     }
+    json_t *data = json_pack("{s:s}", "user_id", row_str(res, 0, 0));
+    if (data != NULL)
+        ws_publish(r->worker, "new_user", data, NULL); /* everyone */
+    json_decref(data);
     api_send_json(r, 201, api_user_json(res, 0));
 }
 

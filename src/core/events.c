@@ -20,22 +20,30 @@
  * The record must be exactly one object: trailing bytes are an error too.
  * Encoders refuse what decoders would refuse, so a record that was published
  * always decodes.
+ *
+ * WebSocket events (EVENT_WS_EVENT) add three kinds of field: an optional id
+ * (empty = not set, may be absent), a long text (the event's JSON data, up
+ * to EVENT_WS_DATA_MAX, decoded as a pointer into the record: no copy) and a
+ * bounded list of ids (omit_users).  Their records are larger than
+ * EVENT_ENCODED_MAX, so each decoder has its own length bound.
  */
 #include "core/events.h"
 
 #include <msgpack.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define EVENT_DEPTH_MAX  4
 #define EVENT_FIELDS_MAX 16
 
-typedef enum { FIELD_ID, FIELD_STR, FIELD_BOOL, FIELD_INT64 } field_kind_t;
+typedef enum { FIELD_ID, FIELD_STR, FIELD_BOOL, FIELD_INT64, FIELD_OPT_ID, FIELD_TEXT, FIELD_ID_LIST } field_kind_t;
 
 typedef struct {
     const char *name;
     field_kind_t kind;
     size_t offset;
-    size_t max; /* FIELD_STR: longest value (the member holds max + 1 bytes) */
+    size_t max; /* FIELD_STR: longest value (the member holds max + 1 bytes);
+                 * FIELD_TEXT: longest text; FIELD_ID_LIST: most ids */
 } field_t;
 
 #define FIELD(type, member, kind, max)             \
@@ -60,6 +68,22 @@ static const field_t user_sessions_revoked_fields[] = {
     FIELD(event_user_sessions_revoked_t, user_id, FIELD_ID, ID_LENGTH),
 };
 
+static const field_t members_changed_fields[] = {
+    FIELD(event_members_changed_t, channel_id, FIELD_OPT_ID, ID_LENGTH),
+    FIELD(event_members_changed_t, team_id, FIELD_OPT_ID, ID_LENGTH),
+};
+
+static const field_t ws_event_fields[] = {
+    FIELD(event_ws_event_t, event, FIELD_STR, EVENT_WS_NAME_MAX),
+    FIELD(event_ws_event_t, data, FIELD_TEXT, EVENT_WS_DATA_MAX),
+    FIELD(event_ws_event_t, user_id, FIELD_OPT_ID, ID_LENGTH),
+    FIELD(event_ws_event_t, channel_id, FIELD_OPT_ID, ID_LENGTH),
+    FIELD(event_ws_event_t, team_id, FIELD_OPT_ID, ID_LENGTH),
+    FIELD(event_ws_event_t, connection_id, FIELD_OPT_ID, ID_LENGTH),
+    FIELD(event_ws_event_t, omit_connection_id, FIELD_OPT_ID, ID_LENGTH),
+    FIELD(event_ws_event_t, omit_users, FIELD_ID_LIST, EVENT_WS_OMIT_MAX),
+};
+
 #define NFIELDS(table) (sizeof(table) / sizeof((table)[0]))
 
 const char *event_type_name(uint16_t type)
@@ -68,16 +92,24 @@ const char *event_type_name(uint16_t type)
     case EVENT_STATUS_CHANGED: return "status_changed";
     case EVENT_SESSION_REVOKED: return "session_revoked";
     case EVENT_USER_SESSIONS_REVOKED: return "user_sessions_revoked";
+    case EVENT_WS_EVENT: return "ws_event";
+    case EVENT_MEMBERS_CHANGED: return "members_changed";
     }
     return "unknown";
 }
 
 /* ---- encoding --------------------------------------------------------------- */
 
+/* Where an encoder writes: `cap` bytes at `data`. */
+typedef struct {
+    uint8_t *data;
+    size_t len, cap;
+} sink_t;
+
 static int buf_write(void *data, const char *bytes, size_t len)
 {
-    event_buf_t *b = data;
-    if (len > sizeof(b->data) - b->len)
+    sink_t *b = data;
+    if (len > b->cap - b->len)
         return -1;
     memcpy(b->data + b->len, bytes, len);
     b->len += len;
@@ -93,12 +125,54 @@ static int pack_string(msgpack_packer *pk, const char *s, size_t len)
 static int check_string(const field_t *f, const char *s)
 {
     size_t len = strnlen(s, f->max + 1);
-    if (f->kind == FIELD_ID)
+    if (f->kind == FIELD_OPT_ID && len == 0)
+        return 0;
+    if (f->kind == FIELD_ID || f->kind == FIELD_OPT_ID)
         return id_is_valid(s, len) ? 0 : -EINVAL;
     return len == 0 || len > f->max ? -EINVAL : 0;
 }
 
-static int encode_fields(const field_t *fields, size_t n, const void *ev, event_buf_t *out)
+/* The text and id-list kinds: 0, -EINVAL (would not decode) or -EMSGSIZE. */
+static int encode_long(msgpack_packer *pk, const field_t *f, const void *member)
+{
+    if (f->kind == FIELD_TEXT) {
+        const event_text_t *t = member;
+        if (t->ptr == NULL || t->len == 0 || t->len > f->max || memchr(t->ptr, '\0', t->len) != NULL)
+            return -EINVAL;
+        return pack_string(pk, t->ptr, t->len) != 0 ? -EMSGSIZE : 0;
+    }
+    const event_id_list_t *l = member;
+    if (l->count > f->max)
+        return -EINVAL;
+    for (uint32_t i = 0; i < l->count; i++)
+        if (!id_is_valid(l->ids[i], strnlen(l->ids[i], ID_LENGTH + 1)))
+            return -EINVAL;
+    if (msgpack_pack_array(pk, l->count) != 0)
+        return -EMSGSIZE;
+    for (uint32_t i = 0; i < l->count; i++)
+        if (pack_string(pk, l->ids[i], ID_LENGTH) != 0)
+            return -EMSGSIZE;
+    return 0;
+}
+
+static int encode_value(msgpack_packer *pk, const field_t *f, const void *member)
+{
+    switch (f->kind) {
+    case FIELD_ID:
+    case FIELD_STR:
+    case FIELD_OPT_ID:
+        if (check_string(f, member) != 0)
+            return -EINVAL;
+        return pack_string(pk, member, strlen(member)) != 0 ? -EMSGSIZE : 0;
+    case FIELD_BOOL: return (*(const bool *)member ? msgpack_pack_true(pk) : msgpack_pack_false(pk)) ? -EMSGSIZE : 0;
+    case FIELD_INT64: return msgpack_pack_int64(pk, *(const int64_t *)member) != 0 ? -EMSGSIZE : 0;
+    case FIELD_TEXT:
+    case FIELD_ID_LIST: return encode_long(pk, f, member);
+    }
+    return -EINVAL;
+}
+
+static int encode_fields(const field_t *fields, size_t n, const void *ev, sink_t *out)
 {
     msgpack_packer pk;
     out->len = 0;
@@ -107,24 +181,21 @@ static int encode_fields(const field_t *fields, size_t n, const void *ev, event_
         return -EMSGSIZE;
     for (size_t i = 0; i < n; i++) {
         const field_t *f = &fields[i];
-        const void *member = (const uint8_t *)ev + f->offset;
-        int rc = pack_string(&pk, f->name, strlen(f->name));
-        switch (f->kind) {
-        case FIELD_ID:
-        case FIELD_STR:
-            if (check_string(f, member) != 0)
-                return -EINVAL;
-            rc = rc != 0 ? rc : pack_string(&pk, member, strlen(member));
-            break;
-        case FIELD_BOOL:
-            rc = rc != 0 ? rc : (*(const bool *)member ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk));
-            break;
-        case FIELD_INT64: rc = rc != 0 ? rc : msgpack_pack_int64(&pk, *(const int64_t *)member); break;
-        }
-        if (rc != 0)
+        if (pack_string(&pk, f->name, strlen(f->name)) != 0)
             return -EMSGSIZE;
+        int rc = encode_value(&pk, f, (const uint8_t *)ev + f->offset);
+        if (rc != 0)
+            return rc;
     }
     return 0;
+}
+
+static int encode_small(const field_t *fields, size_t n, const void *ev, event_buf_t *out)
+{
+    sink_t sink = {out->data, 0, sizeof(out->data)};
+    int rc = encode_fields(fields, n, ev, &sink);
+    out->len = sink.len;
+    return rc;
 }
 
 /* ---- the bounded pre-pass ------------------------------------------------------ */
@@ -211,19 +282,61 @@ static int decode_string(const field_t *f, const msgpack_object *v, char *member
     size_t len = v->via.str.size;
     if (len > f->max)
         return EVENT_ETOOBIG;
+    if (f->kind == FIELD_OPT_ID && len == 0) {
+        member[0] = '\0';
+        return 0;
+    }
     if (len == 0 || memchr(v->via.str.ptr, '\0', len) != NULL)
         return EVENT_EMALFORMED;
-    if (f->kind == FIELD_ID && !id_is_valid(v->via.str.ptr, len))
+    if ((f->kind == FIELD_ID || f->kind == FIELD_OPT_ID) && !id_is_valid(v->via.str.ptr, len))
         return EVENT_EMALFORMED;
     memcpy(member, v->via.str.ptr, len);
     member[len] = '\0';
     return 0;
 }
 
-static int decode_value(const field_t *f, const msgpack_object *v, void *member)
+/* The record being decoded, which a text must point into. */
+typedef struct {
+    const char *start, *end;
+} span_t;
+
+static int decode_text(const field_t *f, const msgpack_object *v, event_text_t *t, const span_t *in)
+{
+    if (v->type != MSGPACK_OBJECT_STR)
+        return EVENT_EMALFORMED;
+    const char *p = v->via.str.ptr;
+    size_t len = v->via.str.size;
+    if (len > f->max)
+        return EVENT_ETOOBIG;
+    if (len == 0 || p < in->start || p > in->end || len > (size_t)(in->end - p) || memchr(p, '\0', len) != NULL)
+        return EVENT_EMALFORMED;
+    *t = (event_text_t){p, len};
+    return 0;
+}
+
+static int decode_id_list(const field_t *f, const msgpack_object *v, event_id_list_t *l)
+{
+    if (v->type != MSGPACK_OBJECT_ARRAY)
+        return EVENT_EMALFORMED;
+    if (v->via.array.size > f->max)
+        return EVENT_ETOOBIG;
+    const field_t id = {f->name, FIELD_ID, 0, ID_LENGTH};
+    for (uint32_t i = 0; i < v->via.array.size; i++) {
+        int rc = decode_string(&id, &v->via.array.ptr[i], l->ids[i]);
+        if (rc != 0)
+            return rc;
+    }
+    l->count = v->via.array.size;
+    return 0;
+}
+
+static int decode_value(const field_t *f, const msgpack_object *v, void *member, const span_t *in)
 {
     switch (f->kind) {
+    case FIELD_TEXT: return decode_text(f, v, member, in);
+    case FIELD_ID_LIST: return decode_id_list(f, v, member);
     case FIELD_ID:
+    case FIELD_OPT_ID:
     case FIELD_STR: return decode_string(f, v, member);
     case FIELD_BOOL:
         if (v->type != MSGPACK_OBJECT_BOOLEAN)
@@ -242,7 +355,7 @@ static int decode_value(const field_t *f, const msgpack_object *v, void *member)
     return EVENT_EMALFORMED;
 }
 
-static int decode_map(const field_t *fields, size_t n, const msgpack_object *obj, void *ev)
+static int decode_map(const field_t *fields, size_t n, const msgpack_object *obj, void *ev, const span_t *in)
 {
     if (obj->type != MSGPACK_OBJECT_MAP)
         return EVENT_EMALFORMED;
@@ -258,23 +371,28 @@ static int decode_map(const field_t *fields, size_t n, const msgpack_object *obj
             if (seen & (1u << j))
                 return EVENT_EMALFORMED; /* twice */
             seen |= 1u << j;
-            int rc = decode_value(f, v, (uint8_t *)ev + f->offset);
+            int rc = decode_value(f, v, (uint8_t *)ev + f->offset, in);
             if (rc != 0)
                 return rc;
             break;
         }
         /* a key we do not know: a newer node's field, ignored */
     }
-    return seen == (1u << n) - 1 ? 0 : EVENT_EMISSING;
+    uint32_t required = 0;
+    for (size_t j = 0; j < n; j++)
+        required |= fields[j].kind == FIELD_OPT_ID ? 0 : 1u << j;
+    return (seen & required) == required ? 0 : EVENT_EMISSING;
 }
 
-static int decode_fields(const field_t *fields, size_t n, const void *data, size_t len, void *ev, size_t ev_size)
+static int decode_fields(const field_t *fields, size_t n, const void *data, size_t len, void *ev, size_t ev_size,
+                         size_t max)
 {
     _Static_assert(EVENT_FIELDS_MAX <= 32, "the seen-mask is 32 bits");
     if (data == NULL || n > EVENT_FIELDS_MAX)
         return EVENT_EMALFORMED;
-    if (len > EVENT_ENCODED_MAX)
+    if (len > max)
         return EVENT_ETOOBIG;
+    const span_t in = {data, (const char *)data + len};
     const uint8_t *p = data, *end = p + len;
     if (walk(&p, end, 0) != 0 || p != end)
         return EVENT_EMALFORMED;
@@ -283,7 +401,7 @@ static int decode_fields(const field_t *fields, size_t n, const void *data, size
     msgpack_unpacked_init(&u);
     size_t off = 0;
     int rc = msgpack_unpack_next(&u, data, len, &off) == MSGPACK_UNPACK_SUCCESS && off == len
-                 ? decode_map(fields, n, &u.data, ev)
+                 ? decode_map(fields, n, &u.data, ev, &in)
                  : EVENT_EMALFORMED;
     msgpack_unpacked_destroy(&u);
     if (rc != 0)
@@ -295,33 +413,64 @@ static int decode_fields(const field_t *fields, size_t n, const void *data, size
 
 int event_encode_status_changed(const event_status_changed_t *ev, event_buf_t *out)
 {
-    return encode_fields(status_changed_fields, NFIELDS(status_changed_fields), ev, out);
+    return encode_small(status_changed_fields, NFIELDS(status_changed_fields), ev, out);
 }
 
 int event_decode_status_changed(const void *data, size_t len, event_status_changed_t *ev)
 {
-    return decode_fields(status_changed_fields, NFIELDS(status_changed_fields), data, len, ev, sizeof(*ev));
+    return decode_fields(status_changed_fields, NFIELDS(status_changed_fields), data, len, ev, sizeof(*ev),
+                         EVENT_ENCODED_MAX);
 }
 
 int event_encode_session_revoked(const event_session_revoked_t *ev, event_buf_t *out)
 {
-    return encode_fields(session_revoked_fields, NFIELDS(session_revoked_fields), ev, out);
+    return encode_small(session_revoked_fields, NFIELDS(session_revoked_fields), ev, out);
 }
 
 int event_decode_session_revoked(const void *data, size_t len, event_session_revoked_t *ev)
 {
-    return decode_fields(session_revoked_fields, NFIELDS(session_revoked_fields), data, len, ev, sizeof(*ev));
+    return decode_fields(session_revoked_fields, NFIELDS(session_revoked_fields), data, len, ev, sizeof(*ev),
+                         EVENT_ENCODED_MAX);
 }
 
 int event_encode_user_sessions_revoked(const event_user_sessions_revoked_t *ev, event_buf_t *out)
 {
-    return encode_fields(user_sessions_revoked_fields, NFIELDS(user_sessions_revoked_fields), ev, out);
+    return encode_small(user_sessions_revoked_fields, NFIELDS(user_sessions_revoked_fields), ev, out);
 }
 
 int event_decode_user_sessions_revoked(const void *data, size_t len, event_user_sessions_revoked_t *ev)
 {
     return decode_fields(user_sessions_revoked_fields, NFIELDS(user_sessions_revoked_fields), data, len, ev,
-                         sizeof(*ev));
+                         sizeof(*ev), EVENT_ENCODED_MAX);
+}
+
+int event_encode_members_changed(const event_members_changed_t *ev, event_buf_t *out)
+{
+    if (ev->channel_id[0] == '\0' && ev->team_id[0] == '\0')
+        return -EINVAL;
+    return encode_small(members_changed_fields, NFIELDS(members_changed_fields), ev, out);
+}
+
+int event_decode_members_changed(const void *data, size_t len, event_members_changed_t *ev)
+{
+    int rc = decode_fields(members_changed_fields, NFIELDS(members_changed_fields), data, len, ev, sizeof(*ev),
+                           EVENT_ENCODED_MAX);
+    if (rc == 0 && ev->channel_id[0] == '\0' && ev->team_id[0] == '\0')
+        rc = EVENT_EMISSING;
+    return rc;
+}
+
+int event_encode_ws_event(const event_ws_event_t *ev, uint8_t *out, size_t cap, size_t *len)
+{
+    sink_t sink = {out, 0, cap < EVENT_WS_ENCODED_MAX ? cap : EVENT_WS_ENCODED_MAX};
+    int rc = encode_fields(ws_event_fields, NFIELDS(ws_event_fields), ev, &sink);
+    *len = sink.len;
+    return rc;
+}
+
+int event_decode_ws_event(const void *data, size_t len, event_ws_event_t *ev)
+{
+    return decode_fields(ws_event_fields, NFIELDS(ws_event_fields), data, len, ev, sizeof(*ev), EVENT_WS_ENCODED_MAX);
 }
 
 /* ---- publishing -------------------------------------------------------------------- */
@@ -351,4 +500,25 @@ int events_publish_user_sessions_revoked(shm_ring_t *ring, const int *efds, cons
     event_buf_t buf;
     int rc = event_encode_user_sessions_revoked(ev, &buf);
     return rc != 0 ? rc : events_publish(ring, efds, EVENT_USER_SESSIONS_REVOKED, &buf);
+}
+
+int events_publish_members_changed(shm_ring_t *ring, const int *efds, const event_members_changed_t *ev)
+{
+    event_buf_t buf;
+    int rc = event_encode_members_changed(ev, &buf);
+    return rc != 0 ? rc : events_publish(ring, efds, EVENT_MEMBERS_CHANGED, &buf);
+}
+
+int events_publish_ws_event(shm_ring_t *ring, const int *efds, const event_ws_event_t *ev)
+{
+    uint8_t *buf = malloc(EVENT_WS_ENCODED_MAX);
+    if (buf == NULL)
+        return -ENOMEM;
+    size_t len;
+    uint64_t seq;
+    int rc = event_encode_ws_event(ev, buf, EVENT_WS_ENCODED_MAX, &len);
+    if (rc == 0)
+        rc = shm_ring_publish(ring, efds, EVENT_WS_EVENT, buf, len, &seq);
+    free(buf);
+    return rc;
 }

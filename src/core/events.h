@@ -19,6 +19,8 @@ typedef enum {
     EVENT_STATUS_CHANGED = 1,        /* a user's presence changed */
     EVENT_SESSION_REVOKED = 2,       /* one session token is no longer valid */
     EVENT_USER_SESSIONS_REVOKED = 3, /* every session of a user is no longer valid */
+    EVENT_WS_EVENT = 4,              /* a WebSocket event to deliver (src/ws) */
+    EVENT_MEMBERS_CHANGED = 5,       /* a channel's or team's members changed */
 } event_type_t;
 
 /* Longest status string ("offline"); Mattermost's column is varchar(32), but
@@ -27,6 +29,13 @@ typedef enum {
 /* Largest encoded record of any type so far (a record is at most
  * SHM_RING_RECORD_MAX; raise this when a type needs more). */
 #define EVENT_ENCODED_MAX 512
+
+/* WebSocket events: the event name, its data (a JSON object's text) and at
+ * most EVENT_WS_OMIT_MAX omitted users; a whole record fits the ring. */
+#define EVENT_WS_NAME_MAX    64
+#define EVENT_WS_OMIT_MAX    8
+#define EVENT_WS_ENCODED_MAX SHM_RING_RECORD_MAX
+#define EVENT_WS_DATA_MAX    (EVENT_WS_ENCODED_MAX - 1024)
 
 /* Decoding errors (encoders return -EINVAL for a field they would not
  * decode, -EMSGSIZE past EVENT_ENCODED_MAX). */
@@ -51,6 +60,35 @@ typedef struct {
     char user_id[ID_LENGTH + 1];
 } event_user_sessions_revoked_t;
 
+/* A byte string borrowed from elsewhere: when decoded, from the record. */
+typedef struct {
+    const char *ptr;
+    size_t len;
+} event_text_t;
+
+typedef struct {
+    uint32_t count;
+    char ids[EVENT_WS_OMIT_MAX][ID_LENGTH + 1];
+} event_id_list_t;
+
+/* Empty ids mean "not set" (Mattermost's broadcast fields). */
+typedef struct {
+    char event[EVENT_WS_NAME_MAX + 1];
+    event_text_t data; /* decoded: points into the record, not NUL-terminated */
+    char user_id[ID_LENGTH + 1];
+    char channel_id[ID_LENGTH + 1];
+    char team_id[ID_LENGTH + 1];
+    char connection_id[ID_LENGTH + 1];
+    char omit_connection_id[ID_LENGTH + 1];
+    event_id_list_t omit_users;
+} event_ws_event_t;
+
+/* One of the two ids is set (or both). */
+typedef struct {
+    char channel_id[ID_LENGTH + 1];
+    char team_id[ID_LENGTH + 1];
+} event_members_changed_t;
+
 /* An encoded record, on the stack: no allocation. */
 typedef struct {
     size_t len;
@@ -69,6 +107,13 @@ int event_decode_session_revoked(const void *data, size_t len, event_session_rev
 int event_encode_user_sessions_revoked(const event_user_sessions_revoked_t *ev, event_buf_t *out);
 int event_decode_user_sessions_revoked(const void *data, size_t len, event_user_sessions_revoked_t *ev);
 
+int event_encode_members_changed(const event_members_changed_t *ev, event_buf_t *out);
+int event_decode_members_changed(const void *data, size_t len, event_members_changed_t *ev);
+
+/* Into `out`, `cap` bytes (EVENT_WS_ENCODED_MAX will always do); *len set. */
+int event_encode_ws_event(const event_ws_event_t *ev, uint8_t *out, size_t cap, size_t *len);
+int event_decode_ws_event(const void *data, size_t len, event_ws_event_t *ev);
+
 /* Appends an encoded record to the ring and wakes every consumer (`efds` as
  * for shm_ring_publish).  0 or the ring's negative error. */
 int events_publish(shm_ring_t *ring, const int *efds, event_type_t type, const event_buf_t *buf);
@@ -77,5 +122,8 @@ int events_publish(shm_ring_t *ring, const int *efds, event_type_t type, const e
 int events_publish_status_changed(shm_ring_t *ring, const int *efds, const event_status_changed_t *ev);
 int events_publish_session_revoked(shm_ring_t *ring, const int *efds, const event_session_revoked_t *ev);
 int events_publish_user_sessions_revoked(shm_ring_t *ring, const int *efds, const event_user_sessions_revoked_t *ev);
+int events_publish_members_changed(shm_ring_t *ring, const int *efds, const event_members_changed_t *ev);
+/* Encodes into a heap buffer (EVENT_WS_ENCODED_MAX), freed before returning. */
+int events_publish_ws_event(shm_ring_t *ring, const int *efds, const event_ws_event_t *ev);
 
 #endif

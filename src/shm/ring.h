@@ -22,7 +22,7 @@
 #include "shm/lock.h"
 
 #define SHM_RING_CONSUMERS_MAX 128
-#define SHM_RING_RECORD_MAX    (64 * 1024) /* largest payload */
+#define SHM_RING_RECORD_MAX    (256 * 1024) /* largest payload: a WebSocket event with a full post */
 #define SHM_RING_CAPACITY_MIN  (4 * SHM_RING_RECORD_MAX)
 
 typedef struct shm_ring_s shm_ring_t; /* lives in shared memory: offsets only, no pointers */

@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "core/tls.h"
 #include "worker/worker.h"
+#include "ws/ws.h"
 
 #define ACCEPT_BATCH     64
 #define HTTP_QUIET_MS    500
@@ -65,7 +66,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     worker_t **token = h2o_mem_alloc_shared(&req->pool, sizeof(*token), on_request_disposed);
     *token = w;
     w->requests_in_flight++;
-    api_route(w, req);
+    if (ws_is_websocket_path(req->path_normalized))
+        ws_handle_upgrade(w, req);
+    else
+        api_route(w, req);
     return 0;
 }
 

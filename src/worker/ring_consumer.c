@@ -7,8 +7,10 @@
  * with our private cursor.  Records are dispatched by type (core/events.h):
  * a revoked session or user leaves the shared session cache (idempotent: the
  * publisher usually removed it already, but a record from another node did
- * not); a status change is logged at debug until WebSockets deliver it.  A
- * record that does not decode is logged and skipped.
+ * not); WebSocket events, status changes, membership changes and the
+ * revocations go to the WebSocket hub (src/ws), which delivers them to this
+ * worker's sockets in ring order.  A record that does not decode is logged
+ * and skipped.
  * An overrun means records were lost: the worker must then drop whatever
  * caches the lost records would have invalidated, which it counts and logs.
  * A producer killed between publishing and writing the eventfds leaves a
@@ -22,10 +24,12 @@
 #include "core/log.h"
 #include "shm/sessions.h"
 #include "worker/worker.h"
+#include "ws/ws.h"
 
 static void on_ring_overrun(worker_t *w)
 {
     w->ring_overruns++;
+    ws_on_ring_overrun(w);
     log_warn(0, "fell a full ring behind: resynchronised at seq %llu",
              (unsigned long long)shm_ring_head_seq(shm_region_ring(w->params->shm)));
 }
@@ -36,6 +40,7 @@ static void dispatch_record(worker_t *w, uint16_t type, const void *data, size_t
     int rc = 0;
     w->ring_events++;
     log_debug("ring event seq %llu %s (%zu bytes)", (unsigned long long)seq, event_type_name(type), len);
+    ws_on_ring_record(w, type, data, len);
     switch (type) {
     case EVENT_SESSION_REVOKED: {
         event_session_revoked_t ev;

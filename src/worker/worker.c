@@ -25,6 +25,7 @@
 #include "core/version.h"
 #include "master/process.h"
 #include "worker/cpu_pool.h"
+#include "ws/ws.h"
 
 #define WORKER_DRAIN_DEADLINE_MS 20000
 #define WORKER_TICK_MS           100
@@ -43,6 +44,7 @@ static void worker_drain(worker_t *w)
     w->draining = true;
     log_info("draining %u connections", w->connections);
     worker_http_start_drain(w);
+    ws_start_drain(w); /* counted in w->connections until they close */
     h2o_timeout_link(w->loop, &w->drain_timeout, &w->drain_deadline);
 }
 
@@ -177,6 +179,10 @@ static int worker_setup(worker_t *w)
     }
     if ((rc = worker_ring_start(w)) != 0)
         return rc;
+    if ((rc = ws_init(w)) != 0) {
+        log_error(-rc, "cannot start the WebSocket hub");
+        return rc;
+    }
     return worker_http_setup(w);
 }
 
@@ -202,6 +208,7 @@ int worker_main(const worker_params_t *params)
     while (!w->stopping)
         h2o_evloop_run(w->loop, INT32_MAX);
     worker_ring_stop(w);
+    ws_dispose(w);
     worker_http_dispose(w);
     db_router_destroy(w->router);
     if (w->cpu != NULL)

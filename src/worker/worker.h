@@ -45,6 +45,7 @@ typedef struct worker_s {
     db_router_t *router;    /* every pool of this worker: master, replicas, search replicas */
     pid_t master_pid;       /* our parent, for worker_signal_master */
     struct cpu_pool_s *cpu; /* bcrypt and other CPU-heavy work */
+    struct ws_hub_s *ws;    /* WebSockets (src/ws) */
     unsigned connections;   /* open client connections */
     h2o_linklist_t connection_list;
     unsigned requests_in_flight;

@@ -458,6 +458,176 @@ START_TEST(test_publish_and_read_back)
 }
 END_TEST
 
+/* ---- WebSocket events and membership changes ------------------------------------ */
+
+#define CID "cccccccccccccccccccccccccc"
+#define OID "oooooooooooooooooooooooooo"
+
+static event_ws_event_t sample_ws(const char *data)
+{
+    event_ws_event_t ev;
+    memset(&ev, 0, sizeof(ev));
+    strcpy(ev.event, "typing");
+    ev.data = (event_text_t){data, strlen(data)};
+    strcpy(ev.channel_id, CID);
+    ev.omit_users.count = 2;
+    strcpy(ev.omit_users.ids[0], UID);
+    strcpy(ev.omit_users.ids[1], OID);
+    return ev;
+}
+
+START_TEST(test_ws_event_round_trip)
+{
+    static uint8_t buf[EVENT_WS_ENCODED_MAX];
+    size_t len;
+    event_ws_event_t ev = sample_ws("{\"user_id\":\"" UID "\"}"), out;
+    ck_assert_int_eq(event_encode_ws_event(&ev, buf, sizeof(buf), &len), 0);
+    ck_assert_int_eq(event_decode_ws_event(buf, len, &out), 0);
+    ck_assert_str_eq(out.event, "typing");
+    ck_assert_uint_eq(out.data.len, ev.data.len);
+    ck_assert(memcmp(out.data.ptr, ev.data.ptr, ev.data.len) == 0);
+    /* the data is borrowed from the record, not copied */
+    ck_assert(out.data.ptr >= (const char *)buf && out.data.ptr + out.data.len <= (const char *)buf + len);
+    ck_assert_str_eq(out.channel_id, CID);
+    ck_assert_str_eq(out.user_id, "");
+    ck_assert_str_eq(out.connection_id, "");
+    ck_assert_uint_eq(out.omit_users.count, 2);
+    ck_assert_str_eq(out.omit_users.ids[1], OID);
+    ck_assert_uint_eq(decode_any(buf, len) != 0, 1); /* not a status record */
+    /* truncated at every length: refused, never a crash */
+    for (size_t n = 0; n < len; n += (n < 200 ? 1 : 97))
+        ck_assert_int_ne(event_decode_ws_event(buf, n, &out), 0);
+}
+END_TEST
+
+/* A post of 16383 four-byte runes, as a JSON string inside the data, fits. */
+START_TEST(test_ws_event_largest_post_fits)
+{
+    size_t n = 16383 * 4 * 2 + 64;
+    char *data = malloc(n + 1);
+    ck_assert_ptr_nonnull(data);
+    memset(data, 'x', n);
+    data[0] = '{';
+    data[n - 1] = '}';
+    data[n] = '\0';
+    uint8_t *buf = malloc(EVENT_WS_ENCODED_MAX);
+    ck_assert_ptr_nonnull(buf);
+    size_t len;
+    event_ws_event_t ev = sample_ws(data), out;
+    ck_assert_int_eq(event_encode_ws_event(&ev, buf, EVENT_WS_ENCODED_MAX, &len), 0);
+    ck_assert_uint_le(len, SHM_RING_RECORD_MAX);
+    ck_assert_int_eq(event_decode_ws_event(buf, len, &out), 0);
+    ck_assert_uint_eq(out.data.len, n);
+    free(buf);
+    free(data);
+}
+END_TEST
+
+START_TEST(test_ws_event_refusals)
+{
+    static uint8_t buf[EVENT_WS_ENCODED_MAX];
+    size_t len;
+    event_ws_event_t ev = sample_ws("{}"), out;
+    ev.omit_users.count = EVENT_WS_OMIT_MAX + 1;
+    ck_assert_int_eq(event_encode_ws_event(&ev, buf, sizeof(buf), &len), -EINVAL);
+    ev = sample_ws("{}");
+    strcpy(ev.omit_users.ids[0], "bad");
+    ck_assert_int_eq(event_encode_ws_event(&ev, buf, sizeof(buf), &len), -EINVAL);
+    ev = sample_ws("");
+    ck_assert_int_eq(event_encode_ws_event(&ev, buf, sizeof(buf), &len), -EINVAL);
+    ev = sample_ws("{}");
+    strcpy(ev.team_id, "not-an-id");
+    ck_assert_int_eq(event_encode_ws_event(&ev, buf, sizeof(buf), &len), -EINVAL);
+    ev = sample_ws("{}");
+    ev.event[0] = '\0';
+    ck_assert_int_eq(event_encode_ws_event(&ev, buf, sizeof(buf), &len), -EINVAL);
+    ev = sample_ws("{}");
+    ck_assert_int_eq(event_encode_ws_event(&ev, buf, 10, &len), -EMSGSIZE); /* no room */
+
+    /* hand-written: an omit list longer than allowed, a data of the wrong type */
+    raw_t r;
+    raw_init(&r);
+    msgpack_pack_map(&r.pk, 3);
+    raw_str(&r, "event");
+    raw_str(&r, "posted");
+    raw_str(&r, "data");
+    raw_str(&r, "{}");
+    raw_str(&r, "omit_users");
+    msgpack_pack_array(&r.pk, EVENT_WS_OMIT_MAX + 1);
+    for (int i = 0; i <= EVENT_WS_OMIT_MAX; i++)
+        raw_str(&r, UID);
+    ck_assert_int_eq(event_decode_ws_event(r.sb.data, r.sb.size, &out), EVENT_ETOOBIG);
+    msgpack_sbuffer_destroy(&r.sb);
+    raw_init(&r);
+    msgpack_pack_map(&r.pk, 3);
+    raw_str(&r, "event");
+    raw_str(&r, "posted");
+    raw_str(&r, "data");
+    msgpack_pack_int64(&r.pk, 5);
+    raw_str(&r, "omit_users");
+    msgpack_pack_array(&r.pk, 0);
+    ck_assert_int_eq(event_decode_ws_event(r.sb.data, r.sb.size, &out), EVENT_EMALFORMED);
+    msgpack_sbuffer_destroy(&r.sb);
+    /* optional ids may be absent; the event name may not */
+    raw_init(&r);
+    msgpack_pack_map(&r.pk, 2);
+    raw_str(&r, "data");
+    raw_str(&r, "{}");
+    raw_str(&r, "omit_users");
+    msgpack_pack_array(&r.pk, 0);
+    ck_assert_int_eq(event_decode_ws_event(r.sb.data, r.sb.size, &out), EVENT_EMISSING);
+    msgpack_sbuffer_destroy(&r.sb);
+}
+END_TEST
+
+START_TEST(test_members_changed)
+{
+    event_buf_t buf;
+    event_members_changed_t ev, out;
+    memset(&ev, 0, sizeof(ev));
+    ck_assert_int_eq(event_encode_members_changed(&ev, &buf), -EINVAL); /* neither id */
+    strcpy(ev.team_id, UID);
+    ck_assert_int_eq(event_encode_members_changed(&ev, &buf), 0);
+    ck_assert_int_eq(event_decode_members_changed(buf.data, buf.len, &out), 0);
+    ck_assert_str_eq(out.team_id, UID);
+    ck_assert_str_eq(out.channel_id, "");
+    strcpy(ev.channel_id, "short");
+    ck_assert_int_eq(event_encode_members_changed(&ev, &buf), -EINVAL);
+    raw_t r;
+    raw_init(&r);
+    msgpack_pack_map(&r.pk, 1);
+    raw_str(&r, "channel_id");
+    raw_str(&r, "");
+    ck_assert_int_eq(event_decode_members_changed(r.sb.data, r.sb.size, &out), EVENT_EMISSING);
+    msgpack_sbuffer_destroy(&r.sb);
+    ck_assert_str_eq(event_type_name(EVENT_WS_EVENT), "ws_event");
+    ck_assert_str_eq(event_type_name(EVENT_MEMBERS_CHANGED), "members_changed");
+}
+END_TEST
+
+START_TEST(test_ws_event_through_ring)
+{
+    size_t bytes = shm_ring_footprint(SHM_RING_CAPACITY_MIN);
+    void *mem = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+    ck_assert_ptr_nonnull(mem);
+    ck_assert_int_eq(shm_ring_init(mem, SHM_RING_CAPACITY_MIN), 0);
+    shm_ring_t *ring = mem;
+    shm_ring_cursor_t cur;
+    shm_ring_cursor_init(ring, &cur);
+    event_ws_event_t ev = sample_ws("{\"a\":1}"), out;
+    ck_assert_int_eq(events_publish_ws_event(ring, NULL, &ev), 0);
+    static uint8_t rec[SHM_RING_RECORD_MAX];
+    uint16_t type;
+    size_t len;
+    uint64_t seq;
+    ck_assert_int_eq(shm_ring_read(ring, &cur, &type, rec, &len, &seq), 1);
+    ck_assert_uint_eq(type, EVENT_WS_EVENT);
+    ck_assert_int_eq(event_decode_ws_event(rec, len, &out), 0);
+    ck_assert_uint_eq(out.data.len, 7);
+    free(mem);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("events");
@@ -474,6 +644,11 @@ int main(void)
     tcase_add_test(tc, test_claimed_sizes_do_not_allocate);
     tcase_add_test(tc, test_encoders_refuse_what_decoders_would);
     tcase_add_test(tc, test_publish_and_read_back);
+    tcase_add_test(tc, test_ws_event_round_trip);
+    tcase_add_test(tc, test_ws_event_largest_post_fits);
+    tcase_add_test(tc, test_ws_event_refusals);
+    tcase_add_test(tc, test_members_changed);
+    tcase_add_test(tc, test_ws_event_through_ring);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

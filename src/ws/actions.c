@@ -1,0 +1,146 @@
+/*
+ * Client requests on an authenticated socket, as Mattermost answers them:
+ * ping, user_typing, user_update_active_status, get_statuses,
+ * get_statuses_by_ids.  An unknown action gets Mattermost's FAIL reply
+ * (api.web_socket_router.bad_action.app_error).
+ *
+ * user_typing needs the sender to be a member of the channel: the worker's
+ * membership cache answers, and when the channel's set is not loaded the
+ * request waits on its socket (one at a time; a newer one replaces it) for
+ * the load, which then answers it.
+ */
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/version.h"
+#include "shm/presence.h"
+#include "ws/internal.h"
+
+#define WS_STATUS_IDS_MAX 1000
+
+static void fail_param(ws_conn_t *c, int64_t seq, const char *action, const char *name)
+{
+    char message[128];
+    snprintf(message, sizeof(message), "Invalid %s parameter.", name);
+    (void)action;
+    ws_conn_reply_fail(c, seq, "api.websocket_handler.invalid_param.app_error", message, 400);
+}
+
+static void ping(ws_conn_t *c, int64_t seq)
+{
+    ws_conn_reply_ok(c, seq,
+                     json_pack("{s:s,s:s,s:I,s:s}", "text", "pong", "version", CHORUS_VERSION, "server_time",
+                               (json_int_t)clock_now_ms(), "node_id", c->hub->worker->node_id));
+}
+
+static void typing_publish(ws_conn_t *c, const ws_typing_t *t)
+{
+    const char *omit[] = {c->user_id};
+    ws_broadcast_t b = {.channel_id = t->channel_id, .omit_users = omit, .n_omit_users = 1};
+    json_t *data = json_pack("{s:s,s:s}", "parent_id", t->parent_id, "user_id", c->user_id);
+    if (data != NULL)
+        ws_publish(c->hub->worker, "typing", data, &b);
+    json_decref(data);
+}
+
+/* Answers a typing request whose channel set is READY or FAILED. */
+static void typing_answer(ws_conn_t *c, const ws_typing_t *t)
+{
+    if (!ws_members_has(c->hub, 'c', t->channel_id, c->user_id)) {
+        fail_param(c, t->seq, "user_typing", "channel_id");
+        return;
+    }
+    typing_publish(c, t);
+    ws_conn_reply_ok(c, t->seq, NULL);
+}
+
+static void user_typing(ws_conn_t *c, int64_t seq, json_t *data)
+{
+    const char *channel_id = json_string_value(json_object_get(data, "channel_id"));
+    const char *parent_id = json_string_value(json_object_get(data, "parent_id"));
+    if (channel_id == NULL || !id_is_valid(channel_id, strlen(channel_id))) {
+        fail_param(c, seq, "user_typing", "channel_id");
+        return;
+    }
+    ws_typing_t t = {.seq = seq};
+    snprintf(t.channel_id, sizeof(t.channel_id), "%s", channel_id);
+    if (parent_id != NULL && id_is_valid(parent_id, strlen(parent_id)))
+        snprintf(t.parent_id, sizeof(t.parent_id), "%s", parent_id);
+    ws_members_state_t state = ws_members_get(c->hub, 'c', channel_id);
+    if (state == WS_MEMBERS_LOADING) {
+        t.waiting = true;
+        c->typing = t;
+        return;
+    }
+    typing_answer(c, &t);
+    if (state == WS_MEMBERS_FAILED)
+        ws_members_forget_failed(c->hub, 'c', channel_id);
+}
+
+void ws_actions_members_loaded(ws_hub_t *hub, const char *channel_id)
+{
+    h2o_linklist_t *next;
+    for (h2o_linklist_t *l = hub->conns.next; l != &hub->conns; l = next) {
+        next = l->next;
+        ws_conn_t *c = H2O_STRUCT_FROM_MEMBER(ws_conn_t, link, l);
+        if (!c->typing.waiting || strcmp(c->typing.channel_id, channel_id) != 0)
+            continue;
+        c->typing.waiting = false;
+        if (!c->closing)
+            typing_answer(c, &c->typing);
+        ws_conn_flush(c); /* may free c */
+    }
+}
+
+static const char *status_of(ws_hub_t *hub, const char *user_id, shm_presence_t *p)
+{
+    shm_cache_t *presence = shm_region_presence(hub->worker->params->shm);
+    return presence != NULL && shm_cache_get(presence, user_id, p) && p->status[0] != '\0' ? p->status : "offline";
+}
+
+static void get_statuses_by_ids(ws_conn_t *c, int64_t seq, json_t *data)
+{
+    json_t *ids = json_object_get(data, "user_ids");
+    if (!json_is_array(ids) || json_array_size(ids) == 0 || json_array_size(ids) > WS_STATUS_IDS_MAX) {
+        fail_param(c, seq, "get_statuses_by_ids", "user_ids");
+        return;
+    }
+    json_t *out = json_object(), *v;
+    size_t i;
+    json_array_foreach(ids, i, v)
+    {
+        const char *id = json_string_value(v);
+        if (id == NULL || !id_is_valid(id, strlen(id))) {
+            json_decref(out);
+            fail_param(c, seq, "get_statuses_by_ids", "user_ids");
+            return;
+        }
+        shm_presence_t p;
+        json_object_set_new(out, id, json_string(status_of(c->hub, id, &p)));
+    }
+    ws_conn_reply_ok(c, seq, out);
+}
+
+/* The presence cache cannot be listed: the caller's own status only. */
+static void get_statuses(ws_conn_t *c, int64_t seq)
+{
+    shm_presence_t p;
+    ws_conn_reply_ok(c, seq, json_pack("{s:s}", c->user_id, status_of(c->hub, c->user_id, &p)));
+}
+
+void ws_action_dispatch(ws_conn_t *c, const char *action, int64_t seq, json_t *data)
+{
+    if (strcmp(action, "ping") == 0)
+        ping(c, seq);
+    else if (strcmp(action, "user_typing") == 0)
+        user_typing(c, seq, data);
+    else if (strcmp(action, "get_statuses") == 0)
+        get_statuses(c, seq);
+    else if (strcmp(action, "get_statuses_by_ids") == 0)
+        get_statuses_by_ids(c, seq, data);
+    else if (strcmp(action, "user_update_active_status") == 0)
+        ws_conn_reply_ok(c, seq, NULL); /* activity is not tracked yet */
+    else
+        ws_conn_reply_fail(c, seq, "api.web_socket_router.bad_action.app_error", "We could not find the action.", 500);
+}

@@ -1,0 +1,168 @@
+/*
+ * The worker's WebSocket hub: its connections, its housekeeping timer, the
+ * ring records it acts on, and publishing.
+ *
+ * Handlers publish through ws_publish: the event goes into the shm ring as
+ * EVENT_WS_EVENT and every worker of the node (this one too, when its
+ * eventfd fires) delivers it to its own sockets (deliver.c), so events
+ * reach every socket in one order, whatever worker produced them.  Session
+ * revocations close the sockets of that session or user at once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "ws/internal.h"
+
+static void on_tick(h2o_timeout_entry_t *entry)
+{
+    ws_hub_t *hub = H2O_STRUCT_FROM_MEMBER(ws_hub_t, tick, entry);
+    ws_conns_tick(hub, clock_monotonic_ms());
+    ws_deliver_pump(hub); /* a load refused at once pumped nobody */
+    h2o_timeout_link(hub->worker->loop, &hub->tick_timeout, &hub->tick);
+}
+
+int ws_init(worker_t *w)
+{
+    ws_hub_t *hub = calloc(1, sizeof(*hub));
+    if (hub == NULL)
+        return -ENOMEM;
+    int rc = ws_members_create(hub);
+    if (rc != 0) {
+        free(hub);
+        return rc;
+    }
+    hub->worker = w;
+    h2o_linklist_init_anchor(&hub->conns);
+    if (gethostname(hub->hostname, sizeof(hub->hostname) - 1) != 0)
+        snprintf(hub->hostname, sizeof(hub->hostname), "localhost");
+    h2o_timeout_init(w->loop, &hub->tick_timeout, WS_TICK_MS);
+    hub->tick.cb = on_tick;
+    h2o_timeout_link(w->loop, &hub->tick_timeout, &hub->tick);
+    w->ws = hub;
+    return 0;
+}
+
+void ws_dispose(worker_t *w)
+{
+    ws_hub_t *hub = w->ws;
+    if (hub == NULL)
+        return;
+    if (h2o_timeout_is_linked(&hub->tick))
+        h2o_timeout_unlink(&hub->tick);
+    ws_conns_destroy_all(hub);
+    ws_deliver_dispose(hub);
+    ws_members_destroy(hub);
+    free(hub);
+    w->ws = NULL;
+}
+
+static bool any_conn(const ws_conn_t *c, const void *arg)
+{
+    (void)c;
+    (void)arg;
+    return true;
+}
+
+void ws_start_drain(worker_t *w)
+{
+    if (w->ws == NULL || w->ws->draining)
+        return;
+    w->ws->draining = true;
+    log_info("closing %u WebSockets (going away)", w->ws->count);
+    ws_conns_close_if(w->ws, any_conn, NULL, 1001, "going away");
+}
+
+unsigned ws_count(const worker_t *w)
+{
+    return w->ws != NULL ? w->ws->count : 0;
+}
+
+static bool same_token(const ws_conn_t *c, const void *token)
+{
+    return c->authenticated && strcmp(c->token, token) == 0;
+}
+
+static bool same_user(const ws_conn_t *c, const void *user_id)
+{
+    return c->authenticated && strcmp(c->user_id, user_id) == 0;
+}
+
+void ws_on_ring_record(worker_t *w, uint16_t type, const void *data, size_t len)
+{
+    ws_hub_t *hub = w->ws;
+    if (hub == NULL)
+        return;
+    if (type == EVENT_SESSION_REVOKED) {
+        event_session_revoked_t ev;
+        if (event_decode_session_revoked(data, len, &ev) == 0)
+            ws_conns_close_if(hub, same_token, ev.token, 1000, "session revoked");
+    } else if (type == EVENT_USER_SESSIONS_REVOKED) {
+        event_user_sessions_revoked_t ev;
+        if (event_decode_user_sessions_revoked(data, len, &ev) == 0)
+            ws_conns_close_if(hub, same_user, ev.user_id, 1000, "sessions revoked");
+    } else if (type == EVENT_WS_EVENT || type == EVENT_STATUS_CHANGED || type == EVENT_MEMBERS_CHANGED) {
+        ws_deliver_record(hub, type, data, len);
+    }
+}
+
+void ws_on_ring_overrun(worker_t *w)
+{
+    if (w->ws != NULL)
+        ws_members_invalidate(w->ws, 0, NULL);
+}
+
+/* ---- publishing ------------------------------------------------------------------ */
+
+static void copy_id(char dst[ID_LENGTH + 1], const char *src)
+{
+    snprintf(dst, ID_LENGTH + 1, "%s", src != NULL ? src : "");
+}
+
+static int fill_broadcast(event_ws_event_t *ev, const ws_broadcast_t *b)
+{
+    if (b == NULL)
+        return 0;
+    copy_id(ev->user_id, b->user_id);
+    copy_id(ev->channel_id, b->channel_id);
+    copy_id(ev->team_id, b->team_id);
+    copy_id(ev->connection_id, b->connection_id);
+    copy_id(ev->omit_connection_id, b->omit_connection_id);
+    if (b->n_omit_users > EVENT_WS_OMIT_MAX)
+        return -E2BIG;
+    for (size_t i = 0; i < b->n_omit_users; i++)
+        copy_id(ev->omit_users.ids[i], b->omit_users[i]);
+    ev->omit_users.count = (uint32_t)b->n_omit_users;
+    return 0;
+}
+
+int ws_publish(worker_t *w, const char *event, json_t *data, const ws_broadcast_t *b)
+{
+    event_ws_event_t *ev = calloc(1, sizeof(*ev));
+    char *text = data != NULL ? json_dumps(data, JSON_COMPACT) : strdup("{}");
+    int rc = ev == NULL || text == NULL ? -ENOMEM : fill_broadcast(ev, b);
+    if (rc == 0) {
+        snprintf(ev->event, sizeof(ev->event), "%s", event);
+        ev->data = (event_text_t){text, strlen(text)};
+        rc = events_publish_ws_event(shm_region_ring(w->params->shm), w->params->ring_eventfds, ev);
+    }
+    if (rc != 0)
+        log_warn(-rc, "cannot publish the WebSocket event %s", event);
+    free(text);
+    free(ev);
+    return rc;
+}
+
+int ws_publish_members_changed(worker_t *w, const char *channel_id, const char *team_id)
+{
+    event_members_changed_t ev;
+    copy_id(ev.channel_id, channel_id);
+    copy_id(ev.team_id, team_id);
+    int rc = events_publish_members_changed(shm_region_ring(w->params->shm), w->params->ring_eventfds, &ev);
+    if (rc != 0)
+        log_warn(-rc, "cannot publish a membership change");
+    return rc;
+}

@@ -1,0 +1,117 @@
+/* What the files of src/ws share: the per-worker hub, a connection, the
+ * membership cache.  Not for use outside src/ws. */
+#ifndef CHORUS_WS_INTERNAL_H
+#define CHORUS_WS_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "h2o.h"
+#include "h2o/websocket.h"
+
+#include "core/events.h"
+#include "core/id.h"
+#include "db/router.h"
+#include "worker/worker.h"
+#include "ws/ws.h"
+
+#define WS_SEND_QUEUE_MAX  256    /* messages, as Mattermost */
+#define WS_AUTH_TIMEOUT_MS 5000   /* an unauthenticated socket lives this long */
+#define WS_PING_MS         60000  /* server ping interval */
+#define WS_SILENCE_MS      100000 /* nothing received this long: closed */
+#define WS_CLOSING_MS      5000   /* a close handshake the peer never finishes */
+#define WS_TICK_MS         1000
+#define WS_PENDING_MAX     4096 /* ring records waiting for a membership load */
+#define WS_PENDING_BYTES   (64u * 1024 * 1024)
+
+typedef struct ws_members_s ws_members_t;
+typedef struct ws_pending_s ws_pending_t;
+
+typedef struct ws_hub_s {
+    worker_t *worker;
+    h2o_linklist_t conns;
+    unsigned count;
+    bool draining;
+    h2o_timeout_t tick_timeout;
+    h2o_timeout_entry_t tick;
+    char hostname[256];
+    ws_pending_t *pending_head, *pending_tail; /* ring records, in ring order */
+    size_t pending_count, pending_bytes;
+    ws_members_t *members;
+} ws_hub_t;
+
+/* A user_typing request waiting for its channel's members to load. */
+typedef struct {
+    bool waiting;
+    int64_t seq;
+    char channel_id[ID_LENGTH + 1];
+    char parent_id[ID_LENGTH + 1];
+} ws_typing_t;
+
+typedef struct ws_conn_s {
+    h2o_linklist_t link; /* in hub->conns */
+    ws_hub_t *hub;
+    h2o_websocket_conn_t *ws;
+    char connection_id[ID_LENGTH + 1];
+    char user_id[ID_LENGTH + 1]; /* set once authenticated */
+    char token[ID_LENGTH + 1];
+    bool authenticated;
+    bool in_callback; /* inside h2o's message callback: h2o proceeds after it */
+    bool closing;
+    uint64_t seq; /* of the next event */
+    int64_t opened_at, last_recv_at, last_ping_at, closing_at;
+    db_routed_t *auth_query; /* authentication_challenge in flight */
+    int64_t auth_seq;
+    ws_typing_t typing;
+} ws_conn_t;
+
+/* conn.c */
+/* Queues a text message; false when the queue is full (the socket is then
+ * being closed). */
+bool ws_conn_queue(ws_conn_t *c, const char *text, size_t len);
+/* Queues a close frame; the socket goes once the peer answers (or later). */
+void ws_conn_close(ws_conn_t *c, uint16_t code, const char *reason);
+/* Lets h2o write what was queued, unless inside h2o's callback.  May free
+ * the connection: the caller must not touch it afterwards. */
+void ws_conn_flush(ws_conn_t *c);
+/* Authenticated as `user_id` with `token`: queues hello. */
+void ws_conn_authenticated(ws_conn_t *c, const char *user_id, const char *token);
+/* Queues a reply {status:"OK", seq_reply, data?}; `data` is stolen. */
+void ws_conn_reply_ok(ws_conn_t *c, int64_t seq, json_t *data);
+void ws_conn_reply_fail(ws_conn_t *c, int64_t seq, const char *id, const char *message, int status);
+
+/* Timeouts and pings of every connection. */
+void ws_conns_tick(ws_hub_t *hub, int64_t now);
+void ws_conns_close_if(ws_hub_t *hub, bool (*match)(const ws_conn_t *c, const void *arg), const void *arg,
+                       uint16_t code, const char *reason);
+void ws_conns_destroy_all(ws_hub_t *hub);
+
+/* actions.c */
+void ws_action_dispatch(ws_conn_t *c, const char *action, int64_t seq, json_t *data);
+/* A channel's members were loaded: answer the typing requests waiting for it. */
+void ws_actions_members_loaded(ws_hub_t *hub, const char *channel_id);
+
+/* deliver.c */
+void ws_deliver_record(ws_hub_t *hub, uint16_t type, const void *data, size_t len);
+/* Runs the pending records that no longer wait. */
+void ws_deliver_pump(ws_hub_t *hub);
+void ws_deliver_dispose(ws_hub_t *hub);
+/* Queues event `ev` to `c` with the connection's next seq (hello, direct). */
+void ws_deliver_to(ws_conn_t *c, const event_ws_event_t *ev);
+
+/* members.c: channel ('c') and team ('t') member sets, loaded from the
+ * database on first need, invalidated by EVENT_MEMBERS_CHANGED. */
+typedef enum { WS_MEMBERS_READY, WS_MEMBERS_LOADING, WS_MEMBERS_FAILED } ws_members_state_t;
+int ws_members_create(ws_hub_t *hub);
+void ws_members_destroy(ws_hub_t *hub);
+/* The state of `kind`'s `id` set, starting a load when absent. */
+ws_members_state_t ws_members_get(ws_hub_t *hub, char kind, const char *id);
+/* Only when READY: is `user_id` a member? */
+bool ws_members_has(ws_hub_t *hub, char kind, const char *id, const char *user_id);
+/* Forgets a set (a load in flight is redone); kind 0 / id NULL: all. */
+void ws_members_invalidate(ws_hub_t *hub, char kind, const char *id);
+/* Drops a FAILED entry so that the next need reloads it. */
+void ws_members_forget_failed(ws_hub_t *hub, char kind, const char *id);
+
+#endif
