@@ -524,7 +524,8 @@ static bool allowed_post_type(const char *type)
 
 /* `event` with the post as a JSON string to the channel in r->state (the
  * access check's); `posted` adds the channel and the sender. */
-static void publish_post_event(api_request_t *r, const char *event, json_t *post, const char *sender)
+static void publish_post_event(api_request_t *r, const char *event, json_t *post, const char *sender,
+                               const char *mentions)
 {
     const api_channel_access_t *ch = r->state;
     char *text = json_dumps(post, JSON_COMPACT);
@@ -543,11 +544,62 @@ static void publish_post_event(api_request_t *r, const char *event, json_t *post
         if (more != NULL)
             json_object_update(data, more);
         json_decref(more);
+        if (mentions != NULL)
+            json_object_set_new(data, "mentions", json_string(mentions));
     } else if (strcmp(event, "post_deleted") == 0) {
         json_object_set_new(data, "delete_by", json_string(r->session.user_id));
     }
     ws_publish(r->worker, event, data, &(ws_broadcast_t){.channel_id = ch->id});
     json_decref(data);
+}
+
+/* A post that mentions someone: `posted` carries the mentioned members' ids
+ * (explicit @username, or everyone for @all, @channel, @here), never the
+ * sender, as a JSON-array string.  Resolved by one query, only for messages
+ * with an '@'. */
+typedef struct {
+    api_channel_access_t *channel;
+    json_t *post;
+    char sender[65];
+} mentions_t;
+
+static void on_mentions_found(api_request_t *r, PGresult *res, const char *error)
+{
+    mentions_t *m = r->state;
+    r->state = m->channel;
+    const char *ids = NULL;
+    if (error == NULL && PQntuples(res) == 1 && strcmp(row_str(res, 0, 0), "[]") != 0)
+        ids = row_str(res, 0, 0);
+    else if (error != NULL)
+        log_warn(0, "mentions not resolved: %.*s", (int)strcspn(error, "\n"), error);
+    publish_post_event(r, "posted", m->post, m->sender, ids);
+    json_t *post = m->post;
+    m->post = NULL; /* the response takes it */
+    api_send_json(r, 201, post);
+}
+
+/* A request that goes away while its mentions resolve still owns the post. */
+static void on_mentions_disposed(void *data)
+{
+    json_decref(((mentions_t *)data)->post);
+}
+
+static void find_mentions(api_request_t *r, json_t *post, const char *sender)
+{
+    mentions_t *m = h2o_mem_alloc_shared(&r->req->pool, sizeof(*m), on_mentions_disposed);
+    m->channel = r->state;
+    m->post = post;
+    snprintf(m->sender, sizeof(m->sender), "%s", sender);
+    r->state = m;
+    const char *params[] = {m->channel->id, json_string_value(json_object_get(post, "message")), r->session.user_id};
+    api_query(r,
+              "SELECT COALESCE(json_agg(DISTINCT cm.UserId ORDER BY cm.UserId), '[]')::text"
+              " FROM ChannelMembers cm JOIN Users u ON u.Id = cm.UserId"
+              " WHERE cm.ChannelId = $1 AND u.Id <> $3 AND u.DeleteAt = 0 AND ("
+              "  u.Username IN (SELECT lower(rtrim(w[1], '.-_'))"
+              "   FROM regexp_matches($2, '@([A-Za-z0-9.\\-_]+)', 'g') AS w)"
+              "  OR $2 ~* '(^|[^A-Za-z0-9_])@(all|channel|here)([^A-Za-z0-9_]|$)')",
+              3, params, on_mentions_found);
 }
 
 static void on_post_created(api_request_t *r, PGresult *res, const char *error)
@@ -570,9 +622,17 @@ static void on_post_created(api_request_t *r, PGresult *res, const char *error)
         return;
     }
     json_t *post = api_post_json(res, 0);
-    if (row_bool(res, 0, API_POST_NCOLUMNS + 2))
-        publish_post_event(r, "posted", post, row_str(res, 0, API_POST_NCOLUMNS + 1));
-    api_send_json(r, 201, post);
+    if (!row_bool(res, 0, API_POST_NCOLUMNS + 2)) { /* a retried pending_post_id: nothing new */
+        api_send_json(r, 201, post);
+        return;
+    }
+    const char *message = json_string_value(json_object_get(post, "message"));
+    if (message == NULL || strchr(message, '@') == NULL) {
+        publish_post_event(r, "posted", post, row_str(res, 0, API_POST_NCOLUMNS + 1), NULL);
+        api_send_json(r, 201, post);
+        return;
+    }
+    find_mentions(r, post, row_str(res, 0, API_POST_NCOLUMNS + 1));
 }
 
 /* After the channel check: the body's meaning, then the one statement. */
@@ -817,7 +877,7 @@ static void on_post_patched(api_request_t *r, PGresult *res, const char *error)
         return;
     }
     json_t *post = api_post_json(res, 0);
-    publish_post_event(r, "post_edited", post, NULL);
+    publish_post_event(r, "post_edited", post, NULL, NULL);
     api_send_json(r, 200, post);
 }
 
@@ -893,7 +953,7 @@ static void on_post_deleted(api_request_t *r, PGresult *res, const char *error)
         return;
     }
     json_t *post = api_post_json(res, found);
-    publish_post_event(r, "post_deleted", post, NULL);
+    publish_post_event(r, "post_deleted", post, NULL, NULL);
     json_decref(post);
     api_send_json(r, 200, json_pack("{s:s}", "status", "OK"));
 }

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "api/handlers.h"
+#include "api/status.h"
 #include "api/response.h"
 #include "api/row.h"
 #include "core/clock.h"
@@ -37,7 +38,7 @@
 #include "core/log.h"
 #include "shm/presence.h"
 
-#define STATUS_COLUMNS "UserId, Status, Manual, LastActivityAt, DndEndTime, PrevStatus, Version"
+#define STATUS_COLUMNS API_STATUS_COLUMNS
 
 static shm_cache_t *presence_cache(api_request_t *r)
 {
@@ -81,10 +82,15 @@ static bool later_version(const void *candidate, const void *current)
 /* Caches a row (read or written) unless the cache already holds a later
  * one: a reader's older row never overwrites a writer's, nor two writers'
  * rows each other out of commit order. */
+static void presence_fill_worker(worker_t *w, const char *user_id, const shm_presence_t *p)
+{
+    if (shm_cache_put_newer(shm_region_presence(w->params->shm), user_id, p, later_version) != 0)
+        log_warn(0, "cannot cache the status of %s", user_id);
+}
+
 static void presence_fill(api_request_t *r, const char *user_id, const shm_presence_t *p)
 {
-    if (shm_cache_put_newer(presence_cache(r), user_id, p, later_version) != 0)
-        log_warn(0, "cannot cache the status of %s", user_id);
+    presence_fill_worker(r->worker, user_id, p);
 }
 
 static const shm_presence_t offline = {.status = "offline"};
@@ -252,13 +258,13 @@ static int64_t truncate_to_minute(int64_t s)
     return t > s && t >= INT64_MIN + 60 ? t - 60 : t;
 }
 
-static void publish_status(api_request_t *r, const char *user_id, const shm_presence_t *p)
+static void publish_status(worker_t *w, const char *user_id, const shm_presence_t *p)
 {
     event_status_changed_t ev = {
         .manual = p->manual, .last_activity_at = p->last_activity_at, .dnd_end_time = p->dnd_end_time};
     snprintf(ev.user_id, sizeof(ev.user_id), "%s", user_id);
     snprintf(ev.status, sizeof(ev.status), "%s", p->status);
-    const worker_params_t *wp = r->worker->params;
+    const worker_params_t *wp = w->params;
     int rc = events_publish_status_changed(shm_region_ring(wp->shm), wp->ring_eventfds, &ev);
     if (rc != 0)
         log_warn(-rc, "cannot publish the status change of %s", user_id);
@@ -278,8 +284,16 @@ static void on_status_saved(api_request_t *r, PGresult *res, const char *error)
     shm_presence_t p;
     presence_from_row(res, 0, &p);
     presence_fill(r, user_id, &p);
-    publish_status(r, user_id, &p);
+    publish_status(r->worker, user_id, &p);
     api_send_json(r, 200, status_json(user_id, &p));
+}
+
+void api_status_apply_row(worker_t *w, const PGresult *res, int row)
+{
+    shm_presence_t p;
+    presence_from_row(res, row, &p);
+    presence_fill_worker(w, row_str(res, row, 0), &p);
+    publish_status(w, row_str(res, row, 0), &p);
 }
 
 /* The body decodes into Mattermost's Status: each field it has, when

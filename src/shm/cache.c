@@ -191,6 +191,31 @@ bool shm_cache_update(shm_cache_t *c, const char *key, void (*update)(void *valu
     return way >= 0;
 }
 
+int shm_cache_upsert(shm_cache_t *c, const char *key, const void *initial, void (*update)(void *value, void *arg),
+                     void *arg, void *result)
+{
+    if (strlen(key) > SHM_CACHE_KEY_MAX)
+        return -EINVAL;
+    uint64_t h = hash_key(key), bucket = h & (c->buckets - 1);
+    unsigned stripe = (unsigned)(bucket % SHM_CACHE_STRIPES);
+    int rc = lock_stripe(c, stripe);
+    if (rc != 0)
+        return rc;
+    int way = find_way(c, bucket, h, key);
+    cache_entry_t *e = entry_at(c, bucket, way >= 0 ? (unsigned)way : pick_way(c, bucket, stripe));
+    if (way < 0) {
+        e->hash = h;
+        e->referenced = 0;
+        strcpy(e->key, key);
+        memcpy(value_of(e), initial, c->value_size);
+    }
+    update(value_of(e), arg);
+    if (result != NULL)
+        memcpy(result, value_of(e), c->value_size);
+    shm_lock_release(&c->stripes[stripe]);
+    return 0;
+}
+
 bool shm_cache_remove(shm_cache_t *c, const char *key)
 {
     uint64_t h = hash_key(key), bucket = h & (c->buckets - 1);

@@ -33,6 +33,11 @@ bool shm_cache_update(shm_cache_t *cache, const char *key, void (*update)(void *
  * fill a cache from the database agree on the latest row.  0 or -errno. */
 int shm_cache_put_newer(shm_cache_t *cache, const char *key, const void *value,
                         bool (*newer)(const void *candidate, const void *current));
+/* Applies `update` to the value of `key`, inserting `initial` first when the
+ * key is absent, all under its lock (a counter shared by processes).  The
+ * value after the update is copied to `result` when not NULL.  0 or -errno. */
+int shm_cache_upsert(shm_cache_t *cache, const char *key, const void *initial, void (*update)(void *value, void *arg),
+                     void *arg, void *result);
 bool shm_cache_remove(shm_cache_t *cache, const char *key);
 /* Removes every entry whose value `match`es (a full scan); returns how many. */
 size_t shm_cache_remove_if(shm_cache_t *cache, bool (*match)(const void *value, void *arg), void *arg);

@@ -26,6 +26,7 @@
 #include "shm/region.h"
 #include "shm/presence.h"
 #include "shm/sessions.h"
+#include "shm/online.h"
 #include "shm/users.h"
 
 #include <errno.h>
@@ -66,6 +67,7 @@ static const struct {
     {SHM_SECTION_SESSIONS, 4, sizeof(shm_session_t)},
     {SHM_SECTION_USERS, 8, sizeof(shm_user_t)},
     {SHM_SECTION_PRESENCE, 16, sizeof(shm_presence_t)},
+    {SHM_SECTION_ONLINE, 32, sizeof(shm_online_t)},
 };
 #define REGION_CACHES (sizeof(region_caches) / sizeof(region_caches[0]))
 
@@ -178,6 +180,11 @@ shm_cache_t *shm_region_presence(const shm_region_t *region)
 shm_cache_t *shm_region_users(const shm_region_t *region)
 {
     return cache_section(region, SHM_SECTION_USERS);
+}
+
+shm_cache_t *shm_region_online(const shm_region_t *region)
+{
+    return cache_section(region, SHM_SECTION_ONLINE);
 }
 
 shm_header_t *shm_region_header(const shm_region_t *region)

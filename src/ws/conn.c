@@ -35,6 +35,8 @@ static void conn_destroy(ws_conn_t *c)
         db_routed_cancel(c->auth_query);
     h2o_linklist_unlink(&c->link);
     c->hub->count--;
+    if (c->counted)
+        ws_presence_disconnected(c->hub, c->user_id);
     h2o_websocket_close(c->ws);
     free(c);
 }
@@ -107,6 +109,10 @@ void ws_conn_authenticated(ws_conn_t *c, const char *user_id, const char *token)
     if (token != c->token)
         snprintf(c->token, sizeof(c->token), "%s", token);
     c->authenticated = true;
+    if (!c->counted) {
+        c->counted = true;
+        ws_presence_connected(c->hub, user_id);
+    }
     json_t *data = json_pack("{s:s,s:s,s:s}", "server_version", w->version_id, "connection_id", c->connection_id,
                              "server_hostname", c->hub->hostname);
     char *text = data != NULL ? json_dumps(data, JSON_COMPACT) : NULL;

@@ -20,7 +20,9 @@
 static void on_tick(h2o_timeout_entry_t *entry)
 {
     ws_hub_t *hub = H2O_STRUCT_FROM_MEMBER(ws_hub_t, tick, entry);
-    ws_conns_tick(hub, clock_monotonic_ms());
+    int64_t now = clock_monotonic_ms();
+    ws_conns_tick(hub, now);
+    ws_presence_tick(hub, now);
     ws_deliver_pump(hub); /* a load refused at once pumped nobody */
     h2o_timeout_link(hub->worker->loop, &hub->tick_timeout, &hub->tick);
 }

@@ -16,17 +16,25 @@
 #include "worker/worker.h"
 #include "ws/ws.h"
 
-#define WS_SEND_QUEUE_MAX  256    /* messages, as Mattermost */
-#define WS_AUTH_TIMEOUT_MS 5000   /* an unauthenticated socket lives this long */
-#define WS_PING_MS         60000  /* server ping interval */
-#define WS_SILENCE_MS      100000 /* nothing received this long: closed */
-#define WS_CLOSING_MS      5000   /* a close handshake the peer never finishes */
-#define WS_TICK_MS         1000
-#define WS_PENDING_MAX     4096 /* ring records waiting for a membership load */
-#define WS_PENDING_BYTES   (64u * 1024 * 1024)
+#define WS_SEND_QUEUE_MAX     256    /* messages, as Mattermost */
+#define WS_AUTH_TIMEOUT_MS    5000   /* an unauthenticated socket lives this long */
+#define WS_PING_MS            60000  /* server ping interval */
+#define WS_SILENCE_MS         100000 /* nothing received this long: closed */
+#define WS_CLOSING_MS         5000   /* a close handshake the peer never finishes */
+#define WS_TICK_MS            1000
+#define WS_PENDING_MAX        4096 /* ring records waiting for a membership load */
+#define WS_PENDING_BYTES      (64u * 1024 * 1024)
+#define WS_OFFLINE_GRACE_MS   5000 /* a reconnect within it does not flap the status */
+#define WS_OFFLINE_CHECKS_MAX 1024
 
 typedef struct ws_members_s ws_members_t;
 typedef struct ws_pending_s ws_pending_t;
+
+/* A user whose last socket closed: offline at `due` unless one reopened. */
+typedef struct {
+    char user_id[ID_LENGTH + 1];
+    int64_t due;
+} ws_offline_check_t;
 
 typedef struct ws_hub_s {
     worker_t *worker;
@@ -39,6 +47,8 @@ typedef struct ws_hub_s {
     ws_pending_t *pending_head, *pending_tail; /* ring records, in ring order */
     size_t pending_count, pending_bytes;
     ws_members_t *members;
+    ws_offline_check_t offline_checks[WS_OFFLINE_CHECKS_MAX];
+    size_t offline_count;
 } ws_hub_t;
 
 /* A user_typing request waiting for its channel's members to load. */
@@ -57,6 +67,7 @@ typedef struct ws_conn_s {
     char user_id[ID_LENGTH + 1]; /* set once authenticated */
     char token[ID_LENGTH + 1];
     bool authenticated;
+    bool counted;     /* in the node's open-socket count of its user */
     bool in_callback; /* inside h2o's message callback: h2o proceeds after it */
     bool closing;
     uint64_t seq; /* of the next event */
@@ -86,6 +97,12 @@ void ws_conns_tick(ws_hub_t *hub, int64_t now);
 void ws_conns_close_if(ws_hub_t *hub, bool (*match)(const ws_conn_t *c, const void *arg), const void *arg,
                        uint16_t code, const char *reason);
 void ws_conns_destroy_all(ws_hub_t *hub);
+
+/* presence.c: online while a socket is open on the node, offline after the
+ * last one closed and a grace period; manual statuses are kept. */
+void ws_presence_connected(ws_hub_t *hub, const char *user_id);
+void ws_presence_disconnected(ws_hub_t *hub, const char *user_id);
+void ws_presence_tick(ws_hub_t *hub, int64_t now);
 
 /* actions.c */
 void ws_action_dispatch(ws_conn_t *c, const char *action, int64_t seq, json_t *data);
