@@ -27,6 +27,7 @@
 #include "shm/presence.h"
 #include "shm/sessions.h"
 #include "shm/online.h"
+#include "shm/replay.h"
 #include "shm/users.h"
 
 #include <errno.h>
@@ -64,10 +65,9 @@ static const struct {
     unsigned share_divisor; /* the cache gets size / share_divisor */
     size_t value_size;
 } region_caches[] = {
-    {SHM_SECTION_SESSIONS, 4, sizeof(shm_session_t)},
-    {SHM_SECTION_USERS, 8, sizeof(shm_user_t)},
-    {SHM_SECTION_PRESENCE, 16, sizeof(shm_presence_t)},
-    {SHM_SECTION_ONLINE, 32, sizeof(shm_online_t)},
+    {SHM_SECTION_SESSIONS, 4, sizeof(shm_session_t)},   {SHM_SECTION_USERS, 8, sizeof(shm_user_t)},
+    {SHM_SECTION_PRESENCE, 16, sizeof(shm_presence_t)}, {SHM_SECTION_ONLINE, 32, sizeof(shm_online_t)},
+    {SHM_SECTION_REPLAY, 64, sizeof(shm_replay_t)},
 };
 #define REGION_CACHES (sizeof(region_caches) / sizeof(region_caches[0]))
 
@@ -185,6 +185,11 @@ shm_cache_t *shm_region_users(const shm_region_t *region)
 shm_cache_t *shm_region_online(const shm_region_t *region)
 {
     return cache_section(region, SHM_SECTION_ONLINE);
+}
+
+shm_cache_t *shm_region_replay(const shm_region_t *region)
+{
+    return cache_section(region, SHM_SECTION_REPLAY);
 }
 
 shm_header_t *shm_region_header(const shm_region_t *region)

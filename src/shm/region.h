@@ -22,6 +22,7 @@ typedef enum {
     SHM_SECTION_PRESENCE,
     SHM_SECTION_USERS,
     SHM_SECTION_ONLINE,
+    SHM_SECTION_REPLAY,
     SHM_SECTION_COUNT
 } shm_section_id_t;
 
@@ -66,6 +67,8 @@ shm_cache_t *shm_region_presence(const shm_region_t *region);
 shm_cache_t *shm_region_users(const shm_region_t *region);
 /* The open-socket counts per user (values shm_online_t). */
 shm_cache_t *shm_region_online(const shm_region_t *region);
+/* What dropped WebSockets left for their reconnect (values shm_replay_t). */
+shm_cache_t *shm_region_replay(const shm_region_t *region);
 
 /* Unmaps (in the calling process only); the region is zeroed. Safe on a zeroed region. */
 void shm_region_destroy(shm_region_t *region);

@@ -439,6 +439,16 @@ corrupt:
     return -EPROTO;
 }
 
+int shm_ring_read_at(shm_ring_t *ring, uint64_t pos, uint64_t expected_seq, uint16_t *type, void *buf, size_t *len)
+{
+    shm_ring_cursor_t cursor = {expected_seq - 1, pos};
+    uint64_t seq;
+    if (expected_seq == 0)
+        return -EINVAL;
+    int rc = shm_ring_read(ring, &cursor, type, buf, len, &seq);
+    return rc == 1 ? 1 : rc == 0 ? -ENOENT : rc;
+}
+
 /* ---- Introspection --------------------------------------------------------------- */
 
 uint64_t shm_ring_head_seq(shm_ring_t *ring)

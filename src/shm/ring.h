@@ -70,6 +70,11 @@ void shm_ring_cursor_init(shm_ring_t *ring, shm_ring_cursor_t *cursor);
  * (the cursor was moved to the head as well). Lock-free: never blocks on a producer. */
 int shm_ring_read(shm_ring_t *ring, shm_ring_cursor_t *cursor, uint16_t *type, void *buf, size_t *len, uint64_t *seq);
 
+/* Reads record `expected_seq` at ring position `pos` (both from an earlier
+ * read): 1 and the record, or a negative error when it was overwritten or
+ * is not there (nothing else changes).  Lock-free. */
+int shm_ring_read_at(shm_ring_t *ring, uint64_t pos, uint64_t expected_seq, uint16_t *type, void *buf, size_t *len);
+
 /* Reads the eventfd counter away. 0 or -errno (EAGAIN -> 0). */
 int shm_ring_drain_eventfd(int efd);
 

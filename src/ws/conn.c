@@ -7,7 +7,9 @@
  * with h2o_upgrade_to_websocket (HTTP/1.1 only).  A socket without a session
  * may still send an authentication_challenge {token}: the shared session
  * cache answers, else the master database.  An authenticated socket gets
- * `hello` (seq 0) first; unauthenticated ones are closed after 5 s.
+ * `hello` (seq 0) first; unauthenticated ones are closed after 5 s.  A
+ * reconnect with connection_id and sequence_number may resume a dropped
+ * connection instead (replay.c): no hello then.
  *
  * h2o owns the wslay context.  Inside h2o's message callback (in_callback)
  * h2o writes what we queue when the callback returns; anywhere else we call
@@ -31,6 +33,7 @@
 
 static void conn_destroy(ws_conn_t *c)
 {
+    ws_replay_save(c);
     if (c->auth_query != NULL)
         db_routed_cancel(c->auth_query);
     h2o_linklist_unlink(&c->link);
@@ -64,6 +67,9 @@ void ws_conn_close(ws_conn_t *c, uint16_t code, const char *reason)
         return;
     c->closing = true;
     c->closing_at = clock_monotonic_ms();
+    c->stopped = true;
+    ws_deliver_point(c->hub, &c->stop_seq, &c->stop_pos);
+    ws_replay_save(c); /* nothing is sent after this: a reconnect may come at once */
     /* fails only when a close was queued already (the peer's) */
     (void)wslay_event_queue_close(c->ws->ws_ctx, code, (const uint8_t *)reason, strlen(reason));
 }
@@ -102,10 +108,10 @@ void ws_conn_reply_fail(ws_conn_t *c, int64_t seq, const char *id, const char *m
                             id, "message", message, "status_code", status));
 }
 
-void ws_conn_authenticated(ws_conn_t *c, const char *user_id, const char *token)
+void ws_conn_set_user(ws_conn_t *c, const char *user_id, const char *token)
 {
-    worker_t *w = c->hub->worker;
-    snprintf(c->user_id, sizeof(c->user_id), "%s", user_id);
+    if (user_id != c->user_id)
+        snprintf(c->user_id, sizeof(c->user_id), "%s", user_id);
     if (token != c->token)
         snprintf(c->token, sizeof(c->token), "%s", token);
     c->authenticated = true;
@@ -113,6 +119,12 @@ void ws_conn_authenticated(ws_conn_t *c, const char *user_id, const char *token)
         c->counted = true;
         ws_presence_connected(c->hub, user_id);
     }
+}
+
+void ws_conn_authenticated(ws_conn_t *c, const char *user_id, const char *token)
+{
+    worker_t *w = c->hub->worker;
+    ws_conn_set_user(c, user_id, token);
     json_t *data = json_pack("{s:s,s:s,s:s}", "server_version", w->version_id, "connection_id", c->connection_id,
                              "server_hostname", c->hub->hostname);
     char *text = data != NULL ? json_dumps(data, JSON_COMPACT) : NULL;
@@ -241,7 +253,10 @@ static void upgrade(api_request_t *r)
     wslay_event_config_set_max_recv_msg_length(c->ws->ws_ctx, (uint64_t)w->config->service.maximum_payload_size_bytes);
     h2o_linklist_insert(&hub->conns, &c->link);
     hub->count++;
-    if (r->authenticated)
+    int resume = ws_replay_upgrade(c, r->req, r->authenticated ? r->session.user_id : NULL, r->token);
+    if (resume < 0)
+        ws_conn_close(c, 1008, "connection_id without sequence_number");
+    else if (resume == 0 && r->authenticated)
         ws_conn_authenticated(c, r->session.user_id, r->token);
     /* h2o proceeds once the 101 is written: hello goes right after it */
 }

@@ -20,6 +20,9 @@
  * The envelope {"event","data","broadcast","seq"} is built once per record;
  * only the seq differs per socket.  A socket whose send queue is half full
  * drops typing and status_change; a full one is closed (Mattermost's rules).
+ * Each event sent is noted (ring position and seq) in the socket's replay
+ * table, for a reconnect (replay.c); the delivery point (ws_deliver_point)
+ * tells where a dropped socket stopped getting records.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -33,6 +36,7 @@ struct ws_pending_s {
     ws_pending_t *next;
     uint16_t type;
     size_t len;
+    uint64_t pos, seq; /* in the ring */
     uint8_t data[];
 };
 
@@ -77,6 +81,8 @@ static int envelope_build(const event_ws_event_t *ev, envelope_t *env)
     return rc;
 }
 
+static void status_event(const event_status_changed_t *st, event_ws_event_t *ev, char *data, size_t cap);
+
 static bool droppable(const char *event)
 {
     return strcmp(event, "typing") == 0 || strcmp(event, "status_change") == 0;
@@ -90,8 +96,34 @@ static void send_envelope(ws_conn_t *c, envelope_t *env, const char *event)
     if (queued >= WS_SEND_QUEUE_MAX / 2 && droppable(event))
         return;
     int n = snprintf(env->text + env->len, env->cap - env->len, "%" PRIu64 "}", c->seq);
-    if (ws_conn_queue(c, env->text, env->len + (size_t)n))
+    if (ws_conn_queue(c, env->text, env->len + (size_t)n)) {
+        c->replay.sent[c->seq % SHM_REPLAY_KEPT] = (shm_replay_sent_t){c->hub->rec_pos, c->hub->rec_seq};
         c->seq++;
+    }
+}
+
+char *ws_deliver_render(const event_ws_event_t *ev, uint64_t seq, size_t *len)
+{
+    envelope_t env;
+    if (envelope_build(ev, &env) != 0)
+        return NULL;
+    *len = env.len + (size_t)snprintf(env.text + env.len, env.cap - env.len, "%" PRIu64 "}", seq);
+    return env.text;
+}
+
+void ws_deliver_point(ws_hub_t *hub, uint64_t *seq, uint64_t *pos)
+{
+    ws_pending_t *p = hub->pending_head;
+    if (p == NULL) {
+        *seq = hub->worker->ring_cursor.seq;
+        *pos = hub->worker->ring_cursor.pos;
+    } else if (hub->in_pump) {
+        *seq = p->seq;
+        *pos = p->pos + shm_ring_record_size(p->len);
+    } else {
+        *seq = p->seq - 1;
+        *pos = p->pos;
+    }
 }
 
 void ws_deliver_to(ws_conn_t *c, const event_ws_event_t *ev)
@@ -113,10 +145,9 @@ static bool listed(const event_id_list_t *l, const char *id)
     return false;
 }
 
-static bool wants(ws_hub_t *hub, const ws_conn_t *c, const event_ws_event_t *ev)
+/* Mattermost's broadcast rules, for a socket that takes events. */
+static bool selects(ws_hub_t *hub, const ws_conn_t *c, const event_ws_event_t *ev)
 {
-    if (!c->authenticated || c->closing)
-        return false;
     if (ev->connection_id[0] != '\0')
         return strcmp(ev->connection_id, c->connection_id) == 0;
     if (ev->omit_connection_id[0] != '\0' && strcmp(ev->omit_connection_id, c->connection_id) == 0)
@@ -130,6 +161,11 @@ static bool wants(ws_hub_t *hub, const ws_conn_t *c, const event_ws_event_t *ev)
     if (ev->team_id[0] != '\0')
         return ws_members_has(hub, 't', ev->team_id, c->user_id);
     return true;
+}
+
+static bool wants(ws_hub_t *hub, const ws_conn_t *c, const event_ws_event_t *ev)
+{
+    return c->authenticated && !c->closing && !c->resuming && selects(hub, c, ev);
 }
 
 static void deliver_event(ws_hub_t *hub, const event_ws_event_t *ev)
@@ -149,6 +185,35 @@ static void deliver_event(ws_hub_t *hub, const event_ws_event_t *ev)
         ws_conn_flush(c); /* may free c */
     }
     free(env.text);
+}
+
+bool ws_deliver_wants(ws_hub_t *hub, const ws_conn_t *c, const event_ws_event_t *ev, char *kind, const char **id)
+{
+    *kind = 0;
+    if (ev->connection_id[0] == '\0' && ev->user_id[0] == '\0' && !listed(&ev->omit_users, c->user_id) &&
+        (ev->channel_id[0] != '\0' || ev->team_id[0] != '\0')) {
+        char k = ev->channel_id[0] != '\0' ? 'c' : 't';
+        const char *set = k == 'c' ? ev->channel_id : ev->team_id;
+        if (ws_members_get(hub, k, set) != WS_MEMBERS_READY) {
+            *kind = k;
+            *id = set;
+            return false;
+        }
+    }
+    return c->authenticated && !c->closing && selects(hub, c, ev);
+}
+
+int ws_deliver_decode(uint16_t type, const void *data, size_t len, event_ws_event_t *ev, char *status_data, size_t cap)
+{
+    if (type == EVENT_WS_EVENT)
+        return event_decode_ws_event(data, len, ev);
+    if (type != EVENT_STATUS_CHANGED)
+        return 1;
+    event_status_changed_t st;
+    int rc = event_decode_status_changed(data, len, &st);
+    if (rc == 0)
+        status_event(&st, ev, status_data, cap);
+    return rc;
 }
 
 /* The membership set `ev` needs: 0 when none, else its kind. */
@@ -211,7 +276,7 @@ static int try_record(ws_hub_t *hub, uint16_t type, const void *data, size_t len
     return 0;
 }
 
-static void enqueue(ws_hub_t *hub, uint16_t type, const void *data, size_t len)
+static void enqueue(ws_hub_t *hub, uint16_t type, const void *data, size_t len, uint64_t pos, uint64_t seq)
 {
     ws_pending_t *p = NULL;
     if (hub->pending_count < WS_PENDING_MAX && hub->pending_bytes + len <= WS_PENDING_BYTES)
@@ -221,7 +286,7 @@ static void enqueue(ws_hub_t *hub, uint16_t type, const void *data, size_t len)
                  event_type_name(type));
         return;
     }
-    *p = (ws_pending_t){NULL, type, len};
+    *p = (ws_pending_t){NULL, type, len, pos, seq};
     memcpy(p->data, data, len);
     if (hub->pending_tail != NULL)
         hub->pending_tail->next = p;
@@ -247,16 +312,30 @@ void ws_deliver_pump(ws_hub_t *hub)
 {
     while (hub->pending_head != NULL) {
         ws_pending_t *p = hub->pending_head;
-        if (try_record(hub, p->type, p->data, p->len) != 0)
-            return;
+        hub->in_pump = true;
+        hub->rec_pos = p->pos;
+        hub->rec_seq = p->seq;
+        int rc = try_record(hub, p->type, p->data, p->len);
+        hub->in_pump = false;
+        hub->rec_pos = hub->rec_seq = 0;
+        if (rc != 0)
+            break;
         pop(hub);
     }
+    ws_replay_retry(hub);
 }
 
 void ws_deliver_record(ws_hub_t *hub, uint16_t type, const void *data, size_t len)
 {
+    /* the record was just read: the cursor is past it */
+    uint64_t seq = hub->worker->ring_cursor.seq, pos = hub->worker->ring_cursor.pos - shm_ring_record_size(len);
+    hub->rec_pos = pos;
+    hub->rec_seq = seq;
     if (hub->pending_head != NULL || try_record(hub, type, data, len) != 0)
-        enqueue(hub, type, data, len);
+        enqueue(hub, type, data, len, pos, seq);
+    hub->rec_pos = hub->rec_seq = 0;
+    if (hub->resuming > 0)
+        ws_replay_retry(hub);
 }
 
 void ws_deliver_dispose(ws_hub_t *hub)

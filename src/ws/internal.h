@@ -14,6 +14,7 @@
 #include "core/id.h"
 #include "db/router.h"
 #include "worker/worker.h"
+#include "shm/replay.h"
 #include "ws/ws.h"
 
 #define WS_SEND_QUEUE_MAX     256    /* messages, as Mattermost */
@@ -26,6 +27,8 @@
 #define WS_PENDING_BYTES      (64u * 1024 * 1024)
 #define WS_OFFLINE_GRACE_MS   5000 /* a reconnect within it does not flap the status */
 #define WS_OFFLINE_CHECKS_MAX 1024
+#define WS_RESUMABLE_MS       (5 * 60000) /* a dropped connection stays resumable */
+#define WS_RESUME_WAIT_MS     5000        /* a resume waiting for membership loads */
 
 typedef struct ws_members_s ws_members_t;
 typedef struct ws_pending_s ws_pending_t;
@@ -49,6 +52,9 @@ typedef struct ws_hub_s {
     ws_members_t *members;
     ws_offline_check_t offline_checks[WS_OFFLINE_CHECKS_MAX];
     size_t offline_count;
+    uint64_t rec_pos, rec_seq; /* of the ring record being delivered; 0: none */
+    bool in_pump;              /* the pending head is being delivered */
+    unsigned resuming;         /* connections waiting to resume */
 } ws_hub_t;
 
 /* A user_typing request waiting for its channel's members to load. */
@@ -75,6 +81,15 @@ typedef struct ws_conn_s {
     db_routed_t *auth_query; /* authentication_challenge in flight */
     int64_t auth_seq;
     ws_typing_t typing;
+    bool resumable; /* opened with connection_id: kept when dropped */
+    bool resuming;  /* a resume waits for membership loads: no live events */
+    char resume_id[ID_LENGTH + 1];
+    uint64_t resume_from;
+    int64_t resume_started;
+    bool stopped; /* closing: no events after stop_seq */
+    bool saved;   /* kept in the replay cache already */
+    uint64_t stop_seq, stop_pos;
+    shm_replay_t replay; /* the events sent (sent[], next_seq unused here) */
 } ws_conn_t;
 
 /* conn.c */
@@ -88,6 +103,8 @@ void ws_conn_close(ws_conn_t *c, uint16_t code, const char *reason);
 void ws_conn_flush(ws_conn_t *c);
 /* Authenticated as `user_id` with `token`: queues hello. */
 void ws_conn_authenticated(ws_conn_t *c, const char *user_id, const char *token);
+/* The same without hello (a resumed connection). */
+void ws_conn_set_user(ws_conn_t *c, const char *user_id, const char *token);
 /* Queues a reply {status:"OK", seq_reply, data?}; `data` is stolen. */
 void ws_conn_reply_ok(ws_conn_t *c, int64_t seq, json_t *data);
 void ws_conn_reply_fail(ws_conn_t *c, int64_t seq, const char *id, const char *message, int status);
@@ -116,6 +133,24 @@ void ws_deliver_pump(ws_hub_t *hub);
 void ws_deliver_dispose(ws_hub_t *hub);
 /* Queues event `ev` to `c` with the connection's next seq (hello, direct). */
 void ws_deliver_to(ws_conn_t *c, const event_ws_event_t *ev);
+/* A ring record as the event sockets get: 0, 1 when not an event, or <0. */
+int ws_deliver_decode(uint16_t type, const void *data, size_t len, event_ws_event_t *ev, char *status_data, size_t cap);
+/* Would `c` get `ev`?  Sets *kind / *id when a membership set is needed and
+ * is not loaded (false then). */
+bool ws_deliver_wants(ws_hub_t *hub, const ws_conn_t *c, const event_ws_event_t *ev, char *kind, const char **id);
+/* `ev` as sent with `seq` (malloc'd, *len bytes), or NULL. */
+char *ws_deliver_render(const event_ws_event_t *ev, uint64_t seq, size_t *len);
+/* The ring point up to which this worker's sockets got their records. */
+void ws_deliver_point(ws_hub_t *hub, uint64_t *seq, uint64_t *pos);
+
+/* replay.c: reconnects with connection_id and sequence_number. */
+/* At the upgrade: 0 = a fresh connection, 1 = resumed or resuming (no
+ * hello), -1 = close it (connection_id without sequence_number). */
+int ws_replay_upgrade(ws_conn_t *c, h2o_req_t *req, const char *user_id, const char *token);
+/* Retries the resumes that waited for membership loads. */
+void ws_replay_retry(ws_hub_t *hub);
+/* The socket is closing or goes: keeps what a reconnect needs (once). */
+void ws_replay_save(ws_conn_t *c);
 
 /* members.c: channel ('c') and team ('t') member sets, loaded from the
  * database on first need, invalidated by EVENT_MEMBERS_CHANGED. */

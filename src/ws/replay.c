@@ -1,0 +1,246 @@
+/*
+ * Reconnect and replay (Mattermost's reliable WebSockets, wire reference
+ * C.5): GET /api/v4/websocket?connection_id=X&sequence_number=S.
+ *
+ * A connection opened with a connection_id parameter (empty on a first
+ * connect, as the official client sends it) is resumable.  While it lives,
+ * its worker notes for each event it sends the ring record it came from
+ * (position and ring seq; hello has none) in a 128-slot table indexed by the
+ * connection seq (deliver.c).  When the socket goes (dropped, closed, a
+ * drain on reload) the table, the next seq, the user and the ring point up
+ * to which the worker had considered records for it go to the node's replay
+ * cache (shm), keyed by the connection_id, so any worker of the node, of
+ * this generation or the next, can resume it within 5 minutes.
+ *
+ * A reconnect authenticated as the same user with S in the kept window gets
+ * the kept events from S on, re-read from the ring by position and
+ * re-rendered with their original seq; S = next seq re-sends nothing.  Then
+ * the ring is scanned from the drop point to this worker's delivery point
+ * for the records the connection would have got (deliver.c's rules), sent
+ * with the following seqs; later records arrive live.  The scan needs the
+ * membership sets of channel and team events: when one is loading, the
+ * connection waits (no live events) and the resume is redone from scratch
+ * when loads finish or a record arrives, for at most 5 s.  Everything is
+ * rendered before anything is queued, so a failure (a record overwritten,
+ * a set that cannot load, S outside the window, an unknown or expired id)
+ * falls back to a fresh connection: its own new id, seq 0, hello.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "shm/region.h"
+#include "ws/internal.h"
+
+#define RESUME_FRESH 0
+#define RESUME_DONE  1
+#define RESUME_WAIT  2
+
+typedef struct {
+    char *text;
+    size_t len;
+} rendered_t;
+
+typedef struct {
+    rendered_t *v;
+    size_t n, cap;
+} out_t;
+
+static uint8_t record[SHM_RING_RECORD_MAX];
+
+static void out_free(out_t *o)
+{
+    for (size_t i = 0; i < o->n; i++)
+        free(o->v[i].text);
+    free(o->v);
+}
+
+static bool out_add(out_t *o, const event_ws_event_t *ev, uint64_t seq)
+{
+    if (o->n == o->cap) {
+        size_t cap = o->cap != 0 ? o->cap * 2 : 16;
+        rendered_t *v = realloc(o->v, cap * sizeof(*v));
+        if (v == NULL)
+            return false;
+        o->v = v;
+        o->cap = cap;
+    }
+    o->v[o->n].text = ws_deliver_render(ev, seq, &o->v[o->n].len);
+    return o->v[o->n].text != NULL && ++o->n > 0;
+}
+
+/* The value of query parameter `name` of `req` (not decoded: ids and
+ * numbers); false when absent. */
+static bool query_param(h2o_req_t *req, const char *name, char *out, size_t cap)
+{
+    if (req->query_at == SIZE_MAX)
+        return false;
+    const char *p = req->path.base + req->query_at + 1, *end = req->path.base + req->path.len;
+    size_t nlen = strlen(name);
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp != NULL ? amp : end;
+        if ((size_t)(stop - p) >= nlen && memcmp(p, name, nlen) == 0 && (p + nlen == stop || p[nlen] == '=')) {
+            const char *v = p + nlen < stop ? p + nlen + 1 : stop;
+            snprintf(out, cap, "%.*s", (int)(stop - v), v);
+            return true;
+        }
+        p = stop + 1;
+    }
+    return false;
+}
+
+static int resume(ws_conn_t *c)
+{
+    ws_hub_t *hub = c->hub;
+    shm_region_t *shm = hub->worker->params->shm;
+    shm_cache_t *cache = shm_region_replay(shm);
+    shm_ring_t *ring = shm_region_ring(shm);
+    static shm_replay_t kept;
+    if (cache == NULL || !shm_cache_get(cache, c->resume_id, &kept) || strcmp(kept.user_id, c->user_id) != 0 ||
+        clock_now_ms() - kept.dropped_at > WS_RESUMABLE_MS)
+        return RESUME_FRESH;
+    uint64_t from = c->resume_from, next = kept.next_seq;
+    uint64_t first = next > SHM_REPLAY_KEPT ? next - SHM_REPLAY_KEPT : 0;
+    if (from > next || from < first)
+        return RESUME_FRESH;
+    uint64_t point_seq, point_pos;
+    ws_deliver_point(hub, &point_seq, &point_pos);
+    if (kept.cursor_seq > point_seq)
+        return RESUME_WAIT; /* the old worker was ahead of this one */
+    out_t out = {0};
+    int result = RESUME_DONE;
+    uint16_t type;
+    size_t len;
+    event_ws_event_t ev;
+    char status_data[128];
+    for (uint64_t s = from; s < next && result == RESUME_DONE; s++) {
+        shm_replay_sent_t *e = &kept.sent[s % SHM_REPLAY_KEPT];
+        if (e->ring_seq == 0 || shm_ring_read_at(ring, e->pos, e->ring_seq, &type, record, &len) != 1 ||
+            ws_deliver_decode(type, record, len, &ev, status_data, sizeof(status_data)) != 0 || !out_add(&out, &ev, s))
+            result = RESUME_FRESH;
+    }
+    shm_ring_cursor_t cur = {kept.cursor_seq, kept.cursor_pos};
+    uint64_t seq = next;
+    while (result != RESUME_FRESH && cur.seq < point_seq) {
+        uint64_t pos = cur.pos, ring_seq;
+        if (shm_ring_read(ring, &cur, &type, record, &len, &ring_seq) != 1) {
+            result = RESUME_FRESH;
+            break;
+        }
+        if (ws_deliver_decode(type, record, len, &ev, status_data, sizeof(status_data)) != 0)
+            continue;
+        char kind;
+        const char *id;
+        if (ws_deliver_wants(hub, c, &ev, &kind, &id)) {
+            kept.sent[seq % SHM_REPLAY_KEPT] = (shm_replay_sent_t){pos, ring_seq};
+            if (!out_add(&out, &ev, seq++))
+                result = RESUME_FRESH;
+        } else if (kind != 0) {
+            if (ws_members_get(hub, kind, id) == WS_MEMBERS_FAILED) {
+                ws_members_forget_failed(hub, kind, id);
+                result = RESUME_FRESH;
+            } else {
+                result = RESUME_WAIT; /* keep scanning: every load starts now */
+            }
+        }
+    }
+    if (result == RESUME_DONE) {
+        memcpy(c->connection_id, c->resume_id, sizeof(c->connection_id));
+        memcpy(c->replay.sent, kept.sent, sizeof(kept.sent));
+        c->seq = seq;
+        c->resuming = false;
+        for (size_t i = 0; i < out.n; i++)
+            ws_conn_queue(c, out.v[i].text, out.v[i].len);
+        shm_cache_remove(cache, c->resume_id);
+        log_debug("WebSocket %s of %s resumed at %" PRIu64 ": %zu events", c->connection_id, c->user_id, from, out.n);
+    }
+    out_free(&out);
+    return result;
+}
+
+int ws_replay_upgrade(ws_conn_t *c, h2o_req_t *req, const char *user_id, const char *token)
+{
+    char cid[64], seq[32];
+    if (!query_param(req, "connection_id", cid, sizeof(cid)))
+        return 0;
+    c->resumable = true;
+    if (cid[0] == '\0')
+        return 0;
+    if (!query_param(req, "sequence_number", seq, sizeof(seq)) || seq[0] == '\0')
+        return -1;
+    char *end;
+    unsigned long long from = strtoull(seq, &end, 10);
+    if (user_id == NULL || *end != '\0' || seq[0] == '-' || strlen(cid) != ID_LENGTH)
+        return 0;
+    snprintf(c->resume_id, sizeof(c->resume_id), "%s", cid);
+    c->resume_from = from;
+    c->resume_started = clock_monotonic_ms();
+    ws_conn_set_user(c, user_id, token);
+    c->resuming = true;
+    int rc = resume(c);
+    if (rc == RESUME_FRESH) {
+        c->resuming = false;
+        return 0;
+    }
+    if (rc == RESUME_WAIT)
+        c->hub->resuming++;
+    return 1;
+}
+
+void ws_replay_retry(ws_hub_t *hub)
+{
+    if (hub->resuming == 0)
+        return;
+    int64_t now = clock_monotonic_ms();
+    h2o_linklist_t *next;
+    for (h2o_linklist_t *l = hub->conns.next; l != &hub->conns; l = next) {
+        next = l->next;
+        ws_conn_t *c = H2O_STRUCT_FROM_MEMBER(ws_conn_t, link, l);
+        if (!c->resuming)
+            continue;
+        int rc = now - c->resume_started > WS_RESUME_WAIT_MS ? RESUME_FRESH : resume(c);
+        if (rc == RESUME_WAIT)
+            continue;
+        hub->resuming--;
+        if (rc == RESUME_FRESH) {
+            c->resuming = false;
+            ws_conn_authenticated(c, c->user_id, c->token);
+        }
+        if (c->ws->sock != NULL)
+            ws_conn_flush(c); /* may free c */
+    }
+}
+
+void ws_replay_save(ws_conn_t *c)
+{
+    if (c->resuming) { /* closed before it resumed: nothing to keep */
+        c->hub->resuming--;
+        c->resuming = false;
+        c->saved = true;
+    }
+    if (!c->authenticated || !c->resumable || c->saved)
+        return;
+    c->saved = true;
+    shm_cache_t *cache = shm_region_replay(c->hub->worker->params->shm);
+    static shm_replay_t v;
+    if (cache == NULL)
+        return;
+    memset(&v, 0, sizeof(v));
+    snprintf(v.user_id, sizeof(v.user_id), "%s", c->user_id);
+    v.dropped_at = clock_now_ms();
+    v.next_seq = c->seq;
+    if (c->stopped) {
+        v.cursor_seq = c->stop_seq;
+        v.cursor_pos = c->stop_pos;
+    } else {
+        ws_deliver_point(c->hub, &v.cursor_seq, &v.cursor_pos);
+    }
+    memcpy(v.sent, c->replay.sent, sizeof(v.sent));
+    int rc = shm_cache_put(cache, c->connection_id, &v);
+    if (rc != 0)
+        log_warn(-rc, "cannot keep WebSocket %s for its reconnect", c->connection_id);
+}
