@@ -17,6 +17,22 @@
 #include "shm/presence.h"
 #include "ws/internal.h"
 
+/* The client reports activity: inactive → away, active again → online
+ * (Mattermost's SetStatusAwayIfNeeded / SetStatusOnline); statuses set by
+ * hand are kept.  `manual: true` is the user choosing away themselves. */
+static void update_active_status(ws_conn_t *c, int64_t seq, json_t *data)
+{
+    json_t *active = json_object_get(data, "user_is_active");
+    if (!json_is_boolean(active)) {
+        ws_conn_reply_fail(c, seq, "api.websocket_handler.invalid_param.app_error", "Invalid user_is_active parameter.",
+                           400);
+        return;
+    }
+    bool manual = json_is_true(json_object_get(data, "manual"));
+    ws_presence_set_activity(c->hub, c->user_id, json_is_true(active), manual);
+    ws_conn_reply_ok(c, seq, NULL);
+}
+
 #define WS_STATUS_IDS_MAX 1000
 
 static void fail_param(ws_conn_t *c, int64_t seq, const char *action, const char *name)
@@ -140,7 +156,7 @@ void ws_action_dispatch(ws_conn_t *c, const char *action, int64_t seq, json_t *d
     else if (strcmp(action, "get_statuses_by_ids") == 0)
         get_statuses_by_ids(c, seq, data);
     else if (strcmp(action, "user_update_active_status") == 0)
-        ws_conn_reply_ok(c, seq, NULL); /* activity is not tracked yet */
+        update_active_status(c, seq, data);
     else
         ws_conn_reply_fail(c, seq, "api.web_socket_router.bad_action.app_error", "We could not find the action.", 500);
 }

@@ -120,6 +120,9 @@ void ws_conns_destroy_all(ws_hub_t *hub);
 void ws_presence_connected(ws_hub_t *hub, const char *user_id);
 void ws_presence_disconnected(ws_hub_t *hub, const char *user_id);
 void ws_presence_tick(ws_hub_t *hub, int64_t now);
+/* The client's activity report: online when active, away when not (a
+ * manual away when `manual`); statuses set by hand otherwise kept. */
+void ws_presence_set_activity(ws_hub_t *hub, const char *user_id, bool active, bool manual);
 
 /* actions.c */
 void ws_action_dispatch(ws_conn_t *c, const char *action, int64_t seq, json_t *data);

@@ -38,8 +38,7 @@ static void on_status_written(void *data, PGresult *res, const char *error)
     free(pw);
 }
 
-/* Writes `status` unless the user set theirs by hand (or it is already so). */
-static void write_status(ws_hub_t *hub, const char *user_id, bool online)
+static void run_status_write(ws_hub_t *hub, const char *user_id, const char *sql)
 {
     presence_write_t *pw = malloc(sizeof(*pw));
     if (pw == NULL)
@@ -49,15 +48,40 @@ static void write_status(ws_hub_t *hub, const char *user_id, bool online)
     char now[24];
     snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
     const char *params[] = {user_id, now};
-    const char *sql = online ? "INSERT INTO Status AS s (UserId, Status, Manual, LastActivityAt, Version)"
-                               " VALUES ($1, 'online', false, $2, 1)"
-                               " ON CONFLICT (UserId) DO UPDATE SET Status = 'online', LastActivityAt = $2,"
-                               " Version = s.Version + 1 WHERE NOT s.Manual AND s.Status <> 'online'"
-                               " RETURNING " API_STATUS_COLUMNS
-                             : "UPDATE Status SET Status = 'offline', Version = Version + 1"
-                               " WHERE UserId = $1 AND NOT Manual AND Status <> 'offline' AND $2::bigint > 0"
-                               " RETURNING " API_STATUS_COLUMNS;
     db_pool_query(hub->worker->db, sql, 2, params, on_status_written, pw);
+}
+
+void ws_presence_set_activity(ws_hub_t *hub, const char *user_id, bool active, bool manual)
+{
+    if (active) {
+        run_status_write(hub, user_id,
+                         "UPDATE Status SET Status = 'online', LastActivityAt = $2, Version = Version + 1"
+                         " WHERE UserId = $1 AND NOT Manual AND Status <> 'online' RETURNING " API_STATUS_COLUMNS);
+    } else if (manual) {
+        run_status_write(hub, user_id,
+                         "UPDATE Status SET Status = 'away', Manual = true, Version = Version + 1"
+                         " WHERE UserId = $1 AND Status <> 'away' AND $2::bigint > 0 RETURNING " API_STATUS_COLUMNS);
+    } else {
+        run_status_write(hub, user_id,
+                         "UPDATE Status SET Status = 'away', Version = Version + 1"
+                         " WHERE UserId = $1 AND NOT Manual AND Status = 'online' AND $2::bigint > 0"
+                         " RETURNING " API_STATUS_COLUMNS);
+    }
+}
+
+/* Writes online or offline unless the user set theirs by hand (or it is
+ * already so). */
+static void write_status(ws_hub_t *hub, const char *user_id, bool online)
+{
+    run_status_write(hub, user_id,
+                     online ? "INSERT INTO Status AS s (UserId, Status, Manual, LastActivityAt, Version)"
+                              " VALUES ($1, 'online', false, $2, 1)"
+                              " ON CONFLICT (UserId) DO UPDATE SET Status = 'online', LastActivityAt = $2,"
+                              " Version = s.Version + 1 WHERE NOT s.Manual AND s.Status <> 'online'"
+                              " RETURNING " API_STATUS_COLUMNS
+                            : "UPDATE Status SET Status = 'offline', Version = Version + 1"
+                              " WHERE UserId = $1 AND NOT Manual AND Status <> 'offline' AND $2::bigint > 0"
+                              " RETURNING " API_STATUS_COLUMNS);
 }
 
 static void add_socket(void *value, void *arg)

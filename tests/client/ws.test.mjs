@@ -1048,3 +1048,34 @@ test('a slow consumer (stops reading while many posts are made) is closed; the n
             s.healthy();
         }
     });
+
+test('user_update_active_status: inactive → away, active again → online; a manual status is kept', T, async (t) => {
+    const w = await world('wsact');
+    const a = await official(t, w.alice.token, 'alice');
+    await becomesOnline(w.alice.client, w.alice.user.id, 'after connecting');
+    const call = (fn) => new Promise((resolve) => fn(resolve));
+    const statusIs = async (want) => {
+        let last;
+        for (const end = Date.now() + 3000; Date.now() < end; await sleep(50)) {
+            last = (await w.alice.client.getStatus(w.alice.user.id)).status;
+            if (last === want) {
+                return;
+            }
+        }
+        assert.equal(last, want, 'alice\'s status');
+    };
+
+    const idle = await call((cb) => a.wsc.sendMessage('user_update_active_status', {user_is_active: false, manual: false}, cb));
+    assert.equal(idle.status, 'OK', safeJson(idle));
+    await statusIs('away');
+    await call((cb) => a.wsc.sendMessage('user_update_active_status', {user_is_active: true, manual: false}, cb));
+    await statusIs('online');
+    const bad = await call((cb) => a.wsc.sendMessage('user_update_active_status', {user_is_active: 'yes'}, cb));
+    assert.equal(bad.status, 'FAIL', safeJson(bad));
+    // dnd set by hand survives activity reports
+    await w.alice.client.updateStatus({user_id: w.alice.user.id, status: 'dnd'});
+    await call((cb) => a.wsc.sendMessage('user_update_active_status', {user_is_active: true, manual: false}, cb));
+    await sleep(300);
+    assert.equal((await w.alice.client.getStatus(w.alice.user.id)).status, 'dnd');
+    a.healthy();
+});
