@@ -111,10 +111,18 @@ void ws_on_ring_record(worker_t *w, uint16_t type, const void *data, size_t len)
     }
 }
 
+/* This worker fell a full ring behind: events were lost for its sockets.
+ * Rather than deliver a stream with holes, forget what it cached and close
+ * every socket with 1012 (service restart): clients reconnect at once, and
+ * since the lost records cannot be replayed they get a fresh connection and
+ * reload their state, as after any missed-events hello. */
 void ws_on_ring_overrun(worker_t *w)
 {
-    if (w->ws != NULL)
-        ws_members_invalidate(w->ws, 0, NULL);
+    if (w->ws == NULL)
+        return;
+    ws_members_invalidate(w->ws, 0, NULL);
+    log_warn(0, "event ring overrun: closing %u WebSockets so that they resynchronise", w->ws->count);
+    ws_conns_close_if(w->ws, any_conn, NULL, 1012, "resynchronising");
 }
 
 /* ---- publishing ------------------------------------------------------------------ */
