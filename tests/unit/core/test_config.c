@@ -14,6 +14,7 @@
 
 #include "core/config.h"
 #include "core/config_schema.h"
+#include "../check_main.h"
 
 #ifndef FIXTURES_DIR
 #error "build with -DFIXTURES_DIR='\"…/tests/fixtures\"'"
@@ -850,12 +851,6 @@ static void clear_mm_environment(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(config_suite());
-    int failed;
-
     clear_mm_environment();
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(config_suite());
 }

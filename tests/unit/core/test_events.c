@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "core/events.h"
+#include "../check_main.h"
 
 #define UID   "abcdefghijklmnopqrstuvwxyz"
 #define TOKEN "0123456789abcdefghijklmnop"
@@ -650,9 +651,5 @@ int main(void)
     tcase_add_test(tc, test_members_changed);
     tcase_add_test(tc, test_ws_event_through_ring);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(s);
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/id.h"
+#include "../check_main.h"
 
 START_TEST(test_new_id_is_valid)
 {
@@ -74,9 +75,5 @@ int main(void)
     tcase_add_test(tc, test_invalid_ids);
     tcase_add_test(tc, test_fork_does_not_repeat_ids);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(s);
 }

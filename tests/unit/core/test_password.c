@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/password.h"
+#include "../check_main.h"
 
 static const char bcrypt_alphabet[] = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -178,9 +179,5 @@ int main(void)
     tcase_add_test(tc, test_empty_password_is_refused);
     tcase_add_test(tc, test_corrupt_hashes_fail);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(s);
 }

@@ -16,6 +16,7 @@
 
 #include "core/clock.h"
 #include "db/router.h"
+#include "../check_main.h"
 
 typedef struct {
     int fd;
@@ -205,9 +206,5 @@ int main(void)
     tcase_add_test(tc, test_failed_replica_is_taken_out_and_its_read_rerouted);
     tcase_add_test(tc, test_destroy_fails_what_is_in_flight_once);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(s);
 }

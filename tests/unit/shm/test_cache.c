@@ -23,6 +23,7 @@
 #include "shm/cache.h"
 #include "shm/sessions.h"
 #include "../fork_support.h"
+#include "../check_main.h"
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
@@ -988,11 +989,5 @@ static Suite *cache_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(cache_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(cache_suite());
 }

@@ -17,6 +17,7 @@
 
 #include "shm/lock.h"
 #include "../fork_support.h"
+#include "../check_main.h"
 
 typedef struct {
     shm_lock_t lock;
@@ -287,11 +288,5 @@ static Suite *lock_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(lock_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(lock_suite());
 }

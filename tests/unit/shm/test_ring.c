@@ -25,6 +25,7 @@
 #include "shm/region.h"
 #include "shm/ring.h"
 #include "../fork_support.h"
+#include "../check_main.h"
 
 #define T_DATA 1
 #define T_END  2
@@ -871,11 +872,5 @@ static Suite *ring_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(ring_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(ring_suite());
 }

@@ -15,6 +15,7 @@
 
 #include "worker/cpu_pool.h"
 #include "../fork_support.h"
+#include "../check_main.h"
 
 typedef struct {
     unsigned index;
@@ -437,9 +438,5 @@ int main(void)
     tcase_add_test(tc, test_invalid_arguments);
     tcase_add_test(tc, test_null_job_is_zeroed);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return check_run(s);
 }
