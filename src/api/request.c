@@ -9,6 +9,7 @@
 static void on_request_disposed(void *data)
 {
     api_request_t *r = data;
+    r->worker->requests_in_flight--; /* what a drain waits for */
     if (r->query != NULL)
         db_routed_cancel(r->query);
     r->query = NULL;
@@ -25,6 +26,7 @@ api_request_t *api_request_create(worker_t *worker, h2o_req_t *req)
     memset(r, 0, sizeof(*r));
     r->worker = worker;
     r->req = req;
+    worker->requests_in_flight++;
     if (id_new(r->request_id) != 0)
         memset(r->request_id, 'x', ID_LENGTH);
     return r;

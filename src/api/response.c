@@ -19,17 +19,29 @@ void api_add_header(api_request_t *r, const char *name, const char *value)
     h2o_add_header_by_str(&r->req->pool, &r->req->res.headers, name, strlen(name), 1, NULL, v.base, v.len);
 }
 
+/* Adds a header whose name is static (not one of h2o's tokens): h2o keeps a
+ * pointer to the name, so no copy of it is made per response. */
+static void add_static_header(h2o_mem_pool_t *pool, h2o_headers_t *headers, const h2o_iovec_t *name, const char *value,
+                              size_t len)
+{
+    h2o_vector_reserve(pool, headers, headers->size + 1);
+    headers->entries[headers->size++] = (h2o_header_t){(h2o_iovec_t *)name, NULL, h2o_iovec_init(value, len)};
+}
+
+static const h2o_iovec_t header_request_id = {H2O_STRLIT("x-request-id")};
+static const h2o_iovec_t header_version_id = {H2O_STRLIT("x-version-id")};
+static const h2o_iovec_t header_nosniff = {H2O_STRLIT("x-content-type-options")};
+static const h2o_iovec_t header_referrer = {H2O_STRLIT("referrer-policy")};
+
 /* `request_id` must live as long as the request (it is not copied). */
 void api_add_common_headers(worker_t *worker, h2o_req_t *req, const char *request_id)
 {
     h2o_mem_pool_t *pool = &req->pool;
-    h2o_add_header_by_str(pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, request_id, ID_LENGTH);
-    h2o_add_header_by_str(pool, &req->res.headers, H2O_STRLIT("x-version-id"), 0, NULL, worker->version_id,
-                          strlen(worker->version_id));
+    add_static_header(pool, &req->res.headers, &header_request_id, request_id, ID_LENGTH);
+    add_static_header(pool, &req->res.headers, &header_version_id, worker->version_id, strlen(worker->version_id));
     h2o_set_header(pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, H2O_STRLIT("application/json"), 1);
-    h2o_add_header_by_str(pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL,
-                          H2O_STRLIT("nosniff"));
-    h2o_add_header_by_str(pool, &req->res.headers, H2O_STRLIT("referrer-policy"), 0, NULL, H2O_STRLIT("no-referrer"));
+    add_static_header(pool, &req->res.headers, &header_nosniff, H2O_STRLIT("nosniff"));
+    add_static_header(pool, &req->res.headers, &header_referrer, H2O_STRLIT("no-referrer"));
     if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")))
         h2o_set_header(pool, &req->res.headers, H2O_TOKEN_EXPIRES, H2O_STRLIT("0"), 1);
 }

@@ -54,18 +54,10 @@ typedef struct {
     bool sent;
 } http_error_ostream_t;
 
-static void on_request_disposed(void *data)
-{
-    worker_t *w = *(worker_t **)data;
-    w->requests_in_flight--;
-}
-
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     worker_t *w = ((http_handler_t *)self)->worker;
-    worker_t **token = h2o_mem_alloc_shared(&req->pool, sizeof(*token), on_request_disposed);
-    *token = w;
-    w->requests_in_flight++;
+    /* both paths make an api_request_t, which counts the request in flight */
     if (ws_is_websocket_path(req->path_normalized))
         ws_handle_upgrade(w, req);
     else
