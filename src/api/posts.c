@@ -130,6 +130,21 @@ static bool message_too_long(api_request_t *r, const char *message)
     return true;
 }
 
+/* `value` as the compact JSON text a column stores, in the request pool; at
+ * most `max_runes`, else NULL after a 400 with `id`. */
+static const char *stored_json(api_request_t *r, json_t *value, size_t max_runes, const char *id, const char *message)
+{
+    char *text = json_dumps(value, JSON_COMPACT);
+    if (text == NULL || utf8_runes(text) > max_runes) {
+        free(text);
+        api_send_error(r, 400, id, message, NULL);
+        return NULL;
+    }
+    const char *out = text_strndup(pool_of(r), text, strlen(text));
+    free(text);
+    return out;
+}
+
 /* file_ids as stored (a JSON array of unique strings), or NULL after a 400. */
 static const char *file_ids_text(api_request_t *r, json_t *ids)
 {
@@ -144,15 +159,9 @@ static const char *file_ids_text(api_request_t *r, json_t *ids)
         if (!seen)
             json_array_append(unique, v);
     }
-    char *text = json_dumps(unique, JSON_COMPACT);
+    const char *out =
+        stored_json(r, unique, POST_FILEIDS_MAX_RUNES, "model.post.is_valid.file_ids.app_error", "Invalid file ids.");
     json_decref(unique);
-    if (text == NULL || utf8_runes(text) > POST_FILEIDS_MAX_RUNES) {
-        free(text);
-        api_send_error(r, 400, "model.post.is_valid.file_ids.app_error", "Invalid file ids.", NULL);
-        return NULL;
-    }
-    const char *out = text_strndup(pool_of(r), text, strlen(text));
-    free(text);
     return out;
 }
 
@@ -162,15 +171,9 @@ static const char *props_text(api_request_t *r, json_t *props)
     json_t *copy = json_copy(props);
     json_object_del(copy, "add_channel_member");
     json_object_del(copy, "force_notification");
-    char *text = json_dumps(copy, JSON_COMPACT);
+    const char *out =
+        stored_json(r, copy, POST_PROPS_MAX_RUNES, "model.post.is_valid.props.app_error", "Invalid props.");
     json_decref(copy);
-    if (text == NULL || utf8_runes(text) > POST_PROPS_MAX_RUNES) {
-        free(text);
-        api_send_error(r, 400, "model.post.is_valid.props.app_error", "Invalid props.", NULL);
-        return NULL;
-    }
-    const char *out = text_strndup(pool_of(r), text, strlen(text));
-    free(text);
     return out;
 }
 

@@ -67,3 +67,21 @@ export async function newUser(prefix = 'user') {
     assert.equal(user.id, created.id);
     return {client: c, user, password};
 }
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Polls a synchronous predicate until it holds (returns its value) or fails
+// the test after `ms`; `what` (a string or a function) names what was awaited.
+export async function until(pred, ms, what) {
+    const end = Date.now() + ms;
+    for (;;) {
+        const v = pred();
+        if (v) {
+            return v;
+        }
+        if (Date.now() > end) {
+            assert.fail(`timed out after ${ms} ms waiting for ${typeof what === 'function' ? what() : what}`);
+        }
+        await sleep(10);
+    }
+}

@@ -5,7 +5,7 @@
 // never show a private channel to a non-member.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {T, admin, client, clientError, newUser, unique} from './lib.mjs';
+import {T, admin, client, clientError, newUser, unique, sleep} from './lib.mjs';
 
 const NOBODY = 'abcdefghijklmnopqrstuvwxyz';
 const FORBIDDEN = 'api.context.permissions.app_error';
@@ -13,7 +13,6 @@ const BAD_BODY = 'api.context.invalid_body_param.app_error';
 const BAD_URL = 'api.context.invalid_url_param.app_error';
 const TOO_LONG = 'model.post.is_valid.message_length.app_error';
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // alice owns a team with an open and a private channel; bob is in the team
 // and the open channel; carol is in the team only; dave is in no team.

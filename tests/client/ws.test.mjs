@@ -15,7 +15,7 @@ import http from 'node:http';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import mm from '@mattermost/client';
-import {URL, admin, client, newUser, unique} from './lib.mjs';
+import {URL, admin, client, newUser, unique, sleep, until} from './lib.mjs';
 
 // The official client needs a global WebSocket (Node 20 has none) and builds
 // CloseEvent objects (global only from Node 23).
@@ -60,7 +60,6 @@ const SETTLE = 500; // ms after the expected receivers got an event, before asse
 const SLOW_POSTS = 1000;
 const SLOW_BODY = 'y'.repeat(16000);
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function safeJson(v) {
     try {
@@ -71,19 +70,6 @@ function safeJson(v) {
 }
 
 // Polls `pred` until it returns something truthy; fails with `what` after `ms`.
-async function until(pred, ms, what) {
-    const end = Date.now() + ms;
-    for (;;) {
-        const v = pred();
-        if (v) {
-            return v;
-        }
-        if (Date.now() > end) {
-            assert.fail(`timed out after ${ms} ms waiting for ${typeof what === 'function' ? what() : what}`);
-        }
-        await sleep(10);
-    }
-}
 
 // What one connection received: every frame in order (events and replies).
 class Frames {

@@ -12,27 +12,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import WebSocket from 'ws';
-import {URL, newUser, unique} from './lib.mjs';
+import {URL, newUser, unique, sleep, until} from './lib.mjs';
 
 const WS_URL = `${String(URL ?? '').replace(/^http/, 'ws')}/api/v4/websocket`;
 const ID = /^[a-z0-9]{26}$/;
 const T = {timeout: 20000};
 const SETTLE = 400; // ms: no more frames expected after this
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until(pred, ms, what) {
-    const end = Date.now() + ms;
-    for (;;) {
-        const v = pred();
-        if (v) {
-            return v;
-        }
-        if (Date.now() > end) {
-            assert.fail(`timed out after ${ms} ms waiting for ${typeof what === 'function' ? what() : what}`);
-        }
-        await sleep(10);
-    }
-}
 
 // A raw socket and what it received.
 class Sock {
