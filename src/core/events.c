@@ -29,6 +29,8 @@
  */
 #include "core/events.h"
 
+#include "core/msgpack_bounds.h"
+
 #include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,16 +86,27 @@ static const field_t ws_event_fields[] = {
     FIELD(event_ws_event_t, omit_users, FIELD_ID_LIST, EVENT_WS_OMIT_MAX),
 };
 
+static const field_t config_reload_fields[] = {
+    FIELD(event_config_reload_t, node_id, FIELD_ID, ID_LENGTH),
+};
+
+static const field_t config_saved_fields[] = {
+    FIELD(event_config_saved_t, node_id, FIELD_ID, ID_LENGTH),
+    FIELD(event_config_saved_t, config, FIELD_TEXT, EVENT_CONFIG_TEXT_MAX),
+};
+
 #define NFIELDS(table) (sizeof(table) / sizeof((table)[0]))
 
 const char *event_type_name(uint16_t type)
 {
-    switch (type) {
+    switch (type & EVENT_TYPE_MASK) {
     case EVENT_STATUS_CHANGED: return "status_changed";
     case EVENT_SESSION_REVOKED: return "session_revoked";
     case EVENT_USER_SESSIONS_REVOKED: return "user_sessions_revoked";
     case EVENT_WS_EVENT: return "ws_event";
     case EVENT_MEMBERS_CHANGED: return "members_changed";
+    case EVENT_CONFIG_RELOAD: return "config_reload";
+    case EVENT_CONFIG_SAVED: return "config_saved";
     }
     return "unknown";
 }
@@ -199,79 +212,6 @@ static int encode_small(const field_t *fields, size_t n, const void *ev, event_b
 }
 
 /* ---- the bounded pre-pass ------------------------------------------------------ */
-
-static uint64_t read_be(const uint8_t *p, size_t n)
-{
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-/* How an object's type byte says its size continues: `header` bytes of
- * big-endian count n follow it; then fixed + n payload bytes (BYTES), or
- * fixed + n nested objects (ARRAY) or key/value pairs (MAP).  -1 for the
- * reserved byte 0xc1. */
-typedef enum { COUNTS_BYTES, COUNTS_ARRAY, COUNTS_MAP } counts_t;
-
-typedef struct {
-    size_t header;
-    uint64_t fixed;
-    counts_t counts;
-} layout_t;
-
-static int layout_of(uint8_t b, layout_t *l)
-{
-    /* float32, float64, uint8..uint64, int8..int64 */
-    static const uint8_t numbers[] = {4, 8, 1, 2, 4, 8, 1, 2, 4, 8};
-    *l = (layout_t){0, 0, COUNTS_BYTES};
-    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
-        return 0; /* fixint, nil, booleans */
-    if (b <= 0x8f)
-        *l = (layout_t){0, b & 0x0fu, COUNTS_MAP};
-    else if (b <= 0x9f)
-        *l = (layout_t){0, b & 0x0fu, COUNTS_ARRAY};
-    else if (b <= 0xbf)
-        l->fixed = b & 0x1fu; /* fixstr */
-    else if (b == 0xc4 || b == 0xc5 || b == 0xc6)
-        l->header = (size_t)1 << (b - 0xc4); /* bin8/16/32 */
-    else if (b == 0xd9 || b == 0xda || b == 0xdb)
-        l->header = (size_t)1 << (b - 0xd9); /* str8/16/32 */
-    else if (b == 0xc7 || b == 0xc8 || b == 0xc9)
-        *l = (layout_t){(size_t)1 << (b - 0xc7), 1, COUNTS_BYTES}; /* ext: + type byte */
-    else if (b >= 0xca && b <= 0xd3)
-        l->fixed = numbers[b - 0xca];
-    else if (b >= 0xd4 && b <= 0xd8)
-        l->fixed = 1 + ((uint64_t)1 << (b - 0xd4)); /* fixext1..16: type + data */
-    else if (b == 0xdc || b == 0xdd)
-        *l = (layout_t){(size_t)2 << (b - 0xdc), 0, COUNTS_ARRAY};
-    else if (b == 0xde || b == 0xdf)
-        *l = (layout_t){(size_t)2 << (b - 0xde), 0, COUNTS_MAP};
-    else
-        return -1;
-    return 0;
-}
-
-/* Skips one msgpack object at *p, checking every length and count against
- * the bytes left before `end`; 0, or EVENT_EMALFORMED. */
-static int walk(const uint8_t **p, const uint8_t *end, int depth)
-{
-    layout_t l;
-    if (*p >= end || depth > EVENT_DEPTH_MAX || layout_of(*(*p)++, &l) != 0 || (size_t)(end - *p) < l.header)
-        return EVENT_EMALFORMED;
-    uint64_t n = l.header > 0 ? read_be(*p, l.header) : 0;
-    *p += l.header;
-    uint64_t bytes = l.counts == COUNTS_BYTES ? l.fixed + n : 0;
-    uint64_t items = l.counts == COUNTS_BYTES ? 0 : (l.fixed + n) * (l.counts == COUNTS_MAP ? 2 : 1);
-    /* every nested object takes at least one byte */
-    if (bytes > (uint64_t)(end - *p) || items > (uint64_t)(end - *p))
-        return EVENT_EMALFORMED;
-    *p += bytes;
-    for (uint64_t i = 0; i < items; i++)
-        if (walk(p, end, depth + 1) != 0)
-            return EVENT_EMALFORMED;
-    return 0;
-}
 
 /* ---- decoding ------------------------------------------------------------------ */
 
@@ -393,8 +333,8 @@ static int decode_fields(const field_t *fields, size_t n, const void *data, size
     if (len > max)
         return EVENT_ETOOBIG;
     const span_t in = {data, (const char *)data + len};
-    const uint8_t *p = data, *end = p + len;
-    if (walk(&p, end, 0) != 0 || p != end)
+    const uint8_t *p = data;
+    if (msgpack_bounds_check(p, len, EVENT_DEPTH_MAX) != 0)
         return EVENT_EMALFORMED;
     memset(ev, 0, ev_size);
     msgpack_unpacked u;
@@ -473,6 +413,31 @@ int event_decode_ws_event(const void *data, size_t len, event_ws_event_t *ev)
     return decode_fields(ws_event_fields, NFIELDS(ws_event_fields), data, len, ev, sizeof(*ev), EVENT_WS_ENCODED_MAX);
 }
 
+int event_encode_config_reload(const event_config_reload_t *ev, event_buf_t *out)
+{
+    return encode_small(config_reload_fields, NFIELDS(config_reload_fields), ev, out);
+}
+
+int event_decode_config_reload(const void *data, size_t len, event_config_reload_t *ev)
+{
+    return decode_fields(config_reload_fields, NFIELDS(config_reload_fields), data, len, ev, sizeof(*ev),
+                         EVENT_ENCODED_MAX);
+}
+
+int event_encode_config_saved(const event_config_saved_t *ev, uint8_t *out, size_t cap, size_t *len)
+{
+    sink_t sink = {out, 0, cap < EVENT_WS_ENCODED_MAX ? cap : EVENT_WS_ENCODED_MAX};
+    int rc = encode_fields(config_saved_fields, NFIELDS(config_saved_fields), ev, &sink);
+    *len = sink.len;
+    return rc;
+}
+
+int event_decode_config_saved(const void *data, size_t len, event_config_saved_t *ev)
+{
+    return decode_fields(config_saved_fields, NFIELDS(config_saved_fields), data, len, ev, sizeof(*ev),
+                         EVENT_WS_ENCODED_MAX);
+}
+
 /* ---- publishing -------------------------------------------------------------------- */
 
 int events_publish(shm_ring_t *ring, const int *efds, event_type_t type, const event_buf_t *buf)
@@ -509,16 +474,45 @@ int events_publish_members_changed(shm_ring_t *ring, const int *efds, const even
     return rc != 0 ? rc : events_publish(ring, efds, EVENT_MEMBERS_CHANGED, &buf);
 }
 
-int events_publish_ws_event(shm_ring_t *ring, const int *efds, const event_ws_event_t *ev)
+int events_publish_config_reload(shm_ring_t *ring, const int *efds, const event_config_reload_t *ev)
+{
+    event_buf_t buf;
+    int rc = event_encode_config_reload(ev, &buf);
+    return rc != 0 ? rc : events_publish(ring, efds, EVENT_CONFIG_RELOAD, &buf);
+}
+
+typedef int (*encode_large_fn)(const void *ev, uint8_t *out, size_t cap, size_t *len);
+
+static int publish_large(shm_ring_t *ring, const int *efds, event_type_t type, encode_large_fn encode, const void *ev)
 {
     uint8_t *buf = malloc(EVENT_WS_ENCODED_MAX);
     if (buf == NULL)
         return -ENOMEM;
     size_t len;
     uint64_t seq;
-    int rc = event_encode_ws_event(ev, buf, EVENT_WS_ENCODED_MAX, &len);
+    int rc = encode(ev, buf, EVENT_WS_ENCODED_MAX, &len);
     if (rc == 0)
-        rc = shm_ring_publish(ring, efds, EVENT_WS_EVENT, buf, len, &seq);
+        rc = shm_ring_publish(ring, efds, (uint16_t)type, buf, len, &seq);
     free(buf);
     return rc;
+}
+
+static int encode_ws_event_any(const void *ev, uint8_t *out, size_t cap, size_t *len)
+{
+    return event_encode_ws_event(ev, out, cap, len);
+}
+
+static int encode_config_saved_any(const void *ev, uint8_t *out, size_t cap, size_t *len)
+{
+    return event_encode_config_saved(ev, out, cap, len);
+}
+
+int events_publish_config_saved(shm_ring_t *ring, const int *efds, const event_config_saved_t *ev)
+{
+    return publish_large(ring, efds, EVENT_CONFIG_SAVED, encode_config_saved_any, ev);
+}
+
+int events_publish_ws_event(shm_ring_t *ring, const int *efds, const event_ws_event_t *ev)
+{
+    return publish_large(ring, efds, EVENT_WS_EVENT, encode_ws_event_any, ev);
 }

@@ -21,7 +21,14 @@ typedef enum {
     EVENT_USER_SESSIONS_REVOKED = 3, /* every session of a user is no longer valid */
     EVENT_WS_EVENT = 4,              /* a WebSocket event to deliver (src/ws) */
     EVENT_MEMBERS_CHANGED = 5,       /* a channel's or team's members changed */
+    EVENT_CONFIG_RELOAD = 6,         /* every node reloads its config file (POST /config/reload) */
+    EVENT_CONFIG_SAVED = 7,          /* a new config was saved (PUT /config): every node adopts it */
 } event_type_t;
+
+/* Set on the type of a record the cluster child received from a peer and
+ * re-published: consumers mask it off; the cluster child never forwards it. */
+#define EVENT_FROM_CLUSTER 0x8000u
+#define EVENT_TYPE_MASK    0x7fffu
 
 /* Longest status string ("offline"); Mattermost's column is varchar(32), but
  * its values are online, away, dnd, offline, ooo. */
@@ -89,6 +96,19 @@ typedef struct {
     char team_id[ID_LENGTH + 1];
 } event_members_changed_t;
 
+/* Which node asked (the origin applies it itself; the others on receipt). */
+typedef struct {
+    char node_id[ID_LENGTH + 1];
+} event_config_reload_t;
+
+/* The saved config as Mattermost-shaped JSON text (per-node keys are each
+ * node's own: a receiver keeps its values for those). */
+#define EVENT_CONFIG_TEXT_MAX (EVENT_WS_ENCODED_MAX - 1024)
+typedef struct {
+    char node_id[ID_LENGTH + 1];
+    event_text_t config; /* decoded: points into the record */
+} event_config_saved_t;
+
 /* An encoded record, on the stack: no allocation. */
 typedef struct {
     size_t len;
@@ -110,6 +130,13 @@ int event_decode_user_sessions_revoked(const void *data, size_t len, event_user_
 int event_encode_members_changed(const event_members_changed_t *ev, event_buf_t *out);
 int event_decode_members_changed(const void *data, size_t len, event_members_changed_t *ev);
 
+int event_encode_config_reload(const event_config_reload_t *ev, event_buf_t *out);
+int event_decode_config_reload(const void *data, size_t len, event_config_reload_t *ev);
+
+/* Into `out`, `cap` bytes (EVENT_WS_ENCODED_MAX will always do); *len set. */
+int event_encode_config_saved(const event_config_saved_t *ev, uint8_t *out, size_t cap, size_t *len);
+int event_decode_config_saved(const void *data, size_t len, event_config_saved_t *ev);
+
 /* Into `out`, `cap` bytes (EVENT_WS_ENCODED_MAX will always do); *len set. */
 int event_encode_ws_event(const event_ws_event_t *ev, uint8_t *out, size_t cap, size_t *len);
 int event_decode_ws_event(const void *data, size_t len, event_ws_event_t *ev);
@@ -123,7 +150,9 @@ int events_publish_status_changed(shm_ring_t *ring, const int *efds, const event
 int events_publish_session_revoked(shm_ring_t *ring, const int *efds, const event_session_revoked_t *ev);
 int events_publish_user_sessions_revoked(shm_ring_t *ring, const int *efds, const event_user_sessions_revoked_t *ev);
 int events_publish_members_changed(shm_ring_t *ring, const int *efds, const event_members_changed_t *ev);
-/* Encodes into a heap buffer (EVENT_WS_ENCODED_MAX), freed before returning. */
+int events_publish_config_reload(shm_ring_t *ring, const int *efds, const event_config_reload_t *ev);
+/* These two encode into a heap buffer (EVENT_WS_ENCODED_MAX), freed before returning. */
+int events_publish_config_saved(shm_ring_t *ring, const int *efds, const event_config_saved_t *ev);
 int events_publish_ws_event(shm_ring_t *ring, const int *efds, const event_ws_event_t *ev);
 
 #endif

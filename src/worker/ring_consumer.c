@@ -38,6 +38,7 @@ static void dispatch_record(worker_t *w, uint16_t type, const void *data, size_t
 {
     shm_cache_t *sessions = shm_region_sessions(w->params->shm);
     int rc = 0;
+    type &= EVENT_TYPE_MASK; /* a record from a peer node is handled as one of ours */
     w->ring_events++;
     log_debug("ring event seq %llu %s (%zu bytes)", (unsigned long long)seq, event_type_name(type), len);
     ws_on_ring_record(w, type, data, len);
