@@ -25,6 +25,8 @@ node_config() { # node_config N PORT DSN: a node's config.json (defaults for the
   "LogSettings": { "EnableConsole": false, "FileLocation": "$VAR/node$1/logs" },
   "FileSettings": { "DriverName": "local", "Directory": "$VAR/files/" },
   "ComplianceSettings": { "Directory": "$VAR/files/" },
+  "ClusterSettings": { "Enable": true, "ClusterName": "quickstart", "OverrideHostname": "127.0.0.1",
+                       "GossipPort": $((8072 + 2 * $1)), "StreamingPort": $((8073 + 2 * $1)) },
   "ProcessSettings": { "Workers": 0, "PidFile": "$VAR/node$1/chorusd.pid" }
 }
 JSON
@@ -106,6 +108,7 @@ chorus is running:
   http://127.0.0.1:8066/   node2   config $VAR/node2/config.json   logs $VAR/node2/logs/
   postgres://postgres@127.0.0.1:$pg_port/chorus   PostgreSQL, data in $PG/
 health:  curl 'http://127.0.0.1:$PROXY_PORT/api/v4/system/ping?get_server_status=true'
+cluster: gossip on UDP 8074/8076, links on TCP 8075/8077; GET /api/v4/cluster/status as an admin
 reload:  $BUILD/chorusd -s reload -c $VAR/node1/config.json
 stop:    contrib/quickstart.sh stop
 TXT

@@ -4,10 +4,10 @@
 
 # shellcheck disable=SC2034 # used by the scripts that source this file
 CHORUS_BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config libh2o-evloop-dev libh2o-dev
- libwslay-dev libjemalloc-dev libmsgpack-dev check libpq-dev libssl-dev libjansson-dev libcrypt-dev"
+ libjemalloc-dev libmsgpack-dev check libpq-dev libssl-dev libjansson-dev libcrypt-dev"
 # shellcheck disable=SC2034
 CHORUS_RUN_PACKAGES="postgresql postgresql-client nginx curl iproute2 procps psmisc"
-CHORUS_TEST_PACKAGES="haproxy wrk valgrind shellcheck clang-format openssl"
+CHORUS_TEST_PACKAGES="haproxy wrk valgrind shellcheck clang-format openssl iptables"
 # Node.js may come from elsewhere than Debian (with its own npm, which then
 # conflicts with Debian's npm package): install it only when absent.
 if ! command -v node >/dev/null 2>&1; then

@@ -1,17 +1,13 @@
 /*
- * POST /api/v4/database/recycle and POST /api/v4/config/reload: the two
- * steps of a manual database failover (promote a replica, point DataSource
- * at it, reload; or recycle the connections), both for system admins only.
+ * POST /api/v4/database/recycle: one of the two steps of a manual database
+ * failover (promote a replica, point DataSource at it and reload, see
+ * config.c; or recycle the connections), for system admins only.
  *
- * Both act on this node, as the design of one process tree wants it: the
- * master owns reloads and the set of workers, so a worker asks it with a
- * signal, exactly what an operator's `kill -HUP` / `kill -USR2` does.
- * - reload: SIGHUP; the master validates the config and starts a new
- *   generation of workers (with new pools) while this one drains, so the
- *   answer is sent before the reload is done, as Mattermost's is;
- * - recycle: this worker recycles its pools at once (so the caller's next
- *   request already runs on new connections), then SIGUSR2 makes the master
- *   forward the recycle to every other worker.
+ * It acts on this node, as the design of one process tree wants it: the
+ * master owns the set of workers, so a worker asks it with a signal, exactly
+ * what an operator's `kill -USR2` does.  This worker recycles its pools at
+ * once (so the caller's next request already runs on new connections), then
+ * SIGUSR2 makes the master forward the recycle to every other worker.
  */
 #include <errno.h>
 #include <signal.h>
@@ -42,19 +38,5 @@ void api_database_recycle(api_request_t *r)
     int rc = worker_signal_master(r->worker, SIGUSR2);
     if (rc != 0)
         log_warn(-rc, "cannot ask the master to recycle the other workers' connections");
-    send_ok(r);
-}
-
-void api_config_reload(api_request_t *r)
-{
-    if (!require_admin(r))
-        return;
-    int rc = worker_signal_master(r->worker, SIGHUP);
-    if (rc != 0) {
-        log_warn(-rc, "cannot ask the master to reload");
-        api_send_error(r, 500, "api.config.reload_config.app_error", "Unable to reload the configuration.", NULL);
-        return;
-    }
-    log_info("request %s: configuration reload requested", r->request_id);
     send_ok(r);
 }

@@ -37,8 +37,11 @@ void api_status_get(api_request_t *r);        /* GET /api/v4/users/{user_id}/sta
 void api_status_update(api_request_t *r);     /* PUT /api/v4/users/{user_id}/status */
 void api_status_get_by_ids(api_request_t *r); /* POST /api/v4/users/status/ids */
 
-/* database and config */
+/* database, config and cluster */
 void api_database_recycle(api_request_t *r); /* POST /api/v4/database/recycle */
+void api_config_get(api_request_t *r);       /* GET /api/v4/config */
+void api_config_update(api_request_t *r);    /* PUT /api/v4/config */
 void api_config_reload(api_request_t *r);    /* POST /api/v4/config/reload */
+void api_cluster_status(api_request_t *r);   /* GET /api/v4/cluster/status */
 
 #endif

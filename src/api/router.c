@@ -54,9 +54,12 @@ static const api_route_t routes[] = {
     {"POST", "/api/v4/users/status/ids", api_status_get_by_ids, ROUTE_SESSION},
     {"GET", "/api/v4/users/{user_id}/status", api_status_get, ROUTE_SESSION},
     {"PUT", "/api/v4/users/{user_id}/status", api_status_update, ROUTE_SESSION},
-    /* database and config */
+    /* database, config and cluster */
     {"POST", "/api/v4/database/recycle", api_database_recycle, ROUTE_SESSION},
+    {"GET", "/api/v4/config", api_config_get, ROUTE_SESSION},
+    {"PUT", "/api/v4/config", api_config_update, ROUTE_SESSION},
     {"POST", "/api/v4/config/reload", api_config_reload, ROUTE_SESSION},
+    {"GET", "/api/v4/cluster/status", api_cluster_status, ROUTE_SESSION},
 };
 
 /* Matches `path` against `pattern`, capturing placeholders into r->params. */

@@ -8,6 +8,12 @@
  * by callbacks) and a write and a delete of a file in FileSettings.Directory.
  * Any failure makes the status UNHEALTHY and the HTTP status 500, unless the
  * client asked for use_rest_semantics=true (then 200 with the same body).
+ *
+ * With ClusterSettings.Enable, the server status also reports the cluster as
+ * the cluster child last published it (shm/cluster_view.h): cluster_status
+ * "green" when every member is green, cluster_nodes_alive and cluster_nodes.
+ * A red cluster does not make this node UNHEALTHY: a balancer must keep
+ * sending traffic to the nodes that still work.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +24,7 @@
 #include "api/handlers.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "shm/cluster_view.h"
 
 typedef struct {
     api_request_t *r;
@@ -50,6 +57,27 @@ static bool check_filestore(const worker_t *w)
     return unlink(path) == 0 && ok;
 }
 
+/* The cluster's health from the view; with no view (the cluster child is
+ * not running or has not published), this node alone, red. */
+static void add_cluster_status(const worker_t *w, json_t *body)
+{
+    /* one request at a time per worker (one loop thread), ~80 KB: not the stack */
+    static cluster_view_data_t view;
+    bool green = false;
+    uint32_t alive = 1, total = 1;
+
+    if (cluster_view_read_published(shm_region_cluster(w->params->shm), &view) == 0) {
+        green = view.count > 0;
+        for (uint32_t i = 0; i < view.count; i++)
+            green = green && view.members[i].green;
+        alive = view.alive_count;
+        total = view.count;
+    }
+    json_object_set_new(body, "cluster_status", json_string(green ? "green" : "red"));
+    json_object_set_new(body, "cluster_nodes_alive", json_integer(alive));
+    json_object_set_new(body, "cluster_nodes", json_integer(total));
+}
+
 static void respond(ping_state_t *st, bool database_ok)
 {
     st->query = NULL;
@@ -59,6 +87,8 @@ static void respond(ping_state_t *st, bool database_ok)
     json_t *body = base_body(status);
     json_object_set_new(body, "database_status", json_string(db));
     json_object_set_new(body, "filestore_status", json_string(fs));
+    if (st->r->worker->config->cluster.enable)
+        add_cluster_status(st->r->worker, body);
     api_add_header(st->r, "status", status);
     api_add_header(st->r, "database_status", db);
     api_add_header(st->r, "filestore_status", fs);

@@ -66,6 +66,11 @@ typedef struct {
     bool read_only_config;
     int64_t gossip_port;
     int64_t streaming_port;
+    /* chorus's own: SWIM timings (the defaults detect a dead node in ~1 s) */
+    int64_t gossip_probe_interval_milliseconds;
+    int64_t gossip_probe_timeout_milliseconds;
+    int64_t gossip_suspicion_multiplier;
+    int64_t gossip_push_pull_interval_seconds;
 } config_cluster_t;
 
 typedef struct {

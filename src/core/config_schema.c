@@ -158,6 +158,13 @@ static const char *check_streaming_port(const config_t *cfg, const void *value)
     return NULL;
 }
 
+static const char *check_probe_timeout(const config_t *cfg, const void *value)
+{
+    if (*(const int64_t *)value >= cfg->cluster.gossip_probe_interval_milliseconds)
+        return "must be less than ClusterSettings.GossipProbeIntervalMilliseconds";
+    return NULL;
+}
+
 /* "HH:MM", 24-hour clock. */
 static const char *check_hhmm(const config_t *cfg, const void *value)
 {
@@ -277,6 +284,11 @@ const config_key_t config_schema[] = {
     BOOL(CLU, "ReadOnlyConfig", cluster.read_only_config, true, PN),
     INT(CLU, "GossipPort", cluster.gossip_port, 8074, 1, 65535, NULL, PN),
     INT(CLU, "StreamingPort", cluster.streaming_port, 8075, 1, 65535, check_streaming_port, PN),
+    INT(CLU, "GossipProbeIntervalMilliseconds", cluster.gossip_probe_interval_milliseconds, 200, 20, 60000, NULL, PN),
+    INT(CLU, "GossipProbeTimeoutMilliseconds", cluster.gossip_probe_timeout_milliseconds, 100, 5, 60000,
+        check_probe_timeout, PN),
+    INT(CLU, "GossipSuspicionMultiplier", cluster.gossip_suspicion_multiplier, 3, 2, 20, NULL, PN),
+    INT(CLU, "GossipPushPullIntervalSeconds", cluster.gossip_push_pull_interval_seconds, 10, 1, 3600, NULL, PN),
 
     BOOL(MET, "Enable", metrics.enable, false, 0),
     STR(MET, "ListenAddress", metrics.listen_address, ":8067", NULL, check_listen_address, PN),

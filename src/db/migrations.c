@@ -85,6 +85,13 @@ const migration_t migrations[] = {
     {3, "index replies (Posts.RootId)", "CREATE INDEX idx_posts_root_id_delete_at ON Posts (RootId, DeleteAt)"},
     {4, "version statuses (Status.Version orders the presence cache's fills)",
      "ALTER TABLE Status ADD COLUMN Version bigint NOT NULL DEFAULT 0"},
+    {5, "create ClusterDiscovery (each node's row: how its peers reach it)",
+     "CREATE TABLE ClusterDiscovery ("
+     "  Id varchar(26) PRIMARY KEY, Type varchar(64) NOT NULL, ClusterName varchar(64) NOT NULL,"
+     "  Hostname varchar(512) NOT NULL, GossipPort integer NOT NULL, Port integer NOT NULL,"
+     "  CreateAt bigint NOT NULL, LastPingAt bigint NOT NULL"
+     ");"
+     "CREATE INDEX idx_clusterdiscovery_name ON ClusterDiscovery (Type, ClusterName)"},
 };
 
 const unsigned migrations_count = sizeof(migrations) / sizeof(migrations[0]);

@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cluster/cluster.h"
 #include "core/clock.h"
 #include "core/id.h"
 #include "core/log.h"
@@ -80,6 +81,7 @@ typedef struct {
     process_table_t children;
     master_slot_t slots[LISTEN_SLOTS_MAX];
     master_slot_t migrate;
+    master_slot_t cluster; /* the cluster child's respawn state */
     bool schema_ready;
 
     master_state_t state;
@@ -184,6 +186,55 @@ static int spawn_migrate(master_t *m)
     return 0;
 }
 
+/* The cluster child runs with the serving generation's config; a reload
+ * replaces it (reload_finish). */
+static int spawn_cluster(master_t *m)
+{
+    shm_ring_t *ring = shm_region_ring(&m->shm);
+    int ring_slot = shm_ring_consumer_find_free(ring);
+    process_t *p = process_table_add(&m->children);
+    if (ring_slot < 0 || p == NULL) {
+        log_error(0, "cannot start the cluster process: too many processes");
+        return -ENOSPC;
+    }
+    pid_t master_pid = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        log_error(errno, "fork of the cluster process failed");
+        return -errno;
+    }
+    if (pid == 0) {
+        child_setup(m, master_pid);
+        close_other_listeners(m, -1);
+        cluster_params_t params = {
+            .config = &m->config,
+            .config_hash = m->config_hash,
+            .shm = &m->shm,
+            .ring_eventfds = m->ring_eventfds,
+            .ring_slot = ring_slot,
+            .lifeline_fd = m->lifeline.read_fd,
+            .control_fd = m->control_fds[1],
+        };
+        _exit(cluster_main(&params));
+    }
+    shm_ring_consumer_attach(ring, (unsigned)ring_slot, pid);
+    *p = (process_t){.pid = pid,
+                     .kind = PROCESS_CLUSTER,
+                     .generation = m->generation,
+                     .ring_slot = ring_slot,
+                     .started_ms = clock_monotonic_ms()};
+    log_info("started the cluster process pid %d", (int)pid);
+    return 0;
+}
+
+static process_t *find_kind(master_t *m, process_kind_t kind)
+{
+    for (unsigned i = 0; i < PROCESS_MAX; i++)
+        if (m->children.entries[i].pid != 0 && m->children.entries[i].kind == kind && !m->children.entries[i].retiring)
+            return &m->children.entries[i];
+    return NULL;
+}
+
 /* Signals every child, or (workers_only) the workers of generations below
  * `generation_below` (-1: all workers).  The migration child runs with
  * default dispositions: it must get nothing but TERM and KILL. */
@@ -224,6 +275,15 @@ static void on_child_exit(master_t *m, process_t *p, int status)
     if (p->ring_slot >= 0)
         shm_ring_consumer_detach(shm_region_ring(&m->shm), (unsigned)p->ring_slot);
 
+    if (p->kind == PROCESS_CLUSTER) {
+        if (WIFSIGNALED(status))
+            log_warn(0, "cluster process pid %d killed by signal %d", (int)p->pid, WTERMSIG(status));
+        else
+            log_info("cluster process pid %d exited with status %d", (int)p->pid, code);
+        if (m->state == MASTER_RUNNING && !p->retiring && m->config.cluster.enable)
+            schedule_respawn(&m->cluster, lived, "cluster process");
+        return;
+    }
     if (p->kind == PROCESS_MIGRATE) {
         if (code == 0) {
             m->schema_ready = true;
@@ -392,6 +452,15 @@ static void reload_finish(master_t *m)
     if (log_open(&m->config.log, "master") != 0)
         log_warn(0, "LogSettings: cannot open the new log location; logging to the console");
     log_info("reload complete: generation %u serving, config hash %s", m->generation, m->config_hash);
+    /* the cluster child announces the config hash: a new one takes over */
+    process_t *cluster = find_kind(m, PROCESS_CLUSTER);
+    if (cluster != NULL) {
+        cluster->retiring = true;
+        kill(cluster->pid, SIGQUIT);
+    }
+    m->cluster = (master_slot_t){0};
+    if (m->config.cluster.enable && spawn_cluster(m) != 0)
+        m->cluster.respawn_at = clock_monotonic_ms() + 1000;
     if (data_source_changed && spawn_migrate(m) != 0)
         log_error(0, "cannot start migrations for the new SqlSettings.DataSource");
 }
@@ -434,6 +503,9 @@ static void reopen_logs(master_t *m)
         log_warn(errno, "cannot reopen master.log");
     log_info("log files reopened");
     signal_children(m, SIGUSR1, true, -1);
+    process_t *cluster = find_kind(m, PROCESS_CLUSTER);
+    if (cluster != NULL)
+        kill(cluster->pid, SIGUSR1);
 }
 
 /* USR2 (from a worker serving POST /database/recycle, or an operator):
@@ -521,6 +593,11 @@ static void master_respawn_due(master_t *m)
         if (spawn_migrate(m) != 0)
             m->migrate.respawn_at = now + 1000;
     }
+    if (m->cluster.respawn_at != 0 && m->cluster.respawn_at <= now) {
+        m->cluster.respawn_at = 0;
+        if (m->config.cluster.enable && find_kind(m, PROCESS_CLUSTER) == NULL && spawn_cluster(m) != 0)
+            m->cluster.respawn_at = now + 1000;
+    }
 }
 
 static int next_timeout_ms(const master_t *m, int64_t now)
@@ -533,6 +610,8 @@ static int next_timeout_ms(const master_t *m, int64_t now)
             next = m->slots[i].respawn_at;
     if (m->migrate.respawn_at != 0 && m->migrate.respawn_at < next)
         next = m->migrate.respawn_at;
+    if (m->cluster.respawn_at != 0 && m->cluster.respawn_at < next)
+        next = m->cluster.respawn_at;
     /* a reload's progress arrives on the control pipe, which wakes the poll */
     if (m->reloading && m->reload_deadline < next)
         next = m->reload_deadline;
@@ -633,6 +712,8 @@ static void start_children(master_t *m)
     for (unsigned i = 0; i < workers; i++)
         if (spawn_worker(m, i, m->generation) != 0)
             m->slots[i].respawn_at = clock_monotonic_ms() + 1000;
+    if (m->config.cluster.enable && spawn_cluster(m) != 0)
+        m->cluster.respawn_at = clock_monotonic_ms() + 1000;
 }
 
 static void teardown(master_t *m)

@@ -16,6 +16,7 @@
 #include "shm/cache.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shm/lock.h"
@@ -247,6 +248,33 @@ size_t shm_cache_remove_if(shm_cache_t *c, bool (*match)(const void *value, void
         shm_lock_release(&c->stripes[stripe]);
     }
     return removed;
+}
+
+ssize_t shm_cache_foreach(shm_cache_t *c, size_t max, void (*visit)(const char *key, const void *value, void *arg),
+                          void *arg)
+{
+    /* one bucket's entries, copied out so that no lock is held in `visit` */
+    uint8_t *copy = malloc(c->entry_size * SHM_CACHE_WAYS);
+    if (copy == NULL)
+        return -ENOMEM;
+    size_t visited = 0;
+    for (uint64_t b = 0; b < c->buckets && visited < max; b++) {
+        unsigned stripe = (unsigned)(b % SHM_CACHE_STRIPES), n = 0;
+        if (lock_stripe(c, stripe) != 0)
+            continue;
+        for (unsigned w = 0; w < SHM_CACHE_WAYS; w++) {
+            cache_entry_t *e = entry_at(c, b, w);
+            if (e->hash != 0)
+                memcpy(copy + (n++) * c->entry_size, e, c->entry_size);
+        }
+        shm_lock_release(&c->stripes[stripe]);
+        for (unsigned i = 0; i < n && visited < max; i++, visited++) {
+            cache_entry_t *e = (cache_entry_t *)(copy + i * c->entry_size);
+            visit(e->key, value_of(e), arg);
+        }
+    }
+    free(copy);
+    return (ssize_t)visited;
 }
 
 void shm_cache_get_stats(shm_cache_t *c, shm_cache_stats_t *stats)

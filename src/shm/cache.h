@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define SHM_CACHE_KEY_MAX 32 /* keys are ids and tokens: 26 characters */
 
@@ -41,6 +42,13 @@ int shm_cache_upsert(shm_cache_t *cache, const char *key, const void *initial, v
 bool shm_cache_remove(shm_cache_t *cache, const char *key);
 /* Removes every entry whose value `match`es (a full scan); returns how many. */
 size_t shm_cache_remove_if(shm_cache_t *cache, bool (*match)(const void *value, void *arg), void *arg);
+/* Calls `visit` with a copy of each entry's key and value, at most `max`
+ * entries (a full scan stops there), and returns how many were visited.
+ * Each bucket is copied under its stripe's lock and visited after the lock
+ * is released, so `visit` may use the cache; entries changed meanwhile may
+ * be seen old or new, but never torn.  -ENOMEM when no copy buffer. */
+ssize_t shm_cache_foreach(shm_cache_t *cache, size_t max, void (*visit)(const char *key, const void *value, void *arg),
+                          void *arg);
 void shm_cache_get_stats(shm_cache_t *cache, shm_cache_stats_t *stats);
 
 #endif

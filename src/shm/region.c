@@ -11,9 +11,9 @@
  * it, so a crashing child cannot take the supervisor down with it); the slot table of
  * the ring is the one exception, and it is only a pid and a flag per slot.
  *
- * Layout. The header comes first, then the fixed sections in section-id order (later
- * issues add the session cache, presence, cluster view and counters, each with a size
- * derived from configuration), then the event ring, which takes the rest: the largest
+ * Layout. The header comes first; in a node's region the fixed-size sections follow
+ * (the cluster view), then the caches (session, users, presence, online, replay), each
+ * a share of the region; then the event ring, which takes the rest: the largest
  * power-of-two data capacity whose footprint fits. Memory past the ring (less than half
  * the region, at worst) is left unused. The header is written before any section is
  * initialised and the magic last, so a region with a valid magic is complete.
@@ -24,6 +24,7 @@
  * Pages are touched lazily; the ring's data area is only faulted in as it fills.
  */
 #include "shm/region.h"
+#include "shm/cluster_view.h"
 #include "shm/presence.h"
 #include "shm/sessions.h"
 #include "shm/online.h"
@@ -72,12 +73,22 @@ static const struct {
 #define REGION_CACHES (sizeof(region_caches) / sizeof(region_caches[0]))
 
 /* Fills the section table; *ring_capacity receives the ring's data capacity.
- * The caches get their share (none when `with_caches` is false); the ring
- * gets the largest power of two that fits in the rest. */
+ * A node's region (`with_caches`) gets the cluster view, whose size does not
+ * depend on the region's, then the caches, each its share (a ring-only region
+ * has neither); the ring gets the largest power of two that fits in the rest. */
 static int region_layout(shm_header_t *hdr, size_t size, bool with_caches, size_t *ring_capacity)
 {
     size_t off = region_align(sizeof(*hdr), SHM_SECTION_ALIGN);
     size_t cap;
+
+    if (with_caches) {
+        size_t bytes = region_align(cluster_view_footprint(), SHM_SECTION_ALIGN);
+        if (off >= size || bytes >= size - off)
+            return -EINVAL;
+        hdr->sections[SHM_SECTION_CLUSTER].offset = off;
+        hdr->sections[SHM_SECTION_CLUSTER].size = bytes;
+        off += bytes;
+    }
 
     for (size_t i = 0; with_caches && i < REGION_CACHES; i++) {
         size_t bytes = region_align(size / region_caches[i].share_divisor, SHM_SECTION_ALIGN);
@@ -139,6 +150,8 @@ static int region_create(shm_region_t *region, size_t size_bytes, bool with_cach
         rc = shm_ring_init((uint8_t *)base + hdr->sections[SHM_SECTION_RING].offset, ring_capacity);
     if (rc == 0)
         rc = region_init_caches(base, hdr);
+    if (rc == 0 && hdr->sections[SHM_SECTION_CLUSTER].size > 0)
+        cluster_view_init((cluster_view_t *)((uint8_t *)base + hdr->sections[SHM_SECTION_CLUSTER].offset));
     if (rc < 0) {
         (void)munmap(base, size);
         return rc;
@@ -190,6 +203,13 @@ shm_cache_t *shm_region_online(const shm_region_t *region)
 shm_cache_t *shm_region_replay(const shm_region_t *region)
 {
     return cache_section(region, SHM_SECTION_REPLAY);
+}
+
+cluster_view_t *shm_region_cluster(const shm_region_t *region)
+{
+    size_t size = 0;
+    void *mem = shm_region_section(region, SHM_SECTION_CLUSTER, &size);
+    return size > 0 ? mem : NULL;
 }
 
 shm_header_t *shm_region_header(const shm_region_t *region)

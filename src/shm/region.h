@@ -9,13 +9,14 @@
 #include <stdint.h>
 
 #include "shm/cache.h"
+#include "shm/cluster_view.h"
 #include "shm/ring.h"
 
 #define SHM_MAGIC          0x43484f5255535348ULL
-#define SHM_LAYOUT_VERSION 2
+#define SHM_LAYOUT_VERSION 3
 #define SHM_SECTION_ALIGN  4096u
 
-/* Later issues add the cluster view and counters. */
+/* Later issues add the counters. */
 typedef enum {
     SHM_SECTION_RING = 0,
     SHM_SECTION_SESSIONS,
@@ -23,6 +24,7 @@ typedef enum {
     SHM_SECTION_USERS,
     SHM_SECTION_ONLINE,
     SHM_SECTION_REPLAY,
+    SHM_SECTION_CLUSTER, /* fixed size: cluster_view_footprint() */
     SHM_SECTION_COUNT
 } shm_section_id_t;
 
@@ -48,8 +50,9 @@ typedef struct {
  * fits) and initialises them. 0, -EINVAL (NULL or too small for the smallest ring), or
  * -errno from mmap / lock initialisation (nothing stays mapped then). */
 int shm_region_create(shm_region_t *region, size_t size_bytes);
-/* The same for a node: a quarter of it caches sessions, an eighth users, a
- * sixteenth presence; the ring gets the rest. */
+/* The same for a node: the cluster view first (fixed size), then a quarter
+ * of the region caches sessions, an eighth users, a sixteenth presence; the
+ * ring gets the rest. */
 int shm_region_create_node(shm_region_t *region, size_t size_bytes);
 
 shm_header_t *shm_region_header(const shm_region_t *region);
@@ -69,6 +72,9 @@ shm_cache_t *shm_region_users(const shm_region_t *region);
 shm_cache_t *shm_region_online(const shm_region_t *region);
 /* What dropped WebSockets left for their reconnect (values shm_replay_t). */
 shm_cache_t *shm_region_replay(const shm_region_t *region);
+/* The cluster view (written by the cluster child, read by the workers);
+ * NULL in a ring-only region. */
+cluster_view_t *shm_region_cluster(const shm_region_t *region);
 
 /* Unmaps (in the calling process only); the region is zeroed. Safe on a zeroed region. */
 void shm_region_destroy(shm_region_t *region);

@@ -9,6 +9,7 @@
  * request waits on its socket (one at a time; a newer one replaces it) for
  * the load, which then answers it.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "core/clock.h"
@@ -138,11 +139,31 @@ static void get_statuses_by_ids(ws_conn_t *c, int64_t seq, json_t *data)
     ws_conn_reply_ok(c, seq, out);
 }
 
-/* The presence cache cannot be listed: the caller's own status only. */
+/* Every status the node's presence cache holds (Mattermost answers from its
+ * status cache too), the caller's always, at most WS_STATUSES_MAX: the
+ * reply of one request stays bounded whatever the cache size. */
+#define WS_STATUSES_MAX 10000
+
+static void add_status(const char *key, const void *value, void *arg)
+{
+    const shm_presence_t *p = value;
+    if (p->status[0] != '\0' && id_is_valid(key, strlen(key)))
+        json_object_set_new(arg, key, json_string(p->status));
+}
+
 static void get_statuses(ws_conn_t *c, int64_t seq)
 {
     shm_presence_t p;
-    ws_conn_reply_ok(c, seq, json_pack("{s:s}", c->user_id, status_of(c->hub, c->user_id, &p)));
+    json_t *out = json_object();
+    shm_cache_t *presence = shm_region_presence(c->hub->worker->params->shm);
+    if (out == NULL) {
+        ws_conn_reply_fail(c, seq, "api.websocket_handler.server_busy.app_error", "Server busy.", 500);
+        return;
+    }
+    if (presence != NULL && shm_cache_foreach(presence, WS_STATUSES_MAX - 1, add_status, out) < 0)
+        log_warn(ENOMEM, "get_statuses: the presence cache cannot be listed");
+    json_object_set_new(out, c->user_id, json_string(status_of(c->hub, c->user_id, &p)));
+    ws_conn_reply_ok(c, seq, out);
 }
 
 void ws_action_dispatch(ws_conn_t *c, const char *action, int64_t seq, json_t *data)

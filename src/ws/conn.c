@@ -1,35 +1,54 @@
 /*
- * One WebSocket connection: the upgrade, h2o's message callback, the send
+ * One WebSocket connection: the upgrade, the frames in and out, the send
  * queue, the close, and authentication.
  *
- * The upgrade request is authenticated like any API request (cookie, then
- * Authorization header; api_authenticate with optional=true), then upgraded
- * with h2o_upgrade_to_websocket (HTTP/1.1 only).  A socket without a session
- * may still send an authentication_challenge {token}: the shared session
- * cache answers, else the master database.  An authenticated socket gets
- * `hello` (seq 0) first; unauthenticated ones are closed after 5 s.  A
- * reconnect with connection_id and sequence_number may resume a dropped
- * connection instead (replay.c): no hello then.
+ * The upgrade is h2o_http1_upgrade with our own 101 (HTTP/1.1 only); from
+ * then on the socket is ours.  We do not use h2o's websocket.c nor wslay: a
+ * wslay context costs two 4 KiB buffers per socket and h2o's glue writes
+ * one frame per loop turn (the header and the payload as two writes), which
+ * made an idle socket cost ~15 KB and fan-out one syscall per frame.  The
+ * codec here is the server side of RFC 6455 without extensions:
+ *   - in: client frames must be masked, RSV bits clear, control frames
+ *     unfragmented and <= 125 bytes; a message (all its fragments) is bounded
+ *     by ServiceSettings.MaximumPayloadSizeBytes (1009 past it), anything
+ *     else malformed closes with 1002.  A frame is handled once whole in
+ *     h2o's input buffer, unmasked in place; only a fragmented message is
+ *     copied (frag).  A fully consumed input buffer is released by h2o, so an
+ *     idle socket holds none.
+ *   - out: frames are appended to the connection's `out` buffer; a flush at
+ *     the end of the loop turn (a zero timeout) hands it to h2o in one write,
+ *     however many events it carries, and the buffer is freed once written.
+ *     The send queue (WS_SEND_QUEUE_MAX messages, as Mattermost) counts the
+ *     messages not yet written: a client that does not read is closed.
+ *   - close: our close frame ends what we send; the socket goes once the
+ *     peer's close came and ours is written (at once after a protocol error),
+ *     or WS_CLOSING_MS later.  A peer's close is echoed with its code.
  *
- * h2o owns the wslay context.  Inside h2o's message callback (in_callback)
- * h2o writes what we queue when the callback returns; anywhere else we call
- * h2o_websocket_proceed ourselves (ws_conn_flush), which may close and free
- * the connection (its callback then runs with arg == NULL).  Frames and
- * messages are bounded by ServiceSettings.MaximumPayloadSizeBytes (wslay
- * closes with 1009 past it), the send queue by WS_SEND_QUEUE_MAX messages:
- * a client that does not read is closed.
+ * Authentication at the upgrade (MMAUTHTOKEN cookie or Authorization
+ * header) or by an authentication_challenge {token}: the shared session
+ * cache answers, else the master database.  As Mattermost, the upgrade never
+ * fails on a bad token: the socket just stays unauthenticated.  An
+ * authenticated socket gets `hello` (seq 0) first; unauthenticated ones are
+ * closed after 5 s.  A reconnect with connection_id and sequence_number may
+ * resume a dropped connection instead (replay.c): no hello then.
  */
 #include <inttypes.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "api/auth.h"
 #include "api/response.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "shm/sessions.h"
 #include "ws/internal.h"
+
+#include "h2o/http1.h"
+#include "h2o/websocket.h" /* h2o_is_websocket_handshake only */
+
+#define WS_OUT_MIN 512 /* first allocation of an output buffer */
 
 static void conn_destroy(ws_conn_t *c)
 {
@@ -37,27 +56,84 @@ static void conn_destroy(ws_conn_t *c)
     if (c->auth_query != NULL)
         db_routed_cancel(c->auth_query);
     h2o_linklist_unlink(&c->link);
+    if (h2o_linklist_is_linked(&c->dirty_link))
+        h2o_linklist_unlink(&c->dirty_link);
     c->hub->count--;
     if (c->counted)
         ws_presence_disconnected(c->hub, c->user_id);
-    h2o_websocket_close(c->ws);
+    if (c->sock != NULL)
+        h2o_socket_close(c->sock); /* h2o drops a write in progress: wbuf is ours again */
+    free(c->out);
+    free(c->wbuf);
+    free(c->frag);
+    free(c->sent);
     free(c);
 }
 
-bool ws_conn_queue(ws_conn_t *c, const char *text, size_t len)
+/* ---- frames out ------------------------------------------------------------------- */
+
+static bool out_reserve(ws_conn_t *c, size_t n)
+{
+    if (c->out_cap - c->out_len >= n)
+        return true;
+    size_t cap = c->out_cap != 0 ? c->out_cap : WS_OUT_MIN;
+    while (cap - c->out_len < n)
+        cap *= 2;
+    char *out = realloc(c->out, cap);
+    if (out == NULL)
+        return false;
+    c->out = out;
+    c->out_cap = cap;
+    return true;
+}
+
+/* Appends one unmasked frame whose payload is `a` then `b`. */
+static bool out_frame(ws_conn_t *c, uint8_t opcode, const void *a, size_t alen, const void *b, size_t blen)
+{
+    size_t len = alen + blen, hlen = len < 126 ? 2 : len <= 0xffff ? 4 : 10;
+    if (!out_reserve(c, hlen + len))
+        return false;
+    uint8_t *h = (uint8_t *)c->out + c->out_len;
+    h[0] = 0x80 | opcode; /* FIN */
+    if (hlen == 2) {
+        h[1] = (uint8_t)len;
+    } else if (hlen == 4) {
+        h[1] = 126;
+        h[2] = (uint8_t)(len >> 8);
+        h[3] = (uint8_t)len;
+    } else {
+        h[1] = 127;
+        for (int i = 0; i < 8; i++)
+            h[2 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
+    }
+    if (alen > 0)
+        memcpy(h + hlen, a, alen);
+    if (blen > 0)
+        memcpy(h + hlen + alen, b, blen);
+    c->out_len += hlen + len;
+    return true;
+}
+
+unsigned ws_conn_queued(const ws_conn_t *c)
+{
+    return c->out_msgs + c->wbuf_msgs;
+}
+
+bool ws_conn_queue(ws_conn_t *c, const char *head, size_t head_len, const char *tail, size_t tail_len)
 {
     if (c->closing)
         return false;
-    if (wslay_event_get_queued_msg_count(c->ws->ws_ctx) >= WS_SEND_QUEUE_MAX) {
+    if (ws_conn_queued(c) >= WS_SEND_QUEUE_MAX) {
         log_info("WebSocket %s of %s does not read its events: closed", c->connection_id, c->user_id);
         ws_conn_close(c, 1008, "send queue full");
         return false;
     }
-    struct wslay_event_msg m = {WSLAY_TEXT_FRAME, (const uint8_t *)text, len};
-    if (wslay_event_queue_msg(c->ws->ws_ctx, &m) != 0) {
-        ws_conn_close(c, 1011, "cannot queue");
+    if (!out_frame(c, WS_OP_TEXT, head, head_len, tail, tail_len)) {
+        ws_conn_close(c, 1011, "out of memory");
         return false;
     }
+    c->out_msgs++;
+    ws_conn_flush(c);
     return true;
 }
 
@@ -70,14 +146,72 @@ void ws_conn_close(ws_conn_t *c, uint16_t code, const char *reason)
     c->stopped = true;
     ws_deliver_point(c->hub, &c->stop_seq, &c->stop_pos);
     ws_replay_save(c); /* nothing is sent after this: a reconnect may come at once */
-    /* fails only when a close was queued already (the peer's) */
-    (void)wslay_event_queue_close(c->ws->ws_ctx, code, (const uint8_t *)reason, strlen(reason));
+    uint8_t body[WS_CONTROL_MAX];
+    size_t n = strlen(reason);
+    if (n > sizeof(body) - 2)
+        n = sizeof(body) - 2;
+    body[0] = (uint8_t)(code >> 8);
+    body[1] = (uint8_t)code;
+    memcpy(body + 2, reason, n);
+    /* without room for it the socket goes at the closing timeout */
+    if (out_frame(c, WS_OP_CLOSE, body, n + 2, NULL, 0))
+        ws_conn_flush(c);
+}
+
+static void write_out(ws_conn_t *c);
+
+static void on_written(h2o_socket_t *sock, const char *err)
+{
+    ws_conn_t *c = sock->data;
+    free(c->wbuf);
+    c->wbuf = NULL;
+    c->wbuf_len = 0;
+    c->wbuf_msgs = 0;
+    c->writing = false;
+    if (err != NULL) {
+        conn_destroy(c);
+        return;
+    }
+    if (c->closing && c->out_len == 0 && (c->close_received || c->broken)) {
+        conn_destroy(c); /* both closes done (or no answer worth waiting for) */
+        return;
+    }
+    write_out(c);
+}
+
+/* Hands `out` to h2o: one write for every frame queued since the last. */
+static void write_out(ws_conn_t *c)
+{
+    if (c->sock == NULL || c->writing || c->out_len == 0)
+        return;
+    c->wbuf = c->out;
+    c->wbuf_len = c->out_len;
+    c->wbuf_msgs = c->out_msgs;
+    c->out = NULL;
+    c->out_len = c->out_cap = 0;
+    c->out_msgs = 0;
+    c->writing = true;
+    h2o_iovec_t buf = h2o_iovec_init(c->wbuf, c->wbuf_len);
+    h2o_socket_write(c->sock, &buf, 1, on_written);
 }
 
 void ws_conn_flush(ws_conn_t *c)
 {
-    if (!c->in_callback && c->ws->sock != NULL)
-        h2o_websocket_proceed(c->ws);
+    ws_hub_t *hub = c->hub;
+    if (c->out_len == 0 || h2o_linklist_is_linked(&c->dirty_link))
+        return;
+    h2o_linklist_insert(&hub->dirty, &c->dirty_link);
+    if (!h2o_timeout_is_linked(&hub->flush))
+        h2o_timeout_link(hub->worker->loop, &hub->flush_timeout, &hub->flush);
+}
+
+void ws_conns_flush_all(ws_hub_t *hub)
+{
+    while (!h2o_linklist_is_empty(&hub->dirty)) {
+        ws_conn_t *c = H2O_STRUCT_FROM_MEMBER(ws_conn_t, dirty_link, hub->dirty.next);
+        h2o_linklist_unlink(&c->dirty_link);
+        write_out(c); /* never frees: a failed write reports in on_written */
+    }
 }
 
 static void queue_json(ws_conn_t *c, json_t *msg)
@@ -88,7 +222,7 @@ static void queue_json(ws_conn_t *c, json_t *msg)
         ws_conn_close(c, 1011, "out of memory");
         return;
     }
-    ws_conn_queue(c, text, strlen(text));
+    ws_conn_queue(c, text, strlen(text), NULL, 0);
     free(text);
 }
 
@@ -140,22 +274,50 @@ void ws_conn_authenticated(ws_conn_t *c, const char *user_id, const char *token)
     free(text);
 }
 
-/* ---- authentication_challenge ------------------------------------------------ */
+/* ---- authentication ---------------------------------------------------------- */
 
-static const char challenge_sql[] = "SELECT s.UserId, s.ExpiresAt FROM Sessions s JOIN Users u ON u.Id = s.UserId"
-                                    " WHERE s.Token = $1 AND u.DeleteAt = 0";
+static const char session_sql[] = "SELECT s.UserId, s.ExpiresAt FROM Sessions s JOIN Users u ON u.Id = s.UserId"
+                                  " WHERE s.Token = $1 AND u.DeleteAt = 0";
 
-static void challenge_done(ws_conn_t *c, const char *user_id, const char *token)
+/* Authenticated at the upgrade (or not): a resume, hello, or nothing yet. */
+static void upgrade_auth_done(ws_conn_t *c, const char *user_id)
+{
+    if (user_id == NULL) {
+        /* as Mattermost: an unauthenticated socket, which may still send a
+         * challenge and is closed after WS_AUTH_TIMEOUT_MS otherwise */
+        log_debug("WebSocket %s: the upgrade's token has no session", c->connection_id);
+        c->token[0] = '\0';
+        return;
+    }
+    if (ws_replay_start(c, user_id, c->token) == 0)
+        ws_conn_authenticated(c, user_id, c->token);
+}
+
+static void challenge_done(ws_conn_t *c, const char *user_id)
 {
     if (user_id == NULL) {
         ws_conn_close(c, 1008, "invalid token");
         return;
     }
-    ws_conn_authenticated(c, user_id, token);
+    ws_conn_authenticated(c, user_id, c->token);
     ws_conn_reply_ok(c, c->auth_seq, NULL);
 }
 
-static void on_challenge_loaded(void *data, PGresult *res, const char *error, const db_outcome_t *outcome)
+static void start_reading(ws_conn_t *c);
+
+static void lookup_done(ws_conn_t *c, const char *user_id)
+{
+    if (c->upgrade_auth) {
+        c->upgrade_auth = false;
+        upgrade_auth_done(c, user_id);
+        if (c->sock != NULL)
+            start_reading(c); /* may free c */
+    } else {
+        challenge_done(c, user_id);
+    }
+}
+
+static void on_session_loaded(void *data, PGresult *res, const char *error, const db_outcome_t *outcome)
 {
     ws_conn_t *c = data;
     (void)outcome;
@@ -163,8 +325,27 @@ static void on_challenge_loaded(void *data, PGresult *res, const char *error, co
     bool ok = error == NULL && PQntuples(res) == 1 && strtoll(PQgetvalue(res, 0, 1), NULL, 10) > clock_now_ms();
     if (error != NULL)
         log_warn(0, "WebSocket authentication: %s", error);
-    challenge_done(c, ok ? PQgetvalue(res, 0, 0) : NULL, c->token);
-    ws_conn_flush(c);
+    lookup_done(c, ok ? PQgetvalue(res, 0, 0) : NULL);
+}
+
+/* The session of c->token: the shared cache, else the master database. */
+static void lookup_session(ws_conn_t *c)
+{
+    shm_session_t s;
+    worker_t *w = c->hub->worker;
+    int64_t ttl = w->config->service.session_cache_in_minutes * 60000, now = clock_now_ms();
+    if (ttl > 0 && shm_cache_get(shm_region_sessions(w->params->shm), c->token, &s) && s.expires_at > now &&
+        now - s.cached_at < ttl) {
+        lookup_done(c, s.user_id);
+        return;
+    }
+    const char *params[] = {c->token};
+    c->auth_query =
+        db_router_query(w->router, DB_INTENT_READ, DB_LSN_MASTER_ONLY, session_sql, 1, params, on_session_loaded, c);
+    if (c->auth_query == NULL) {
+        log_warn(0, "WebSocket authentication: cannot query the database");
+        lookup_done(c, NULL);
+    }
 }
 
 static void authentication_challenge(ws_conn_t *c, int64_t seq, json_t *data)
@@ -178,20 +359,45 @@ static void authentication_challenge(ws_conn_t *c, int64_t seq, json_t *data)
     }
     c->auth_seq = seq;
     snprintf(c->token, sizeof(c->token), "%s", token);
-    shm_session_t s;
-    worker_t *w = c->hub->worker;
-    int64_t ttl = w->config->service.session_cache_in_minutes * 60000, now = clock_now_ms();
-    if (ttl > 0 && shm_cache_get(shm_region_sessions(w->params->shm), token, &s) && s.expires_at > now &&
-        now - s.cached_at < ttl) {
-        challenge_done(c, s.user_id, token);
-        return;
-    }
-    const char *params[] = {c->token};
-    c->auth_query = db_router_query(w->router, DB_INTENT_READ, DB_LSN_MASTER_ONLY, challenge_sql, 1, params,
-                                    on_challenge_loaded, c);
+    lookup_session(c);
 }
 
-/* ---- h2o's message callback ---------------------------------------------------- */
+/* The token of the upgrade request, as api/auth.c finds it: the MMAUTHTOKEN
+ * cookie, then an Authorization header "Bearer <token>" or "Token <token>". */
+static bool upgrade_token(h2o_req_t *req, char out[ID_LENGTH + 1])
+{
+    static const char cookie[] = "MMAUTHTOKEN=";
+    for (ssize_t i = -1; (i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, i)) != -1;) {
+        h2o_iovec_t v = req->headers.entries[i].value;
+        const char *p = v.base, *end = v.base + v.len;
+        while (p < end) {
+            while (p < end && (*p == ' ' || *p == ';'))
+                p++;
+            const char *semi = memchr(p, ';', (size_t)(end - p));
+            const char *stop = semi != NULL ? semi : end;
+            if ((size_t)(stop - p) == sizeof(cookie) - 1 + ID_LENGTH && memcmp(p, cookie, sizeof(cookie) - 1) == 0) {
+                snprintf(out, ID_LENGTH + 1, "%.*s", ID_LENGTH, p + sizeof(cookie) - 1);
+                return true;
+            }
+            p = stop;
+        }
+    }
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    if (i < 0)
+        return false;
+    h2o_iovec_t v = req->headers.entries[i].value;
+    static const char *const schemes[] = {"bearer ", "token "};
+    for (size_t k = 0; k < 2; k++) {
+        size_t n = strlen(schemes[k]);
+        if (v.len == n + ID_LENGTH && strncasecmp(v.base, schemes[k], n) == 0) {
+            snprintf(out, ID_LENGTH + 1, "%.*s", ID_LENGTH, v.base + n);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- frames in ---------------------------------------------------------------------- */
 
 static void on_text(ws_conn_t *c, const uint8_t *msg, size_t len)
 {
@@ -217,48 +423,180 @@ static void on_text(ws_conn_t *c, const uint8_t *msg, size_t len)
     json_decref(req);
 }
 
-static void on_message(h2o_websocket_conn_t *ws, const struct wslay_event_on_msg_recv_arg *arg)
+/* The peer broke the protocol: our close, then the socket goes. */
+static void protocol_error(ws_conn_t *c, uint16_t code, const char *reason)
 {
-    ws_conn_t *c = ws->data;
-    if (arg == NULL) {
+    log_debug("WebSocket %s: %s: closed", c->connection_id, reason);
+    c->broken = true;
+    ws_conn_close(c, code, reason);
+}
+
+static void on_close_frame(ws_conn_t *c, const uint8_t *body, size_t len)
+{
+    c->close_received = true;
+    if (c->closing)
+        return; /* the answer to ours */
+    /* echo the peer's code (RFC 6455 5.5.1); none: a close without one */
+    uint16_t code = len >= 2 ? (uint16_t)(body[0] << 8 | body[1]) : 0;
+    c->closing = true;
+    c->closing_at = clock_monotonic_ms();
+    c->stopped = true;
+    ws_deliver_point(c->hub, &c->stop_seq, &c->stop_pos);
+    ws_replay_save(c);
+    uint8_t echo[2] = {(uint8_t)(code >> 8), (uint8_t)code};
+    if (out_frame(c, WS_OP_CLOSE, echo, len >= 2 ? 2 : 0, NULL, 0))
+        ws_conn_flush(c);
+}
+
+/* A whole frame: opcode, payload (unmasked), FIN. */
+static void on_frame(ws_conn_t *c, uint8_t op, bool fin, uint8_t *p, size_t len)
+{
+    if (op == WS_OP_PING) {
+        if (!c->closing && out_frame(c, WS_OP_PONG, p, len, NULL, 0))
+            ws_conn_flush(c);
+        return;
+    }
+    if (op == WS_OP_PONG)
+        return;
+    if (op == WS_OP_CLOSE) {
+        on_close_frame(c, p, len);
+        return;
+    }
+    if (c->frag_op == 0 && fin) { /* a message in one frame: no copy */
+        if (!c->closing)
+            on_text(c, p, len);
+        return;
+    }
+    if (c->frag_op == 0)
+        c->frag_op = op;
+    uint8_t *frag = realloc(c->frag, c->frag_len + len + 1);
+    if (frag == NULL) {
+        protocol_error(c, 1011, "out of memory");
+        return;
+    }
+    memcpy(frag + c->frag_len, p, len);
+    c->frag = frag;
+    c->frag_len += len;
+    if (!fin)
+        return;
+    if (!c->closing)
+        on_text(c, c->frag, c->frag_len);
+    free(c->frag);
+    c->frag = NULL;
+    c->frag_len = 0;
+    c->frag_op = 0;
+}
+
+/* Parses the frame at `p`: its size, 0 when incomplete, or -1 after a
+ * protocol error (handled). */
+static ssize_t read_frame(ws_conn_t *c, uint8_t *p, size_t avail)
+{
+    if (avail < 2)
+        return 0;
+    bool fin = (p[0] & 0x80) != 0, masked = (p[1] & 0x80) != 0;
+    uint8_t op = p[0] & 0x0f;
+    uint64_t len = p[1] & 0x7f;
+    size_t hlen = len == 126 ? 4 : len == 127 ? 10 : 2;
+    if (avail < hlen)
+        return 0;
+    if (len == 126)
+        len = (uint64_t)p[2] << 8 | p[3];
+    else if (len == 127)
+        for (int i = 0; i < 8; i++)
+            len = (i == 0 ? 0 : len << 8) | p[2 + i];
+    bool control = (op & 0x08) != 0;
+    uint64_t max = (uint64_t)c->hub->worker->config->service.maximum_payload_size_bytes;
+    if ((p[0] & 0x70) != 0 || !masked || (control && (!fin || len > WS_CONTROL_MAX)) ||
+        (control && op != WS_OP_CLOSE && op != WS_OP_PING && op != WS_OP_PONG) || (!control && op > WS_OP_BINARY) ||
+        (op == WS_OP_CONTINUATION) != (!control && c->frag_op != 0) || (op == WS_OP_CLOSE && len == 1)) {
+        protocol_error(c, 1002, "protocol error");
+        return -1;
+    }
+    if (!control && len > max - c->frag_len) { /* frag_len <= max always */
+        protocol_error(c, 1009, "message too big");
+        return -1;
+    }
+    if (avail - hlen < 4 || avail - hlen - 4 < len)
+        return 0; /* bounded: len <= MaximumPayloadSizeBytes */
+    uint8_t *mask = p + hlen, *payload = mask + 4;
+    for (uint64_t i = 0; i < len; i++)
+        payload[i] ^= mask[i & 3];
+    on_frame(c, op, fin, payload, (size_t)len);
+    return (ssize_t)(hlen + 4 + len);
+}
+
+/* Handles the whole frames in the socket's input, keeps a partial one. */
+static void read_frames(ws_conn_t *c)
+{
+    h2o_buffer_t *in = c->sock->input;
+    size_t off = 0;
+    while (!c->close_received && !c->broken && off < in->size) {
+        ssize_t n = read_frame(c, (uint8_t *)in->bytes + off, in->size - off);
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    if (c->close_received || c->broken)
+        off = in->size; /* nothing after a close or an error is read */
+    /* all consumed: h2o frees the buffer (an idle socket keeps none) */
+    h2o_buffer_consume(&c->sock->input, off);
+}
+
+static void on_read(h2o_socket_t *sock, const char *err)
+{
+    ws_conn_t *c = sock->data;
+    if (err != NULL) {
         conn_destroy(c);
         return;
     }
     c->last_recv_at = clock_monotonic_ms();
-    if (c->closing || (arg->opcode != WSLAY_TEXT_FRAME && arg->opcode != WSLAY_BINARY_FRAME))
-        return; /* pings, pongs, close: wslay answers */
-    c->in_callback = true;
-    on_text(c, arg->msg, arg->msg_length);
-    c->in_callback = false;
+    read_frames(c);
+    if (c->closing && c->close_received && !c->writing && c->out_len == 0) {
+        conn_destroy(c); /* our close went out before theirs came */
+        return;
+    }
+}
+
+static void start_reading(ws_conn_t *c)
+{
+    h2o_socket_read_start(c->sock, on_read);
+    if (c->sock->input->size > 0) /* frames sent right behind the request */
+        on_read(c->sock, NULL);   /* may free c */
 }
 
 /* ---- the upgrade ------------------------------------------------------------------- */
 
-static void upgrade(api_request_t *r)
+static void on_upgraded(void *data, h2o_socket_t *sock, size_t reqsize)
 {
-    worker_t *w = r->worker;
-    ws_hub_t *hub = w->ws;
-    const char *key = NULL;
-    ws_conn_t *c = NULL;
-    /* a drain may have begun while the session was being looked up */
-    if (hub->draining || h2o_is_websocket_handshake(r->req, &key) != 0 || key == NULL ||
-        (c = calloc(1, sizeof(*c))) == NULL || id_new(c->connection_id) != 0) {
-        free(c);
-        api_error_busy(r);
+    ws_conn_t *c = data;
+    if (sock == NULL) {
+        conn_destroy(c);
         return;
     }
-    c->hub = hub;
-    c->opened_at = c->last_recv_at = c->last_ping_at = clock_monotonic_ms();
-    c->ws = h2o_upgrade_to_websocket(r->req, key, c, on_message);
-    wslay_event_config_set_max_recv_msg_length(c->ws->ws_ctx, (uint64_t)w->config->service.maximum_payload_size_bytes);
-    h2o_linklist_insert(&hub->conns, &c->link);
-    hub->count++;
-    int resume = ws_replay_upgrade(c, r->req, r->authenticated ? r->session.user_id : NULL, r->token);
-    if (resume < 0)
-        ws_conn_close(c, 1008, "connection_id without sequence_number");
-    else if (resume == 0 && r->authenticated)
-        ws_conn_authenticated(c, r->session.user_id, r->token);
-    /* h2o proceeds once the 101 is written: hello goes right after it */
+    c->sock = sock;
+    sock->data = c;
+    h2o_buffer_consume(&sock->input, reqsize);
+    ws_conn_flush(c); /* hello, or a close, queued meanwhile */
+    /* while the upgrade's token is looked up nothing is read: no request
+     * is served as unauthenticated that the session would have allowed */
+    if (!c->upgrade_auth)
+        start_reading(c);
+}
+
+/* Sec-WebSocket-Accept for `key` (24 characters): base64(SHA-1(key GUID)). */
+static bool accept_key(const char *key, char out[29])
+{
+    static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    char src[24 + sizeof(guid) - 1];
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    memcpy(src, key, 24);
+    memcpy(src + 24, guid, sizeof(guid) - 1);
+    if (EVP_Digest(src, sizeof(src), md, &md_len, EVP_sha1(), NULL) != 1 || md_len != 20)
+        return false;
+    h2o_base64_encode(out, md, 20, 0);
+    out[28] = '\0';
+    return true;
 }
 
 bool ws_is_websocket_path(h2o_iovec_t path)
@@ -277,11 +615,32 @@ void ws_handle_upgrade(worker_t *w, h2o_req_t *req)
                        NULL);
         return;
     }
-    if (w->ws == NULL || w->ws->draining) {
+    ws_hub_t *hub = w->ws;
+    char *accept = h2o_mem_alloc_pool(&req->pool, 29);
+    ws_conn_t *c = NULL;
+    if (hub == NULL || hub->draining || !accept_key(key, accept) || (c = calloc(1, sizeof(*c))) == NULL ||
+        id_new(c->connection_id) != 0) {
+        free(c);
         api_error_busy(r);
         return;
     }
-    api_authenticate(r, true, upgrade);
+    c->hub = hub;
+    c->opened_at = c->last_recv_at = c->last_ping_at = clock_monotonic_ms();
+    h2o_linklist_insert(&hub->conns, &c->link);
+    hub->count++;
+    req->res.status = 101;
+    req->res.reason = "Switching Protocols";
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_UPGRADE, NULL, H2O_STRLIT("websocket"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("sec-websocket-accept"), 0, NULL, accept, 28);
+    bool has_token = upgrade_token(req, c->token);
+    if (ws_replay_parse(c, req) < 0)
+        ws_conn_close(c, 1008, "connection_id without sequence_number");
+    else if (has_token && id_is_valid(c->token, strlen(c->token))) {
+        c->upgrade_auth = true;
+        lookup_session(c); /* hello or a resume, now or once the database answers */
+    }
+    /* the frames queued meanwhile go once the 101 is written (on_upgraded) */
+    h2o_http1_upgrade(req, NULL, 0, on_upgraded, c);
 }
 
 /* ---- housekeeping -------------------------------------------------------------------- */
@@ -299,10 +658,9 @@ static void conn_tick(ws_conn_t *c, int64_t now)
     } else if (!c->authenticated && c->auth_query == NULL && now - c->opened_at >= WS_AUTH_TIMEOUT_MS) {
         ws_conn_close(c, 1008, "authentication timeout");
     } else if (now - c->last_ping_at >= WS_PING_MS) {
-        struct wslay_event_msg m = {WSLAY_PING, (const uint8_t *)"", 0};
         c->last_ping_at = now;
-        if (wslay_event_queue_msg(c->ws->ws_ctx, &m) != 0)
-            ws_conn_close(c, 1011, "cannot ping");
+        if (!out_frame(c, WS_OP_PING, NULL, 0, NULL, 0))
+            ws_conn_close(c, 1011, "out of memory");
     }
     ws_conn_flush(c);
 }
@@ -313,7 +671,7 @@ void ws_conns_tick(ws_hub_t *hub, int64_t now)
     for (h2o_linklist_t *l = hub->conns.next; l != &hub->conns; l = next) {
         next = l->next;
         ws_conn_t *c = H2O_STRUCT_FROM_MEMBER(ws_conn_t, link, l);
-        if (c->ws->sock != NULL) /* else the 101 is still being written */
+        if (c->sock != NULL) /* else the 101 is still being written */
             conn_tick(c, now);
     }
 }
@@ -341,7 +699,7 @@ void ws_conns_destroy_all(ws_hub_t *hub)
     for (h2o_linklist_t *l = hub->conns.next; l != &hub->conns; l = next) {
         next = l->next;
         ws_conn_t *c = H2O_STRUCT_FROM_MEMBER(ws_conn_t, link, l);
-        if (c->ws->sock != NULL)
+        if (c->sock != NULL)
             conn_destroy(c);
     }
 }

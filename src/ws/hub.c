@@ -27,6 +27,13 @@ static void on_tick(h2o_timeout_entry_t *entry)
     h2o_timeout_link(hub->worker->loop, &hub->tick_timeout, &hub->tick);
 }
 
+/* The end of a loop turn: every socket that got frames in it writes them,
+ * one write each (h2o runs a zero timeout after the I/O callbacks). */
+static void on_flush(h2o_timeout_entry_t *entry)
+{
+    ws_conns_flush_all(H2O_STRUCT_FROM_MEMBER(ws_hub_t, flush, entry));
+}
+
 int ws_init(worker_t *w)
 {
     ws_hub_t *hub = calloc(1, sizeof(*hub));
@@ -39,6 +46,9 @@ int ws_init(worker_t *w)
     }
     hub->worker = w;
     h2o_linklist_init_anchor(&hub->conns);
+    h2o_linklist_init_anchor(&hub->dirty);
+    h2o_timeout_init(w->loop, &hub->flush_timeout, 0);
+    hub->flush.cb = on_flush;
     if (gethostname(hub->hostname, sizeof(hub->hostname) - 1) != 0)
         snprintf(hub->hostname, sizeof(hub->hostname), "localhost");
     h2o_timeout_init(w->loop, &hub->tick_timeout, WS_TICK_MS);
@@ -56,6 +66,8 @@ void ws_dispose(worker_t *w)
     if (h2o_timeout_is_linked(&hub->tick))
         h2o_timeout_unlink(&hub->tick);
     ws_conns_destroy_all(hub);
+    if (h2o_timeout_is_linked(&hub->flush))
+        h2o_timeout_unlink(&hub->flush);
     ws_deliver_dispose(hub);
     ws_members_destroy(hub);
     free(hub);

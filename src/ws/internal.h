@@ -8,7 +8,6 @@
 #include <stdint.h>
 
 #include "h2o.h"
-#include "h2o/websocket.h"
 
 #include "core/events.h"
 #include "core/id.h"
@@ -29,6 +28,10 @@
 #define WS_OFFLINE_CHECKS_MAX 1024
 #define WS_RESUMABLE_MS       (5 * 60000) /* a dropped connection stays resumable */
 #define WS_RESUME_WAIT_MS     5000        /* a resume waiting for membership loads */
+#define WS_CONTROL_MAX        125         /* payload of a control frame (RFC 6455) */
+
+/* Frame opcodes (RFC 6455 5.2). */
+enum { WS_OP_CONTINUATION = 0, WS_OP_TEXT = 1, WS_OP_BINARY = 2, WS_OP_CLOSE = 8, WS_OP_PING = 9, WS_OP_PONG = 10 };
 
 typedef struct ws_members_s ws_members_t;
 typedef struct ws_pending_s ws_pending_t;
@@ -46,6 +49,9 @@ typedef struct ws_hub_s {
     bool draining;
     h2o_timeout_t tick_timeout;
     h2o_timeout_entry_t tick;
+    h2o_linklist_t dirty;        /* connections with frames to write */
+    h2o_timeout_t flush_timeout; /* zero: runs at the end of this loop turn */
+    h2o_timeout_entry_t flush;
     char hostname[256];
     ws_pending_t *pending_head, *pending_tail; /* ring records, in ring order */
     size_t pending_count, pending_bytes;
@@ -66,19 +72,24 @@ typedef struct {
 } ws_typing_t;
 
 typedef struct ws_conn_s {
-    h2o_linklist_t link; /* in hub->conns */
+    h2o_linklist_t link;       /* in hub->conns */
+    h2o_linklist_t dirty_link; /* in hub->dirty while frames wait for a write */
     ws_hub_t *hub;
-    h2o_websocket_conn_t *ws;
+    h2o_socket_t *sock; /* NULL until the 101 is written */
     char connection_id[ID_LENGTH + 1];
     char user_id[ID_LENGTH + 1]; /* set once authenticated */
     char token[ID_LENGTH + 1];
     bool authenticated;
-    bool counted;     /* in the node's open-socket count of its user */
-    bool in_callback; /* inside h2o's message callback: h2o proceeds after it */
-    bool closing;
-    uint64_t seq; /* of the next event */
+    bool counted;        /* in the node's open-socket count of its user */
+    bool closing;        /* a close frame is queued: nothing else goes out */
+    bool close_received; /* the peer's close came: nothing more is read */
+    bool broken;         /* the peer broke the protocol: closed once our close is out */
+    bool writing;        /* h2o is writing `wbuf` */
+    bool upgrade_auth;   /* the token of the upgrade request is being looked up */
+    uint8_t frag_op;     /* opcode of the fragmented message being received, 0: none */
+    uint64_t seq;        /* of the next event */
     int64_t opened_at, last_recv_at, last_ping_at, closing_at;
-    db_routed_t *auth_query; /* authentication_challenge in flight */
+    db_routed_t *auth_query; /* a session lookup in flight */
     int64_t auth_seq;
     ws_typing_t typing;
     bool resumable; /* opened with connection_id: kept when dropped */
@@ -89,18 +100,37 @@ typedef struct ws_conn_s {
     bool stopped; /* closing: no events after stop_seq */
     bool saved;   /* kept in the replay cache already */
     uint64_t stop_seq, stop_pos;
-    shm_replay_t replay; /* the events sent (sent[], next_seq unused here) */
+    /* Output: frames are appended to `out`; a write hands it to h2o as
+     * `wbuf`, which lives until the write completes.  Both are freed when
+     * empty, so an idle socket holds no buffer.  `queued` counts the
+     * messages in both (the send queue of Mattermost's limit). */
+    char *out, *wbuf;
+    size_t out_len, out_cap, wbuf_len;
+    unsigned out_msgs, wbuf_msgs;
+    /* A fragmented message being received (at most MaximumPayloadSizeBytes). */
+    uint8_t *frag;
+    size_t frag_len;
+    /* The ring record of each event sent, for a reconnect: seq s at
+     * sent[s % sent_cap]; allocated at the first event from the ring, grown
+     * by doubling to SHM_REPLAY_KEPT (while smaller, every seq sent is below
+     * sent_cap).  NULL: no event came from the ring. */
+    shm_replay_sent_t *sent;
+    unsigned sent_cap;
 } ws_conn_t;
 
 /* conn.c */
-/* Queues a text message; false when the queue is full (the socket is then
- * being closed). */
-bool ws_conn_queue(ws_conn_t *c, const char *text, size_t len);
+/* Queues a text message made of `head` then `tail` (may be empty); false
+ * when the queue is full (the socket is then being closed) or closing. */
+bool ws_conn_queue(ws_conn_t *c, const char *head, size_t head_len, const char *tail, size_t tail_len);
+/* Messages queued and not yet written. */
+unsigned ws_conn_queued(const ws_conn_t *c);
 /* Queues a close frame; the socket goes once the peer answers (or later). */
 void ws_conn_close(ws_conn_t *c, uint16_t code, const char *reason);
-/* Lets h2o write what was queued, unless inside h2o's callback.  May free
- * the connection: the caller must not touch it afterwards. */
+/* Has what was queued written at the end of this loop turn, with one write
+ * per socket whatever the number of frames.  Never frees the connection. */
 void ws_conn_flush(ws_conn_t *c);
+/* Writes the queued frames of every connection that has some. */
+void ws_conns_flush_all(ws_hub_t *hub);
 /* Authenticated as `user_id` with `token`: queues hello. */
 void ws_conn_authenticated(ws_conn_t *c, const char *user_id, const char *token);
 /* The same without hello (a resumed connection). */
@@ -147,9 +177,15 @@ char *ws_deliver_render(const event_ws_event_t *ev, uint64_t seq, size_t *len);
 void ws_deliver_point(ws_hub_t *hub, uint64_t *seq, uint64_t *pos);
 
 /* replay.c: reconnects with connection_id and sequence_number. */
-/* At the upgrade: 0 = a fresh connection, 1 = resumed or resuming (no
- * hello), -1 = close it (connection_id without sequence_number). */
-int ws_replay_upgrade(ws_conn_t *c, h2o_req_t *req, const char *user_id, const char *token);
+/* Reads the upgrade's query: 0, or -1 = close it (connection_id without
+ * sequence_number). */
+int ws_replay_parse(ws_conn_t *c, h2o_req_t *req);
+/* Authenticated at the upgrade as `user_id`: 0 = a fresh connection, 1 =
+ * resumed or resuming (no hello). */
+int ws_replay_start(ws_conn_t *c, const char *user_id, const char *token);
+/* Notes that event `seq` of `c` came from ring record (pos, ring_seq);
+ * ring_seq 0: not from the ring.  false when out of memory. */
+bool ws_replay_note(ws_conn_t *c, uint64_t seq, uint64_t pos, uint64_t ring_seq);
 /* Retries the resumes that waited for membership loads. */
 void ws_replay_retry(ws_hub_t *hub);
 /* The socket is closing or goes: keeps what a reconnect needs (once). */

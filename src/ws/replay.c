@@ -148,13 +148,19 @@ static int resume(ws_conn_t *c)
             }
         }
     }
+    shm_replay_sent_t *sent = result == RESUME_DONE ? malloc(sizeof(kept.sent)) : NULL;
+    if (result == RESUME_DONE && sent == NULL)
+        result = RESUME_FRESH;
     if (result == RESUME_DONE) {
         memcpy(c->connection_id, c->resume_id, sizeof(c->connection_id));
-        memcpy(c->replay.sent, kept.sent, sizeof(kept.sent));
+        memcpy(sent, kept.sent, sizeof(kept.sent));
+        free(c->sent);
+        c->sent = sent;
+        c->sent_cap = SHM_REPLAY_KEPT;
         c->seq = seq;
         c->resuming = false;
         for (size_t i = 0; i < out.n; i++)
-            ws_conn_queue(c, out.v[i].text, out.v[i].len);
+            ws_conn_queue(c, out.v[i].text, out.v[i].len, NULL, 0);
         shm_cache_remove(cache, c->resume_id);
         log_debug("WebSocket %s of %s resumed at %" PRIu64 ": %zu events", c->connection_id, c->user_id, from, out.n);
     }
@@ -162,7 +168,7 @@ static int resume(ws_conn_t *c)
     return result;
 }
 
-int ws_replay_upgrade(ws_conn_t *c, h2o_req_t *req, const char *user_id, const char *token)
+int ws_replay_parse(ws_conn_t *c, h2o_req_t *req)
 {
     char cid[64], seq[32];
     if (!query_param(req, "connection_id", cid, sizeof(cid)))
@@ -174,10 +180,17 @@ int ws_replay_upgrade(ws_conn_t *c, h2o_req_t *req, const char *user_id, const c
         return -1;
     char *end;
     unsigned long long from = strtoull(seq, &end, 10);
-    if (user_id == NULL || *end != '\0' || seq[0] == '-' || strlen(cid) != ID_LENGTH)
-        return 0;
+    if (*end != '\0' || seq[0] == '-' || strlen(cid) != ID_LENGTH)
+        return 0; /* not a connection of ours: a fresh one */
     snprintf(c->resume_id, sizeof(c->resume_id), "%s", cid);
     c->resume_from = from;
+    return 0;
+}
+
+int ws_replay_start(ws_conn_t *c, const char *user_id, const char *token)
+{
+    if (c->resume_id[0] == '\0')
+        return 0;
     c->resume_started = clock_monotonic_ms();
     ws_conn_set_user(c, user_id, token);
     c->resuming = true;
@@ -189,6 +202,25 @@ int ws_replay_upgrade(ws_conn_t *c, h2o_req_t *req, const char *user_id, const c
     if (rc == RESUME_WAIT)
         c->hub->resuming++;
     return 1;
+}
+
+bool ws_replay_note(ws_conn_t *c, uint64_t seq, uint64_t pos, uint64_t ring_seq)
+{
+    if (ring_seq == 0 && c->sent == NULL)
+        return true; /* a missing table says "not from the ring" already */
+    if (c->sent_cap < SHM_REPLAY_KEPT && seq >= c->sent_cap) {
+        unsigned cap = c->sent_cap != 0 ? c->sent_cap : 8;
+        while (cap < SHM_REPLAY_KEPT && seq >= cap)
+            cap *= 2;
+        shm_replay_sent_t *sent = realloc(c->sent, cap * sizeof(*sent));
+        if (sent == NULL)
+            return false;
+        memset(sent + c->sent_cap, 0, (cap - c->sent_cap) * sizeof(*sent));
+        c->sent = sent;
+        c->sent_cap = cap;
+    }
+    c->sent[seq % c->sent_cap] = (shm_replay_sent_t){pos, ring_seq};
+    return true;
 }
 
 void ws_replay_retry(ws_hub_t *hub)
@@ -210,8 +242,7 @@ void ws_replay_retry(ws_hub_t *hub)
             c->resuming = false;
             ws_conn_authenticated(c, c->user_id, c->token);
         }
-        if (c->ws->sock != NULL)
-            ws_conn_flush(c); /* may free c */
+        ws_conn_flush(c);
     }
 }
 
@@ -239,7 +270,11 @@ void ws_replay_save(ws_conn_t *c)
     } else {
         ws_deliver_point(c->hub, &v.cursor_seq, &v.cursor_pos);
     }
-    memcpy(v.sent, c->replay.sent, sizeof(v.sent));
+    /* while the table is smaller than the window, every seq sent is below
+     * its size: the entries are where the window wants them */
+    if (c->sent != NULL)
+        for (uint64_t s = c->seq > SHM_REPLAY_KEPT ? c->seq - SHM_REPLAY_KEPT : 0; s < c->seq; s++)
+            v.sent[s % SHM_REPLAY_KEPT] = c->sent[s % c->sent_cap];
     int rc = shm_cache_put(cache, c->connection_id, &v);
     if (rc != 0)
         log_warn(-rc, "cannot keep WebSocket %s for its reconnect", c->connection_id);

@@ -439,28 +439,26 @@ test('a bad token closes the socket without hello; a bad header at the upgrade d
     assert.equal(o.hello(), undefined);
     assert.equal(o.delivered.length, 0);
 
-    // a Bearer header of no session: not authenticated (the upgrade may be
-    // refused; if not, no hello, and a good challenge still works)
-    const h = new Raw(t, 'bad header', {headers: bearer(NOBODY)});
-    const upgraded = await h.opened;
-    t.diagnostic(`a bad Bearer header at the upgrade: ${upgraded ? 'upgraded' :
-        `refused (${h.error && h.error.message})`}`);
-    if (upgraded) {
+    // a Bearer header or a cookie of no session: upgraded anyway (as
+    // Mattermost), not authenticated: no hello, and a good challenge works
+    for (const [label, headers] of [['bad header', bearer(NOBODY)], ['bad cookie', {Cookie: `MMAUTHTOKEN=${NOBODY}`}]]) {
+        const h = await raw(t, label, {headers});
         await sleep(700);
-        assert.equal(h.hello(), undefined, 'no hello for a bad header token');
-        if (h.isOpen()) {
-            const ok = await h.request('authentication_challenge', {token});
-            assert.equal(ok.status, 'OK', safeJson(ok));
-            assert.ok(h.hello(), 'hello after a good challenge');
-            assert.ok(h.frames.indexOf(h.hello()) < h.frames.indexOf(ok), 'hello before the OK reply');
-            h.checkSeq();
-        }
+        assert.equal(h.hello(), undefined, `${label}: no hello for a token of no session`);
+        assert.ok(h.isOpen(), `${label}: still open, waiting for a challenge`);
+        const ok = await h.request('authentication_challenge', {token});
+        assert.equal(ok.status, 'OK', safeJson(ok));
+        assert.ok(h.hello(), `${label}: hello after a good challenge`);
+        assert.equal(h.hello().seq, 0);
+        assert.ok(h.frames.indexOf(h.hello()) < h.frames.indexOf(ok), 'hello before the OK reply');
+        h.checkSeq();
     }
 });
 
 test('no authentication: closed about 5 s after the upgrade; authenticating in time keeps it open', T, async (t) => {
     const {client: c} = await newUser('wsnoauth');
     const idle = await raw(t, 'unauthenticated');
+    const badHeader = await raw(t, 'a bad token in the header', {headers: bearer(NOBODY)});
     const late = await raw(t, 'authenticated after 2.5 s');
     await sleep(2500);
     const ok = await late.request('authentication_challenge', {token: c.getToken()});
@@ -470,6 +468,11 @@ test('no authentication: closed about 5 s after the upgrade; authenticating in t
     assert.ok(after >= 4000 && after <= 7000, `closed ${after} ms after the upgrade (expected ~5000)`);
     assert.equal(idle.hello(), undefined);
     assert.deepEqual(idle.events, [], 'nothing sent to an unauthenticated socket');
+    // a token of no session at the upgrade leaves the socket unauthenticated: the same deadline
+    await badHeader.waitClosed(3000, 'closed by the auth timeout (bad header token)');
+    const afterBad = badHeader.closed.at - badHeader.openedAt;
+    assert.ok(afterBad >= 4000 && afterBad <= 7000, `closed ${afterBad} ms after the upgrade (expected ~5000)`);
+    assert.deepEqual(badHeader.frames, [], 'nothing sent to a socket with a bad header token');
     // the late one outlives the deadline and still answers
     await until(() => Date.now() - late.openedAt > 6500, 3000, 'the auth deadline to pass');
     assert.ok(late.isOpen(), 'an authenticated socket is not closed by the auth timeout');
@@ -490,6 +493,8 @@ test('ping, get_statuses, get_statuses_by_ids, bad and unknown requests: replies
     const all = await call((cb) => a.wsc.getStatuses(cb));
     assert.equal(all.status, 'OK', safeJson(all));
     assert.equal(all.data[w.alice.user.id], 'online', `get_statuses includes the caller: ${safeJson(all.data)}`);
+    // every status the node knows, not only the caller's (Mattermost: its whole status cache)
+    assert.equal(all.data[w.bob.user.id], 'away', `get_statuses includes bob's: ${safeJson(all.data)}`);
     for (const [id, s] of Object.entries(all.data)) {
         assert.match(id, ID);
         assert.ok(['online', 'away', 'dnd', 'offline', 'ooo'].includes(s), `status ${s}`);

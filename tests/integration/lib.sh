@@ -140,3 +140,21 @@ stop_all_nodes() {
     NODE_PIDS=()
 }
 trap stop_all_nodes EXIT
+
+# One line per top-level test: "ok N - name" / "not ok N - name" at column 0
+# (subtests are indented, diagnostics are YAML blocks or "# " comments).
+tap_to_results() {
+    local line name not
+    while IFS= read -r line; do
+        [[ $line =~ ^(not\ )?ok\ [0-9]+(\ -\ (.*))?$ ]] || continue
+        not=${BASH_REMATCH[1]}
+        name=${BASH_REMATCH[3]:-unnamed}
+        # "# SKIP" / "# TODO" results count neither way
+        if [[ $name =~ ^(.*[^\\])\ \#\ (SKIP|TODO) ]]; then
+            echo "${BASH_REMATCH[2]}: $SUITE: ${BASH_REMATCH[1]//\\#/#} (${not}ok)"
+            continue
+        fi
+        name=${name//\\#/#}
+        if [ -z "$not" ]; then pass "$name"; else fail "$name"; fi
+    done
+}

@@ -23,7 +23,10 @@ fi
 
 DSN=$(new_database client)
 PORT=$(free_port 18200)
-start_node "$T/up" "$PORT" "$DSN" || fail "healthy node starts"
+# PUT /api/v4/config (config.test.mjs) rewrites the node's config file: a
+# copy of the shipped one, never the source tree's.
+cp "$CHORUS_SRC/etc/config.json" "$T/config.json"
+CONFIG=$T/config.json start_node "$T/up" "$PORT" "$DSN" || fail "healthy node starts"
 DEAD=$(free_port 26600)
 DEAD_DSN="postgres://postgres@127.0.0.1:$DEAD/client?sslmode=disable&connect_timeout=2"
 DPORT=$(free_port $((PORT + 1)))
@@ -41,27 +44,9 @@ curl -s -o "$T/admin.json" -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/api
     >"$T/admin.code"
 check "the first user is created (and becomes system admin)" grep -q 'system_admin' "$T/admin.json"
 
-# One line per top-level test: "ok N - name" / "not ok N - name" at column 0
-# (subtests are indented, diagnostics are YAML blocks or "# " comments).
-tap_to_results() {
-    local line name not
-    while IFS= read -r line; do
-        [[ $line =~ ^(not\ )?ok\ [0-9]+(\ -\ (.*))?$ ]] || continue
-        not=${BASH_REMATCH[1]}
-        name=${BASH_REMATCH[3]:-unnamed}
-        # "# SKIP" / "# TODO" results count neither way
-        if [[ $name =~ ^(.*[^\\])\ \#\ (SKIP|TODO) ]]; then
-            echo "${BASH_REMATCH[2]}: $SUITE: ${BASH_REMATCH[1]//\\#/#} (${not}ok)"
-            continue
-        fi
-        name=${name//\\#/#}
-        if [ -z "$not" ]; then pass "$name"; else fail "$name"; fi
-    done
-}
-
 mapfile -t files < <(cd "$CLIENT_DIR" && ls -- *.test.mjs)
 (cd "$CLIENT_DIR" &&
-    CHORUS_URL="http://127.0.0.1:$PORT" CHORUS_DOWN_URL="http://127.0.0.1:$DPORT" \
+    CHORUS_URL="http://127.0.0.1:$PORT" CHORUS_DOWN_URL="http://127.0.0.1:$DPORT" CHORUS_CONFIG="$T/config.json" \
         CHORUS_ADMIN_LOGIN=$ADMIN_LOGIN CHORUS_ADMIN_PASSWORD=$ADMIN_PASSWORD \
         timeout 120 node --test --test-reporter=tap "${files[@]}") >"$T/tap.txt" 2>"$T/node.err"
 rc=$?

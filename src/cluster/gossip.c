@@ -1,0 +1,247 @@
+/*
+ * UDP gossip: the socket on ClusterSettings.GossipPort, the envelope (seal.h)
+ * around every packet, and the glue between SWIM and the rest of the child.
+ * h2o only tells us the socket is readable (H2O_SOCKET_FLAG_DONT_READ on a
+ * dup of it): datagrams are read here with recvfrom, one packet each, which
+ * h2o's stream reads would merge.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cluster/internal.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/version.h"
+#include "shm/region.h"
+
+#define GOSSIP_READS_PER_WAKEUP 64
+#define GOSSIP_ADDRESSES_MAX    SWIM_MEMBERS_MAX
+#define GOSSIP_RESOLVE_TTL_MS   60000
+
+/* Resolved peer addresses: a name is resolved once a minute, not per packet. */
+typedef struct {
+    char host[SWIM_HOST_MAX + 1];
+    uint16_t port;
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    int64_t resolved_at;
+} gossip_address_t;
+
+static gossip_address_t addresses[GOSSIP_ADDRESSES_MAX];
+
+static const gossip_address_t *address_of(const char *host, uint16_t port, int64_t now)
+{
+    gossip_address_t *slot = &addresses[0];
+    for (size_t i = 0; i < GOSSIP_ADDRESSES_MAX; i++) {
+        gossip_address_t *a = &addresses[i];
+        if (a->port == port && strcmp(a->host, host) == 0) {
+            if (now - a->resolved_at < GOSSIP_RESOLVE_TTL_MS)
+                return a;
+            slot = a;
+            break;
+        }
+        if (a->resolved_at < slot->resolved_at)
+            slot = a; /* the least recently resolved, or a free one */
+    }
+    gossip_address_t fresh = {.port = port, .resolved_at = now};
+    snprintf(fresh.host, sizeof(fresh.host), "%s", host);
+    if (cluster_address_lookup(host, port, SOCK_DGRAM, &fresh.addr, &fresh.addr_len) != 0)
+        return NULL;
+    *slot = fresh;
+    return slot;
+}
+
+static void on_send(void *ctx, const char *host, uint16_t port, const uint8_t *data, size_t len)
+{
+    cluster_t *c = ctx;
+    const gossip_address_t *a = address_of(host, port, clock_monotonic_ms());
+    if (a == NULL) {
+        log_debug("gossip: cannot resolve %s:%u", host, port);
+        return;
+    }
+    size_t sealed_len;
+    if (seal_wrap(c->seal, data, len, c->packet, SWIM_PACKET_MAX + SEAL_OVERHEAD_MAX, &sealed_len, clock_now_ms()) != 0)
+        return;
+    /* best effort, as UDP is: a full socket buffer loses the packet and SWIM copes */
+    if (sendto(c->udp_fd, c->packet, sealed_len, MSG_DONTWAIT, (const struct sockaddr *)&a->addr, a->addr_len) < 0)
+        log_debug("gossip: sendto %s:%u: %s", host, port, strerror(errno));
+}
+
+static void on_member_change(void *ctx, const swim_member_t *member, swim_state_t previous)
+{
+    cluster_t *c = ctx;
+    cluster_view_on_member(c, member, previous);
+    cluster_links_on_member(c, member, previous);
+}
+
+static void on_readable(h2o_socket_t *sock, const char *err)
+{
+    cluster_t *c = sock->data;
+    (void)err;
+    uint8_t buf[SWIM_PACKET_MAX + SEAL_OVERHEAD_MAX];
+    for (int i = 0; i < GOSSIP_READS_PER_WAKEUP; i++) {
+        ssize_t n = recv(c->udp_fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+        if (n < 0)
+            break;
+        const uint8_t *payload;
+        size_t payload_len;
+        char sender[ID_LENGTH + 1];
+        if ((size_t)n > sizeof(buf) ||
+            seal_unwrap(c->seal, buf, (size_t)n, &payload, &payload_len, sender, clock_now_ms()) != SEAL_OK ||
+            swim_receive(c->swim, payload, payload_len, clock_monotonic_ms()) != 0) {
+            c->dropped_packets++;
+            cluster_view_mark_dirty(c);
+        }
+    }
+}
+
+static int open_socket(cluster_t *c)
+{
+    const config_cluster_t *cl = &c->config->cluster;
+    const char *bind_host = cl->bind_address[0] != '\0' ? cl->bind_address : NULL;
+    char service[8];
+    snprintf(service, sizeof(service), "%lld", (long long)cl->gossip_port);
+    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST,
+                             .ai_family = bind_host == NULL ? AF_INET6 : AF_UNSPEC};
+    struct addrinfo *res = NULL;
+    if (getaddrinfo(bind_host, service, &hints, &res) != 0 || res == NULL) {
+        log_error(0, "ClusterSettings.BindAddress: \"%s\" is not an IP address", cl->bind_address);
+        return -EINVAL;
+    }
+    int fd = socket(res->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int off = 0;
+    if (fd >= 0 && res->ai_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)); /* v4 peers too */
+    if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
+        int e = errno;
+        log_error(e, "ClusterSettings.GossipPort: cannot bind UDP port %lld", (long long)cl->gossip_port);
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(res);
+        return -e;
+    }
+    freeaddrinfo(res);
+    int watch_fd = dup(fd);
+    if (watch_fd < 0) {
+        close(fd);
+        return -errno;
+    }
+    c->udp_fd = fd;
+    c->udp_watch = h2o_evloop_socket_create(c->loop, watch_fd, H2O_SOCKET_FLAG_DONT_READ);
+    c->udp_watch->data = c;
+    h2o_socket_read_start(c->udp_watch, on_readable);
+    return 0;
+}
+
+static void fill_meta(cluster_t *c, node_meta_t *meta)
+{
+    memset(meta, 0, sizeof(*meta));
+    memcpy(meta->id, c->node_id, sizeof(meta->id));
+    snprintf(meta->version, sizeof(meta->version), "%s", c->version);
+    meta->schema_version = shm_region_header(c->params->shm)->schema_version;
+    snprintf(meta->config_hash, sizeof(meta->config_hash), "%s", c->params->config_hash);
+    snprintf(meta->hostname, sizeof(meta->hostname), "%s", c->hostname);
+    snprintf(meta->ipaddress, sizeof(meta->ipaddress), "%s", c->ipaddress);
+    meta->gossip_port = (uint16_t)c->config->cluster.gossip_port;
+    meta->streaming_port = (uint16_t)c->config->cluster.streaming_port;
+    meta->start_at = c->start_wall_ms;
+    memcpy(meta->leader_id, c->leader_id, sizeof(meta->leader_id));
+}
+
+int cluster_gossip_refresh_meta(cluster_t *c)
+{
+    if (!c->gossip_started)
+        return 0;
+    node_meta_t meta;
+    uint8_t encoded[NODE_META_MAX];
+    size_t len;
+    fill_meta(c, &meta);
+    int rc = node_meta_encode(&meta, encoded, sizeof(encoded), &len);
+    if (rc == 0)
+        rc = swim_set_meta(c->swim, encoded, len, clock_monotonic_ms());
+    if (rc != 0)
+        log_warn(-rc, "cannot update our gossip metadata");
+    return rc;
+}
+
+static void fill_options(const config_cluster_t *cl, swim_options_t *o)
+{
+    swim_options_default(o);
+    o->probe_interval_ms = cl->gossip_probe_interval_milliseconds;
+    o->probe_timeout_ms = cl->gossip_probe_timeout_milliseconds;
+    o->suspicion_mult = (unsigned)cl->gossip_suspicion_multiplier;
+}
+
+int cluster_gossip_start(cluster_t *c)
+{
+    const config_cluster_t *cl = &c->config->cluster;
+    int rc = seal_create(&c->seal, cl->cluster_name, c->key_len > 0 ? c->key : NULL, c->key_len, c->node_id,
+                         c->start_wall_ms);
+    if (rc != 0) {
+        log_error(-rc, "ClusterSettings.ClusterName: cannot set up the gossip envelope");
+        return rc;
+    }
+    c->packet = malloc(SWIM_PACKET_MAX + SEAL_OVERHEAD_MAX);
+    if (c->packet == NULL)
+        return -ENOMEM;
+    if ((rc = open_socket(c)) != 0)
+        return rc;
+    node_meta_t meta;
+    swim_member_t self = {.port = (uint16_t)cl->gossip_port};
+    memcpy(self.id, c->node_id, sizeof(self.id));
+    snprintf(self.host, sizeof(self.host), "%s", c->hostname);
+    c->gossip_started = true;
+    fill_meta(c, &meta);
+    if ((rc = node_meta_encode(&meta, self.meta, sizeof(self.meta), &self.meta_len)) != 0) {
+        log_error(-rc, "ClusterSettings.OverrideHostname: our gossip metadata does not fit %d bytes", NODE_META_MAX);
+        return rc;
+    }
+    swim_options_t options;
+    fill_options(cl, &options);
+    swim_callbacks_t callbacks = {.ctx = c, .send = on_send, .on_change = on_member_change};
+    if ((rc = swim_create(&c->swim, &options, &self, &callbacks, clock_monotonic_ms())) != 0) {
+        log_error(-rc, "cannot start gossip");
+        return rc;
+    }
+    log_info("gossip on UDP %lld as %s (%s), probe every %lld ms, timeout %lld ms%s", (long long)cl->gossip_port,
+             c->hostname, c->node_id, (long long)options.probe_interval_ms, (long long)options.probe_timeout_ms,
+             seal_is_encrypted(c->seal) ? ", sealed" : "");
+    cluster_view_mark_dirty(c);
+    return 0;
+}
+
+void cluster_gossip_tick(cluster_t *c, int64_t now)
+{
+    if (c->swim != NULL && now >= swim_next_deadline(c->swim))
+        swim_tick(c->swim, now);
+}
+
+void cluster_gossip_leave(cluster_t *c)
+{
+    if (c->swim != NULL)
+        swim_leave(c->swim, clock_monotonic_ms());
+}
+
+void cluster_gossip_dispose(cluster_t *c)
+{
+    if (c->udp_watch != NULL)
+        h2o_socket_close(c->udp_watch);
+    if (c->udp_fd > 0)
+        close(c->udp_fd);
+    if (c->swim != NULL)
+        swim_destroy(c->swim);
+    if (c->seal != NULL)
+        seal_destroy(c->seal);
+    free(c->packet);
+    c->udp_watch = NULL;
+    c->swim = NULL;
+    c->seal = NULL;
+    c->packet = NULL;
+}

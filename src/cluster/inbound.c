@@ -1,0 +1,83 @@
+/*
+ * What a peer forwarded: re-published into our ring marked EVENT_FROM_CLUSTER
+ * (so our workers deliver it and we never forward it again), or, for config
+ * records, acted on here: the cluster child is the node's only listener to
+ * the cluster, so it asks its own master to reload.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cluster/internal.h"
+#include "core/config_save.h"
+#include "core/events.h"
+#include "core/log.h"
+#include "shm/region.h"
+
+static void reload_node(cluster_t *c, const char *why)
+{
+    if (getppid() != c->master_pid || kill(c->master_pid, SIGHUP) != 0)
+        log_warn(errno, "cannot ask the master to reload (%s)", why);
+    else
+        log_info("reloading this node: %s", why);
+}
+
+static void on_config_saved(cluster_t *c, const char *peer_id, const uint8_t *record, size_t len)
+{
+    event_config_saved_t ev;
+    if (event_decode_config_saved(record, len, &ev) != 0) {
+        log_warn(0, "a config from %s does not decode: ignored", peer_id);
+        return;
+    }
+    json_error_t jerr;
+    json_t *doc = json_loadb(ev.config.ptr, ev.config.len, JSON_REJECT_DUPLICATES, &jerr);
+    if (doc == NULL) {
+        log_warn(0, "the config node %s saved is not JSON (%s): ignored", ev.node_id, jerr.text);
+        return;
+    }
+    config_errors_t errors;
+    int rc = config_save(c->config->path, doc, c->config, &errors);
+    json_decref(doc);
+    if (rc != 0) {
+        for (size_t i = 0; i < errors.count; i++)
+            log_error(0, "the config node %s saved is refused here: %s", ev.node_id, errors.lines[i]);
+        if (errors.count == 0)
+            log_error(-rc, "cannot save the config node %s sent into %s", ev.node_id, c->config->path);
+        return;
+    }
+    log_info("config saved by node %s written to %s", ev.node_id, c->config->path);
+    reload_node(c, "the config was saved on another node");
+}
+
+void cluster_inbound_record(cluster_t *c, const char *peer_id, uint16_t type, const uint8_t *record, size_t len)
+{
+    switch (type) {
+    case EVENT_CONFIG_RELOAD: {
+        event_config_reload_t ev;
+        if (event_decode_config_reload(record, len, &ev) == 0)
+            reload_node(c, "POST /api/v4/config/reload on another node");
+        return;
+    }
+    case EVENT_CONFIG_SAVED: on_config_saved(c, peer_id, record, len); return;
+    case EVENT_STATUS_CHANGED: {
+        /* our presence cache may hold the old status: the next read takes
+         * the database's, which the peer wrote before publishing */
+        event_status_changed_t ev;
+        if (event_decode_status_changed(record, len, &ev) != 0)
+            return;
+        shm_cache_remove(shm_region_presence(c->params->shm), ev.user_id);
+        break;
+    }
+    case EVENT_WS_EVENT:
+    case EVENT_SESSION_REVOKED:
+    case EVENT_USER_SESSIONS_REVOKED:
+    case EVENT_MEMBERS_CHANGED: break;
+    default: log_debug("record type %u from %s not handled here: dropped", type, peer_id); return;
+    }
+    uint64_t seq;
+    int rc = shm_ring_publish(shm_region_ring(c->params->shm), c->params->ring_eventfds,
+                              (uint16_t)(type | EVENT_FROM_CLUSTER), record, len, &seq);
+    if (rc != 0)
+        log_warn(-rc, "cannot publish a %s record from %s", event_type_name(type), peer_id);
+}

@@ -1,0 +1,638 @@
+/*
+ * Streaming links: one TCP connection per peer on ClusterSettings.StreamingPort,
+ * carrying length-prefixed frames (frame.h), each a sealed envelope (seal.h)
+ * around a msgpack array:
+ *
+ *   [1, node id, config digests, id of the node dialed ("" when accepted)]
+ *                                  hello, first frame each way
+ *   [2, swim state]                push-pull: SWIM's full state
+ *   [3, ring type, record]         an event for the peer's ring
+ *
+ * Both sides dial (a node may know of the other before the other knows of
+ * it); when two links to one peer meet, the one dialed by the lower node id
+ * stays, so both ends keep the same one.  Frames are queued in order behind
+ * the single write h2o allows in flight; a peer that lets more than
+ * CLUSTER_LINK_QUEUE_MAX bytes pile up is cut (and re-dialed), never allowed
+ * to grow our memory.  Dead and unknown peers are dialed too, with backoff:
+ * that is how a partition heals (the hello's push-pull refutes old deaths).
+ */
+#include <errno.h>
+#include <msgpack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cluster/frame.h"
+#include "cluster/internal.h"
+#include "core/clock.h"
+#include "core/events.h"
+#include "core/log.h"
+#include "core/msgpack_bounds.h"
+
+#define LINK_HELLO           1
+#define LINK_STATE           2
+#define LINK_EVENT           3
+#define LINK_CONNECT_TIMEOUT 2000
+#define LINK_HELLO_TIMEOUT   3000
+#define LINK_BACKOFF_MIN_MS  100
+#define LINK_BACKOFF_MAX_MS  2000
+#define LINK_DEPTH_MAX       4
+#define LINK_STATE_MAX       (256 * 1024)
+
+struct cluster_link_s {
+    cluster_t *c;
+    h2o_linklist_t node; /* in c->links */
+    h2o_socket_t *sock;
+    bool outbound, connected, established, closing;
+    char peer_id[ID_LENGTH + 1]; /* the dialed peer, or the one the hello named */
+    int64_t started_ms;
+    frame_reader_t reader;
+    h2o_buffer_t *pending; /* frames not yet handed to the socket */
+    h2o_buffer_t *writing; /* the frames of the write in flight */
+    bool write_in_flight;
+};
+
+static void link_close(cluster_link_t *l, const char *why);
+static void link_close_probing(cluster_link_t *l, const char *why, bool probe);
+
+/* ---- output --------------------------------------------------------------- */
+
+static void flush(cluster_link_t *l);
+
+static void on_written(h2o_socket_t *sock, const char *err)
+{
+    cluster_link_t *l = sock->data;
+    l->write_in_flight = false;
+    h2o_buffer_consume(&l->writing, l->writing->size);
+    if (err != NULL) {
+        link_close(l, err);
+        return;
+    }
+    flush(l);
+}
+
+static void flush(cluster_link_t *l)
+{
+    if (l->write_in_flight || !l->connected || l->closing || l->pending->size == 0)
+        return;
+    h2o_buffer_t *t = l->writing;
+    l->writing = l->pending;
+    l->pending = t;
+    h2o_iovec_t buf = h2o_iovec_init(l->writing->bytes, l->writing->size);
+    l->write_in_flight = true;
+    h2o_socket_write(l->sock, &buf, 1, on_written);
+}
+
+/* Queues one sealed frame (already wrapped: `sealed`); cuts the link when the
+ * peer is too far behind.  0 or -ENOBUFS. */
+static int queue_sealed(cluster_link_t *l, const uint8_t *sealed, size_t len)
+{
+    if (l->pending->size + l->writing->size + FRAME_HEADER_SIZE + len > CLUSTER_LINK_QUEUE_MAX) {
+        l->c->links_cut++;
+        link_close(l, "send queue full (peer too slow)");
+        return -ENOBUFS;
+    }
+    h2o_iovec_t room = h2o_buffer_reserve(&l->pending, FRAME_HEADER_SIZE + len);
+    if (room.base == NULL) {
+        link_close(l, "out of memory");
+        return -ENOMEM;
+    }
+    frame_write_header((uint8_t *)room.base, (uint32_t)len);
+    memcpy(room.base + FRAME_HEADER_SIZE, sealed, len);
+    l->pending->size += FRAME_HEADER_SIZE + len;
+    flush(l);
+    return 0;
+}
+
+/* Seals `payload` once; the same envelope may go to several links. */
+static uint8_t *seal_payload(cluster_t *c, const msgpack_sbuffer *payload, size_t *len)
+{
+    size_t cap = payload->size + SEAL_OVERHEAD_MAX;
+    uint8_t *out = malloc(cap);
+    if (out != NULL &&
+        seal_wrap(c->seal, (const uint8_t *)payload->data, payload->size, out, cap, len, clock_now_ms()) != 0) {
+        free(out);
+        out = NULL;
+    }
+    return out;
+}
+
+static int send_payload(cluster_link_t *l, const msgpack_sbuffer *payload)
+{
+    size_t len;
+    uint8_t *sealed = seal_payload(l->c, payload, &len);
+    if (sealed == NULL)
+        return -ENOMEM;
+    int rc = queue_sealed(l, sealed, len);
+    free(sealed);
+    return rc;
+}
+
+static int send_hello(cluster_link_t *l)
+{
+    cluster_t *c = l->c;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    /* naming whom we dialed lets a node that took over the address of a dead
+     * one refuse the link before it disturbs its own */
+    const char *target = l->outbound ? l->peer_id : "";
+    int rc = msgpack_pack_array(&pk, 4) != 0 || msgpack_pack_int(&pk, LINK_HELLO) != 0 ||
+                     msgpack_pack_str_with_body(&pk, c->node_id, ID_LENGTH) != 0 ||
+                     config_digest_pack(&pk, &c->digest) != 0 ||
+                     msgpack_pack_str_with_body(&pk, target, strlen(target)) != 0
+                 ? -ENOMEM
+                 : send_payload(l, &sb);
+    msgpack_sbuffer_destroy(&sb);
+    return rc;
+}
+
+static int send_state(cluster_link_t *l)
+{
+    cluster_t *c = l->c;
+    uint8_t *state = malloc(LINK_STATE_MAX);
+    size_t state_len;
+    if (state == NULL || swim_encode_state(c->swim, state, LINK_STATE_MAX, &state_len) != 0) {
+        free(state);
+        return -ENOMEM;
+    }
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    int rc = msgpack_pack_array(&pk, 2) != 0 || msgpack_pack_int(&pk, LINK_STATE) != 0 ||
+                     msgpack_pack_bin_with_body(&pk, state, state_len) != 0
+                 ? -ENOMEM
+                 : send_payload(l, &sb);
+    msgpack_sbuffer_destroy(&sb);
+    free(state);
+    return rc;
+}
+
+void cluster_links_push_state(cluster_t *c)
+{
+    for (h2o_linklist_t *n = c->links.next; n != &c->links;) {
+        cluster_link_t *l = H2O_STRUCT_FROM_MEMBER(cluster_link_t, node, n);
+        n = n->next; /* a send may close (and free) the link */
+        if (l->established)
+            send_state(l);
+    }
+}
+
+void cluster_links_forward(cluster_t *c, uint16_t type, const uint8_t *record, size_t len)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    size_t sealed_len = 0;
+    uint8_t *sealed = NULL;
+    if (msgpack_pack_array(&pk, 3) == 0 && msgpack_pack_int(&pk, LINK_EVENT) == 0 &&
+        msgpack_pack_uint16(&pk, type) == 0 && msgpack_pack_bin_with_body(&pk, record, len) == 0)
+        sealed = seal_payload(c, &sb, &sealed_len);
+    msgpack_sbuffer_destroy(&sb);
+    if (sealed == NULL) {
+        log_warn(ENOMEM, "cannot forward a %s record to the cluster", event_type_name(type));
+        return;
+    }
+    for (h2o_linklist_t *n = c->links.next; n != &c->links;) {
+        cluster_link_t *l = H2O_STRUCT_FROM_MEMBER(cluster_link_t, node, n);
+        n = n->next;
+        if (l->established && queue_sealed(l, sealed, sealed_len) == 0)
+            c->events_out++;
+    }
+    free(sealed);
+}
+
+/* ---- peers ---------------------------------------------------------------- */
+
+cluster_peer_t *cluster_peer_find(cluster_t *c, const char *id)
+{
+    for (unsigned i = 0; i < c->peer_count; i++)
+        if (strcmp(c->peers[i].id, id) == 0)
+            return &c->peers[i];
+    return NULL;
+}
+
+cluster_peer_t *cluster_peer_note(cluster_t *c, const char *id, const char *host, uint16_t gossip_port,
+                                  uint16_t streaming_port, bool from_discovery)
+{
+    if (strcmp(id, c->node_id) == 0)
+        return NULL;
+    cluster_peer_t *p = cluster_peer_find(c, id);
+    if (p == NULL) {
+        if (c->peer_count == CLUSTER_LINKS_MAX)
+            return NULL;
+        p = &c->peers[c->peer_count++];
+        memset(p, 0, sizeof(*p));
+        snprintf(p->id, sizeof(p->id), "%s", id);
+        log_info("peer %s at %s (gossip %u, streaming %u) from %s", id, host != NULL && host[0] ? host : "?",
+                 gossip_port, streaming_port, from_discovery ? "ClusterDiscovery" : "a link");
+        cluster_view_mark_dirty(c);
+    }
+    if (host != NULL && host[0] != '\0')
+        snprintf(p->host, sizeof(p->host), "%s", host);
+    if (gossip_port != 0)
+        p->gossip_port = gossip_port;
+    if (streaming_port != 0)
+        p->streaming_port = streaming_port;
+    p->from_discovery |= from_discovery;
+    return p;
+}
+
+void cluster_links_on_member(cluster_t *c, const swim_member_t *m, swim_state_t previous)
+{
+    (void)previous;
+    if (m->is_self)
+        return;
+    node_meta_t meta;
+    uint16_t streaming = 0;
+    if (node_meta_decode(m->meta, m->meta_len, &meta) == 0)
+        streaming = meta.streaming_port;
+    cluster_peer_t *p = cluster_peer_note(c, m->id, m->host, m->port, streaming, false);
+    if (p == NULL)
+        return;
+    if (m->state == SWIM_ALIVE && p->link == NULL)
+        p->next_connect_ms = 0; /* alive again (or new): dial now */
+    /* A link to a node declared dead may be a connection the kernel is still
+     * retransmitting into: events would pile up behind it and arrive late.
+     * Cut it (at the next tick: SWIM is calling us) and re-dial with backoff,
+     * which is also how the node is found again when it comes back. */
+    if ((m->state == SWIM_DEAD || m->state == SWIM_LEFT) && p->link != NULL)
+        p->drop_link = true;
+}
+
+/* ---- input ---------------------------------------------------------------- */
+
+/* The link that stays when two meet: the one dialed by the lower node id. */
+static bool preferred(const cluster_link_t *l)
+{
+    const char *dialer = l->outbound ? l->c->node_id : l->peer_id;
+    const char *other = l->outbound ? l->peer_id : l->c->node_id;
+    return strcmp(dialer, other) < 0;
+}
+
+static void on_hello(cluster_link_t *l, const msgpack_object *items, uint32_t n, const char *sealed_sender)
+{
+    cluster_t *c = l->c;
+    if (n != 4 || items[1].type != MSGPACK_OBJECT_STR || !id_is_valid(items[1].via.str.ptr, items[1].via.str.size) ||
+        items[1].via.str.size != ID_LENGTH || items[3].type != MSGPACK_OBJECT_STR) {
+        link_close(l, "malformed hello");
+        return;
+    }
+    const msgpack_object_str *target = &items[3].via.str;
+    if (target->size != 0 && (target->size != ID_LENGTH || memcmp(target->ptr, c->node_id, ID_LENGTH) != 0)) {
+        link_close(l, "dialed for another node (an earlier process at this address)");
+        return;
+    }
+    char id[ID_LENGTH + 1];
+    memcpy(id, items[1].via.str.ptr, ID_LENGTH);
+    id[ID_LENGTH] = '\0';
+    if (strcmp(id, c->node_id) == 0 || (sealed_sender[0] != '\0' && strcmp(sealed_sender, id) != 0) ||
+        (l->outbound && strcmp(id, l->peer_id) != 0)) {
+        link_close(l, "hello from an unexpected node");
+        return;
+    }
+    cluster_peer_t *p = cluster_peer_note(c, id, NULL, 0, 0, false);
+    if (p == NULL) {
+        link_close(l, "too many peers");
+        return;
+    }
+    memcpy(l->peer_id, id, sizeof(l->peer_id));
+    if (p->link != NULL && p->link != l) {
+        if (!preferred(l)) {
+            link_close(l, "duplicate link");
+            return;
+        }
+        link_close(p->link, "duplicate link");
+    }
+    config_digest_t digest;
+    if (config_digest_unpack(&items[2], &digest) != 0) {
+        link_close(l, "malformed config digests");
+        return;
+    }
+    p->digest = digest;
+    p->has_digest = true;
+    p->link = l;
+    p->connect_failures = 0;
+    p->last_seen_wall_ms = clock_now_ms();
+    l->established = true;
+    log_info("link to %s established (%s)", id, l->outbound ? "dialed" : "accepted");
+    cluster_view_mark_dirty(c);
+    send_state(l); /* push-pull: each side sends its state once linked */
+}
+
+static void on_frame(cluster_link_t *l, uint8_t *frame, size_t len)
+{
+    cluster_t *c = l->c;
+    const uint8_t *payload;
+    size_t payload_len;
+    char sender[ID_LENGTH + 1];
+    if (seal_unwrap(c->seal, frame, len, &payload, &payload_len, sender, clock_now_ms()) != SEAL_OK) {
+        c->dropped_packets++;
+        cluster_view_mark_dirty(c);
+        link_close(l, "frame refused by the envelope (cluster name, key or replay)");
+        return;
+    }
+    if (msgpack_bounds_check(payload, payload_len, LINK_DEPTH_MAX) != 0) {
+        c->dropped_packets++;
+        link_close(l, "malformed frame");
+        return;
+    }
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    if (msgpack_unpack_next(&u, (const char *)payload, payload_len, &off) != MSGPACK_UNPACK_SUCCESS ||
+        u.data.type != MSGPACK_OBJECT_ARRAY || u.data.via.array.size < 1 ||
+        u.data.via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        msgpack_unpacked_destroy(&u);
+        c->dropped_packets++;
+        link_close(l, "malformed frame");
+        return;
+    }
+    const msgpack_object *items = u.data.via.array.ptr;
+    uint32_t n = u.data.via.array.size;
+    uint64_t kind = items[0].via.u64;
+    if (!l->established && kind != LINK_HELLO) {
+        link_close(l, "frame before hello");
+    } else if (kind == LINK_HELLO) {
+        if (l->established)
+            link_close(l, "second hello");
+        else
+            on_hello(l, items, n, sender);
+    } else if (kind == LINK_STATE && n == 2 && items[1].type == MSGPACK_OBJECT_BIN) {
+        if (swim_merge_state(c->swim, (const uint8_t *)items[1].via.bin.ptr, items[1].via.bin.size,
+                             clock_monotonic_ms()) != 0)
+            c->dropped_packets++;
+    } else if (kind == LINK_EVENT && n == 3 && items[1].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+               items[1].via.u64 <= EVENT_TYPE_MASK && items[2].type == MSGPACK_OBJECT_BIN) {
+        c->events_in++;
+        cluster_inbound_record(c, l->peer_id, (uint16_t)items[1].via.u64, (const uint8_t *)items[2].via.bin.ptr,
+                               items[2].via.bin.size);
+    } else {
+        c->dropped_packets++; /* a kind from a newer node, or a malformed one: skipped */
+    }
+    msgpack_unpacked_destroy(&u);
+}
+
+static void on_read(h2o_socket_t *sock, const char *err)
+{
+    cluster_link_t *l = sock->data;
+    if (err != NULL) {
+        link_close(l, err);
+        return;
+    }
+    while (!l->closing && sock->input->size > 0) { /* closing first: a closed socket is gone */
+        size_t taken;
+        int rc = frame_reader_feed(&l->reader, (const uint8_t *)sock->input->bytes, sock->input->size, &taken);
+        if (rc != 0) {
+            l->c->dropped_packets++;
+            link_close(l, rc == -EMSGSIZE ? "frame larger than allowed" : "malformed frame header");
+            return;
+        }
+        h2o_buffer_consume(&sock->input, taken);
+        uint8_t *frame;
+        size_t len;
+        while (!l->closing && frame_reader_next(&l->reader, &frame, &len) == 1)
+            on_frame(l, frame, len);
+        if (taken == 0 && !l->closing)
+            break; /* cannot happen: a reader with no whole frame always has room */
+    }
+}
+
+/* ---- life and death -------------------------------------------------------- */
+
+/* Unacknowledged data older than this breaks the connection: without it a
+ * link into a partition keeps retransmitting for a quarter of an hour. */
+#define LINK_USER_TIMEOUT_MS 5000
+
+static cluster_link_t *link_new(cluster_t *c, h2o_socket_t *sock, bool outbound)
+{
+    cluster_link_t *l = calloc(1, sizeof(*l));
+    if (l == NULL || frame_reader_init(&l->reader, CLUSTER_FRAME_MAX + SEAL_OVERHEAD_MAX) != 0) {
+        free(l);
+        return NULL;
+    }
+    l->c = c;
+    l->sock = sock;
+    l->outbound = outbound;
+    l->started_ms = clock_monotonic_ms();
+    h2o_buffer_init(&l->pending, &h2o_socket_buffer_prototype);
+    h2o_buffer_init(&l->writing, &h2o_socket_buffer_prototype);
+    h2o_linklist_insert(&c->links, &l->node);
+    sock->data = l;
+    unsigned timeout = LINK_USER_TIMEOUT_MS;
+    int fd = h2o_socket_get_fd(sock);
+    if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout, sizeof(timeout)) != 0)
+        log_debug("TCP_USER_TIMEOUT on a link: %s", strerror(errno));
+    return l;
+}
+
+static void link_close(cluster_link_t *l, const char *why)
+{
+    link_close_probing(l, why, true);
+}
+
+static void link_close_probing(cluster_link_t *l, const char *why, bool probe)
+{
+    if (l->closing)
+        return;
+    cluster_t *c = l->c;
+    l->closing = true;
+    cluster_peer_t *p = l->peer_id[0] != '\0' ? cluster_peer_find(c, l->peer_id) : NULL;
+    if (p != NULL && p->link == l) {
+        p->link = NULL;
+        p->next_connect_ms = clock_monotonic_ms() + LINK_BACKOFF_MIN_MS;
+        log_info("link to %s closed: %s", p->id, why);
+        /* a broken link is the earliest sign of a dead node: probe it now */
+        if (probe && !c->stopping && c->swim != NULL)
+            swim_probe_now(c->swim, p->id, clock_monotonic_ms());
+        cluster_view_mark_dirty(c);
+    } else {
+        log_debug("link %s%s closed: %s", l->outbound ? "to " : "from ", l->peer_id[0] ? l->peer_id : "?", why);
+    }
+    h2o_linklist_unlink(&l->node);
+    h2o_socket_close(l->sock);
+    /* callers up the stack (a read handling several frames) may still hold
+     * it: freed by the next tick */
+    h2o_linklist_insert(&c->closed_links, &l->node);
+}
+
+static void free_closed(cluster_t *c)
+{
+    while (!h2o_linklist_is_empty(&c->closed_links)) {
+        cluster_link_t *l = H2O_STRUCT_FROM_MEMBER(cluster_link_t, node, c->closed_links.next);
+        h2o_linklist_unlink(&l->node);
+        frame_reader_dispose(&l->reader);
+        h2o_buffer_dispose(&l->pending);
+        h2o_buffer_dispose(&l->writing);
+        free(l);
+    }
+}
+
+static void on_connect(h2o_socket_t *sock, const char *err)
+{
+    cluster_link_t *l = sock->data;
+    cluster_peer_t *p = cluster_peer_find(l->c, l->peer_id);
+    if (err != NULL) {
+        if (p != NULL) {
+            unsigned f = p->connect_failures < 5 ? p->connect_failures : 5;
+            p->connect_failures++;
+            int64_t backoff = LINK_BACKOFF_MIN_MS << f;
+            p->next_connect_ms = clock_monotonic_ms() + (backoff > LINK_BACKOFF_MAX_MS ? LINK_BACKOFF_MAX_MS : backoff);
+        }
+        link_close(l, err);
+        return;
+    }
+    l->connected = true;
+    h2o_socket_read_start(sock, on_read);
+    send_hello(l);
+}
+
+static bool dialing(cluster_t *c, const char *id)
+{
+    for (h2o_linklist_t *n = c->links.next; n != &c->links; n = n->next) {
+        cluster_link_t *l = H2O_STRUCT_FROM_MEMBER(cluster_link_t, node, n);
+        if (l->outbound && !l->established && strcmp(l->peer_id, id) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void dial(cluster_t *c, cluster_peer_t *p, int64_t now)
+{
+    struct sockaddr_storage addr;
+    socklen_t len;
+    p->next_connect_ms = now + LINK_BACKOFF_MAX_MS; /* until on_connect says better */
+    if (cluster_address_lookup(p->host, p->streaming_port, SOCK_STREAM, &addr, &len) != 0) {
+        log_debug("cannot resolve %s for peer %s", p->host, p->id);
+        return;
+    }
+    h2o_socket_t *sock = h2o_socket_connect(c->loop, (struct sockaddr *)&addr, len, on_connect);
+    if (sock == NULL)
+        return;
+    cluster_link_t *l = link_new(c, sock, true);
+    if (l == NULL) {
+        h2o_socket_close(sock);
+        return;
+    }
+    memcpy(l->peer_id, p->id, sizeof(l->peer_id));
+}
+
+/* Another peer, alive, now answers at p's address: p was an earlier process
+ * of that node (a restart gets a new id), not worth dialing. */
+static bool superseded(cluster_t *c, const cluster_peer_t *p)
+{
+    for (unsigned i = 0; i < c->peer_count; i++) {
+        const cluster_peer_t *o = &c->peers[i];
+        if (o != p && o->down_since_wall_ms == 0 && o->streaming_port == p->streaming_port &&
+            strcmp(o->host, p->host) == 0 && (o->link != NULL || o->last_seen_wall_ms > p->last_seen_wall_ms))
+            return true;
+    }
+    return false;
+}
+
+static bool wanted(cluster_t *c, const cluster_peer_t *p)
+{
+    if (p->host[0] == '\0' || p->streaming_port == 0 || superseded(c, p))
+        return false;
+    const swim_member_t *m = c->swim != NULL ? swim_member_find(c->swim, p->id) : NULL;
+    return p->from_discovery || (m != NULL && m->state != SWIM_LEFT);
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    cluster_t *c = listener->data;
+    if (err != NULL)
+        return;
+    h2o_socket_t *sock;
+    while ((sock = h2o_evloop_socket_accept(listener)) != NULL) {
+        cluster_link_t *l = link_new(c, sock, false);
+        if (l == NULL) {
+            h2o_socket_close(sock);
+            continue;
+        }
+        l->connected = true;
+        h2o_socket_read_start(sock, on_read);
+        send_hello(l);
+    }
+}
+
+int cluster_links_start(cluster_t *c)
+{
+    const config_cluster_t *cl = &c->config->cluster;
+    struct sockaddr_storage addr;
+    socklen_t len;
+    const char *host = cl->bind_address[0] != '\0' ? cl->bind_address : "::";
+    h2o_linklist_init_anchor(&c->links);
+    h2o_linklist_init_anchor(&c->closed_links);
+    if (cluster_address_lookup(host, (uint16_t)cl->streaming_port, SOCK_STREAM, &addr, &len) != 0) {
+        log_error(0, "ClusterSettings.BindAddress: \"%s\" is not an IP address", cl->bind_address);
+        return -EINVAL;
+    }
+    int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int on = 1, off = 0;
+    if (fd >= 0) {
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+        if (addr.ss_family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+    }
+    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, len) != 0 || listen(fd, 64) != 0) {
+        int e = errno;
+        log_error(e, "ClusterSettings.StreamingPort: cannot listen on TCP port %lld", (long long)cl->streaming_port);
+        if (fd >= 0)
+            close(fd);
+        return -e;
+    }
+    c->listener = h2o_evloop_socket_create(c->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    c->listener->data = c;
+    h2o_socket_read_start(c->listener, on_accept);
+    c->next_push_pull_ms = clock_monotonic_ms() + c->config->cluster.gossip_push_pull_interval_seconds * 1000;
+    return 0;
+}
+
+void cluster_links_tick(cluster_t *c, int64_t now)
+{
+    free_closed(c);
+    if (!c->gossip_started || c->leaving)
+        return;
+    for (h2o_linklist_t *n = c->links.next; n != &c->links;) {
+        cluster_link_t *l = H2O_STRUCT_FROM_MEMBER(cluster_link_t, node, n);
+        n = n->next;
+        if (!l->connected && now - l->started_ms > LINK_CONNECT_TIMEOUT)
+            link_close(l, "connect timeout");
+        else if (l->connected && !l->established && now - l->started_ms > LINK_HELLO_TIMEOUT)
+            link_close(l, "no hello");
+    }
+    for (unsigned i = 0; i < c->peer_count; i++) {
+        cluster_peer_t *p = &c->peers[i];
+        if (p->drop_link && p->link != NULL)
+            link_close_probing(p->link, "the node was declared dead", false);
+        p->drop_link = false;
+        if (p->link == NULL && now >= p->next_connect_ms && wanted(c, p) && !dialing(c, p->id))
+            dial(c, p, now);
+    }
+    if (now >= c->next_push_pull_ms) {
+        c->next_push_pull_ms = now + c->config->cluster.gossip_push_pull_interval_seconds * 1000;
+        cluster_links_push_state(c);
+    }
+}
+
+void cluster_links_dispose(cluster_t *c)
+{
+    if (c->links.next == NULL)
+        return; /* never started */
+    while (!h2o_linklist_is_empty(&c->links)) {
+        cluster_link_t *l = H2O_STRUCT_FROM_MEMBER(cluster_link_t, node, c->links.next);
+        link_close(l, "stopping");
+    }
+    free_closed(c);
+    if (c->listener != NULL)
+        h2o_socket_close(c->listener);
+    c->listener = NULL;
+}

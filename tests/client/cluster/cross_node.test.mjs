@@ -1,0 +1,120 @@
+// Three nodes of one cluster (CHORUS_URLS=a,b,c) behave as one server:
+// an event made through one node reaches WebSockets on another, a session
+// revoked on one is refused on the others at once, a status set on one is
+// read on another, and PUT /config is refused on a read-only clustered config.
+// Run by tests/integration/test_cluster.sh.
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {randomBytes} from 'node:crypto';
+import WebSocket from 'ws';
+import mm from '@mattermost/client';
+import {client, clientError, unique, until} from '../lib.mjs';
+
+globalThis.WebSocket = WebSocket;
+if (typeof globalThis.CloseEvent === 'undefined') {
+    globalThis.CloseEvent = class CloseEvent extends Event {
+        constructor(type, init = {}) {
+            super(type);
+            this.code = init.code ?? 0;
+            this.reason = init.reason ?? '';
+            this.wasClean = Boolean(init.wasClean);
+        }
+    };
+}
+const quiet = console.log;
+console.log = (...args) => {
+    if (typeof args[0] === 'string' && /^(websocket|got connection id|ping received)/.test(args[0])) {
+        return;
+    }
+    quiet(...args);
+};
+
+const [A, B, C] = (process.env.CHORUS_URLS ?? '').split(',');
+const T = {timeout: 20000};
+
+async function adminOn(url) {
+    const c = client(url);
+    await c.login(process.env.CHORUS_ADMIN_LOGIN, process.env.CHORUS_ADMIN_PASSWORD);
+    return c;
+}
+
+// A user created through node A and logged in on `url`.
+async function userOn(url, prefix) {
+    const a = await adminOn(A);
+    const username = unique(prefix);
+    const password = `pw-${randomBytes(6).toString('hex')}`;
+    await a.createUser({username, email: `${username}@example.com`, password});
+    const c = client(url);
+    const user = await c.login(username, password);
+    return {client: c, user};
+}
+
+// The official WebSocketClient on `url`, recording what it delivers.
+function socketOn(t, url, token) {
+    const events = [];
+    const wsc = new mm.WebSocketClient();
+    wsc.addMessageListener((m) => events.push(m));
+    wsc.initialize(`${url.replace(/^http/, 'ws')}/api/v4/websocket`, token);
+    t.after(() => wsc.close());
+    return {wsc, events};
+}
+
+test('a post made through node A reaches a WebSocket on node C, in order', T, async (t) => {
+    const alice = await userOn(A, 'alice');
+    const bob = await userOn(C, 'bob');
+    const team = await alice.client.createTeam({name: unique('team'), display_name: 'Cluster', type: 'O'});
+    await alice.client.addToTeam(team.id, bob.user.id);
+    const channel = await alice.client.createChannel({team_id: team.id, name: unique('ch-'),
+        display_name: 'Cross', type: 'O'});
+    await alice.client.addToChannel(bob.user.id, channel.id);
+    const ws = socketOn(t, C, bob.client.getToken());
+    await until(() => ws.events.find((e) => e.event === 'hello'), 5000, 'hello on node C');
+    const sent = [];
+    for (let i = 0; i < 5; i++) {
+        sent.push((await alice.client.createPost({channel_id: channel.id, message: `cross ${i}`})).id);
+    }
+    const posted = await until(() => {
+        const got = ws.events.filter((e) => e.event === 'posted');
+        return got.length >= 5 && got;
+    }, 5000, 'five posted events on node C');
+    assert.deepEqual(posted.map((e) => JSON.parse(e.data.post).id), sent);
+    assert.equal(posted[0].broadcast.channel_id, channel.id);
+    const seqs = ws.events.map((e) => e.seq);
+    assert.deepEqual(seqs, seqs.map((_, i) => i), 'per-connection seq without gaps');
+});
+
+test('a logout on node A makes the token invalid on node B at once', T, async () => {
+    const carol = await userOn(A, 'carol');
+    const onB = client(B);
+    onB.setToken(carol.client.getToken());
+    assert.equal((await onB.getMe()).id, carol.user.id); // cached on B now
+    await carol.client.logout();
+    const start = Date.now();
+    let refused = false;
+    while (!refused && Date.now() - start < 1000) {
+        try {
+            await onB.getMe();
+        } catch (e) {
+            refused = e.status_code === 401;
+        }
+    }
+    assert.ok(refused, 'node B still accepted the revoked token after 1 s');
+});
+
+test('a status set through node B is read on node C', T, async () => {
+    const dave = await userOn(B, 'dave');
+    await dave.client.updateStatus({user_id: dave.user.id, status: 'dnd'});
+    const onC = await adminOn(C);
+    const start = Date.now();
+    let status;
+    do {
+        status = (await onC.getStatus(dave.user.id)).status;
+    } while (status !== 'dnd' && Date.now() - start < 1000);
+    assert.equal(status, 'dnd');
+});
+
+test('PUT /config is refused while clustered with ReadOnlyConfig', T, async () => {
+    const a = await adminOn(A);
+    const config = await a.getConfig();
+    await clientError(a.updateConfig(config), 403, 'ent.cluster.save_config.error');
+});

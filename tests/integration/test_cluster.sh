@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Three chorus nodes on loopback, one PostgreSQL, clustering on: discovery,
+# gossip, links, cross-node events (through the official @mattermost/client in
+# tests/client/cluster/), status with reasons, leader, failure detection,
+# config mismatch and reload-all, version mismatch, gossip encryption.
+# shellcheck source=tests/integration/lib.sh disable=SC1091
+. "$(dirname "$0")/lib.sh"
+
+T=$CHORUS_TEST_TMP
+CLIENT_DIR=$CHORUS_SRC/tests/client
+DSN=$(new_database cluster)
+BASE=$(free_port 18300)
+NAMES=(a b c d)
+declare -A PORT GOSSIP STREAM
+for i in 0 1 2 3; do
+    n=${NAMES[$i]}
+    PORT[$n]=$(free_port $((BASE + i * 10)))
+    GOSSIP[$n]=$(free_port $((BASE + i * 10 + 1)))
+    STREAM[$n]=$(free_port $((BASE + i * 10 + 2)))
+done
+
+# cluster_node NAME [ENV=VALUE...]: starts node NAME with its own config file
+# (so one node's config can be edited alone) and clustering on; the file
+# store is shared, as a cluster's must be (its path is part of the config).
+cluster_node() {
+    local n=$1
+    shift
+    mkdir -p "$T/$n"
+    [ -f "$T/$n/config.json" ] || cp "$CHORUS_SRC/etc/config.json" "$T/$n/config.json"
+    CONFIG=$T/$n/config.json start_node "$T/$n" "${PORT[$n]}" "$DSN" \
+        MM_CLUSTERSETTINGS_ENABLE=true MM_CLUSTERSETTINGS_CLUSTERNAME="${CLUSTER_NAME:-test}" \
+        MM_CLUSTERSETTINGS_OVERRIDEHOSTNAME=127.0.0.1 MM_FILESETTINGS_DIRECTORY="$T/shared-data" \
+        MM_CLUSTERSETTINGS_GOSSIPPORT="${GOSSIP[$n]}" MM_CLUSTERSETTINGS_STREAMINGPORT="${STREAM[$n]}" "$@"
+}
+
+url() { echo "http://127.0.0.1:${PORT[$1]}"; }
+
+# status NAME: one line per member as node NAME sees it:
+# "<id> <green|red> <leader|-> <reasons, '|'-separated>"
+status() {
+    curl -s -H "Authorization: Bearer $TOKEN" "$(url "$1")/api/v4/cluster/status" |
+        node -e 'let s = "";
+            process.stdin.on("data", (d) => (s += d)).on("end", () => {
+                for (const m of JSON.parse(s))
+                    console.log(m.id, m.status, m.is_leader ? "leader" : "-", (m.reasons || []).join("|"));
+            });' 2>/dev/null
+}
+node_id() { curl -s "$(url "$1")/api/v4/system/ping" >/dev/null && grep -ho 'node [a-z0-9]\{26\} listening' "$T/$1/logs/master.log" | tail -1 | cut -d' ' -f2; }
+# all_green NAME COUNT: node NAME sees COUNT members, all green.
+all_green() { [ "$(status "$1" | awk '$2 == "green"' | wc -l)" -eq "$2" ] && [ "$(status "$1" | wc -l)" -eq "$2" ]; }
+sees_red() { status "$1" | grep -q "^$2 red"; }
+reason_of() { status "$1" | awk -v id="$2" '$1 == id { $1 = $2 = $3 = ""; print }'; }
+leader_of() { status "$1" | awk '$3 == "leader" { print $1 }'; }
+
+for n in a b c; do
+    cluster_node "$n" || fail "node $n starts"
+done
+curl -s -o "$T/admin.json" -X POST "$(url a)/api/v4/users" \
+    -d '{"username":"admin","email":"admin@example.com","password":"admin-password"}'
+TOKEN=$(curl -si -X POST "$(url a)/api/v4/users/login" -d '{"login_id":"admin","password":"admin-password"}' |
+    tr -d '\r' | awk 'tolower($1) == "token:" { print $2 }')
+check "an admin logs in" test -n "$TOKEN"
+
+for n in a b c; do
+    check "node $n sees three green members" wait_for 15 all_green "$n" 3
+done
+check "three ClusterDiscovery rows" test "$(sql cluster "SELECT count(*) FROM ClusterDiscovery WHERE ClusterName = 'test'")" = 3
+check "cluster.log written" grep -q 'gossip on UDP' "$T/a/logs/cluster.log"
+ID_A=$(node_id a)
+ID_B=$(node_id b)
+ID_C=$(node_id c)
+LOWEST=$(printf '%s\n' "$ID_A" "$ID_B" "$ID_C" | sort | head -1)
+check "every node agrees the leader is the lowest node id" \
+    test "$(leader_of a)/$(leader_of b)/$(leader_of c)" = "$LOWEST/$LOWEST/$LOWEST"
+check "ping with server status reports the cluster green with 3 nodes" \
+    bash -c "curl -s '$(url b)/api/v4/system/ping?get_server_status=true' |
+        grep -q '\"cluster_status\":\"green\"'"
+
+# Cross-node behaviour through the official client.
+(cd "$CLIENT_DIR" && CHORUS_URLS="$(url a),$(url b),$(url c)" CHORUS_ADMIN_LOGIN=admin \
+    CHORUS_ADMIN_PASSWORD=admin-password timeout 120 node --test --test-reporter=tap cluster/*.test.mjs) \
+    >"$T/tap.txt" 2>"$T/node.err"
+before=$((PASSED + FAILED))
+tap_to_results <"$T/tap.txt"
+[ $((PASSED + FAILED)) -gt "$before" ] || { cat "$T/node.err"; fail "the cross-node client tests ran"; }
+grep -A12 '^not ok' "$T/tap.txt" | head -60
+
+# A paused node (300 ms, every process of it) is not declared dead.
+TREE_C="$(master_pid "$T/c") $(pgrep -P "$(master_pid "$T/c")" | tr '\n' ' ')"
+# shellcheck disable=SC2086
+kill -STOP $TREE_C
+sleep 0.3
+# shellcheck disable=SC2086
+kill -CONT $TREE_C
+sleep 2
+check "a node paused for 300 ms is not declared dead" \
+    not grep -q "node $ID_C .* is dead" "$T/a/logs/cluster.log" "$T/b/logs/cluster.log"
+check "and every node still sees three green members" all_green a 3
+
+# SIGKILL the leader's whole tree: the others mark it red within 2 s and
+# agree on a new leader.
+LEADER_NODE=a
+[ "$LOWEST" = "$ID_B" ] && LEADER_NODE=b
+[ "$LOWEST" = "$ID_C" ] && LEADER_NODE=c
+OTHERS=()
+for n in a b c; do [ "$n" = "$LEADER_NODE" ] || OTHERS+=("$n"); done
+pkill -KILL -P "$(master_pid "$T/$LEADER_NODE")"
+kill -KILL "$(master_pid "$T/$LEADER_NODE")"
+start=$(date +%s%N)
+for n in "${OTHERS[@]}"; do
+    wait_for 5 sees_red "$n" "$LOWEST"
+done
+elapsed=$((($(date +%s%N) - start) / 1000000))
+echo "# killed leader marked red by both peers after $elapsed ms"
+check "a SIGKILLed node is red on both peers within 2 s ($elapsed ms)" test "$elapsed" -le 2000
+REASON=$(reason_of "${OTHERS[0]}" "$LOWEST")
+check "the reason says since when it is unreachable ($REASON)" grep -q 'unreachable since' <<<"$REASON"
+NEW_LEADER=$(printf '%s\n' "$ID_A" "$ID_B" "$ID_C" | grep -v "$LOWEST" | sort | head -1)
+check "a new leader is agreed" wait_for 3 bash -c \
+    "[ \"\$(curl -s -H 'Authorization: Bearer $TOKEN' '$(url "${OTHERS[0]}")/api/v4/cluster/status' | grep -o '\"id\":\"$NEW_LEADER\"[^}]*\"is_leader\":true' | wc -l)\" = 1 ]"
+check "the new leader is logged on the peers" wait_for 3 grep -q "leader is now $NEW_LEADER" \
+    "$T/${OTHERS[1]}/logs/cluster.log"
+
+# Restart it (a new node id, same address): green again.
+cluster_node "$LEADER_NODE" || fail "the killed node restarts"
+for n in a b c; do
+    check "after the restart node $n sees three green members" wait_for 15 all_green "$n" 3
+done
+
+# A config changed on one node: red with the key named; changed everywhere
+# and reloaded from one node: green.
+sed -i 's/"QueryTimeout": 30/"QueryTimeout": 31/' "$T/b/config.json"
+check "node b's config was edited" grep -q '"QueryTimeout": 31' "$T/b/config.json"
+ID_B=$(node_id b)
+kill -HUP "$(master_pid "$T/b")"
+check "node a names the differing key" wait_for 10 bash -c \
+    "curl -s -H 'Authorization: Bearer $TOKEN' '$(url a)/api/v4/cluster/status' | grep -q 'config mismatch: SqlSettings.QueryTimeout'"
+check "the ping reports red" bash -c "curl -s '$(url a)/api/v4/system/ping?get_server_status=true' |
+        grep -q '\"cluster_status\":\"red\"'"
+sed -i 's/"QueryTimeout": 30/"QueryTimeout": 31/' "$T/a/config.json" "$T/c/config.json"
+check "POST /config/reload on one node answers OK" bash -c \
+    "curl -s -X POST -H 'Authorization: Bearer $TOKEN' '$(url c)/api/v4/config/reload' | grep -q OK"
+for n in a b c; do
+    check "after reloading every node, node $n sees three green members" wait_for 20 all_green "$n" 3
+done
+
+# PUT /config is refused while clustered with ReadOnlyConfig (the default).
+check "PUT /config with ReadOnlyConfig: 403 ent.cluster.save_config.error" bash -c \
+    "curl -s -X PUT -H 'Authorization: Bearer $TOKEN' -d @'$T/a/config.json' '$(url a)/api/v4/config' |
+        grep -q ent.cluster.save_config.error"
+
+# A node announcing another version is red with the reason.
+cluster_node d CHORUS_CLUSTER_ANNOUNCED_VERSION=99.0.0 || fail "node d starts"
+ID_D=$(node_id d)
+check "a node of another version is red: version mismatch" wait_for 15 bash -c \
+    "curl -s -H 'Authorization: Bearer $TOKEN' '$(url a)/api/v4/cluster/status' | grep -q 'version mismatch: 99.0.0 vs'"
+stop_node "$T/d"
+check "a clean stop deletes its ClusterDiscovery row" \
+    test "$(sql cluster "SELECT count(*) FROM ClusterDiscovery WHERE Id = '$ID_D'")" = 0
+check "its peers saw it leave (not die)" wait_for 5 grep -q "node $ID_D .* is left" "$T/a/logs/cluster.log"
+
+finish
