@@ -27,7 +27,7 @@ as_postgres() {
 # client connections cannot take a port from under a server.
 free_port() {
     local port=${1:-25432}
-    while ss -tanH "sport = :$port" 2>/dev/null | grep -q . ; do
+    while ss -tuanH "sport = :$port" 2>/dev/null | grep -q . ; do
         port=$((port + 1))
     done
     echo "$port"

@@ -3,7 +3,9 @@
  *
  * The token is looked for where Mattermost looks: the MMAUTHTOKEN cookie,
  * then "Authorization: Bearer|Token <token>", then the access_token query
- * parameter (OAuth sessions only).  A hit in the shared session cache
+ * parameter (OAuth sessions only).  The first two are also where the
+ * WebSocket upgrade looks (api_auth_token_from_headers); the query
+ * parameter is for API requests only.  A hit in the shared session cache
  * answers without the database; a miss reads the session (and that its user
  * is not deactivated) and fills the cache.  An entry is trusted for
  * SessionCacheInMinutes and never past the session's own expiry; 0 minutes
@@ -30,7 +32,7 @@ typedef struct {
     uint64_t prior_write_lsn; /* of the expired cache entry being refilled */
 } auth_state_t;
 
-static bool find_cookie(h2o_req_t *req, const char *name, char out[ID_LENGTH + 1])
+static bool find_cookie(const h2o_req_t *req, const char *name, char out[ID_LENGTH + 1])
 {
     size_t name_len = strlen(name);
     for (ssize_t i = -1; (i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, i)) != -1;) {
@@ -53,7 +55,7 @@ static bool find_cookie(h2o_req_t *req, const char *name, char out[ID_LENGTH + 1
     return false;
 }
 
-static bool find_bearer(h2o_req_t *req, char out[ID_LENGTH + 1])
+static bool find_bearer(const h2o_req_t *req, char out[ID_LENGTH + 1])
 {
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
     if (i < 0)
@@ -69,6 +71,15 @@ static bool find_bearer(h2o_req_t *req, char out[ID_LENGTH + 1])
         }
     }
     return false;
+}
+
+api_auth_token_source_t api_auth_token_from_headers(const h2o_req_t *req, char out[ID_LENGTH + 1])
+{
+    if (find_cookie(req, "MMAUTHTOKEN", out))
+        return API_AUTH_TOKEN_COOKIE;
+    if (find_bearer(req, out))
+        return API_AUTH_TOKEN_HEADER;
+    return API_AUTH_TOKEN_NONE;
 }
 
 static bool header_equals(h2o_req_t *req, const char *name, const char *value)
@@ -162,8 +173,9 @@ void api_authenticate(api_request_t *r, bool optional, api_handler_fn next)
     auth_state_t *st = h2o_mem_alloc_pool(&r->req->pool, sizeof(*st));
     *st = (auth_state_t){.next = next};
     r->state = st;
-    r->cookie_auth = find_cookie(r->req, "MMAUTHTOKEN", r->token);
-    if (!r->cookie_auth && !find_bearer(r->req, r->token)) {
+    api_auth_token_source_t source = api_auth_token_from_headers(r->req, r->token);
+    r->cookie_auth = source == API_AUTH_TOKEN_COOKIE;
+    if (source == API_AUTH_TOKEN_NONE) {
         const char *q = api_query_param(r, "access_token");
         if (q == NULL) {
             if (optional)

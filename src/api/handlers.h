@@ -44,4 +44,11 @@ void api_config_update(api_request_t *r);    /* PUT /api/v4/config */
 void api_config_reload(api_request_t *r);    /* POST /api/v4/config/reload */
 void api_cluster_status(api_request_t *r);   /* GET /api/v4/cluster/status */
 
+/* jobs */
+void api_jobs_create(api_request_t *r);       /* POST /api/v4/jobs */
+void api_jobs_list(api_request_t *r);         /* GET /api/v4/jobs */
+void api_jobs_get(api_request_t *r);          /* GET /api/v4/jobs/{job_id} */
+void api_jobs_list_by_type(api_request_t *r); /* GET /api/v4/jobs/type/{job_type} */
+void api_jobs_cancel(api_request_t *r);       /* POST /api/v4/jobs/{job_id}/cancel */
+
 #endif

@@ -60,6 +60,12 @@ static const api_route_t routes[] = {
     {"PUT", "/api/v4/config", api_config_update, ROUTE_SESSION},
     {"POST", "/api/v4/config/reload", api_config_reload, ROUTE_SESSION},
     {"GET", "/api/v4/cluster/status", api_cluster_status, ROUTE_SESSION},
+    /* jobs */
+    {"POST", "/api/v4/jobs", api_jobs_create, ROUTE_SESSION},
+    {"GET", "/api/v4/jobs", api_jobs_list, ROUTE_SESSION},
+    {"GET", "/api/v4/jobs/type/{job_type}", api_jobs_list_by_type, ROUTE_SESSION},
+    {"GET", "/api/v4/jobs/{job_id}", api_jobs_get, ROUTE_SESSION},
+    {"POST", "/api/v4/jobs/{job_id}/cancel", api_jobs_cancel, ROUTE_SESSION},
 };
 
 /* Matches `path` against `pattern`, capturing placeholders into r->params. */

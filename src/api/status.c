@@ -82,10 +82,15 @@ static bool later_version(const void *candidate, const void *current)
 /* Caches a row (read or written) unless the cache already holds a later
  * one: a reader's older row never overwrites a writer's, nor two writers'
  * rows each other out of commit order. */
+static void presence_fill_shm(shm_region_t *shm, const char *user_id, const shm_presence_t *p)
+{
+    if (shm_cache_put_newer(shm_region_presence(shm), user_id, p, later_version) != 0)
+        log_warn(0, "cannot cache the status of %s", user_id);
+}
+
 static void presence_fill_worker(worker_t *w, const char *user_id, const shm_presence_t *p)
 {
-    if (shm_cache_put_newer(shm_region_presence(w->params->shm), user_id, p, later_version) != 0)
-        log_warn(0, "cannot cache the status of %s", user_id);
+    presence_fill_shm(w->params->shm, user_id, p);
 }
 
 static void presence_fill(api_request_t *r, const char *user_id, const shm_presence_t *p)
@@ -258,16 +263,21 @@ static int64_t truncate_to_minute(int64_t s)
     return t > s && t >= INT64_MIN + 60 ? t - 60 : t;
 }
 
-static void publish_status(worker_t *w, const char *user_id, const shm_presence_t *p)
+static void publish_status_shm(shm_region_t *shm, const int *ring_eventfds, const char *user_id,
+                               const shm_presence_t *p)
 {
     event_status_changed_t ev = {
         .manual = p->manual, .last_activity_at = p->last_activity_at, .dnd_end_time = p->dnd_end_time};
     snprintf(ev.user_id, sizeof(ev.user_id), "%s", user_id);
     snprintf(ev.status, sizeof(ev.status), "%s", p->status);
-    const worker_params_t *wp = w->params;
-    int rc = events_publish_status_changed(shm_region_ring(wp->shm), wp->ring_eventfds, &ev);
+    int rc = events_publish_status_changed(shm_region_ring(shm), ring_eventfds, &ev);
     if (rc != 0)
         log_warn(-rc, "cannot publish the status change of %s", user_id);
+}
+
+static void publish_status(worker_t *w, const char *user_id, const shm_presence_t *p)
+{
+    publish_status_shm(w->params->shm, w->params->ring_eventfds, user_id, p);
 }
 
 static void on_status_saved(api_request_t *r, PGresult *res, const char *error)
@@ -288,12 +298,17 @@ static void on_status_saved(api_request_t *r, PGresult *res, const char *error)
     api_send_json(r, 200, status_json(user_id, &p));
 }
 
-void api_status_apply_row(worker_t *w, const PGresult *res, int row)
+void api_status_apply_row_to(shm_region_t *shm, const int *ring_eventfds, const PGresult *res, int row)
 {
     shm_presence_t p;
     presence_from_row(res, row, &p);
-    presence_fill_worker(w, row_str(res, row, 0), &p);
-    publish_status(w, row_str(res, row, 0), &p);
+    presence_fill_shm(shm, row_str(res, row, 0), &p);
+    publish_status_shm(shm, ring_eventfds, row_str(res, row, 0), &p);
+}
+
+void api_status_apply_row(worker_t *w, const PGresult *res, int row)
+{
+    api_status_apply_row_to(w->params->shm, w->params->ring_eventfds, res, row);
 }
 
 /* The body decodes into Mattermost's Status: each field it has, when

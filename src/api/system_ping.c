@@ -65,8 +65,10 @@ static void add_cluster_status(const worker_t *w, json_t *body)
     static cluster_view_data_t view;
     bool green = false;
     uint32_t alive = 1, total = 1;
+    uint64_t dropped = 0;
 
     if (cluster_view_read_published(shm_region_cluster(w->params->shm), &view) == 0) {
+        dropped = view.dropped_packets;
         green = view.count > 0;
         for (uint32_t i = 0; i < view.count; i++)
             green = green && view.members[i].green;
@@ -76,6 +78,8 @@ static void add_cluster_status(const worker_t *w, json_t *body)
     json_object_set_new(body, "cluster_status", json_string(green ? "green" : "red"));
     json_object_set_new(body, "cluster_nodes_alive", json_integer(alive));
     json_object_set_new(body, "cluster_nodes", json_integer(total));
+    /* refused by the envelope or a decoder: wrong cluster, key, replay, garbage */
+    json_object_set_new(body, "cluster_dropped_packets", json_integer((json_int_t)dropped));
 }
 
 static void respond(ping_state_t *st, bool database_ok)

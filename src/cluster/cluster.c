@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cluster/internal.h"
+#include "core/child.h"
 #include "core/clock.h"
 #include "core/events.h"
 #include "core/log.h"
@@ -110,6 +111,9 @@ static void on_tick(h2o_timeout_entry_t *entry)
     cluster_discovery_tick(c, now);
     cluster_gossip_tick(c, now);
     cluster_links_tick(c, now);
+    cluster_presence_tick(c, now);
+    if (c->gossip_started && strcmp(c->leader_id, c->node_id) == 0)
+        cluster_scheduler_tick(c, now);
     if (!c->leaving)
         cluster_view_tick(c, now);
     if (c->leaving && now >= c->leave_deadline_ms)
@@ -117,54 +121,31 @@ static void on_tick(h2o_timeout_entry_t *entry)
     h2o_timeout_link(c->loop, &c->tick_timeout, &c->tick);
 }
 
-static void on_signal(h2o_socket_t *sock, const char *err)
+static void on_signal(void *data, const struct signalfd_siginfo *si)
 {
-    cluster_t *c = sock->data;
-    (void)err;
-    size_t n = sock->input->size / sizeof(struct signalfd_siginfo);
-    for (size_t i = 0; i < n; i++) {
-        struct signalfd_siginfo si; /* h2o's buffer is not aligned for it */
-        memcpy(&si, sock->input->bytes + i * sizeof(si), sizeof(si));
-        switch (si.ssi_signo) {
-        case SIGTERM:
-        case SIGINT: cluster_leave(c); break;
-        case SIGQUIT: cluster_stop(c, "replaced by a new cluster process"); break;
-        case SIGUSR1:
-            if (log_reopen() != 0)
-                log_warn(errno, "cannot reopen the log file");
-            break;
-        default: break;
-        }
+    cluster_t *c = data;
+    switch (si->ssi_signo) {
+    case SIGTERM:
+    case SIGINT: cluster_leave(c); break;
+    case SIGQUIT: cluster_stop(c, "replaced by a new cluster process"); break;
+    case SIGUSR2: /* POST /database/recycle, forwarded by the master */
+        if (c->db != NULL)
+            db_pool_recycle(c->db);
+        break;
+    default: break;
     }
-    h2o_buffer_consume(&sock->input, n * sizeof(struct signalfd_siginfo));
 }
 
-static void on_lifeline(h2o_socket_t *sock, const char *err)
+static void on_orphan(void *data)
 {
-    cluster_t *c = sock->data;
-    (void)err;
-    h2o_buffer_consume(&sock->input, sock->input->size);
-    cluster_stop(c, "the master is gone");
+    cluster_stop(data, "the master is gone");
 }
 
 static int watch_process(cluster_t *c)
 {
-    sigset_t set;
-    sigemptyset(&set);
-    int sigs[] = {SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGHUP};
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-        sigaddset(&set, sigs[i]);
-    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
-        return -errno;
-    int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    c->signals = h2o_evloop_socket_create(c->loop, fd, 0);
-    c->signals->data = c;
-    h2o_socket_read_start(c->signals, on_signal);
-    c->lifeline = h2o_evloop_socket_create(c->loop, c->params->lifeline_fd, 0);
-    c->lifeline->data = c;
-    h2o_socket_read_start(c->lifeline, on_lifeline);
+    int rc = child_watch_start(&c->watch, c->loop, c->params->lifeline_fd, on_signal, on_orphan, c);
+    if (rc != 0)
+        return rc;
     int efd = c->params->ring_eventfds[c->params->ring_slot];
     shm_ring_cursor_init(shm_region_ring(c->params->shm), &c->ring_cursor);
     c->ring_watch = h2o_evloop_socket_create(c->loop, efd, 0);
@@ -218,8 +199,7 @@ static int cluster_setup(cluster_t *c)
 
 static void cluster_dispose(cluster_t *c)
 {
-    if (c->lifeline != NULL)
-        h2o_socket_read_stop(c->lifeline);
+    child_watch_stop(&c->watch);
     if (c->ring_watch != NULL)
         h2o_socket_read_stop(c->ring_watch);
     cluster_links_dispose(c);

@@ -210,6 +210,9 @@ int cluster_gossip_start(cluster_t *c)
         log_error(-rc, "cannot start gossip");
         return rc;
     }
+    /* a leader chosen before the first push-pulls would be one nobody else
+     * agrees with: wait for a few probe rounds */
+    c->leader_after_ms = clock_monotonic_ms() + 5 * options.probe_interval_ms;
     log_info("gossip on UDP %lld as %s (%s), probe every %lld ms, timeout %lld ms%s", (long long)cl->gossip_port,
              c->hostname, c->node_id, (long long)options.probe_interval_ms, (long long)options.probe_timeout_ms,
              seal_is_encrypted(c->seal) ? ", sealed" : "");

@@ -14,15 +14,17 @@
 #include "cluster/node_meta.h"
 #include "cluster/seal.h"
 #include "cluster/swim.h"
+#include "core/child.h"
 #include "core/id.h"
 #include "db/pool.h"
 #include "shm/cluster_view.h"
 #include "shm/ring.h"
 
-#define CLUSTER_TICK_MS         10
-#define CLUSTER_LINKS_MAX       SWIM_MEMBERS_MAX
-#define CLUSTER_FRAME_MAX       (SHM_RING_RECORD_MAX + 4096)
-#define CLUSTER_LINK_QUEUE_MAX  (32u * 1024 * 1024) /* bytes queued to one peer before the link is cut */
+#define CLUSTER_TICK_MS   10
+#define CLUSTER_LINKS_MAX SWIM_MEMBERS_MAX
+#define CLUSTER_FRAME_MAX (SHM_RING_RECORD_MAX + 4096)
+#define CLUSTER_LINK_QUEUE_MAX \
+    (16u * 1024 * 1024) /* queued to one peer before the link is cut (below h2o's 32 MiB mmap threshold) */
 #define CLUSTER_DISCOVERY_TYPE  "mattermost_app"
 #define CLUSTER_KEY_SYSTEMS_ROW "ClusterEncryptionKey"
 
@@ -56,7 +58,8 @@ typedef struct cluster_s {
     bool stopping; /* leave the loop */
     bool leaving;  /* a node stop: tell the others, delete our row */
 
-    h2o_socket_t *signals, *lifeline, *ring_watch;
+    child_watch_t watch; /* signals and the master's lifeline */
+    h2o_socket_t *ring_watch;
     h2o_timeout_t tick_timeout;
     h2o_timeout_entry_t tick;
     shm_ring_cursor_t ring_cursor;
@@ -99,6 +102,10 @@ typedef struct cluster_s {
     bool view_dirty;
     int64_t last_view_ms;
     int64_t leave_deadline_ms;
+    int64_t leader_after_ms; /* no leader before: let the first joins land */
+
+    /* presence (presence.c) */
+    int64_t next_presence_sweep_ms, next_presence_resync_ms;
 } cluster_t;
 
 /* discovery.c */
@@ -148,7 +155,15 @@ void cluster_view_tick(cluster_t *c, int64_t now);
 /* SWIM said a member changed: logs, leader, caches. */
 void cluster_view_on_member(cluster_t *c, const swim_member_t *member, swim_state_t previous);
 
+/* presence.c: OnlineUsers kept true as nodes come and go. */
+void cluster_presence_tick(cluster_t *c, int64_t now);
+void cluster_presence_sweep_soon(cluster_t *c);  /* a member was declared dead */
+void cluster_presence_resync_soon(cluster_t *c); /* a peer came back */
+
 /* inbound.c: a record a peer forwarded. */
 void cluster_inbound_record(cluster_t *c, const char *peer_id, uint16_t type, const uint8_t *record, size_t len);
+
+void cluster_scheduler_tick(cluster_t *c, int64_t now_ms);          /* scheduler.c: the leader's, jobs/schedule.h */
+void cluster_scheduler_on_death(cluster_t *c, const char *node_id); /* a member stopped being alive */
 
 #endif

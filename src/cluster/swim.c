@@ -4,31 +4,18 @@
  * What this file owns: the member table (slot 0 is ourselves, at most
  * SWIM_MEMBERS_MAX slots, dead and left members kept so the caller can show
  * "unreachable since"), one probe in flight, a few relayed probes (ping-req),
- * one pending broadcast per member, and the wire format.  Everything is in
- * the swim_t allocated by swim_create, including the msgpack-c zone that
- * decoding uses: its single chunk is sized so that the largest accepted input
- * fits, and msgpack_zone_clear keeps that chunk, so nothing is allocated
- * after creation.
+ * one pending broadcast per member, and which messages go to whom.  How a
+ * message looks in bytes, and the checks on what peers send, are the wire
+ * format's (swim_wire.c); this file only sees swim_msg_t.  Everything is in
+ * the swim_t allocated by swim_create, including the packet being built and
+ * the msgpack-c zone that decoding uses, which swim_wire_zone_init sizes so
+ * that the largest accepted input fits; msgpack_zone_clear keeps its chunk,
+ * so nothing is allocated after creation.
  *
- * Wire format.  A packet is one msgpack array [version, sender id, msg...];
- * each msg is an array whose first element is its type:
- *   ping      [1, seq, target id, reply host, reply port]
- *   ack       [2, seq]
- *   ping-req  [3, seq, target id, target host, target port, reply host, reply port]
- *   nack      [4, seq]
- *   suspect   [5, incarnation, id, from id]
- *   alive     [6, incarnation, id, host, port, meta (bin)]
- *   dead      [7, incarnation, id, from id]          (from == id: it left)
- * A ping names its target so that a ping sent to a stale address (another
- * node now lives there) is not acked.  The first message of a packet is the
- * reason it was sent (ping, ack...); the others are piggybacked broadcasts.
- * The push-pull state is [version, sender id, [[id, host, port, incarnation,
- * state, meta], ...]].
- *
- * Input from peers is trusted for nothing: a bounded walk first
- * (msgpack_bounds_check), then msgpack-c, then every message is decoded and
- * checked into swim_msg_t before any of them is applied, so a packet is
- * either applied whole or refused without a trace.
+ * A received packet or push-pull state is decoded and checked whole before
+ * any of its messages is applied, so it is either applied whole or refused
+ * without a trace.  The first message of a packet is the reason it was sent
+ * (ping, ack...); the rest of the room is filled with pending broadcasts.
  *
  * Lifeguard's three refinements are here: suspicion timeouts that shrink as
  * independent confirmations arrive; local health (awareness) that stretches
@@ -37,64 +24,21 @@
  * health when the relays did not answer either.
  */
 #include "cluster/swim.h"
-
-#include "core/msgpack_bounds.h"
+#include "cluster/swim_wire.h"
 
 #include <errno.h>
 #include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SWIM_VERSION    1
-#define SWIM_DEPTH_MAX  3   /* state: array > members > member > field */
-#define SWIM_MSGS_MAX   128 /* more than we ever put in one packet */
 #define SWIM_RELAYS_MAX 32
 #define SWIM_PACKET_MIN 1024 /* a full-size alive must fit in a packet of its own */
 /* Dead and left members still get gossip for this many probe intervals, so
  * that a node wrongly declared dead (a partition) hears it and refutes
  * (memberlist's GossipToTheDeadTime: 30 s at a 1 s probe interval). */
 #define SWIM_GOSSIP_TO_DEAD_INTERVALS 30
-/* Room kept at the front of a packet for [version, sender id: array16
- * header, fixint, fixstr of ID_LENGTH. */
-#define SWIM_HEAD_RESERVE (3 + 1 + 1 + ID_LENGTH)
-/* msgpack-c gives every element of an array 24 bytes (a map pair 48, but a
- * pair takes two input bytes) plus alignment, and every element takes at
- * least one input byte: 32 bytes of zone per input byte always suffice. */
-#define SWIM_ZONE_PER_BYTE 32
-#define SWIM_INPUT_MAX     (SWIM_PACKET_MAX > SWIM_STATE_MAX ? SWIM_PACKET_MAX : SWIM_STATE_MAX)
 
 _Static_assert(SWIM_MEMBERS_MAX <= 64, "suspicion confirmers are a 64-bit mask of slots");
-_Static_assert(SWIM_STATE_MAX >=
-                   3 + 1 + 1 + ID_LENGTH + 3 +
-                       SWIM_MEMBERS_MAX * (1 + 1 + ID_LENGTH + 2 + SWIM_HOST_MAX + 3 + 5 + 1 + 3 + SWIM_META_MAX),
-               "SWIM_STATE_MAX holds a full table");
-
-typedef enum {
-    MSG_PING = 1,
-    MSG_ACK = 2,
-    MSG_PING_REQ = 3,
-    MSG_NACK = 4,
-    MSG_SUSPECT = 5,
-    MSG_ALIVE = 6,
-    MSG_DEAD = 7,
-} swim_msg_type_t;
-
-/* One decoded (or to be encoded) message; strings point into the packet. */
-typedef struct {
-    swim_msg_type_t type;
-    uint32_t num; /* seq (ping, ack, ping-req, nack) or incarnation */
-    char id[ID_LENGTH + 1];
-    char from[ID_LENGTH + 1];
-    const char *host; /* alive: the member's; ping-req: the target's */
-    size_t host_len;
-    uint16_t port;
-    const char *reply_host; /* ping, ping-req: where the ack goes */
-    size_t reply_host_len;
-    uint16_t reply_port;
-    const uint8_t *meta;
-    size_t meta_len;
-    swim_state_t state; /* push-pull entries only */
-} swim_msg_t;
 
 /* What the table keeps per member beside the public swim_member_t. */
 typedef struct {
@@ -130,11 +74,6 @@ typedef struct {
     uint16_t reply_port;
 } swim_relay_t;
 
-typedef struct {
-    uint8_t *data;
-    size_t len, cap;
-} swim_sink_t;
-
 struct swim_s {
     swim_options_t opt;
     swim_callbacks_t cb;
@@ -153,11 +92,9 @@ struct swim_s {
     uint64_t rng, bcast_counter;
     swim_stats_t stats;
 
-    /* the packet being built: body from SWIM_HEAD_RESERVE, header put in front */
-    uint8_t tx[SWIM_PACKET_MAX];
-    swim_sink_t body;
-    unsigned body_msgs;
+    swim_wire_packet_t tx; /* the packet being built */
 
+    /* decoding: the objects of the input, then its messages */
     msgpack_zone zone;
     swim_msg_t msgs[SWIM_MSGS_MAX];
 };
@@ -300,102 +237,7 @@ static void swim_broadcast_msg(const swim_t *swim, size_t slot, swim_msg_t *msg)
     }
 }
 
-/* ---- encoding ------------------------------------------------------------------------ */
-
-static int swim_sink_write(void *data, const char *bytes, size_t len)
-{
-    swim_sink_t *s = data;
-    if (len > s->cap - s->len)
-        return -1;
-    memcpy(s->data + s->len, bytes, len);
-    s->len += len;
-    return 0;
-}
-
-static int swim_pack_str(msgpack_packer *pk, const char *s, size_t len)
-{
-    return msgpack_pack_str(pk, len) != 0 || msgpack_pack_str_body(pk, s, len) != 0 ? -1 : 0;
-}
-
-static int swim_pack_seq_msg(msgpack_packer *pk, const swim_msg_t *m)
-{
-    return msgpack_pack_array(pk, 2) || msgpack_pack_uint8(pk, (uint8_t)m->type) || msgpack_pack_uint32(pk, m->num) ? -1
-                                                                                                                    : 0;
-}
-
-static int swim_pack_ping(msgpack_packer *pk, const swim_msg_t *m)
-{
-    return msgpack_pack_array(pk, 5) || msgpack_pack_uint8(pk, MSG_PING) || msgpack_pack_uint32(pk, m->num) ||
-                   swim_pack_str(pk, m->id, ID_LENGTH) || swim_pack_str(pk, m->reply_host, m->reply_host_len) ||
-                   msgpack_pack_uint16(pk, m->reply_port)
-               ? -1
-               : 0;
-}
-
-static int swim_pack_ping_req(msgpack_packer *pk, const swim_msg_t *m)
-{
-    return msgpack_pack_array(pk, 7) || msgpack_pack_uint8(pk, MSG_PING_REQ) || msgpack_pack_uint32(pk, m->num) ||
-                   swim_pack_str(pk, m->id, ID_LENGTH) || swim_pack_str(pk, m->host, m->host_len) ||
-                   msgpack_pack_uint16(pk, m->port) || swim_pack_str(pk, m->reply_host, m->reply_host_len) ||
-                   msgpack_pack_uint16(pk, m->reply_port)
-               ? -1
-               : 0;
-}
-
-/* suspect and dead have the same shape */
-static int swim_pack_accusation(msgpack_packer *pk, const swim_msg_t *m)
-{
-    return msgpack_pack_array(pk, 4) || msgpack_pack_uint8(pk, (uint8_t)m->type) || msgpack_pack_uint32(pk, m->num) ||
-                   swim_pack_str(pk, m->id, ID_LENGTH) || swim_pack_str(pk, m->from, ID_LENGTH)
-               ? -1
-               : 0;
-}
-
-static int swim_pack_alive(msgpack_packer *pk, const swim_msg_t *m)
-{
-    return msgpack_pack_array(pk, 6) || msgpack_pack_uint8(pk, MSG_ALIVE) || msgpack_pack_uint32(pk, m->num) ||
-                   swim_pack_str(pk, m->id, ID_LENGTH) || swim_pack_str(pk, m->host, m->host_len) ||
-                   msgpack_pack_uint16(pk, m->port) || msgpack_pack_bin(pk, m->meta_len) ||
-                   msgpack_pack_bin_body(pk, m->meta, m->meta_len)
-               ? -1
-               : 0;
-}
-
-static int swim_pack_msg(msgpack_packer *pk, const swim_msg_t *m)
-{
-    switch (m->type) {
-    case MSG_PING: return swim_pack_ping(pk, m);
-    case MSG_ACK:
-    case MSG_NACK: return swim_pack_seq_msg(pk, m);
-    case MSG_PING_REQ: return swim_pack_ping_req(pk, m);
-    case MSG_SUSPECT:
-    case MSG_DEAD: return swim_pack_accusation(pk, m);
-    case MSG_ALIVE: return swim_pack_alive(pk, m);
-    }
-    return -1;
-}
-
-/* ---- building and sending packets ------------------------------------------------------ */
-
-static void swim_packet_begin(swim_t *swim)
-{
-    swim->body = (swim_sink_t){swim->tx + SWIM_HEAD_RESERVE, 0, swim->opt.packet_max - SWIM_HEAD_RESERVE};
-    swim->body_msgs = 0;
-}
-
-/* Appends a message if it fits; a message that does not is rolled back whole. */
-static int swim_packet_add(swim_t *swim, const swim_msg_t *msg)
-{
-    msgpack_packer pk;
-    size_t mark = swim->body.len;
-    msgpack_packer_init(&pk, &swim->body, swim_sink_write);
-    if (swim->body_msgs >= SWIM_MSGS_MAX || swim_pack_msg(&pk, msg) != 0) {
-        swim->body.len = mark;
-        return -1;
-    }
-    swim->body_msgs++;
-    return 0;
-}
+/* ---- sending packets ------------------------------------------------------------------- */
 
 /* The broadcast to piggyback next: least transmitted first, then newest. */
 static int swim_pick_broadcast(const swim_t *swim, uint64_t tried)
@@ -448,7 +290,7 @@ static void swim_piggyback(swim_t *swim, const char *host, uint16_t port)
         if (!swim_worth_sending(swim, (size_t)slot, dest))
             continue;
         swim_broadcast_msg(swim, (size_t)slot, &msg);
-        if (swim_packet_add(swim, &msg) != 0)
+        if (swim_wire_packet_add(&swim->tx, &msg) != 0)
             continue; /* a smaller one may still fit */
         if (dest >= 0)
             p->bcast_told |= (uint64_t)1 << dest;
@@ -457,26 +299,21 @@ static void swim_piggyback(swim_t *swim, const char *host, uint16_t port)
     }
 }
 
-/* Puts [version, sender, in front of the body and hands the packet over. */
+/* Finishes the packet being built and hands it over. */
 static void swim_packet_send(swim_t *swim, const char *host, uint16_t port)
 {
-    uint8_t head[SWIM_HEAD_RESERVE];
-    swim_sink_t sink = {head, 0, sizeof(head)};
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &sink, swim_sink_write);
-    if (msgpack_pack_array(&pk, 2 + swim->body_msgs) != 0 || msgpack_pack_uint8(&pk, SWIM_VERSION) != 0 ||
-        swim_pack_str(&pk, swim->members[0].id, ID_LENGTH) != 0)
-        return; /* cannot happen: SWIM_HEAD_RESERVE is the largest header */
-    uint8_t *start = swim->body.data - sink.len;
-    memcpy(start, head, sink.len);
+    const uint8_t *data;
+    size_t len;
+    if (swim_wire_packet_finish(&swim->tx, swim->members[0].id, &data, &len) != 0)
+        return; /* cannot happen: room for the largest header is kept */
     swim->stats.packets_out++;
-    swim->cb.send(swim->cb.ctx, host, port, start, sink.len + swim->body.len);
+    swim->cb.send(swim->cb.ctx, host, port, data, len);
 }
 
 static void swim_send_one(swim_t *swim, const swim_msg_t *msg, const char *host, uint16_t port)
 {
-    swim_packet_begin(swim);
-    if (swim_packet_add(swim, msg) != 0)
+    swim_wire_packet_begin(&swim->tx, swim->opt.packet_max);
+    if (swim_wire_packet_add(&swim->tx, msg) != 0)
         return; /* a primary message always fits in SWIM_PACKET_MIN */
     swim_piggyback(swim, host, port);
     swim_packet_send(swim, host, port);
@@ -507,203 +344,6 @@ static void swim_send_ping_req(swim_t *swim, size_t via, const swim_member_t *ta
     msg.reply_port = self->port;
     memcpy(msg.id, target->id, sizeof(msg.id));
     swim_send_one(swim, &msg, swim->members[via].host, swim->members[via].port);
-}
-
-/* ---- decoding -------------------------------------------------------------------------- */
-
-static int swim_get_u32(const msgpack_object *o, uint32_t *out)
-{
-    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER || o->via.u64 > UINT32_MAX)
-        return -1;
-    *out = (uint32_t)o->via.u64;
-    return 0;
-}
-
-static int swim_get_port(const msgpack_object *o, uint16_t *out)
-{
-    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER || o->via.u64 == 0 || o->via.u64 > UINT16_MAX)
-        return -1;
-    *out = (uint16_t)o->via.u64;
-    return 0;
-}
-
-static int swim_get_id(const msgpack_object *o, char out[ID_LENGTH + 1])
-{
-    if (o->type != MSGPACK_OBJECT_STR || !id_is_valid(o->via.str.ptr, o->via.str.size))
-        return -1;
-    swim_copy_str(out, o->via.str.ptr, ID_LENGTH);
-    return 0;
-}
-
-/* A DNS name or an IP literal (v6 with brackets and a zone): anything else
- * would end up in logs and in the cluster status page. */
-static bool swim_host_chars(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              strchr(".-_:%[]", c) != NULL) ||
-            c == '\0')
-            return false;
-    }
-    return true;
-}
-
-static int swim_get_host(const msgpack_object *o, const char **host, size_t *len)
-{
-    if (o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0 || o->via.str.size > SWIM_HOST_MAX ||
-        !swim_host_chars(o->via.str.ptr, o->via.str.size))
-        return -1;
-    *host = o->via.str.ptr;
-    *len = o->via.str.size;
-    return 0;
-}
-
-static int swim_get_meta(const msgpack_object *o, const uint8_t **meta, size_t *len)
-{
-    if (o->type != MSGPACK_OBJECT_BIN || o->via.bin.size > SWIM_META_MAX)
-        return -1;
-    *meta = (const uint8_t *)o->via.bin.ptr;
-    *len = o->via.bin.size;
-    return 0;
-}
-
-static int swim_decode_ping(const msgpack_object *f, uint32_t n, swim_msg_t *m)
-{
-    return n == 5 && swim_get_u32(&f[1], &m->num) == 0 && swim_get_id(&f[2], m->id) == 0 &&
-                   swim_get_host(&f[3], &m->reply_host, &m->reply_host_len) == 0 &&
-                   swim_get_port(&f[4], &m->reply_port) == 0
-               ? 0
-               : -1;
-}
-
-static int swim_decode_seq_msg(const msgpack_object *f, uint32_t n, swim_msg_t *m)
-{
-    return n == 2 && swim_get_u32(&f[1], &m->num) == 0 ? 0 : -1;
-}
-
-static int swim_decode_ping_req(const msgpack_object *f, uint32_t n, swim_msg_t *m)
-{
-    return n == 7 && swim_get_u32(&f[1], &m->num) == 0 && swim_get_id(&f[2], m->id) == 0 &&
-                   swim_get_host(&f[3], &m->host, &m->host_len) == 0 && swim_get_port(&f[4], &m->port) == 0 &&
-                   swim_get_host(&f[5], &m->reply_host, &m->reply_host_len) == 0 &&
-                   swim_get_port(&f[6], &m->reply_port) == 0
-               ? 0
-               : -1;
-}
-
-static int swim_decode_accusation(const msgpack_object *f, uint32_t n, swim_msg_t *m)
-{
-    return n == 4 && swim_get_u32(&f[1], &m->num) == 0 && swim_get_id(&f[2], m->id) == 0 &&
-                   swim_get_id(&f[3], m->from) == 0
-               ? 0
-               : -1;
-}
-
-static int swim_decode_alive(const msgpack_object *f, uint32_t n, swim_msg_t *m)
-{
-    return n == 6 && swim_get_u32(&f[1], &m->num) == 0 && swim_get_id(&f[2], m->id) == 0 &&
-                   swim_get_host(&f[3], &m->host, &m->host_len) == 0 && swim_get_port(&f[4], &m->port) == 0 &&
-                   swim_get_meta(&f[5], &m->meta, &m->meta_len) == 0
-               ? 0
-               : -1;
-}
-
-static int swim_decode_msg(const msgpack_object *o, swim_msg_t *m)
-{
-    *m = (swim_msg_t){0};
-    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size == 0 ||
-        o->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return -1;
-    const msgpack_object *f = o->via.array.ptr;
-    uint32_t n = o->via.array.size;
-    m->type = (swim_msg_type_t)(f[0].via.u64 > MSG_DEAD ? 0 : f[0].via.u64);
-    switch (m->type) {
-    case MSG_PING: return swim_decode_ping(f, n, m);
-    case MSG_ACK:
-    case MSG_NACK: return swim_decode_seq_msg(f, n, m);
-    case MSG_PING_REQ: return swim_decode_ping_req(f, n, m);
-    case MSG_SUSPECT:
-    case MSG_DEAD: return swim_decode_accusation(f, n, m);
-    case MSG_ALIVE: return swim_decode_alive(f, n, m);
-    }
-    return -1;
-}
-
-/* One member of a push-pull state, as the message that would announce it. */
-static int swim_decode_entry(const msgpack_object *o, swim_msg_t *m)
-{
-    *m = (swim_msg_t){.type = MSG_ALIVE};
-    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 6)
-        return -1;
-    const msgpack_object *f = o->via.array.ptr;
-    uint32_t state;
-    if (swim_get_id(&f[0], m->id) != 0 || swim_get_host(&f[1], &m->host, &m->host_len) != 0 ||
-        swim_get_port(&f[2], &m->port) != 0 || swim_get_u32(&f[3], &m->num) != 0 || swim_get_u32(&f[4], &state) != 0 ||
-        state > SWIM_LEFT || swim_get_meta(&f[5], &m->meta, &m->meta_len) != 0)
-        return -1;
-    m->state = (swim_state_t)state;
-    return 0;
-}
-
-/* Checks and unpacks [version, sender, ...]; *rest points at the elements
- * after the sender.  The objects live in swim->zone until it is cleared. */
-static int swim_unpack(swim_t *swim, const uint8_t *data, size_t len, size_t max, char sender[ID_LENGTH + 1],
-                       const msgpack_object **rest, uint32_t *nrest)
-{
-    msgpack_object obj;
-    size_t off = 0;
-    if (data == NULL || len == 0)
-        return -EINVAL;
-    if (len > max)
-        return -EMSGSIZE;
-    if (msgpack_bounds_check(data, len, SWIM_DEPTH_MAX) != 0 ||
-        msgpack_unpack((const char *)data, len, &off, &swim->zone, &obj) != MSGPACK_UNPACK_SUCCESS || off != len)
-        return -EINVAL;
-    uint32_t version;
-    if (obj.type != MSGPACK_OBJECT_ARRAY || obj.via.array.size < 2 ||
-        swim_get_u32(&obj.via.array.ptr[0], &version) != 0 || version != SWIM_VERSION ||
-        swim_get_id(&obj.via.array.ptr[1], sender) != 0)
-        return -EINVAL;
-    if (strcmp(sender, swim->members[0].id) == 0)
-        return -ELOOP; /* our own packet came back: a misrouted address */
-    *rest = obj.via.array.ptr + 2;
-    *nrest = obj.via.array.size - 2;
-    return 0;
-}
-
-static int swim_decode_packet(swim_t *swim, const uint8_t *data, size_t len, char sender[ID_LENGTH + 1], size_t *nmsgs)
-{
-    const msgpack_object *msgs;
-    uint32_t n;
-    int rc = swim_unpack(swim, data, len, SWIM_PACKET_MAX, sender, &msgs, &n);
-    if (rc != 0)
-        return rc;
-    if (n == 0 || n > SWIM_MSGS_MAX)
-        return -EINVAL;
-    for (uint32_t i = 0; i < n; i++)
-        if (swim_decode_msg(&msgs[i], &swim->msgs[i]) != 0)
-            return -EINVAL;
-    *nmsgs = n;
-    return 0;
-}
-
-static int swim_decode_state(swim_t *swim, const uint8_t *data, size_t len, char sender[ID_LENGTH + 1],
-                             size_t *nmembers)
-{
-    const msgpack_object *rest;
-    uint32_t n;
-    int rc = swim_unpack(swim, data, len, SWIM_STATE_MAX, sender, &rest, &n);
-    if (rc != 0)
-        return rc;
-    if (n != 1 || rest[0].type != MSGPACK_OBJECT_ARRAY || rest[0].via.array.size > SWIM_MEMBERS_MAX)
-        return -EINVAL;
-    _Static_assert(SWIM_MEMBERS_MAX <= SWIM_MSGS_MAX, "state entries are decoded into msgs");
-    for (uint32_t i = 0; i < rest[0].via.array.size; i++)
-        if (swim_decode_entry(&rest[0].via.array.ptr[i], &swim->msgs[i]) != 0)
-            return -EINVAL;
-    *nmembers = rest[0].via.array.size;
-    return 0;
 }
 
 /* ---- the member table ------------------------------------------------------------------ */
@@ -1083,9 +723,9 @@ static void swim_tick_gossip(swim_t *swim, int64_t now)
         size_t j = swim_random_below(swim, n);
         size_t to = cand[j];
         cand[j] = cand[--n];
-        swim_packet_begin(swim);
+        swim_wire_packet_begin(&swim->tx, swim->opt.packet_max);
         swim_piggyback(swim, swim->members[to].host, swim->members[to].port);
-        if (swim->body_msgs > 0)
+        if (swim->tx.msgs > 0)
             swim_packet_send(swim, swim->members[to].host, swim->members[to].port);
     }
 }
@@ -1121,7 +761,7 @@ static bool swim_self_valid(const swim_member_t *s)
 {
     size_t host_len = strnlen(s->host, sizeof(s->host));
     return id_is_valid(s->id, strnlen(s->id, sizeof(s->id))) && host_len > 0 && host_len <= SWIM_HOST_MAX &&
-           swim_host_chars(s->host, host_len) && s->port != 0 && s->meta_len <= SWIM_META_MAX;
+           swim_wire_host_chars(s->host, host_len) && s->port != 0 && s->meta_len <= SWIM_META_MAX;
 }
 
 static uint64_t swim_seed(const char *id, int64_t now)
@@ -1142,8 +782,7 @@ int swim_create(swim_t **out, const swim_options_t *options, const swim_member_t
     swim_t *swim = calloc(1, sizeof(*swim));
     if (swim == NULL)
         return -ENOMEM;
-    /* one chunk that holds the largest accepted input: never grows */
-    if (!msgpack_zone_init(&swim->zone, (size_t)SWIM_ZONE_PER_BYTE * SWIM_INPUT_MAX)) {
+    if (!swim_wire_zone_init(&swim->zone)) {
         free(swim);
         return -ENOMEM;
     }
@@ -1213,7 +852,7 @@ int swim_receive(swim_t *swim, const uint8_t *data, size_t len, int64_t now_ms)
     char sender[ID_LENGTH + 1];
     size_t n = 0;
     swim->stats.packets_in++;
-    int rc = swim_decode_packet(swim, data, len, sender, &n);
+    int rc = swim_wire_decode_packet(&swim->zone, swim->members[0].id, data, len, sender, swim->msgs, &n);
     if (rc == 0)
         for (size_t i = 0; i < n; i++)
             swim_apply(swim, &swim->msgs[i], now_ms);
@@ -1265,9 +904,9 @@ void swim_leave(swim_t *swim, int64_t now_ms)
     for (size_t i = 1; i < swim->count; i++) {
         if (swim_gone(swim->members[i].state))
             continue;
-        swim_packet_begin(swim);
+        swim_wire_packet_begin(&swim->tx, swim->opt.packet_max);
         swim_piggyback(swim, swim->members[i].host, swim->members[i].port);
-        if (swim->body_msgs > 0)
+        if (swim->tx.msgs > 0)
             swim_packet_send(swim, swim->members[i].host, swim->members[i].port);
         if (!swim->peers[0].bcast) /* retransmit limit reached: keep telling */
             swim_broadcast(swim, 0, MSG_DEAD, self->incarnation, self->id);
@@ -1275,30 +914,9 @@ void swim_leave(swim_t *swim, int64_t now_ms)
     swim_notify(swim, 0, SWIM_ALIVE);
 }
 
-static int swim_pack_entry(msgpack_packer *pk, const swim_member_t *m)
-{
-    return msgpack_pack_array(pk, 6) || swim_pack_str(pk, m->id, ID_LENGTH) ||
-                   swim_pack_str(pk, m->host, strlen(m->host)) || msgpack_pack_uint16(pk, m->port) ||
-                   msgpack_pack_uint32(pk, m->incarnation) || msgpack_pack_uint8(pk, (uint8_t)m->state) ||
-                   msgpack_pack_bin(pk, m->meta_len) || msgpack_pack_bin_body(pk, m->meta, m->meta_len)
-               ? -1
-               : 0;
-}
-
 int swim_encode_state(const swim_t *swim, uint8_t *out, size_t cap, size_t *len)
 {
-    swim_sink_t sink = {out, 0, cap};
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &sink, swim_sink_write);
-    *len = 0;
-    if (msgpack_pack_array(&pk, 3) || msgpack_pack_uint8(&pk, SWIM_VERSION) ||
-        swim_pack_str(&pk, swim->members[0].id, ID_LENGTH) || msgpack_pack_array(&pk, swim->count))
-        return -EMSGSIZE;
-    for (size_t i = 0; i < swim->count; i++)
-        if (swim_pack_entry(&pk, &swim->members[i]) != 0)
-            return -EMSGSIZE;
-    *len = sink.len;
-    return 0;
+    return swim_wire_encode_state(swim->members, swim->count, out, cap, len);
 }
 
 /* As memberlist's mergeState: a remote "dead" only makes us suspect (we
@@ -1317,7 +935,8 @@ int swim_merge_state(swim_t *swim, const uint8_t *data, size_t len, int64_t now_
 {
     char sender[ID_LENGTH + 1];
     size_t n = 0;
-    int rc = swim_decode_state(swim, data, len, sender, &n);
+    _Static_assert(SWIM_MEMBERS_MAX <= SWIM_MSGS_MAX, "state entries are decoded into msgs");
+    int rc = swim_wire_decode_state(&swim->zone, swim->members[0].id, data, len, sender, swim->msgs, &n);
     if (rc == 0)
         for (size_t i = 0; i < n; i++)
             swim_merge_entry(swim, &swim->msgs[i], sender, now_ms);

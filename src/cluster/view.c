@@ -95,11 +95,14 @@ void cluster_view_on_member(cluster_t *c, const swim_member_t *m, swim_state_t p
         if (p->down_since_wall_ms != 0 && m->state == SWIM_ALIVE) {
             log_info("node %s rejoined after being declared %s", m->id, state_name(previous));
             clear_caches(c);
+            cluster_presence_resync_soon(c);
         }
         p->down_since_wall_ms = 0;
         p->last_seen_wall_ms = now;
     } else if (p->down_since_wall_ms == 0) {
         p->down_since_wall_ms = now;
+        cluster_presence_sweep_soon(c);
+        cluster_scheduler_on_death(c, m->id);
     }
 }
 
@@ -172,8 +175,10 @@ static void describe_silent_peer(const cluster_peer_t *p, cluster_view_member_t 
     add_reason(v, "never reached over gossip (%s:%s)", p->host, "ClusterDiscovery row");
 }
 
-static void update_leader(cluster_t *c)
+static void update_leader(cluster_t *c, int64_t now)
 {
+    if (now < c->leader_after_ms)
+        return; /* alone for now only because the first joins have not landed */
     const char *best = c->node_id;
     for (size_t i = 0; i < swim_member_count(c->swim); i++) {
         const swim_member_t *m = swim_member_at(c->swim, i);
@@ -248,7 +253,7 @@ void cluster_view_tick(cluster_t *c, int64_t now)
     if (since < VIEW_REFRESH_MS && !(c->view_dirty && since >= VIEW_MIN_INTERVAL_MS))
         return;
     if (c->swim != NULL)
-        update_leader(c);
+        update_leader(c, now);
     static cluster_view_data_t data; /* ~70 KB: not on the stack */
     build(c, &data, now, clock_now_ms());
     cluster_view_publish(shm_region_cluster(c->params->shm), &data);

@@ -304,8 +304,7 @@ static void scan_document(json_t *doc, config_errors_t *e)
     }
 }
 
-/* The member `name`, spelled exactly or else in any case (as Go finds it). */
-static json_t *member(json_t *obj, const char *name)
+json_t *config_json_member(json_t *obj, const char *name)
 {
     const char *key;
     json_t *v = json_object_get(obj, name);
@@ -323,8 +322,8 @@ static json_t *member(json_t *obj, const char *name)
 /* Default, file, environment.  Returns -1 if the row's value is unusable. */
 static int load_key(config_t *cfg, const config_key_t *k, json_t *doc, config_errors_t *e)
 {
-    json_t *section = member(doc, k->section);
-    json_t *v = json_is_object(section) ? member(section, k->key) : NULL;
+    json_t *section = config_json_member(doc, k->section);
+    json_t *v = json_is_object(section) ? config_json_member(section, k->key) : NULL;
     const char *reason;
     int rc = 0;
 

@@ -54,21 +54,6 @@ static void save_error(config_errors_t *e, const char *fmt, const char *a, int e
 
 /* ---- finding and setting members, in any case (as the loader finds them) ---- */
 
-static json_t *member_get(json_t *obj, const char *name)
-{
-    const char *key;
-    json_t *v = json_object_get(obj, name);
-
-    if (v != NULL || !json_is_object(obj))
-        return v;
-    json_object_foreach(obj, key, v)
-    {
-        if (strcasecmp(key, name) == 0)
-            return v;
-    }
-    return NULL;
-}
-
 /* Removes every spelling of `name` but `keep` (NULL: all of them); the loader
  * would read the exact one, but a file with two spellings of a key reads as a
  * mistake. */
@@ -100,7 +85,7 @@ static int member_set(json_t *obj, const char *name, json_t *v)
  * the document has something else there (the loader reports that). */
 static json_t *section_for_write(json_t *doc, const char *name)
 {
-    json_t *s = member_get(doc, name);
+    json_t *s = config_json_member(doc, name);
 
     if (json_is_object(s))
         return s;
@@ -113,8 +98,8 @@ static json_t *section_for_write(json_t *doc, const char *name)
 
 static json_t *value_in(json_t *doc, const config_key_t *k)
 {
-    json_t *s = member_get(doc, k->section);
-    return json_is_object(s) ? member_get(s, k->key) : NULL;
+    json_t *s = config_json_member(doc, k->section);
+    return json_is_object(s) ? config_json_member(s, k->key) : NULL;
 }
 
 static bool env_overridden(const config_key_t *k)
@@ -162,7 +147,7 @@ static int adjust_key(json_t *doc, const config_key_t *k, json_t *ondisk, json_t
     if (env_overridden(k)) {
         keep = value_in(ondisk, k);
         if (keep == NULL) {
-            if ((section = member_get(doc, k->section)) != NULL && json_is_object(section))
+            if ((section = config_json_member(doc, k->section)) != NULL && json_is_object(section))
                 member_del(section, k->key, NULL);
             return 0;
         }

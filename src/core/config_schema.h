@@ -65,6 +65,10 @@ const config_key_t *config_schema_find(const char *section, const char *key);
 /* The schema's spelling of `section`, or NULL if no row belongs to it. */
 const char *config_schema_section(const char *section);
 
+/* The member `name` of a JSON object, spelled exactly or else in any case
+ * (as Go's encoding/json finds it); NULL when absent or `obj` is no object. */
+json_t *config_json_member(json_t *obj, const char *name);
+
 /* The value of row `k` inside `cfg`. */
 static inline void *config_schema_field(const config_t *cfg, const config_key_t *k)
 {

@@ -92,6 +92,33 @@ const migration_t migrations[] = {
      "  CreateAt bigint NOT NULL, LastPingAt bigint NOT NULL"
      ");"
      "CREATE INDEX idx_clusterdiscovery_name ON ClusterDiscovery (Type, ClusterName)"},
+    /* Jobs has Mattermost's columns, then chorus's own for exactly-once runs:
+     * ScheduleSlot (the due time of a scheduled job, NULL on demand; unique
+     * with Type, so a slot is created once whoever schedules it), NodeId (the
+     * node running it) and Attempts (claims so far, to give up on a job that
+     * kills its runner).  ComplianceExportCursor holds how far the message
+     * export has gone; a run moves it in the statement that ends the run. */
+    {6, "create Jobs and the compliance export cursor; index posts by age",
+     "CREATE TABLE Jobs ("
+     "  Id varchar(26) PRIMARY KEY, Type varchar(32) NOT NULL, Priority bigint NOT NULL DEFAULT 0,"
+     "  CreateAt bigint NOT NULL, StartAt bigint NOT NULL DEFAULT 0, LastActivityAt bigint NOT NULL DEFAULT 0,"
+     "  Status varchar(32) NOT NULL, Progress bigint NOT NULL DEFAULT 0, Data jsonb NOT NULL DEFAULT '{}',"
+     "  ScheduleSlot bigint, NodeId varchar(26) NOT NULL DEFAULT '', Attempts integer NOT NULL DEFAULT 0"
+     ");"
+     "CREATE UNIQUE INDEX idx_jobs_type_schedule_slot ON Jobs (Type, ScheduleSlot);"
+     "CREATE INDEX idx_jobs_status_create_at ON Jobs (Status, CreateAt);"
+     "CREATE INDEX idx_jobs_type_create_at ON Jobs (Type, CreateAt);"
+     "CREATE TABLE ComplianceExportCursor ("
+     "  Name varchar(64) PRIMARY KEY, ExportedUntil bigint NOT NULL, JobId varchar(26) NOT NULL DEFAULT '',"
+     "  UpdateAt bigint NOT NULL DEFAULT 0"
+     ");"
+     "INSERT INTO ComplianceExportCursor (Name, ExportedUntil) VALUES ('message_export', 0);"
+     "CREATE INDEX idx_posts_create_at ON Posts (CreateAt)"},
+    {7, "create OnlineUsers (which node holds sockets of which user: cluster-wide presence)",
+     "CREATE TABLE OnlineUsers ("
+     "  UserId varchar(26) NOT NULL, NodeId varchar(26) NOT NULL, PRIMARY KEY (UserId, NodeId)"
+     ");"
+     "CREATE INDEX idx_onlineusers_node_id ON OnlineUsers (NodeId)"},
 };
 
 const unsigned migrations_count = sizeof(migrations) / sizeof(migrations[0]);

@@ -39,6 +39,7 @@
 #include "core/tls.h"
 #include "core/version.h"
 #include "db/migrate.h"
+#include "jobs/jobs.h"
 #include "master/lifeline.h"
 #include "master/listen.h"
 #include "master/pidfile.h"
@@ -82,6 +83,7 @@ typedef struct {
     master_slot_t slots[LISTEN_SLOTS_MAX];
     master_slot_t migrate;
     master_slot_t cluster; /* the cluster child's respawn state */
+    master_slot_t jobs;    /* the jobs child's */
     bool schema_ready;
 
     master_state_t state;
@@ -227,6 +229,41 @@ static int spawn_cluster(master_t *m)
     return 0;
 }
 
+/* The jobs child (JobSettings.RunJobs) runs with the serving generation's
+ * config too; it needs no ring and no listener. */
+static int spawn_jobs(master_t *m)
+{
+    process_t *p = process_table_add(&m->children);
+    if (p == NULL) {
+        log_error(0, "cannot start the jobs process: too many processes");
+        return -ENOSPC;
+    }
+    pid_t master_pid = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        log_error(errno, "fork of the jobs process failed");
+        return -errno;
+    }
+    if (pid == 0) {
+        child_setup(m, master_pid);
+        close_other_listeners(m, -1);
+        jobs_params_t params = {
+            .config = &m->config,
+            .shm = &m->shm,
+            .lifeline_fd = m->lifeline.read_fd,
+            .control_fd = m->control_fds[1],
+        };
+        _exit(jobs_main(&params));
+    }
+    *p = (process_t){.pid = pid,
+                     .kind = PROCESS_JOBS,
+                     .generation = m->generation,
+                     .ring_slot = -1,
+                     .started_ms = clock_monotonic_ms()};
+    log_info("started the jobs process pid %d", (int)pid);
+    return 0;
+}
+
 static process_t *find_kind(master_t *m, process_kind_t kind)
 {
     for (unsigned i = 0; i < PROCESS_MAX; i++)
@@ -282,6 +319,15 @@ static void on_child_exit(master_t *m, process_t *p, int status)
             log_info("cluster process pid %d exited with status %d", (int)p->pid, code);
         if (m->state == MASTER_RUNNING && !p->retiring && m->config.cluster.enable)
             schedule_respawn(&m->cluster, lived, "cluster process");
+        return;
+    }
+    if (p->kind == PROCESS_JOBS) {
+        if (WIFSIGNALED(status))
+            log_warn(0, "jobs process pid %d killed by signal %d", (int)p->pid, WTERMSIG(status));
+        else
+            log_info("jobs process pid %d exited with status %d", (int)p->pid, code);
+        if (m->state == MASTER_RUNNING && !p->retiring && m->config.job.run_jobs)
+            schedule_respawn(&m->jobs, lived, "jobs process");
         return;
     }
     if (p->kind == PROCESS_MIGRATE) {
@@ -461,6 +507,16 @@ static void reload_finish(master_t *m)
     m->cluster = (master_slot_t){0};
     if (m->config.cluster.enable && spawn_cluster(m) != 0)
         m->cluster.respawn_at = clock_monotonic_ms() + 1000;
+    /* the jobs child too: the old one hands its job back after the statement
+     * in flight, and the new one (or another node) resumes it */
+    process_t *jobs = find_kind(m, PROCESS_JOBS);
+    if (jobs != NULL) {
+        jobs->retiring = true;
+        kill(jobs->pid, SIGQUIT);
+    }
+    m->jobs = (master_slot_t){0};
+    if (m->config.job.run_jobs && spawn_jobs(m) != 0)
+        m->jobs.respawn_at = clock_monotonic_ms() + 1000;
     if (data_source_changed && spawn_migrate(m) != 0)
         log_error(0, "cannot start migrations for the new SqlSettings.DataSource");
 }
@@ -506,6 +562,9 @@ static void reopen_logs(master_t *m)
     process_t *cluster = find_kind(m, PROCESS_CLUSTER);
     if (cluster != NULL)
         kill(cluster->pid, SIGUSR1);
+    process_t *jobs = find_kind(m, PROCESS_JOBS);
+    if (jobs != NULL)
+        kill(jobs->pid, SIGUSR1);
 }
 
 /* USR2 (from a worker serving POST /database/recycle, or an operator):
@@ -513,10 +572,11 @@ static void reopen_logs(master_t *m)
  * along, so the worker that asked, having recycled already, skips it. */
 static void forward_recycle(master_t *m, pid_t origin)
 {
-    log_info("recycling the database connections of every worker");
+    log_info("recycling the database connections of every process");
     for (unsigned i = 0; i < PROCESS_MAX; i++) {
         process_t *p = &m->children.entries[i];
-        if (p->pid == 0 || p->kind != PROCESS_WORKER)
+        /* the migration child holds its one connection for a moment only */
+        if (p->pid == 0 || p->kind == PROCESS_MIGRATE)
             continue;
         if (sigqueue(p->pid, SIGUSR2, (union sigval){.sival_int = (int)origin}) != 0 && errno != ESRCH)
             log_warn(errno, "sigqueue(%d, SIGUSR2)", (int)p->pid);
@@ -598,6 +658,11 @@ static void master_respawn_due(master_t *m)
         if (m->config.cluster.enable && find_kind(m, PROCESS_CLUSTER) == NULL && spawn_cluster(m) != 0)
             m->cluster.respawn_at = now + 1000;
     }
+    if (m->jobs.respawn_at != 0 && m->jobs.respawn_at <= now) {
+        m->jobs.respawn_at = 0;
+        if (m->config.job.run_jobs && find_kind(m, PROCESS_JOBS) == NULL && spawn_jobs(m) != 0)
+            m->jobs.respawn_at = now + 1000;
+    }
 }
 
 static int next_timeout_ms(const master_t *m, int64_t now)
@@ -612,6 +677,8 @@ static int next_timeout_ms(const master_t *m, int64_t now)
         next = m->migrate.respawn_at;
     if (m->cluster.respawn_at != 0 && m->cluster.respawn_at < next)
         next = m->cluster.respawn_at;
+    if (m->jobs.respawn_at != 0 && m->jobs.respawn_at < next)
+        next = m->jobs.respawn_at;
     /* a reload's progress arrives on the control pipe, which wakes the poll */
     if (m->reloading && m->reload_deadline < next)
         next = m->reload_deadline;
@@ -714,6 +781,8 @@ static void start_children(master_t *m)
             m->slots[i].respawn_at = clock_monotonic_ms() + 1000;
     if (m->config.cluster.enable && spawn_cluster(m) != 0)
         m->cluster.respawn_at = clock_monotonic_ms() + 1000;
+    if (m->config.job.run_jobs && spawn_jobs(m) != 0)
+        m->jobs.respawn_at = clock_monotonic_ms() + 1000;
 }
 
 static void teardown(master_t *m)

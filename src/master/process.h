@@ -8,7 +8,7 @@
 
 #define PROCESS_MAX 160
 
-typedef enum { PROCESS_WORKER, PROCESS_MIGRATE, PROCESS_CLUSTER } process_kind_t;
+typedef enum { PROCESS_WORKER, PROCESS_MIGRATE, PROCESS_CLUSTER, PROCESS_JOBS } process_kind_t;
 
 typedef struct {
     pid_t pid; /* 0: free entry */

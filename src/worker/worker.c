@@ -20,6 +20,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "core/child.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/version.h"
@@ -80,59 +81,21 @@ static void on_recycle_signal(worker_t *w, const struct signalfd_siginfo *si)
     db_router_recycle(w->router);
 }
 
-static void on_signal(h2o_socket_t *sock, const char *err)
+static void on_signal(void *data, const struct signalfd_siginfo *si)
 {
-    worker_t *w = sock->data;
-    (void)err;
-    /* h2o has read the siginfo records into sock->input for us */
-    size_t n = sock->input->size / sizeof(struct signalfd_siginfo);
-    for (size_t i = 0; i < n; i++) {
-        struct signalfd_siginfo si; /* h2o's buffer is not aligned for it */
-        memcpy(&si, sock->input->bytes + i * sizeof(si), sizeof(si));
-        switch (si.ssi_signo) {
-        case SIGTERM:
-        case SIGINT: worker_stop(w, "fast stop"); break;
-        case SIGQUIT: worker_drain(w); break;
-        case SIGUSR1:
-            if (log_reopen() != 0)
-                log_warn(errno, "cannot reopen the log file");
-            else
-                log_info("log file reopened");
-            break;
-        case SIGUSR2: on_recycle_signal(w, &si); break;
-        default: break;
-        }
+    worker_t *w = data;
+    switch (si->ssi_signo) {
+    case SIGTERM:
+    case SIGINT: worker_stop(w, "fast stop"); break;
+    case SIGQUIT: worker_drain(w); break;
+    case SIGUSR2: on_recycle_signal(w, si); break;
+    default: break; /* USR1 is the watch's; HUP the master's */
     }
-    h2o_buffer_consume(&sock->input, n * sizeof(struct signalfd_siginfo));
 }
 
-static void on_lifeline(h2o_socket_t *sock, const char *err)
+static void on_orphan(void *data)
 {
-    worker_t *w = sock->data;
-    (void)err;
-    h2o_buffer_consume(&sock->input, sock->input->size);
-    worker_stop(w, "the master is gone");
-}
-
-static int watch_signals(worker_t *w)
-{
-    sigset_t set;
-    sigemptyset(&set);
-    int sigs[] = {SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGHUP};
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-        sigaddset(&set, sigs[i]);
-    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
-        return -errno;
-    int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    w->signals = h2o_evloop_socket_create(w->loop, fd, 0);
-    w->signals->data = w;
-    h2o_socket_read_start(w->signals, on_signal);
-    w->lifeline = h2o_evloop_socket_create(w->loop, w->params->lifeline_fd, 0);
-    w->lifeline->data = w;
-    h2o_socket_read_start(w->lifeline, on_lifeline);
-    return 0;
+    worker_stop(data, "the master is gone");
 }
 
 static int open_database(worker_t *w)
@@ -164,7 +127,7 @@ static int worker_setup(worker_t *w)
     h2o_timeout_init(w->loop, &w->tick_timeout, WORKER_TICK_MS);
     w->tick.cb = on_tick;
     h2o_timeout_link(w->loop, &w->tick_timeout, &w->tick);
-    if ((rc = watch_signals(w)) != 0) {
+    if ((rc = child_watch_start(&w->watch, w->loop, w->params->lifeline_fd, on_signal, on_orphan, w)) != 0) {
         log_error(-rc, "cannot watch signals");
         return rc;
     }

@@ -5,6 +5,7 @@
 
 #include "h2o.h"
 
+#include "core/child.h"
 #include "core/config.h"
 #include "core/id.h"
 #include "db/pool.h"
@@ -38,8 +39,7 @@ typedef struct worker_s {
     h2o_accept_ctx_t accept_ctx;
     h2o_evloop_t *loop;
     h2o_socket_t *listener;
-    h2o_socket_t *signals;
-    h2o_socket_t *lifeline;
+    child_watch_t watch; /* signals and the master's lifeline */
     h2o_socket_t *ring_watch;
     db_pool_t *db;          /* SqlSettings.DataSource: the router's master pool */
     db_router_t *router;    /* every pool of this worker: master, replicas, search replicas */

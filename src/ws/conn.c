@@ -7,14 +7,13 @@
  * wslay context costs two 4 KiB buffers per socket and h2o's glue writes
  * one frame per loop turn (the header and the payload as two writes), which
  * made an idle socket cost ~15 KB and fan-out one syscall per frame.  The
- * codec here is the server side of RFC 6455 without extensions:
- *   - in: client frames must be masked, RSV bits clear, control frames
- *     unfragmented and <= 125 bytes; a message (all its fragments) is bounded
- *     by ServiceSettings.MaximumPayloadSizeBytes (1009 past it), anything
- *     else malformed closes with 1002.  A frame is handled once whole in
- *     h2o's input buffer, unmasked in place; only a fragmented message is
- *     copied (frag).  A fully consumed input buffer is released by h2o, so an
- *     idle socket holds none.
+ * bytes of RFC 6455 are frame.c's (parsing, unmasking, the checks and their
+ * close codes, frame headers); this file keeps the connection around them:
+ *   - in: a frame is handled once whole in h2o's input buffer, unmasked in
+ *     place; only a fragmented message is copied (frag), bounded by
+ *     ServiceSettings.MaximumPayloadSizeBytes.  A protocol error closes with
+ *     the code frame.c gives.  A fully consumed input buffer is released by
+ *     h2o, so an idle socket holds none.
  *   - out: frames are appended to the connection's `out` buffer; a flush at
  *     the end of the loop turn (a zero timeout) hands it to h2o in one write,
  *     however many events it carries, and the buffer is freed once written.
@@ -25,30 +24,39 @@
  *     or WS_CLOSING_MS later.  A peer's close is echoed with its code.
  *
  * Authentication at the upgrade (MMAUTHTOKEN cookie or Authorization
- * header) or by an authentication_challenge {token}: the shared session
- * cache answers, else the master database.  As Mattermost, the upgrade never
- * fails on a bad token: the socket just stays unauthenticated.  An
- * authenticated socket gets `hello` (seq 0) first; unauthenticated ones are
- * closed after 5 s.  A reconnect with connection_id and sequence_number may
- * resume a dropped connection instead (replay.c): no hello then.
+ * header, found by api/auth.c; never an access_token parameter) or by an
+ * authentication_challenge {token}: the shared session cache answers, else
+ * the master database.  As Mattermost, the upgrade never fails on a bad
+ * token: the socket just stays unauthenticated.  An authenticated socket
+ * gets `hello` (seq 0) first; unauthenticated ones are closed after 5 s.  A
+ * reconnect with connection_id and sequence_number may resume a dropped
+ * connection instead (replay.c): no hello then.
  */
 #include <inttypes.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
 
+#include "api/auth.h"
 #include "api/response.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "shm/sessions.h"
+#include "ws/frame.h"
 #include "ws/internal.h"
 
 #include "h2o/http1.h"
 #include "h2o/websocket.h" /* h2o_is_websocket_handshake only */
 
-#define WS_OUT_MIN 512 /* first allocation of an output buffer */
+/* First allocation of an output buffer: with shared envelopes it holds only
+ * frame headers and seqs, some 30 events' worth. */
+#define WS_OUT_MIN 512
+
+static void out_drop(ws_conn_t *c);
 
 static void conn_destroy(ws_conn_t *c)
 {
@@ -63,7 +71,7 @@ static void conn_destroy(ws_conn_t *c)
         ws_presence_disconnected(c->hub, c->user_id);
     if (c->sock != NULL)
         h2o_socket_close(c->sock); /* h2o drops a write in progress: wbuf is ours again */
-    free(c->out);
+    out_drop(c);
     free(c->wbuf);
     free(c->frag);
     free(c->sent);
@@ -87,31 +95,60 @@ static bool out_reserve(ws_conn_t *c, size_t n)
     return true;
 }
 
-/* Appends one unmasked frame whose payload is `a` then `b`. */
-static bool out_frame(ws_conn_t *c, uint8_t opcode, const void *a, size_t alen, const void *b, size_t blen)
+void ws_shared_release(ws_shared_t *env)
 {
-    size_t len = alen + blen, hlen = len < 126 ? 2 : len <= 0xffff ? 4 : 10;
-    if (!out_reserve(c, hlen + len))
+    if (env != NULL && --env->refs == 0)
+        free(env);
+}
+
+/* Forgets what waits in `out` (written, flattened, or the socket goes). */
+static void out_drop(ws_conn_t *c)
+{
+    for (unsigned i = 0; i < c->nsegs; i++)
+        ws_shared_release(c->segs[i].env);
+    free(c->segs);
+    c->segs = NULL;
+    c->nsegs = c->segs_cap = 0;
+    free(c->out);
+    c->out = NULL;
+    c->out_len = c->out_cap = 0;
+    c->out_msgs = 0;
+}
+
+/* Appends one unmasked frame whose payload is `a` then `b`; with `env`, the
+ * payload is env's text, then `a`, then `b`, and env is not copied. */
+static bool out_frame_shared(ws_conn_t *c, uint8_t opcode, ws_shared_t *env, const void *a, size_t alen, const void *b,
+                             size_t blen)
+{
+    size_t elen = env != NULL ? env->len : 0, len = elen + alen + blen;
+    size_t hlen = ws_frame_header_size(len);
+    if (!out_reserve(c, hlen + alen + blen))
         return false;
+    if (env != NULL && c->nsegs == c->segs_cap) {
+        unsigned cap = c->segs_cap != 0 ? c->segs_cap * 2 : 8;
+        ws_out_seg_t *segs = realloc(c->segs, cap * sizeof(*segs));
+        if (segs == NULL)
+            return false;
+        c->segs = segs;
+        c->segs_cap = cap;
+    }
     uint8_t *h = (uint8_t *)c->out + c->out_len;
-    h[0] = 0x80 | opcode; /* FIN */
-    if (hlen == 2) {
-        h[1] = (uint8_t)len;
-    } else if (hlen == 4) {
-        h[1] = 126;
-        h[2] = (uint8_t)(len >> 8);
-        h[3] = (uint8_t)len;
-    } else {
-        h[1] = 127;
-        for (int i = 0; i < 8; i++)
-            h[2 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
+    ws_frame_header(h, opcode, len);
+    if (env != NULL) {
+        c->segs[c->nsegs++] = (ws_out_seg_t){env, c->out_len + hlen};
+        env->refs++;
     }
     if (alen > 0)
         memcpy(h + hlen, a, alen);
     if (blen > 0)
         memcpy(h + hlen + alen, b, blen);
-    c->out_len += hlen + len;
+    c->out_len += hlen + alen + blen;
     return true;
+}
+
+static bool out_frame(ws_conn_t *c, uint8_t opcode, const void *a, size_t alen, const void *b, size_t blen)
+{
+    return out_frame_shared(c, opcode, NULL, a, alen, b, blen);
 }
 
 unsigned ws_conn_queued(const ws_conn_t *c)
@@ -119,7 +156,8 @@ unsigned ws_conn_queued(const ws_conn_t *c)
     return c->out_msgs + c->wbuf_msgs;
 }
 
-bool ws_conn_queue(ws_conn_t *c, const char *head, size_t head_len, const char *tail, size_t tail_len)
+static bool queue_text(ws_conn_t *c, ws_shared_t *env, const char *head, size_t head_len, const char *tail,
+                       size_t tail_len)
 {
     if (c->closing)
         return false;
@@ -128,13 +166,23 @@ bool ws_conn_queue(ws_conn_t *c, const char *head, size_t head_len, const char *
         ws_conn_close(c, 1008, "send queue full");
         return false;
     }
-    if (!out_frame(c, WS_OP_TEXT, head, head_len, tail, tail_len)) {
+    if (!out_frame_shared(c, WS_OP_TEXT, env, head, head_len, tail, tail_len)) {
         ws_conn_close(c, 1011, "out of memory");
         return false;
     }
     c->out_msgs++;
     ws_conn_flush(c);
     return true;
+}
+
+bool ws_conn_queue(ws_conn_t *c, const char *head, size_t head_len, const char *tail, size_t tail_len)
+{
+    return queue_text(c, NULL, head, head_len, tail, tail_len);
+}
+
+bool ws_conn_queue_shared(ws_conn_t *c, ws_shared_t *env, const char *tail, size_t tail_len)
+{
+    return queue_text(c, env, NULL, 0, tail, tail_len);
 }
 
 void ws_conn_close(ws_conn_t *c, uint16_t code, const char *reason)
@@ -147,14 +195,9 @@ void ws_conn_close(ws_conn_t *c, uint16_t code, const char *reason)
     ws_deliver_point(c->hub, &c->stop_seq, &c->stop_pos);
     ws_replay_save(c); /* nothing is sent after this: a reconnect may come at once */
     uint8_t body[WS_CONTROL_MAX];
-    size_t n = strlen(reason);
-    if (n > sizeof(body) - 2)
-        n = sizeof(body) - 2;
-    body[0] = (uint8_t)(code >> 8);
-    body[1] = (uint8_t)code;
-    memcpy(body + 2, reason, n);
+    size_t n = ws_frame_close_body(body, code, reason);
     /* without room for it the socket goes at the closing timeout */
-    if (out_frame(c, WS_OP_CLOSE, body, n + 2, NULL, 0))
+    if (out_frame(c, WS_OP_CLOSE, body, n, NULL, 0))
         ws_conn_flush(c);
 }
 
@@ -179,17 +222,72 @@ static void on_written(h2o_socket_t *sock, const char *err)
     write_out(c);
 }
 
-/* Hands `out` to h2o: one write for every frame queued since the last. */
+/* `out` with its shared envelopes in place, as iovecs: their count (iov has
+ * room for 2 * nsegs + 1) and, in *total, their size. */
+static int out_iov(const ws_conn_t *c, struct iovec *iov, size_t *total)
+{
+    int n = 0;
+    size_t own = 0;
+    *total = c->out_len;
+    for (unsigned i = 0; i < c->nsegs; i++) {
+        const ws_out_seg_t *s = &c->segs[i];
+        if (s->at > own)
+            iov[n++] = (struct iovec){c->out + own, s->at - own};
+        iov[n++] = (struct iovec){s->env->text, s->env->len};
+        *total += s->env->len;
+        own = s->at;
+    }
+    if (c->out_len > own)
+        iov[n++] = (struct iovec){c->out + own, c->out_len - own};
+    return n;
+}
+
+/* One write for every frame queued since the last: `out` and the shared
+ * envelopes between its bytes, gathered by sendmsg, non-blocking.  Usually
+ * the socket takes it all: nothing was copied per socket, and nothing waits
+ * for a callback.  What it does not take (a peer that reads slowly), or a
+ * failure, is copied to `wbuf` (the envelopes are then released) and goes
+ * to h2o, which writes it when the socket allows and reports in on_written.
+ * A closing socket always goes through h2o: on_written is where it may go
+ * once its close is out. */
 static void write_out(ws_conn_t *c)
 {
     if (c->sock == NULL || c->writing || c->out_len == 0)
         return;
-    c->wbuf = c->out;
-    c->wbuf_len = c->out_len;
+    struct iovec iov[2 * (WS_SEND_QUEUE_MAX + 1) + 1];
+    size_t total, done = 0;
+    int n = 0;
+    if (c->nsegs <= WS_SEND_QUEUE_MAX + 1) /* always: one per message, and the queue is bounded */
+        n = out_iov(c, iov, &total);
+    if (n > 0 && !c->closing) {
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+        ssize_t w = sendmsg(h2o_socket_get_fd(c->sock), &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w == (ssize_t)total) {
+            out_drop(c);
+            return;
+        }
+        done = w > 0 ? (size_t)w : 0; /* EAGAIN or an error: h2o tells */
+    }
+    char *rest = n > 0 ? malloc(total - done) : NULL;
+    if (rest == NULL) {
+        out_drop(c);
+        ws_conn_close(c, 1011, "out of memory"); /* queued and goes with the closing timeout */
+        return;
+    }
+    size_t off = 0, skip = done;
+    for (int i = 0; i < n; i++) {
+        if (skip >= iov[i].iov_len) {
+            skip -= iov[i].iov_len;
+            continue;
+        }
+        memcpy(rest + off, (char *)iov[i].iov_base + skip, iov[i].iov_len - skip);
+        off += iov[i].iov_len - skip;
+        skip = 0;
+    }
+    c->wbuf = rest;
+    c->wbuf_len = off;
     c->wbuf_msgs = c->out_msgs;
-    c->out = NULL;
-    c->out_len = c->out_cap = 0;
-    c->out_msgs = 0;
+    out_drop(c);
     c->writing = true;
     h2o_iovec_t buf = h2o_iovec_init(c->wbuf, c->wbuf_len);
     h2o_socket_write(c->sock, &buf, 1, on_written);
@@ -200,18 +298,37 @@ void ws_conn_flush(ws_conn_t *c)
     ws_hub_t *hub = c->hub;
     if (c->out_len == 0 || h2o_linklist_is_linked(&c->dirty_link))
         return;
-    h2o_linklist_insert(&hub->dirty, &c->dirty_link);
-    if (!h2o_timeout_is_linked(&hub->flush))
+    h2o_linklist_insert(&hub->dirty, &c->dirty_link); /* at the tail: oldest first */
+    /* a slice already due reaches this socket in its turn */
+    if (!h2o_timeout_is_linked(&hub->flush) && !h2o_timeout_is_linked(&hub->flush_more))
         h2o_timeout_link(hub->worker->loop, &hub->flush_timeout, &hub->flush);
 }
 
-void ws_conns_flush_all(ws_hub_t *hub)
+static uint64_t monotonic_us(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* One slice: writes sockets, oldest first, for at most WS_FLUSH_SLICE_US,
+ * then lets the loop run (a write to a socket costs microseconds, and a
+ * worker with thousands of sockets would otherwise keep its posts and ring
+ * records waiting for the whole fan-out).  Frames that arrive meanwhile are
+ * appended to the buffers of the sockets still waiting, so under load one
+ * write carries several events: the busier, the fewer writes per event. */
+bool ws_conns_flush_all(ws_hub_t *hub)
+{
+    uint64_t start = monotonic_us();
+    unsigned n = 0;
     while (!h2o_linklist_is_empty(&hub->dirty)) {
+        if (++n % 16 == 0 && monotonic_us() - start >= WS_FLUSH_SLICE_US)
+            return true;
         ws_conn_t *c = H2O_STRUCT_FROM_MEMBER(ws_conn_t, dirty_link, hub->dirty.next);
         h2o_linklist_unlink(&c->dirty_link);
         write_out(c); /* never frees: a failed write reports in on_written */
     }
+    return false;
 }
 
 static void queue_json(ws_conn_t *c, json_t *msg)
@@ -362,41 +479,6 @@ static void authentication_challenge(ws_conn_t *c, int64_t seq, json_t *data)
     lookup_session(c);
 }
 
-/* The token of the upgrade request, as api/auth.c finds it: the MMAUTHTOKEN
- * cookie, then an Authorization header "Bearer <token>" or "Token <token>". */
-static bool upgrade_token(h2o_req_t *req, char out[ID_LENGTH + 1])
-{
-    static const char cookie[] = "MMAUTHTOKEN=";
-    for (ssize_t i = -1; (i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, i)) != -1;) {
-        h2o_iovec_t v = req->headers.entries[i].value;
-        const char *p = v.base, *end = v.base + v.len;
-        while (p < end) {
-            while (p < end && (*p == ' ' || *p == ';'))
-                p++;
-            const char *semi = memchr(p, ';', (size_t)(end - p));
-            const char *stop = semi != NULL ? semi : end;
-            if ((size_t)(stop - p) == sizeof(cookie) - 1 + ID_LENGTH && memcmp(p, cookie, sizeof(cookie) - 1) == 0) {
-                snprintf(out, ID_LENGTH + 1, "%.*s", ID_LENGTH, p + sizeof(cookie) - 1);
-                return true;
-            }
-            p = stop;
-        }
-    }
-    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
-    if (i < 0)
-        return false;
-    h2o_iovec_t v = req->headers.entries[i].value;
-    static const char *const schemes[] = {"bearer ", "token "};
-    for (size_t k = 0; k < 2; k++) {
-        size_t n = strlen(schemes[k]);
-        if (v.len == n + ID_LENGTH && strncasecmp(v.base, schemes[k], n) == 0) {
-            snprintf(out, ID_LENGTH + 1, "%.*s", ID_LENGTH, v.base + n);
-            return true;
-        }
-    }
-    return false;
-}
-
 /* ---- frames in ---------------------------------------------------------------------- */
 
 static void on_text(ws_conn_t *c, const uint8_t *msg, size_t len)
@@ -487,42 +569,18 @@ static void on_frame(ws_conn_t *c, uint8_t op, bool fin, uint8_t *p, size_t len)
     c->frag_op = 0;
 }
 
-/* Parses the frame at `p`: its size, 0 when incomplete, or -1 after a
+/* Handles the frame at `p`: its size, 0 when incomplete, or -1 after a
  * protocol error (handled). */
 static ssize_t read_frame(ws_conn_t *c, uint8_t *p, size_t avail)
 {
-    if (avail < 2)
-        return 0;
-    bool fin = (p[0] & 0x80) != 0, masked = (p[1] & 0x80) != 0;
-    uint8_t op = p[0] & 0x0f;
-    uint64_t len = p[1] & 0x7f;
-    size_t hlen = len == 126 ? 4 : len == 127 ? 10 : 2;
-    if (avail < hlen)
-        return 0;
-    if (len == 126)
-        len = (uint64_t)p[2] << 8 | p[3];
-    else if (len == 127)
-        for (int i = 0; i < 8; i++)
-            len = (i == 0 ? 0 : len << 8) | p[2 + i];
-    bool control = (op & 0x08) != 0;
     uint64_t max = (uint64_t)c->hub->worker->config->service.maximum_payload_size_bytes;
-    if ((p[0] & 0x70) != 0 || !masked || (control && (!fin || len > WS_CONTROL_MAX)) ||
-        (control && op != WS_OP_CLOSE && op != WS_OP_PING && op != WS_OP_PONG) || (!control && op > WS_OP_BINARY) ||
-        (op == WS_OP_CONTINUATION) != (!control && c->frag_op != 0) || (op == WS_OP_CLOSE && len == 1)) {
-        protocol_error(c, 1002, "protocol error");
-        return -1;
-    }
-    if (!control && len > max - c->frag_len) { /* frag_len <= max always */
-        protocol_error(c, 1009, "message too big");
-        return -1;
-    }
-    if (avail - hlen < 4 || avail - hlen - 4 < len)
-        return 0; /* bounded: len <= MaximumPayloadSizeBytes */
-    uint8_t *mask = p + hlen, *payload = mask + 4;
-    for (uint64_t i = 0; i < len; i++)
-        payload[i] ^= mask[i & 3];
-    on_frame(c, op, fin, payload, (size_t)len);
-    return (ssize_t)(hlen + 4 + len);
+    ws_frame_t f;
+    ssize_t n = ws_frame_parse(p, avail, c->frag_op, c->frag_len, max, &f);
+    if (n < 0)
+        protocol_error(c, f.close_code, f.reason);
+    else if (n > 0)
+        on_frame(c, f.op, f.fin, f.payload, f.len);
+    return n;
 }
 
 /* Handles the whole frames in the socket's input, keeps a partial one. */
@@ -632,7 +690,8 @@ void ws_handle_upgrade(worker_t *w, h2o_req_t *req)
     req->res.reason = "Switching Protocols";
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_UPGRADE, NULL, H2O_STRLIT("websocket"));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("sec-websocket-accept"), 0, NULL, accept, 28);
-    bool has_token = upgrade_token(req, c->token);
+    /* the cookie or the Authorization header; not access_token (Mattermost) */
+    bool has_token = api_auth_token_from_headers(req, c->token) != API_AUTH_TOKEN_NONE;
     if (ws_replay_parse(c, req) < 0)
         ws_conn_close(c, 1008, "connection_id without sequence_number");
     else if (has_token && id_is_valid(c->token, strlen(c->token))) {

@@ -18,7 +18,10 @@
  * cannot be loaded drops the one event that needed it.
  *
  * The envelope {"event","data","broadcast","seq"} is built once per record;
- * only the seq differs per socket.  A socket whose send queue is half full
+ * only the seq differs per socket.  The sockets' queues point at one shared
+ * copy of it (conn.c gathers it with each socket's frame header and seq in
+ * one sendmsg), so a fan-out to thousands of sockets copies it none of those
+ * times in user space.  A socket whose send queue is half full
  * drops typing and status_change; a full one is closed (Mattermost's rules).
  * Each event sent is noted (ring position and seq) in the socket's replay
  * table, for a reconnect (replay.c); the delivery point (ws_deliver_point)
@@ -90,8 +93,9 @@ static bool droppable(const char *event)
 
 /* Queues the envelope with `c`'s next seq, or drops / closes as the queue
  * says.  The envelope is shared by every socket: only the seq digits and
- * the closing brace are the socket's own. */
-static void send_envelope(ws_conn_t *c, const envelope_t *env, bool can_drop)
+ * the closing brace are the socket's own; with `shared` (the same text) the
+ * socket's queue points at it instead of copying it. */
+static void send_envelope(ws_conn_t *c, const envelope_t *env, ws_shared_t *shared, bool can_drop)
 {
     if (can_drop && ws_conn_queued(c) >= WS_SEND_QUEUE_MAX / 2)
         return;
@@ -104,7 +108,8 @@ static void send_envelope(ws_conn_t *c, const envelope_t *env, bool can_drop)
         tail[--n] = (char)('0' + v % 10);
         v /= 10;
     } while (v != 0);
-    if (!ws_conn_queue(c, env->text, env->len, tail + n, sizeof(tail) - n))
+    if (!(shared != NULL ? ws_conn_queue_shared(c, shared, tail + n, sizeof(tail) - n)
+                         : ws_conn_queue(c, env->text, env->len, tail + n, sizeof(tail) - n)))
         return;
     if (!ws_replay_note(c, c->seq, c->hub->rec_pos, c->hub->rec_seq))
         c->resumable = false; /* its table is incomplete: a reconnect starts afresh */
@@ -142,7 +147,7 @@ void ws_deliver_to(ws_conn_t *c, const event_ws_event_t *ev)
         log_warn(ENOMEM, "cannot build a %s event", ev->event);
         return;
     }
-    send_envelope(c, &env, droppable(ev->event));
+    send_envelope(c, &env, NULL, droppable(ev->event));
     free(env.text);
 }
 
@@ -185,11 +190,20 @@ static void deliver_event(ws_hub_t *hub, const event_ws_event_t *ev)
         return;
     }
     bool can_drop = droppable(ev->event);
+    /* one copy of the envelope for all the sockets (without memory for it,
+     * each socket copies its own) */
+    ws_shared_t *shared = malloc(sizeof(*shared) + env.len);
+    if (shared != NULL) {
+        shared->refs = 1; /* ours, until every socket has queued it */
+        shared->len = env.len;
+        memcpy(shared->text, env.text, env.len);
+    }
     for (h2o_linklist_t *l = hub->conns.next; l != &hub->conns; l = l->next) {
         ws_conn_t *c = H2O_STRUCT_FROM_MEMBER(ws_conn_t, link, l);
         if (wants(hub, c, ev))
-            send_envelope(c, &env, can_drop); /* written at the end of the loop turn */
+            send_envelope(c, &env, shared, can_drop); /* written at the end of the loop turn */
     }
+    ws_shared_release(shared);
     free(env.text);
 }
 

@@ -27,11 +27,29 @@ static void on_tick(h2o_timeout_entry_t *entry)
     h2o_timeout_link(hub->worker->loop, &hub->tick_timeout, &hub->tick);
 }
 
-/* The end of a loop turn: every socket that got frames in it writes them,
- * one write each (h2o runs a zero timeout after the I/O callbacks). */
+/* The end of a loop turn: the sockets that got frames write them, one
+ * write each (h2o runs the zero timeouts after the I/O callbacks), a slice at
+ * a time.  An entry linked to a zero timeout from that timeout's own callback
+ * would run again in the same turn (h2o runs a timeout's due entries in a
+ * loop), so the slices alternate between two zero timeouts: h2o runs its
+ * timeouts in the order they were created, so the hand-over from `flush` to
+ * `flush_more` (created first, already past in this turn) waits for the next
+ * turn, after the loop polled its sockets (without sleeping: a zero timeout
+ * is due at once), and the one back goes on in the same turn.  At most two
+ * slices a turn whatever that order, since one of the two directions always
+ * goes to the next turn. */
 static void on_flush(h2o_timeout_entry_t *entry)
 {
-    ws_conns_flush_all(H2O_STRUCT_FROM_MEMBER(ws_hub_t, flush, entry));
+    ws_hub_t *hub = H2O_STRUCT_FROM_MEMBER(ws_hub_t, flush, entry);
+    if (ws_conns_flush_all(hub) && !h2o_timeout_is_linked(&hub->flush_more))
+        h2o_timeout_link(hub->worker->loop, &hub->flush_more_timeout, &hub->flush_more);
+}
+
+static void on_flush_more(h2o_timeout_entry_t *entry)
+{
+    ws_hub_t *hub = H2O_STRUCT_FROM_MEMBER(ws_hub_t, flush_more, entry);
+    if (ws_conns_flush_all(hub) && !h2o_timeout_is_linked(&hub->flush))
+        h2o_timeout_link(hub->worker->loop, &hub->flush_timeout, &hub->flush);
 }
 
 int ws_init(worker_t *w)
@@ -47,6 +65,9 @@ int ws_init(worker_t *w)
     hub->worker = w;
     h2o_linklist_init_anchor(&hub->conns);
     h2o_linklist_init_anchor(&hub->dirty);
+    /* flush_more before flush: the order matters (on_flush) */
+    h2o_timeout_init(w->loop, &hub->flush_more_timeout, 0);
+    hub->flush_more.cb = on_flush_more;
     h2o_timeout_init(w->loop, &hub->flush_timeout, 0);
     hub->flush.cb = on_flush;
     if (gethostname(hub->hostname, sizeof(hub->hostname) - 1) != 0)
@@ -68,6 +89,8 @@ void ws_dispose(worker_t *w)
     ws_conns_destroy_all(hub);
     if (h2o_timeout_is_linked(&hub->flush))
         h2o_timeout_unlink(&hub->flush);
+    if (h2o_timeout_is_linked(&hub->flush_more))
+        h2o_timeout_unlink(&hub->flush_more);
     ws_deliver_dispose(hub);
     ws_members_destroy(hub);
     free(hub);

@@ -1,5 +1,6 @@
 /* What the files of src/ws share: the per-worker hub, a connection, the
- * membership cache.  Not for use outside src/ws. */
+ * membership cache.  Not for use outside src/ws.  The frame codec, which
+ * knows no connection, has its own header: ws/frame.h. */
 #ifndef CHORUS_WS_INTERNAL_H
 #define CHORUS_WS_INTERNAL_H
 
@@ -25,13 +26,27 @@
 #define WS_PENDING_MAX        4096 /* ring records waiting for a membership load */
 #define WS_PENDING_BYTES      (64u * 1024 * 1024)
 #define WS_OFFLINE_GRACE_MS   5000 /* a reconnect within it does not flap the status */
+#define WS_PRESENCE_SCHEMA    7    /* the migration that creates OnlineUsers */
 #define WS_OFFLINE_CHECKS_MAX 1024
 #define WS_RESUMABLE_MS       (5 * 60000) /* a dropped connection stays resumable */
 #define WS_RESUME_WAIT_MS     5000        /* a resume waiting for membership loads */
-#define WS_CONTROL_MAX        125         /* payload of a control frame (RFC 6455) */
+#define WS_FLUSH_SLICE_US     1000        /* writing time of one flush slice */
 
-/* Frame opcodes (RFC 6455 5.2). */
-enum { WS_OP_CONTINUATION = 0, WS_OP_TEXT = 1, WS_OP_BINARY = 2, WS_OP_CLOSE = 8, WS_OP_PING = 9, WS_OP_PONG = 10 };
+/* An event's envelope up to `"seq":`, shared by every socket it goes to:
+ * a socket's queue points at it until written (no copy per socket).  The
+ * worker is one thread: a plain count. */
+typedef struct ws_shared_s {
+    unsigned refs;
+    size_t len;
+    char text[];
+} ws_shared_t;
+
+/* A shared envelope in a socket's queue: it goes right after the first `at`
+ * bytes of `out` (its frame header), before what follows (its seq). */
+typedef struct {
+    ws_shared_t *env;
+    size_t at;
+} ws_out_seg_t;
 
 typedef struct ws_members_s ws_members_t;
 typedef struct ws_pending_s ws_pending_t;
@@ -49,15 +64,20 @@ typedef struct ws_hub_s {
     bool draining;
     h2o_timeout_t tick_timeout;
     h2o_timeout_entry_t tick;
-    h2o_linklist_t dirty;        /* connections with frames to write */
+    h2o_linklist_t dirty;        /* connections with frames to write, oldest first */
     h2o_timeout_t flush_timeout; /* zero: runs at the end of this loop turn */
     h2o_timeout_entry_t flush;
+    /* A flush writes for at most WS_FLUSH_SLICE_US, then yields to the loop
+     * (posts, ring records) and goes on at the next turn (hub.c). */
+    h2o_timeout_t flush_more_timeout; /* zero, run before flush_timeout */
+    h2o_timeout_entry_t flush_more;
     char hostname[256];
     ws_pending_t *pending_head, *pending_tail; /* ring records, in ring order */
     size_t pending_count, pending_bytes;
     ws_members_t *members;
     ws_offline_check_t offline_checks[WS_OFFLINE_CHECKS_MAX];
     size_t offline_count;
+    bool presence_swept;       /* the start-up sweep of OnlineUsers ran */
     uint64_t rec_pos, rec_seq; /* of the ring record being delivered; 0: none */
     bool in_pump;              /* the pending head is being delivered */
     unsigned resuming;         /* connections waiting to resume */
@@ -107,6 +127,10 @@ typedef struct ws_conn_s {
     char *out, *wbuf;
     size_t out_len, out_cap, wbuf_len;
     unsigned out_msgs, wbuf_msgs;
+    /* Shared envelopes interleaved with `out` (at most one per message, so
+     * bounded by the send queue); `out` holds their headers and seqs. */
+    ws_out_seg_t *segs;
+    unsigned nsegs, segs_cap;
     /* A fragmented message being received (at most MaximumPayloadSizeBytes). */
     uint8_t *frag;
     size_t frag_len;
@@ -122,6 +146,9 @@ typedef struct ws_conn_s {
 /* Queues a text message made of `head` then `tail` (may be empty); false
  * when the queue is full (the socket is then being closed) or closing. */
 bool ws_conn_queue(ws_conn_t *c, const char *head, size_t head_len, const char *tail, size_t tail_len);
+/* The same with a shared envelope as the head (a reference is taken). */
+bool ws_conn_queue_shared(ws_conn_t *c, ws_shared_t *env, const char *tail, size_t tail_len);
+void ws_shared_release(ws_shared_t *env);
 /* Messages queued and not yet written. */
 unsigned ws_conn_queued(const ws_conn_t *c);
 /* Queues a close frame; the socket goes once the peer answers (or later). */
@@ -129,8 +156,9 @@ void ws_conn_close(ws_conn_t *c, uint16_t code, const char *reason);
 /* Has what was queued written at the end of this loop turn, with one write
  * per socket whatever the number of frames.  Never frees the connection. */
 void ws_conn_flush(ws_conn_t *c);
-/* Writes the queued frames of every connection that has some. */
-void ws_conns_flush_all(ws_hub_t *hub);
+/* Writes the queued frames of the connections that have some, oldest first,
+ * for at most WS_FLUSH_SLICE_US: true when some are left. */
+bool ws_conns_flush_all(ws_hub_t *hub);
 /* Authenticated as `user_id` with `token`: queues hello. */
 void ws_conn_authenticated(ws_conn_t *c, const char *user_id, const char *token);
 /* The same without hello (a resumed connection). */

@@ -38,7 +38,8 @@ static void on_status_written(void *data, PGresult *res, const char *error)
     free(pw);
 }
 
-static void run_status_write(ws_hub_t *hub, const char *user_id, const char *sql)
+/* $1 is the user, $2 the time and, when `with_node`, $3 this node's id. */
+static void run_write(ws_hub_t *hub, const char *user_id, const char *sql, bool with_node)
 {
     presence_write_t *pw = malloc(sizeof(*pw));
     if (pw == NULL)
@@ -47,8 +48,13 @@ static void run_status_write(ws_hub_t *hub, const char *user_id, const char *sql
     snprintf(pw->user_id, sizeof(pw->user_id), "%s", user_id);
     char now[24];
     snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
-    const char *params[] = {user_id, now};
-    db_pool_query(hub->worker->db, sql, 2, params, on_status_written, pw);
+    const char *params[] = {user_id, now, hub->worker->node_id};
+    db_pool_query(hub->worker->db, sql, with_node ? 3 : 2, params, on_status_written, pw);
+}
+
+static void run_status_write(ws_hub_t *hub, const char *user_id, const char *sql)
+{
+    run_write(hub, user_id, sql, false);
 }
 
 void ws_presence_set_activity(ws_hub_t *hub, const char *user_id, bool active, bool manual)
@@ -70,18 +76,24 @@ void ws_presence_set_activity(ws_hub_t *hub, const char *user_id, bool active, b
 }
 
 /* Writes online or offline unless the user set theirs by hand (or it is
- * already so). */
+ * already so), and this node's row in OnlineUsers: offline only when no
+ * other node holds a socket of theirs, so presence is cluster-wide. */
 static void write_status(ws_hub_t *hub, const char *user_id, bool online)
 {
-    run_status_write(hub, user_id,
-                     online ? "INSERT INTO Status AS s (UserId, Status, Manual, LastActivityAt, Version)"
-                              " VALUES ($1, 'online', false, $2, 1)"
-                              " ON CONFLICT (UserId) DO UPDATE SET Status = 'online', LastActivityAt = $2,"
-                              " Version = s.Version + 1 WHERE NOT s.Manual AND s.Status <> 'online'"
-                              " RETURNING " API_STATUS_COLUMNS
-                            : "UPDATE Status SET Status = 'offline', Version = Version + 1"
-                              " WHERE UserId = $1 AND NOT Manual AND Status <> 'offline' AND $2::bigint > 0"
-                              " RETURNING " API_STATUS_COLUMNS);
+    run_write(hub, user_id,
+              online ? "WITH here AS (INSERT INTO OnlineUsers (UserId, NodeId) VALUES ($1, $3)"
+                       " ON CONFLICT DO NOTHING)"
+                       " INSERT INTO Status AS s (UserId, Status, Manual, LastActivityAt, Version)"
+                       " VALUES ($1, 'online', false, $2, 1)"
+                       " ON CONFLICT (UserId) DO UPDATE SET Status = 'online', LastActivityAt = $2,"
+                       " Version = s.Version + 1 WHERE NOT s.Manual AND s.Status <> 'online'"
+                       " RETURNING " API_STATUS_COLUMNS
+                     : "WITH gone AS (DELETE FROM OnlineUsers WHERE UserId = $1 AND NodeId = $3)"
+                       " UPDATE Status SET Status = 'offline', Version = Version + 1"
+                       " WHERE UserId = $1 AND NOT Manual AND Status <> 'offline' AND $2::bigint > 0"
+                       " AND NOT EXISTS (SELECT 1 FROM OnlineUsers o WHERE o.UserId = $1 AND o.NodeId <> $3)"
+                       " RETURNING " API_STATUS_COLUMNS,
+              true);
 }
 
 static void add_socket(void *value, void *arg)
@@ -118,8 +130,41 @@ void ws_presence_disconnected(ws_hub_t *hub, const char *user_id)
     check->due = clock_monotonic_ms() + WS_OFFLINE_GRACE_MS;
 }
 
+static void on_swept(void *data, PGresult *res, const char *error)
+{
+    worker_t *w = data;
+    if (error != NULL) {
+        log_warn(0, "cannot clear the presence an earlier run of this node left: %.*s", (int)strcspn(error, "\n"),
+                 error);
+        return;
+    }
+    for (int i = 0; res != NULL && i < PQntuples(res); i++)
+        api_status_apply_row(w, res, i);
+    if (res != NULL && PQntuples(res) > 0)
+        log_info("%d users no node holds a socket of are offline now", PQntuples(res));
+}
+
+/* Without clustering this node is the only one: rows of any other node id
+ * (this node before a crash or restart: a new id each start) are stale, and
+ * their users offline.  With clustering the leader sweeps, knowing who lives. */
+static void ws_presence_sweep_on_start(ws_hub_t *hub)
+{
+    worker_t *w = hub->worker;
+    if (w->config->cluster.enable)
+        return;
+    char ids[ID_LENGTH + 3];
+    snprintf(ids, sizeof(ids), "{%s}", w->node_id);
+    const char *params[] = {ids};
+    db_pool_query(w->db, API_STATUS_SWEEP_SQL, 1, params, on_swept, w);
+}
+
 void ws_presence_tick(ws_hub_t *hub, int64_t now)
 {
+    /* once the migration that made OnlineUsers has run (it runs beside us) */
+    if (!hub->presence_swept && shm_region_header(hub->worker->params->shm)->schema_version >= WS_PRESENCE_SCHEMA) {
+        hub->presence_swept = true;
+        ws_presence_sweep_on_start(hub);
+    }
     size_t kept = 0;
     for (size_t i = 0; i < hub->offline_count; i++) {
         ws_offline_check_t *check = &hub->offline_checks[i];

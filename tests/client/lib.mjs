@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import {randomBytes} from 'node:crypto';
 import mm from '@mattermost/client';
+import WebSocket from 'ws';
 
 // CommonJS module: its named exports are reachable through the default one.
 export const {Client4, ClientError} = mm;
@@ -83,5 +84,21 @@ export async function until(pred, ms, what) {
             assert.fail(`timed out after ${ms} ms waiting for ${typeof what === 'function' ? what() : what}`);
         }
         await sleep(10);
+    }
+}
+
+// The official WebSocketClient needs a global WebSocket (Node 20 has none)
+// and builds CloseEvent objects (global only from Node 23).
+export function installWebSocketGlobals() {
+    globalThis.WebSocket = WebSocket;
+    if (typeof globalThis.CloseEvent === 'undefined') {
+        globalThis.CloseEvent = class CloseEvent extends Event {
+            constructor(type, init = {}) {
+                super(type);
+                this.code = init.code ?? 0;
+                this.reason = init.reason ?? '';
+                this.wasClean = Boolean(init.wasClean);
+            }
+        };
     }
 }

@@ -15,21 +15,9 @@ import http from 'node:http';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import mm from '@mattermost/client';
-import {URL, admin, client, newUser, unique, sleep, until} from './lib.mjs';
+import {URL, admin, client, installWebSocketGlobals, newUser, unique, sleep, until} from './lib.mjs';
 
-// The official client needs a global WebSocket (Node 20 has none) and builds
-// CloseEvent objects (global only from Node 23).
-globalThis.WebSocket = WebSocket;
-if (typeof globalThis.CloseEvent === 'undefined') {
-    globalThis.CloseEvent = class CloseEvent extends Event {
-        constructor(type, init = {}) {
-            super(type);
-            this.code = init.code ?? 0;
-            this.reason = init.reason ?? '';
-            this.wasClean = Boolean(init.wasClean);
-        }
-    };
-}
+installWebSocketGlobals();
 
 // The official client logs to the console; keep its lines for diagnostics
 // instead of mixing them into the test output.

@@ -35,7 +35,8 @@ finish() {
 
 # new_database NAME: creates an empty database and prints its DataSource.
 new_database() {
-    psql -h "$CHORUS_PG_DIR/sock" -p "$CHORUS_PG_PORT" -U postgres -qc "DROP DATABASE IF EXISTS $1" postgres >/dev/null 2>&1
+    # WITH (FORCE): nodes a killed run left connected must not keep the old data alive
+    psql -h "$CHORUS_PG_DIR/sock" -p "$CHORUS_PG_PORT" -U postgres -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" postgres >/dev/null 2>&1
     psql -h "$CHORUS_PG_DIR/sock" -p "$CHORUS_PG_PORT" -U postgres -qc "CREATE DATABASE $1" postgres >/dev/null
     pg_dsn "$CHORUS_PG_DIR" "$CHORUS_PG_PORT" "$1"
 }
@@ -158,3 +159,56 @@ tap_to_results() {
         if [ -z "$not" ]; then pass "$name"; else fail "$name"; fi
     done
 }
+
+# ---- clustered nodes on loopback (test_cluster*.sh, test_jobs_cluster.sh) ----
+# The suite declares `declare -A NODE_PORT NODE_GOSSIP NODE_STREAM`, sets DSN, CLUSTER_NAME
+# and, for cluster_status, TOKEN (an admin's).
+# shellcheck disable=SC2154 # those are the suite's
+
+# shellcheck disable=SC2004 # associative arrays: the subscript is a key
+# cluster_ports FIRST NAME...: each node's API, gossip and streaming ports,
+# each above the last one taken (free_port alone could hand one out twice).
+cluster_ports() {
+    local after=$1 n
+    shift
+    for n in "$@"; do
+        NODE_PORT[$n]=$(free_port "$after")
+        NODE_GOSSIP[$n]=$(free_port $((NODE_PORT[$n] + 1)))
+        NODE_STREAM[$n]=$(free_port $((NODE_GOSSIP[$n] + 1)))
+        after=$((NODE_STREAM[$n] + 1))
+    done
+}
+
+# cluster_node NAME [ENV=VALUE...]: starts node NAME with its own config file
+# (so one node's config can be edited alone) and clustering on; the file
+# store is shared, as a cluster's must be (its path is part of the config).
+cluster_node() {
+    local n=$1
+    shift
+    mkdir -p "$CHORUS_TEST_TMP/$n"
+    [ -f "$CHORUS_TEST_TMP/$n/config.json" ] || cp "$CHORUS_SRC/etc/config.json" "$CHORUS_TEST_TMP/$n/config.json"
+    CONFIG=$CHORUS_TEST_TMP/$n/config.json start_node "$CHORUS_TEST_TMP/$n" "${NODE_PORT[$n]}" "$DSN" \
+        MM_CLUSTERSETTINGS_ENABLE=true MM_CLUSTERSETTINGS_CLUSTERNAME="$CLUSTER_NAME" \
+        MM_CLUSTERSETTINGS_OVERRIDEHOSTNAME=127.0.0.1 MM_FILESETTINGS_DIRECTORY="$CHORUS_TEST_TMP/shared-data" \
+        MM_CLUSTERSETTINGS_GOSSIPPORT="${NODE_GOSSIP[$n]}" MM_CLUSTERSETTINGS_STREAMINGPORT="${NODE_STREAM[$n]}" "$@"
+}
+
+url() { echo "http://127.0.0.1:${NODE_PORT[$1]}"; }
+
+# cluster_status NAME: one line per member as node NAME sees it:
+# "<id> <green|red> <leader|-> <reasons, '|'-separated>"
+cluster_status() {
+    curl -s -H "Authorization: Bearer $TOKEN" "$(url "$1")/api/v4/cluster/status" |
+        node -e 'let s = "";
+            process.stdin.on("data", (d) => (s += d)).on("end", () => {
+                for (const m of JSON.parse(s))
+                    console.log(m.id, m.status, m.is_leader ? "leader" : "-", (m.reasons || []).join("|"));
+            });' 2>/dev/null
+}
+# all_green NAME COUNT: node NAME sees COUNT members, all green.
+all_green() {
+    [ "$(cluster_status "$1" | awk '$2 == "green"' | wc -l)" -eq "$2" ] && [ "$(cluster_status "$1" | wc -l)" -eq "$2" ]
+}
+leader_of() { cluster_status "$1" | awk '$3 == "leader" { print $1 }'; }
+# node_id NAME: the id node NAME's master logged last
+node_id() { grep -ho 'node [a-z0-9]\{26\} listening' "$CHORUS_TEST_TMP/$1/logs/master.log" | tail -1 | cut -d' ' -f2; }

@@ -9,48 +9,13 @@
 T=$CHORUS_TEST_TMP
 CLIENT_DIR=$CHORUS_SRC/tests/client
 DSN=$(new_database cluster)
-BASE=$(free_port 18300)
 NAMES=(a b c d)
-declare -A PORT GOSSIP STREAM
-for i in 0 1 2 3; do
-    n=${NAMES[$i]}
-    PORT[$n]=$(free_port $((BASE + i * 10)))
-    GOSSIP[$n]=$(free_port $((BASE + i * 10 + 1)))
-    STREAM[$n]=$(free_port $((BASE + i * 10 + 2)))
-done
-
-# cluster_node NAME [ENV=VALUE...]: starts node NAME with its own config file
-# (so one node's config can be edited alone) and clustering on; the file
-# store is shared, as a cluster's must be (its path is part of the config).
-cluster_node() {
-    local n=$1
-    shift
-    mkdir -p "$T/$n"
-    [ -f "$T/$n/config.json" ] || cp "$CHORUS_SRC/etc/config.json" "$T/$n/config.json"
-    CONFIG=$T/$n/config.json start_node "$T/$n" "${PORT[$n]}" "$DSN" \
-        MM_CLUSTERSETTINGS_ENABLE=true MM_CLUSTERSETTINGS_CLUSTERNAME="${CLUSTER_NAME:-test}" \
-        MM_CLUSTERSETTINGS_OVERRIDEHOSTNAME=127.0.0.1 MM_FILESETTINGS_DIRECTORY="$T/shared-data" \
-        MM_CLUSTERSETTINGS_GOSSIPPORT="${GOSSIP[$n]}" MM_CLUSTERSETTINGS_STREAMINGPORT="${STREAM[$n]}" "$@"
-}
-
-url() { echo "http://127.0.0.1:${PORT[$1]}"; }
-
-# status NAME: one line per member as node NAME sees it:
-# "<id> <green|red> <leader|-> <reasons, '|'-separated>"
-status() {
-    curl -s -H "Authorization: Bearer $TOKEN" "$(url "$1")/api/v4/cluster/status" |
-        node -e 'let s = "";
-            process.stdin.on("data", (d) => (s += d)).on("end", () => {
-                for (const m of JSON.parse(s))
-                    console.log(m.id, m.status, m.is_leader ? "leader" : "-", (m.reasons || []).join("|"));
-            });' 2>/dev/null
-}
-node_id() { curl -s "$(url "$1")/api/v4/system/ping" >/dev/null && grep -ho 'node [a-z0-9]\{26\} listening' "$T/$1/logs/master.log" | tail -1 | cut -d' ' -f2; }
-# all_green NAME COUNT: node NAME sees COUNT members, all green.
-all_green() { [ "$(status "$1" | awk '$2 == "green"' | wc -l)" -eq "$2" ] && [ "$(status "$1" | wc -l)" -eq "$2" ]; }
+declare -A NODE_PORT NODE_GOSSIP NODE_STREAM
+CLUSTER_NAME="test"
+cluster_ports 18300 "${NAMES[@]}"
+status() { cluster_status "$1"; }
 sees_red() { status "$1" | grep -q "^$2 red"; }
 reason_of() { status "$1" | awk -v id="$2" '$1 == id { $1 = $2 = $3 = ""; print }'; }
-leader_of() { status "$1" | awk '$3 == "leader" { print $1 }'; }
 
 for n in a b c; do
     cluster_node "$n" || fail "node $n starts"
@@ -70,8 +35,10 @@ ID_A=$(node_id a)
 ID_B=$(node_id b)
 ID_C=$(node_id c)
 LOWEST=$(printf '%s\n' "$ID_A" "$ID_B" "$ID_C" | sort | head -1)
-check "every node agrees the leader is the lowest node id" \
-    test "$(leader_of a)/$(leader_of b)/$(leader_of c)" = "$LOWEST/$LOWEST/$LOWEST"
+agreed_leader() { [ "$(leader_of a)/$(leader_of b)/$(leader_of c)" = "$LOWEST/$LOWEST/$LOWEST" ]; }
+wait_for 5 agreed_leader ||
+    echo "# leaders: $(leader_of a)/$(leader_of b)/$(leader_of c), lowest $LOWEST ($ID_A $ID_B $ID_C)"
+check "every node agrees the leader is the lowest node id" agreed_leader
 check "ping with server status reports the cluster green with 3 nodes" \
     bash -c "curl -s '$(url b)/api/v4/system/ping?get_server_status=true' |
         grep -q '\"cluster_status\":\"green\"'"
@@ -104,6 +71,20 @@ LEADER_NODE=a
 [ "$LOWEST" = "$ID_C" ] && LEADER_NODE=c
 OTHERS=()
 for n in a b c; do [ "$n" = "$LEADER_NODE" ] || OTHERS+=("$n"); done
+# A user whose only socket is on the leader: after the leader's death the
+# new leader's presence sweep sets them offline.
+curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" -X POST "$(url a)/api/v4/users" \
+    -d '{"username":"frank","email":"frank@example.com","password":"frank-password"}'
+FRANK=$(curl -si -X POST "$(url a)/api/v4/users/login" -d '{"login_id":"frank","password":"frank-password"}' |
+    tr -d '\r' | awk 'tolower($1) == "token:" { print $2 }')
+FRANK_ID=$(curl -s -H "Authorization: Bearer $FRANK" "$(url a)/api/v4/users/me" | grep -o '"id":"[a-z0-9]*"' | head -1 | cut -d'"' -f4)
+(cd "$CLIENT_DIR" && exec node -e "const W = require('ws'); const s = new W(process.argv[1], {headers: {Authorization: 'Bearer ' + process.argv[2]}});
+    s.on('error', () => {}); s.on('close', () => process.exit(0)); setTimeout(() => process.exit(0), 60000);" \
+    "ws://127.0.0.1:${NODE_PORT[$LEADER_NODE]}/api/v4/websocket" "$FRANK") &
+WS_PID=$!
+frank_is() { curl -s -H "Authorization: Bearer $TOKEN" "$(url "${1}")/api/v4/users/$FRANK_ID/status" | grep -q "\"status\":\"$2\""; }
+check "a user with one socket on the leader is online" wait_for 5 frank_is "$LEADER_NODE" online
+
 pkill -KILL -P "$(master_pid "$T/$LEADER_NODE")"
 kill -KILL "$(master_pid "$T/$LEADER_NODE")"
 start=$(date +%s%N)
@@ -120,6 +101,8 @@ check "a new leader is agreed" wait_for 3 bash -c \
     "[ \"\$(curl -s -H 'Authorization: Bearer $TOKEN' '$(url "${OTHERS[0]}")/api/v4/cluster/status' | grep -o '\"id\":\"$NEW_LEADER\"[^}]*\"is_leader\":true' | wc -l)\" = 1 ]"
 check "the new leader is logged on the peers" wait_for 3 grep -q "leader is now $NEW_LEADER" \
     "$T/${OTHERS[1]}/logs/cluster.log"
+check "the user whose only socket was on the dead node is offline" wait_for 5 frank_is "${OTHERS[0]}" offline
+wait "$WS_PID" 2>/dev/null
 
 # Restart it (a new node id, same address): green again.
 cluster_node "$LEADER_NODE" || fail "the killed node restarts"
@@ -148,6 +131,25 @@ done
 check "PUT /config with ReadOnlyConfig: 403 ent.cluster.save_config.error" bash -c \
     "curl -s -X PUT -H 'Authorization: Bearer $TOKEN' -d @'$T/a/config.json' '$(url a)/api/v4/config' |
         grep -q ent.cluster.save_config.error"
+
+# With ReadOnlyConfig off (a per-node key: each node's own file, then a
+# reload of all), PUT /config on one node saves the config on every node.
+sed -i 's/"ReadOnlyConfig": true/"ReadOnlyConfig": false/' "$T/a/config.json" "$T/b/config.json" "$T/c/config.json"
+curl -s -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" "$(url a)/api/v4/config/reload"
+wait_for 20 all_green a 3
+sed 's/"SiteName": "Mattermost"/"SiteName": "Chorus Cluster"/' "$T/a/config.json" >"$T/new-config.json"
+check "PUT /config without ReadOnlyConfig saves" bash -c \
+    "curl -s -X PUT -H 'Authorization: Bearer $TOKEN' -d @'$T/new-config.json' '$(url a)/api/v4/config' |
+        grep -q 'Chorus Cluster'"
+for n in b c; do
+    check "node $n's config file has the saved value" wait_for 10 grep -q '"SiteName": "Chorus Cluster"' "$T/$n/config.json"
+    check "node $n serves the saved value after its reload" wait_for 15 bash -c \
+        "curl -s -H 'Authorization: Bearer $TOKEN' '$(url "$n")/api/v4/config' | grep -q 'Chorus Cluster'"
+done
+check "node b kept its own per-node keys (its GossipPort)" grep -q "\"GossipPort\": ${NODE_GOSSIP[b]}\|\"GossipPort\": 8074" "$T/b/config.json"
+for n in a b c; do
+    check "after the save node $n sees three green members" wait_for 20 all_green "$n" 3
+done
 
 # A node announcing another version is red with the reason.
 cluster_node d CHORUS_CLUSTER_ANNOUNCED_VERSION=99.0.0 || fail "node d starts"

@@ -17,6 +17,19 @@
 # ClusterDiscovery row fresh.  After the heal every node is green again
 # within a bound, with the time measured and printed.
 #
+# The cut spans a data_retention schedule slot: every node starts with
+# EnableMessageDeletion and DeletionJobStartTime at a coming UTC minute, and
+# the cut begins CUT_LEAD seconds before that minute, so the slot falls due
+# while c leads its own side (bully, no quorum) and a or b leads the other:
+# both schedulers try to insert it.  Checked: the slot is created during the
+# cut, exactly one Jobs row holds it (ScheduleSlot = the minute in epoch ms,
+# unique with Type), claimed once and run to success; which node created it
+# (cluster.log "scheduler: created ...") and which ran it (Jobs.NodeId) are
+# printed, and PostgreSQL's statement log (client address = node) shows both
+# sides' schedulers attempted it.  The slot a scheduler creates at startup
+# (the most recent due one: yesterday's at that minute) is another slot,
+# checked only for being one row that ran once.
+#
 # Safety (see the toolchain notes): a blackhole route for the test subnet in
 # the root namespace before any namespace exists, so no packet for it ever
 # leaves the machine; every request is made from inside a namespace; the
@@ -41,6 +54,8 @@ PG_PORT=5432
 HTTP_PORT=8065
 CUT_SECONDS=30
 HEAL_BOUND_MS=10000
+CUT_LEAD=12 # the slot falls due this many seconds into the cut
+DAY_MS=86400000
 TAG=chp$$ # namespace names of this run
 NS_BR=$TAG-br
 NS_DB=$TAG-db
@@ -124,13 +139,17 @@ mkdir -p "$PGD/data" "$PGD/sock"
 chown postgres: "$PGD" "$PGD/data" "$PGD/sock"
 BIN=$(pg_bindir) || exit 1
 as_postgres "$BIN/initdb" -D "$PGD/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$PGD/initdb.log" 2>&1 ||
-    { cat "$PGD/initdb.log"; fail "initdb"; finish; }
+    { cat "$PGD/initdb.log"; fail "initdb"; finish; exit 1; }
 echo "host all all $SUBNET trust" >>"$PGD/data/pg_hba.conf"
+# every modifying statement logged with its client's address (%h): which
+# node's scheduler tried to insert a slot
+PG_LOG_OPTS="-c log_statement=mod -c log_line_prefix='%m [%h] '"
 if ! ip netns exec "$NS_DB" runuser -u postgres -- "$BIN/pg_ctl" -D "$PGD/data" -l "$PGD/postgres.log" -w -t 30 \
-    -o "-p $PG_PORT -k $PGD/sock -c listen_addresses=$DB_ADDR -c max_connections=200 -c fsync=off" start >/dev/null; then
+    -o "-p $PG_PORT -k $PGD/sock -c listen_addresses=$DB_ADDR -c max_connections=200 -c fsync=off $PG_LOG_OPTS" start >/dev/null; then
     tail -20 "$PGD/postgres.log"
     fail "PostgreSQL starts in its namespace"
     finish
+    exit 1
 fi
 # lib.sh's new_database and sql go through the socket
 CHORUS_PG_DIR=$PGD CHORUS_PG_PORT=$PG_PORT
@@ -149,8 +168,21 @@ ns_curl() {
 }
 ns_code() { ns_curl "$1" -o /dev/null -w '%{http_code}' "${@:2}"; }
 
+# The schedule slot the cut must span: the next whole UTC minute at least
+# SLOT_MARGIN s away (the start and the checks before the cut take ~10 s),
+# the same DeletionJobStartTime on every node.
+SLOT_MARGIN=25
+now=$(date +%s)
+SLOT=$(((now / 60 + 1) * 60))
+[ $((SLOT - now)) -ge "$SLOT_MARGIN" ] || SLOT=$((SLOT + 60))
+SLOT_MS=$((SLOT * 1000))
+SLOT_HHMM=$(date -u -d "@$SLOT" +%H:%M)
+JOBS_ENV=(MM_DATARETENTIONSETTINGS_ENABLEMESSAGEDELETION=true MM_DATARETENTIONSETTINGS_DELETIONJOBSTARTTIME="$SLOT_HHMM"
+    MM_JOBSETTINGS_RUNJOBS=true MM_JOBSETTINGS_RUNSCHEDULER=true)
+echo "# data_retention slot: $SLOT_HHMM UTC (ScheduleSlot $SLOT_MS), $((SLOT - now)) s from now"
+
 # start NAME: chorusd in its namespace, default ports, clustering on, the
-# address found by itself.
+# address found by itself, retention scheduled at SLOT_HHMM.
 start() {
     local n=$1 dir=$T/$1 i
     local -a envs
@@ -159,7 +191,7 @@ start() {
     # ip and env exec in place: $! is chorusd's master itself
     ip netns exec "${NS[$n]}" env -u MM_CLUSTERSETTINGS_OVERRIDEHOSTNAME "${envs[@]}" \
         MM_CLUSTERSETTINGS_ENABLE=true MM_CLUSTERSETTINGS_CLUSTERNAME=partition \
-        MM_CLUSTERSETTINGS_USEIPADDRESS=true MM_FILESETTINGS_DIRECTORY="$T/shared-data" \
+        MM_CLUSTERSETTINGS_USEIPADDRESS=true MM_FILESETTINGS_DIRECTORY="$T/shared-data" "${JOBS_ENV[@]}" \
         "$CHORUSD" -c "$CHORUS_SRC/etc/config.json" >"$dir/stdout.log" 2>&1 &
     NODE_PIDS+=($!)
     echo $! >"$dir/master.pid"
@@ -219,10 +251,22 @@ cut_c() {
         in_ns c iptables -A OUTPUT -o eth0 -j DROP
 }
 heal_c() { in_ns c iptables -F INPUT && in_ns c iptables -F OUTPUT; }
+# slot_rows SLOT_MS: the data_retention rows of that slot
+slot_rows() { sql partition "SELECT count(*) FROM Jobs WHERE Type = 'data_retention' AND ScheduleSlot = $1"; }
+name_of() { # name_of ID: a, b or c
+    local n
+    for n in "${NAMES[@]}"; do [ "${ID[$n]}" = "$1" ] && echo "$n"; done
+}
+lead_s=$((SLOT - $(date +%s)))
+check "the start left time to cut before the slot ($lead_s s left, need $CUT_LEAD)" test "$lead_s" -ge "$CUT_LEAD"
+left_ms=$((SLOT_MS - CUT_LEAD * 1000 - $(date +%s%N) / 1000000))
+[ "$left_ms" -le 0 ] || sleep "$((left_ms / 1000)).$(printf '%03d' $((left_ms % 1000)))"
+check "the slot $SLOT_HHMM does not exist before the cut" test "$(slot_rows "$SLOT_MS")" -eq 0
 links_before=$(grep -c "link to ${ID[c]} established" "$T/a/logs/cluster.log")
 ping_before=$(sql partition "SELECT LastPingAt FROM ClusterDiscovery WHERE Id = '${ID[c]}'")
 check "iptables cuts node c off" cut_c
 cut_at=$(date +%s%N)
+echo "# cut at $(date -u +%T.%N | cut -c1-12) UTC, $((SLOT_MS - cut_at / 1000000)) ms before the slot"
 check "the cut is real: a cannot open a TCP connection to c's streaming port" \
     not in_ns a timeout 2 bash -c "exec 3<>/dev/tcp/${ADDR[c]}/8075"
 
@@ -270,6 +314,14 @@ check "node c: b red" sees c "${ID[b]}" red
 check "ping?get_server_status=true on c reports the cluster red" bash -c \
     "ip netns exec '${NS[c]}' curl -s 'http://127.0.0.1:$HTTP_PORT/api/v4/system/ping?get_server_status=true' |
         grep -q '\"cluster_status\":\"red\"'"
+leader_ab=$(status a | awk '$5 == "leader" { print $1 }')
+check "two leaders at the end of the cut: c leads its side" test "$(member c "${ID[c]}" | awk '{ print $5 }')" = leader
+check "... and a or b the other (node $(name_of "$leader_ab"))" \
+    test -n "$leader_ab" -a "$leader_ab" != "${ID[c]}" -a "$leader_ab" = "$(status b | awk '$5 == "leader" { print $1 }')"
+end_ms=$(($(date +%s%N) / 1000000))
+check "the slot $SLOT_HHMM came due inside the cut ($((end_ms - SLOT_MS)) ms before its end)" \
+    test "$end_ms" -gt "$((SLOT_MS + 10000))"
+check "the slot was created during the cut" test "$(slot_rows "$SLOT_MS")" -ge 1
 ping_after=$(sql partition "SELECT LastPingAt FROM ClusterDiscovery WHERE Id = '${ID[c]}'")
 check "c kept its ClusterDiscovery row fresh through the cut (database not cut)" \
     test "${ping_after:-0}" -gt "$((${ping_before:-0} + 15000))"
@@ -310,5 +362,50 @@ for n in "${NAMES[@]}"; do
     leaders+="$(status "$n" | awk '$5 == "leader" { print $1 }')/"
 done
 check "every node agrees the leader is the lowest id again ($leaders)" test "$leaders" = "$LOWEST/$LOWEST/$LOWEST/"
+
+# ---- the slot inside the cut: one row, one run ------------------------------
+J=$(sql partition "SELECT Id FROM Jobs WHERE Type = 'data_retention' AND ScheduleSlot = $SLOT_MS" | head -1)
+job_is() { [ "$(sql partition "SELECT Status FROM Jobs WHERE Id = '$1'")" = "$2" ]; }
+check "the slot's job runs to success" wait_for 20 job_is "$J" success
+row=$(sql partition "SELECT Status, Attempts, NodeId, CreateAt FROM Jobs WHERE Id = '$J'")
+IFS='|' read -r _ attempts runner_id created_at <<<"$row"
+check "one data_retention row for slot $SLOT_MS" test "$(slot_rows "$SLOT_MS")" -eq 1
+check "created after the slot, before the heal (CreateAt $((${created_at:-0} - SLOT_MS)) ms after the slot)" \
+    test "${created_at:-0}" -ge "$SLOT_MS" -a "${created_at:-0}" -lt "$((heal_at / 1000000))"
+check "claimed once (Attempts ${attempts:-?})" test "${attempts:-0}" -eq 1
+creators=$(grep -l "scheduler: created data_retention job $J for slot $SLOT_MS\b" "$T"/[abc]/logs/cluster.log 2>/dev/null |
+    sed "s|^$T/||; s|/.*||" | xargs)
+check "created by one node's scheduler (by: ${creators:-nobody})" test "$(wc -w <<<"$creators")" -eq 1
+check "no other row created for the slot in any log" \
+    test "$(grep -c "scheduler: created data_retention job [a-z0-9]* for slot $SLOT_MS\b" <(cat "$T"/[abc]/logs/cluster.log))" -eq 1
+check "its success recorded by one node" \
+    test "$(grep -l "job $J (data_retention): success recorded" "$T"/[abc]/logs/jobs.log 2>/dev/null | wc -l)" -eq 1
+# the scheduler's attempts, from PostgreSQL's statement log: an insert of the
+# slot is "... ON CONFLICT (Type, ScheduleSlot) DO NOTHING" with its
+# parameters on the DETAIL line, prefixed by the time and the client's
+# address; those logged before the heal
+heal_ts=$(date -u -d "@$((heal_at / 1000000000)).$(printf '%09d' $((heal_at % 1000000000)))" '+%F %T.%3N')
+declare -A TRIES
+for n in "${NAMES[@]}"; do
+    TRIES[$n]=$(grep " \[${ADDR[$n]}\] DETAIL: .*'data_retention', \$3 = '$SLOT_MS'" "$PGD/postgres.log" |
+        awk -v heal="$heal_ts" '$1 " " $2 < heal' | wc -l)
+done
+echo "# slot $SLOT_HHMM UTC ($SLOT_MS): job $J created by node ${creators:-?}, run by node $(name_of "$runner_id")," \
+    "inserts tried: a ${TRIES[a]}, b ${TRIES[b]}, c ${TRIES[c]}"
+check "c's scheduler tried to insert the slot during the cut (${TRIES[c]} times)" test "${TRIES[c]}" -ge 1
+check "the other side's leader did too (node $(name_of "$leader_ab"): ${TRIES[$(name_of "$leader_ab")]:-0} times)" \
+    test "${TRIES[$(name_of "$leader_ab")]:-0}" -ge 1
+# the slot a scheduler creates at startup: the most recent due one,
+# yesterday's at the same minute
+echo "# scheduled jobs:"
+sql partition "SELECT Type, ScheduleSlot, Status, Attempts, NodeId FROM Jobs WHERE ScheduleSlot IS NOT NULL ORDER BY ScheduleSlot" |
+    sed 's/^/#   /'
+check "the startup slot (yesterday's $SLOT_HHMM) is one row too" test "$(slot_rows $((SLOT_MS - DAY_MS)))" -eq 1
+check "the only slots are those two" \
+    test "$(sql partition "SELECT count(*) FROM Jobs WHERE ScheduleSlot IS NOT NULL AND ScheduleSlot NOT IN ($SLOT_MS, $((SLOT_MS - DAY_MS)))")" -eq 0
+startup_done() { [ "$(sql partition "SELECT count(*) FROM Jobs WHERE ScheduleSlot IS NOT NULL AND Status <> 'success'")" -eq 0 ]; }
+wait_for 20 startup_done
+check "every scheduled job ran to success, claimed once" \
+    test "$(sql partition "SELECT count(*) FROM Jobs WHERE ScheduleSlot IS NOT NULL AND (Attempts <> 1 OR Status <> 'success')")" -eq 0
 
 finish

@@ -6,21 +6,10 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {randomBytes} from 'node:crypto';
-import WebSocket from 'ws';
 import mm from '@mattermost/client';
-import {client, clientError, unique, until} from '../lib.mjs';
+import {client, clientError, installWebSocketGlobals, unique, until} from '../lib.mjs';
 
-globalThis.WebSocket = WebSocket;
-if (typeof globalThis.CloseEvent === 'undefined') {
-    globalThis.CloseEvent = class CloseEvent extends Event {
-        constructor(type, init = {}) {
-            super(type);
-            this.code = init.code ?? 0;
-            this.reason = init.reason ?? '';
-            this.wasClean = Boolean(init.wasClean);
-        }
-    };
-}
+installWebSocketGlobals();
 const quiet = console.log;
 console.log = (...args) => {
     if (typeof args[0] === 'string' && /^(websocket|got connection id|ping received)/.test(args[0])) {
@@ -117,4 +106,31 @@ test('PUT /config is refused while clustered with ReadOnlyConfig', T, async () =
     const a = await adminOn(A);
     const config = await a.getConfig();
     await clientError(a.updateConfig(config), 403, 'ent.cluster.save_config.error');
+});
+
+test('a user is offline only when no node holds a socket of theirs', {timeout: 30000}, async (t) => {
+    const erin = await userOn(A, 'erin');
+    const onC = client(C);
+    onC.setToken(erin.client.getToken());
+    const status = async () => (await erin.client.getStatus(erin.user.id)).status;
+    const first = socketOn(t, A, erin.client.getToken());
+    const second = socketOn(t, C, erin.client.getToken());
+    await until(() => first.events.find((e) => e.event === 'hello') && second.events.find((e) => e.event === 'hello'),
+        5000, 'both sockets connected');
+    const start = Date.now();
+    while ((await status()) !== 'online' && Date.now() - start < 3000) {
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(await status(), 'online');
+    first.wsc.close(); // node A has none left; node C still holds one
+    await new Promise((r) => setTimeout(r, 7000)); // past the 5 s grace
+    assert.equal(await status(), 'online', 'offline while node C still holds a socket');
+    second.wsc.close();
+    const closed = Date.now();
+    let now;
+    do {
+        await new Promise((r) => setTimeout(r, 100));
+        now = await status();
+    } while (now !== 'offline' && Date.now() - closed < 9000);
+    assert.equal(now, 'offline', 'still online after the last socket closed and the grace passed');
 });
