@@ -415,18 +415,6 @@ void api_channels_get(api_request_t *r)
 
 /* ---- channel members ------------------------------------------------------------------ */
 
-/* A non-negative integer query parameter as Mattermost's Params reads it:
- * missing, malformed or negative is the default. */
-static long long query_int(api_request_t *r, const char *name, long long def)
-{
-    const char *s = api_query_param(r, name);
-    if (s == NULL || *s == '\0')
-        return def;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    return *end != '\0' || v < 0 || v > 0x7fffffff ? def : v;
-}
-
 static void on_members_loaded(api_request_t *r, PGresult *res, const char *error)
 {
     if (error != NULL) {
@@ -442,7 +430,7 @@ static void on_members_loaded(api_request_t *r, PGresult *res, const char *error
 static void load_members(api_request_t *r)
 {
     api_channel_access_t *c = r->state;
-    long long page = query_int(r, "page", 0), per_page = query_int(r, "per_page", PER_PAGE_DEFAULT);
+    long long page = api_query_int(r, "page", 0), per_page = api_query_int(r, "per_page", PER_PAGE_DEFAULT);
     if (per_page > PER_PAGE_MAX)
         per_page = PER_PAGE_MAX;
     char limit[24], offset[24];

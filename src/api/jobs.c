@@ -119,16 +119,6 @@ void api_jobs_create(api_request_t *r)
 
 /* ---- GET /jobs, GET /jobs/type/{type} ------------------------------------- */
 
-static long long query_int(api_request_t *r, const char *name, long long def)
-{
-    const char *s = api_query_param(r, name);
-    if (s == NULL || *s == '\0')
-        return def;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    return *end != '\0' || v < 0 || v > 0x7fffffff ? def : v;
-}
-
 static void on_listed(api_request_t *r, PGresult *res, const char *error)
 {
     if (error != NULL) {
@@ -144,7 +134,7 @@ static void on_listed(api_request_t *r, PGresult *res, const char *error)
 /* A page of jobs, newest first; NULL type or status: any. */
 static void list_jobs(api_request_t *r, const char *type, const char *status)
 {
-    long long page = query_int(r, "page", 0), per_page = query_int(r, "per_page", PER_PAGE_DEFAULT);
+    long long page = api_query_int(r, "page", 0), per_page = api_query_int(r, "per_page", PER_PAGE_DEFAULT);
     if (per_page > PER_PAGE_MAX)
         per_page = PER_PAGE_MAX;
     char limit[24], offset[24];

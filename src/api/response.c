@@ -208,3 +208,13 @@ const char *api_query_param(api_request_t *r, const char *name)
     }
     return NULL;
 }
+
+long long api_query_int(api_request_t *r, const char *name, long long def)
+{
+    const char *s = api_query_param(r, name);
+    if (s == NULL || *s == '\0')
+        return def;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    return *end != '\0' || v < 0 || v > 0x7fffffff ? def : v;
+}

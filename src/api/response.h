@@ -26,6 +26,9 @@ void api_send_error(api_request_t *r, int status, const char *id, const char *me
 void api_add_header(api_request_t *r, const char *name, const char *value);
 /* The decoded value of query parameter `name`, or NULL (pool-allocated). */
 const char *api_query_param(api_request_t *r, const char *name);
+/* A non-negative integer query parameter as Mattermost's Params reads it:
+ * missing, malformed or negative is `def`. */
+long long api_query_int(api_request_t *r, const char *name, long long def);
 
 /* The errors every handler needs, with Mattermost's ids. */
 void api_error_invalid_body(api_request_t *r, const char *detail);

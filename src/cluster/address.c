@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cluster/internal.h"
+#include "core/clock.h"
 #include "core/log.h"
 
 static bool usable(const struct ifaddrs *ifa, const char *interface)
@@ -107,5 +108,50 @@ int cluster_address_lookup(const char *host, uint16_t port, int socktype, struct
     memcpy(addr, res->ai_addr, res->ai_addrlen);
     *len = res->ai_addrlen;
     freeaddrinfo(res);
+    return 0;
+}
+
+/* Resolved peer addresses: a host name is resolved once a minute per address,
+ * not per packet or dial (the resolver may block the cluster process). */
+#define ADDRESSES_MAX       (2 * SWIM_MEMBERS_MAX) /* gossip and streaming per peer */
+#define ADDRESS_RESOLVE_TTL 60000
+
+typedef struct {
+    char host[SWIM_HOST_MAX + 1];
+    uint16_t port;
+    int socktype;
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    int64_t resolved_at; /* monotonic ms; 0 = free */
+} cached_address_t;
+
+static cached_address_t cache[ADDRESSES_MAX];
+
+int cluster_address_cached(const char *host, uint16_t port, int socktype, struct sockaddr_storage *addr, socklen_t *len)
+{
+    int64_t now = clock_monotonic_ms();
+    cached_address_t *slot = &cache[0];
+    for (size_t i = 0; i < ADDRESSES_MAX; i++) {
+        cached_address_t *a = &cache[i];
+        if (a->resolved_at != 0 && a->port == port && a->socktype == socktype && strcmp(a->host, host) == 0) {
+            if (now - a->resolved_at < ADDRESS_RESOLVE_TTL) {
+                memcpy(addr, &a->addr, a->addr_len);
+                *len = a->addr_len;
+                return 0;
+            }
+            slot = a;
+            break;
+        }
+        if (a->resolved_at < slot->resolved_at)
+            slot = a; /* the least recently resolved, or a free one */
+    }
+    cached_address_t fresh = {.port = port, .socktype = socktype, .resolved_at = now};
+    snprintf(fresh.host, sizeof(fresh.host), "%s", host);
+    int rc = cluster_address_lookup(host, port, socktype, &fresh.addr, &fresh.addr_len);
+    if (rc != 0)
+        return rc;
+    *slot = fresh;
+    memcpy(addr, &fresh.addr, fresh.addr_len);
+    *len = fresh.addr_len;
     return 0;
 }

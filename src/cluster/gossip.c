@@ -21,47 +21,13 @@
 #include "shm/region.h"
 
 #define GOSSIP_READS_PER_WAKEUP 64
-#define GOSSIP_ADDRESSES_MAX    SWIM_MEMBERS_MAX
-#define GOSSIP_RESOLVE_TTL_MS   60000
-
-/* Resolved peer addresses: a name is resolved once a minute, not per packet. */
-typedef struct {
-    char host[SWIM_HOST_MAX + 1];
-    uint16_t port;
-    struct sockaddr_storage addr;
-    socklen_t addr_len;
-    int64_t resolved_at;
-} gossip_address_t;
-
-static gossip_address_t addresses[GOSSIP_ADDRESSES_MAX];
-
-static const gossip_address_t *address_of(const char *host, uint16_t port, int64_t now)
-{
-    gossip_address_t *slot = &addresses[0];
-    for (size_t i = 0; i < GOSSIP_ADDRESSES_MAX; i++) {
-        gossip_address_t *a = &addresses[i];
-        if (a->port == port && strcmp(a->host, host) == 0) {
-            if (now - a->resolved_at < GOSSIP_RESOLVE_TTL_MS)
-                return a;
-            slot = a;
-            break;
-        }
-        if (a->resolved_at < slot->resolved_at)
-            slot = a; /* the least recently resolved, or a free one */
-    }
-    gossip_address_t fresh = {.port = port, .resolved_at = now};
-    snprintf(fresh.host, sizeof(fresh.host), "%s", host);
-    if (cluster_address_lookup(host, port, SOCK_DGRAM, &fresh.addr, &fresh.addr_len) != 0)
-        return NULL;
-    *slot = fresh;
-    return slot;
-}
 
 static void on_send(void *ctx, const char *host, uint16_t port, const uint8_t *data, size_t len)
 {
     cluster_t *c = ctx;
-    const gossip_address_t *a = address_of(host, port, clock_monotonic_ms());
-    if (a == NULL) {
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    if (cluster_address_cached(host, port, SOCK_DGRAM, &addr, &addr_len) != 0) {
         log_debug("gossip: cannot resolve %s:%u", host, port);
         return;
     }
@@ -69,7 +35,7 @@ static void on_send(void *ctx, const char *host, uint16_t port, const uint8_t *d
     if (seal_wrap(c->seal, data, len, c->packet, SWIM_PACKET_MAX + SEAL_OVERHEAD_MAX, &sealed_len, clock_now_ms()) != 0)
         return;
     /* best effort, as UDP is: a full socket buffer loses the packet and SWIM copes */
-    if (sendto(c->udp_fd, c->packet, sealed_len, MSG_DONTWAIT, (const struct sockaddr *)&a->addr, a->addr_len) < 0)
+    if (sendto(c->udp_fd, c->packet, sealed_len, MSG_DONTWAIT, (const struct sockaddr *)&addr, addr_len) < 0)
         log_debug("gossip: sendto %s:%u: %s", host, port, strerror(errno));
 }
 

@@ -126,6 +126,10 @@ int cluster_address_resolve(const config_t *config, char *hostname, size_t hostn
 int cluster_address_lookup(const char *host, uint16_t port, int socktype, struct sockaddr_storage *addr,
                            socklen_t *len);
 
+/* The same through a cache: a name is resolved at most once a minute. */
+int cluster_address_cached(const char *host, uint16_t port, int socktype, struct sockaddr_storage *addr,
+                           socklen_t *len);
+
 /* gossip.c */
 int cluster_gossip_start(cluster_t *c); /* once the key (if any) is known */
 void cluster_gossip_tick(cluster_t *c, int64_t now);

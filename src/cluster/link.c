@@ -509,7 +509,7 @@ static void dial(cluster_t *c, cluster_peer_t *p, int64_t now)
     struct sockaddr_storage addr;
     socklen_t len;
     p->next_connect_ms = now + LINK_BACKOFF_MAX_MS; /* until on_connect says better */
-    if (cluster_address_lookup(p->host, p->streaming_port, SOCK_STREAM, &addr, &len) != 0) {
+    if (cluster_address_cached(p->host, p->streaming_port, SOCK_STREAM, &addr, &len) != 0) {
         log_debug("cannot resolve %s for peer %s", p->host, p->id);
         return;
     }
