@@ -68,9 +68,25 @@ static bool forwarded(uint16_t type)
     case EVENT_STATUS_CHANGED:
     case EVENT_MEMBERS_CHANGED:
     case EVENT_CONFIG_RELOAD:
-    case EVENT_CONFIG_SAVED: return true;
+    case EVENT_CONFIG_SAVED:
+    case EVENT_REPLAY_REQUEST:
+    case EVENT_REPLAY_ANSWER: return true;
     }
     return false;
+}
+
+/* The node a record is for, when only one node wants it: a replay answer
+ * goes to the node that asked.  NULL: every node.  false: not sent at all. */
+static bool recipient(uint16_t type, const uint8_t *record, size_t len, char *node_id)
+{
+    node_id[0] = '\0';
+    if (type != EVENT_REPLAY_ANSWER)
+        return true;
+    static event_replay_answer_t answer; /* ~7 KB: not on the stack */
+    if (event_decode_replay_answer(record, len, &answer) != 0)
+        return false;
+    memcpy(node_id, answer.node_id, ID_LENGTH + 1);
+    return true;
 }
 
 static void read_ring(cluster_t *c)
@@ -82,8 +98,10 @@ static void read_ring(cluster_t *c)
         uint64_t seq;
         int rc = shm_ring_read(ring, &c->ring_cursor, &type, c->record, &len, &seq);
         if (rc == 1) {
-            if (!(type & EVENT_FROM_CLUSTER) && forwarded(type) && c->gossip_started)
-                cluster_links_forward(c, type, c->record, len);
+            char only[ID_LENGTH + 1];
+            if (!(type & EVENT_FROM_CLUSTER) && forwarded(type) && c->gossip_started &&
+                recipient(type, c->record, len, only))
+                cluster_links_forward(c, type, c->record, len, seq, only[0] != '\0' ? only : NULL);
         } else if (rc == SHM_RING_EOVERRUN) {
             log_warn(0, "fell a full ring behind: events were not forwarded to the cluster");
         } else {
@@ -173,7 +191,7 @@ static int cluster_setup(cluster_t *c)
     c->udp_fd = -1;
     memcpy(c->node_id, shm_region_header(c->params->shm)->node_id, sizeof(c->node_id));
     choose_version(c);
-    if ((c->record = malloc(SHM_RING_RECORD_MAX)) == NULL)
+    if ((c->record = malloc(SHM_RING_RECORD_MAX)) == NULL || (c->inbound = malloc(SHM_RING_RECORD_MAX)) == NULL)
         return -ENOMEM;
     if ((rc = cluster_address_resolve(c->config, c->hostname, sizeof(c->hostname), c->ipaddress,
                                       sizeof(c->ipaddress))) != 0) {
@@ -205,8 +223,11 @@ static void cluster_dispose(cluster_t *c)
     cluster_links_dispose(c);
     cluster_gossip_dispose(c);
     cluster_discovery_dispose(c);
+    cluster_address_stop();
     free(c->record);
     c->record = NULL;
+    free(c->inbound);
+    c->inbound = NULL;
 }
 
 int cluster_main(const cluster_params_t *params)

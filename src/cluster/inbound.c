@@ -1,11 +1,13 @@
 /*
  * What a peer forwarded: re-published into our ring marked EVENT_FROM_CLUSTER
- * (so our workers deliver it and we never forward it again), or, for config
+ * (so our workers deliver it and we never forward it again) behind its origin
+ * header (the peer and its ring seq: core/events.h), or, for config
  * records, acted on here: the cluster child is the node's only listener to
  * the cluster, so it asks its own master to reload.
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -50,7 +52,8 @@ static void on_config_saved(cluster_t *c, const char *peer_id, const uint8_t *re
     reload_node(c, "the config was saved on another node");
 }
 
-void cluster_inbound_record(cluster_t *c, const char *peer_id, uint16_t type, const uint8_t *record, size_t len)
+void cluster_inbound_record(cluster_t *c, const char *peer_id, uint16_t type, const uint8_t *record, size_t len,
+                            uint64_t seq)
 {
     switch (type) {
     case EVENT_CONFIG_RELOAD: {
@@ -69,15 +72,28 @@ void cluster_inbound_record(cluster_t *c, const char *peer_id, uint16_t type, co
         shm_cache_remove(shm_region_presence(c->params->shm), ev.user_id);
         break;
     }
+    case EVENT_REPLAY_ANSWER: {
+        static event_replay_answer_t answer; /* ~7 KB: not on the stack */
+        if (event_decode_replay_answer(record, len, &answer) != 0 || strcmp(answer.node_id, c->node_id) != 0)
+            return; /* not ours (the peer sends only to the node that asked) */
+        break;
+    }
+    case EVENT_REPLAY_REQUEST:
     case EVENT_WS_EVENT:
     case EVENT_SESSION_REVOKED:
     case EVENT_USER_SESSIONS_REVOKED:
     case EVENT_MEMBERS_CHANGED: break;
     default: log_debug("record type %u from %s not handled here: dropped", type, peer_id); return;
     }
-    uint64_t seq;
-    int rc = shm_ring_publish(shm_region_ring(c->params->shm), c->params->ring_eventfds,
-                              (uint16_t)(type | EVENT_FROM_CLUSTER), record, len, &seq);
+    event_origin_t origin = {.seq = seq};
+    snprintf(origin.node_id, sizeof(origin.node_id), "%s", peer_id);
+    int rc = len <= SHM_RING_RECORD_MAX - EVENT_ORIGIN_SIZE ? event_origin_write(&origin, c->inbound) : -EMSGSIZE;
+    if (rc == 0) {
+        memcpy(c->inbound + EVENT_ORIGIN_SIZE, record, len);
+        uint64_t ring_seq;
+        rc = shm_ring_publish(shm_region_ring(c->params->shm), c->params->ring_eventfds,
+                              (uint16_t)(type | EVENT_FROM_CLUSTER), c->inbound, EVENT_ORIGIN_SIZE + len, &ring_seq);
+    }
     if (rc != 0)
         log_warn(-rc, "cannot publish a %s record from %s", event_type_name(type), peer_id);
 }

@@ -63,7 +63,8 @@ typedef struct cluster_s {
     h2o_timeout_t tick_timeout;
     h2o_timeout_entry_t tick;
     shm_ring_cursor_t ring_cursor;
-    uint8_t *record; /* SHM_RING_RECORD_MAX */
+    uint8_t *record;  /* SHM_RING_RECORD_MAX */
+    uint8_t *inbound; /* SHM_RING_RECORD_MAX: a peer's record behind its origin header */
 
     /* discovery (discovery.c) */
     db_pool_t *db;
@@ -121,14 +122,21 @@ void cluster_discovery_dispose(cluster_t *c);
 int cluster_address_resolve(const config_t *config, char *hostname, size_t hostname_size, char *ipaddress,
                             size_t ipaddress_size);
 
-/* Host and port to a socket address: numeric at once; a name through the
- * resolver (which may block: callers cache).  0 or -EHOSTUNREACH. */
+/* An IP literal and port to a socket address, never the resolver (for the
+ * bind address).  0, or -EINVAL for anything but an IP literal. */
 int cluster_address_lookup(const char *host, uint16_t port, int socktype, struct sockaddr_storage *addr,
                            socklen_t *len);
 
-/* The same through a cache: a name is resolved at most once a minute. */
+/* A peer's host and port to a socket address, never blocking: an IP literal
+ * at once; a name from the cache the resolver thread fills (a stale answer
+ * is returned while a refresh is queued).  0; -EAGAIN while a name is first
+ * resolved (ask again later); -EHOSTUNREACH for a name that does not
+ * resolve (asked again every few seconds) or an invalid host. */
 int cluster_address_cached(const char *host, uint16_t port, int socktype, struct sockaddr_storage *addr,
                            socklen_t *len);
+
+/* Stops the resolver thread and forgets the cache (cluster dispose). */
+void cluster_address_stop(void);
 
 /* gossip.c */
 int cluster_gossip_start(cluster_t *c); /* once the key (if any) is known */
@@ -146,8 +154,10 @@ void cluster_links_dispose(cluster_t *c);
 cluster_peer_t *cluster_peer_note(cluster_t *c, const char *id, const char *host, uint16_t gossip_port,
                                   uint16_t streaming_port, bool from_discovery);
 cluster_peer_t *cluster_peer_find(cluster_t *c, const char *id);
-/* Forwards one ring record to every established link. */
-void cluster_links_forward(cluster_t *c, uint16_t type, const uint8_t *record, size_t len);
+/* Forwards one ring record (our ring's seq `seq`) to every established link,
+ * or only to node `only` when not NULL. */
+void cluster_links_forward(cluster_t *c, uint16_t type, const uint8_t *record, size_t len, uint64_t seq,
+                           const char *only);
 /* SWIM's full state to every linked peer (push-pull). */
 void cluster_links_push_state(cluster_t *c);
 /* A member's state changed (from SWIM): dial a newly alive peer. */
@@ -164,8 +174,9 @@ void cluster_presence_tick(cluster_t *c, int64_t now);
 void cluster_presence_sweep_soon(cluster_t *c);  /* a member was declared dead */
 void cluster_presence_resync_soon(cluster_t *c); /* a peer came back */
 
-/* inbound.c: a record a peer forwarded. */
-void cluster_inbound_record(cluster_t *c, const char *peer_id, uint16_t type, const uint8_t *record, size_t len);
+/* inbound.c: a record a peer forwarded; `seq` is its ring seq there. */
+void cluster_inbound_record(cluster_t *c, const char *peer_id, uint16_t type, const uint8_t *record, size_t len,
+                            uint64_t seq);
 
 void cluster_scheduler_tick(cluster_t *c, int64_t now_ms);          /* scheduler.c: the leader's, jobs/schedule.h */
 void cluster_scheduler_on_death(cluster_t *c, const char *node_id); /* a member stopped being alive */

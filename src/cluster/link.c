@@ -6,7 +6,7 @@
  *   [1, node id, config digests, id of the node dialed ("" when accepted)]
  *                                  hello, first frame each way
  *   [2, swim state]                push-pull: SWIM's full state
- *   [3, ring type, record]         an event for the peer's ring
+ *   [3, ring type, record, seq]    an event for the peer's ring (seq: in ours)
  *
  * Both sides dial (a node may know of the other before the other knows of
  * it); when two links to one peer meet, the one dialed by the lower node id
@@ -184,7 +184,8 @@ void cluster_links_push_state(cluster_t *c)
     }
 }
 
-void cluster_links_forward(cluster_t *c, uint16_t type, const uint8_t *record, size_t len)
+void cluster_links_forward(cluster_t *c, uint16_t type, const uint8_t *record, size_t len, uint64_t seq,
+                           const char *only)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
@@ -192,8 +193,9 @@ void cluster_links_forward(cluster_t *c, uint16_t type, const uint8_t *record, s
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     size_t sealed_len = 0;
     uint8_t *sealed = NULL;
-    if (msgpack_pack_array(&pk, 3) == 0 && msgpack_pack_int(&pk, LINK_EVENT) == 0 &&
-        msgpack_pack_uint16(&pk, type) == 0 && msgpack_pack_bin_with_body(&pk, record, len) == 0)
+    if (msgpack_pack_array(&pk, 4) == 0 && msgpack_pack_int(&pk, LINK_EVENT) == 0 &&
+        msgpack_pack_uint16(&pk, type) == 0 && msgpack_pack_bin_with_body(&pk, record, len) == 0 &&
+        msgpack_pack_uint64(&pk, seq) == 0)
         sealed = seal_payload(c, &sb, &sealed_len);
     msgpack_sbuffer_destroy(&sb);
     if (sealed == NULL) {
@@ -203,7 +205,8 @@ void cluster_links_forward(cluster_t *c, uint16_t type, const uint8_t *record, s
     for (h2o_linklist_t *n = c->links.next; n != &c->links;) {
         cluster_link_t *l = H2O_STRUCT_FROM_MEMBER(cluster_link_t, node, n);
         n = n->next;
-        if (l->established && queue_sealed(l, sealed, sealed_len) == 0)
+        if (l->established && (only == NULL || strcmp(l->peer_id, only) == 0) &&
+            queue_sealed(l, sealed, sealed_len) == 0)
             c->events_out++;
     }
     free(sealed);
@@ -369,11 +372,12 @@ static void on_frame(cluster_link_t *l, uint8_t *frame, size_t len)
         if (swim_merge_state(c->swim, (const uint8_t *)items[1].via.bin.ptr, items[1].via.bin.size,
                              clock_monotonic_ms()) != 0)
             c->dropped_packets++;
-    } else if (kind == LINK_EVENT && n == 3 && items[1].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-               items[1].via.u64 <= EVENT_TYPE_MASK && items[2].type == MSGPACK_OBJECT_BIN) {
+    } else if (kind == LINK_EVENT && n == 4 && items[1].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+               items[1].via.u64 <= EVENT_TYPE_MASK && items[2].type == MSGPACK_OBJECT_BIN &&
+               items[3].type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
         c->events_in++;
         cluster_inbound_record(c, l->peer_id, (uint16_t)items[1].via.u64, (const uint8_t *)items[2].via.bin.ptr,
-                               items[2].via.bin.size);
+                               items[2].via.bin.size, items[3].via.u64);
     } else {
         c->dropped_packets++; /* a kind from a newer node, or a malformed one: skipped */
     }
@@ -509,7 +513,12 @@ static void dial(cluster_t *c, cluster_peer_t *p, int64_t now)
     struct sockaddr_storage addr;
     socklen_t len;
     p->next_connect_ms = now + LINK_BACKOFF_MAX_MS; /* until on_connect says better */
-    if (cluster_address_cached(p->host, p->streaming_port, SOCK_STREAM, &addr, &len) != 0) {
+    int rc = cluster_address_cached(p->host, p->streaming_port, SOCK_STREAM, &addr, &len);
+    if (rc == -EAGAIN) {
+        p->next_connect_ms = now + LINK_BACKOFF_MIN_MS; /* the resolver is on it: look again soon */
+        return;
+    }
+    if (rc != 0) {
         log_debug("cannot resolve %s for peer %s", p->host, p->id);
         return;
     }

@@ -38,14 +38,24 @@
 #define EVENT_DEPTH_MAX  4
 #define EVENT_FIELDS_MAX 16
 
-typedef enum { FIELD_ID, FIELD_STR, FIELD_BOOL, FIELD_INT64, FIELD_OPT_ID, FIELD_TEXT, FIELD_ID_LIST } field_kind_t;
+typedef enum {
+    FIELD_ID,
+    FIELD_STR,
+    FIELD_BOOL,
+    FIELD_INT64,
+    FIELD_OPT_ID,
+    FIELD_TEXT,
+    FIELD_ID_LIST,
+    FIELD_TEXT_LIST,  /* texts of at most EVENT_WS_ENCODED_MAX bytes */
+    FIELD_ORIGIN_LIST /* [node id, seq] pairs */
+} field_kind_t;
 
 typedef struct {
     const char *name;
     field_kind_t kind;
     size_t offset;
     size_t max; /* FIELD_STR: longest value (the member holds max + 1 bytes);
-                 * FIELD_TEXT: longest text; FIELD_ID_LIST: most ids */
+                 * FIELD_TEXT: longest text; the lists: most items */
 } field_t;
 
 #define FIELD(type, member, kind, max)             \
@@ -95,6 +105,25 @@ static const field_t config_saved_fields[] = {
     FIELD(event_config_saved_t, config, FIELD_TEXT, EVENT_CONFIG_TEXT_MAX),
 };
 
+static const field_t replay_request_fields[] = {
+    FIELD(event_replay_request_t, request_id, FIELD_ID, ID_LENGTH),
+    FIELD(event_replay_request_t, node_id, FIELD_ID, ID_LENGTH),
+    FIELD(event_replay_request_t, connection_id, FIELD_ID, ID_LENGTH),
+    FIELD(event_replay_request_t, user_id, FIELD_ID, ID_LENGTH),
+    FIELD(event_replay_request_t, sequence_number, FIELD_INT64, 0),
+};
+
+static const field_t replay_answer_fields[] = {
+    FIELD(event_replay_answer_t, request_id, FIELD_ID, ID_LENGTH),
+    FIELD(event_replay_answer_t, node_id, FIELD_ID, ID_LENGTH),
+    FIELD(event_replay_answer_t, part, FIELD_INT64, 0),
+    FIELD(event_replay_answer_t, last, FIELD_BOOL, 0),
+    FIELD(event_replay_answer_t, status, FIELD_INT64, 0),
+    FIELD(event_replay_answer_t, next_seq, FIELD_INT64, 0),
+    FIELD(event_replay_answer_t, frontier, FIELD_ORIGIN_LIST, EVENT_REPLAY_ORIGINS_MAX),
+    FIELD(event_replay_answer_t, events, FIELD_TEXT_LIST, EVENT_REPLAY_EVENTS_MAX),
+};
+
 #define NFIELDS(table) (sizeof(table) / sizeof((table)[0]))
 
 const char *event_type_name(uint16_t type)
@@ -107,6 +136,8 @@ const char *event_type_name(uint16_t type)
     case EVENT_MEMBERS_CHANGED: return "members_changed";
     case EVENT_CONFIG_RELOAD: return "config_reload";
     case EVENT_CONFIG_SAVED: return "config_saved";
+    case EVENT_REPLAY_REQUEST: return "replay_request";
+    case EVENT_REPLAY_ANSWER: return "replay_answer";
     }
     return "unknown";
 }
@@ -145,15 +176,52 @@ static int check_string(const field_t *f, const char *s)
     return len == 0 || len > f->max ? -EINVAL : 0;
 }
 
-/* The text and id-list kinds: 0, -EINVAL (would not decode) or -EMSGSIZE. */
+static int encode_text(msgpack_packer *pk, const event_text_t *t, size_t max)
+{
+    if (t->ptr == NULL || t->len == 0 || t->len > max || memchr(t->ptr, '\0', t->len) != NULL)
+        return -EINVAL;
+    return pack_string(pk, t->ptr, t->len) != 0 ? -EMSGSIZE : 0;
+}
+
+static int encode_text_list(msgpack_packer *pk, const field_t *f, const event_text_list_t *l)
+{
+    if (l->count > f->max)
+        return -EINVAL;
+    if (msgpack_pack_array(pk, l->count) != 0)
+        return -EMSGSIZE;
+    for (uint32_t i = 0; i < l->count; i++) {
+        int rc = encode_text(pk, &l->items[i], EVENT_WS_ENCODED_MAX);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int encode_origin_list(msgpack_packer *pk, const field_t *f, const event_origin_list_t *l)
+{
+    if (l->count > f->max)
+        return -EINVAL;
+    for (uint32_t i = 0; i < l->count; i++)
+        if (!id_is_valid(l->items[i].node_id, strnlen(l->items[i].node_id, ID_LENGTH + 1)))
+            return -EINVAL;
+    if (msgpack_pack_array(pk, l->count) != 0)
+        return -EMSGSIZE;
+    for (uint32_t i = 0; i < l->count; i++)
+        if (msgpack_pack_array(pk, 2) != 0 || pack_string(pk, l->items[i].node_id, ID_LENGTH) != 0 ||
+            msgpack_pack_uint64(pk, l->items[i].seq) != 0)
+            return -EMSGSIZE;
+    return 0;
+}
+
+/* The text and list kinds: 0, -EINVAL (would not decode) or -EMSGSIZE. */
 static int encode_long(msgpack_packer *pk, const field_t *f, const void *member)
 {
-    if (f->kind == FIELD_TEXT) {
-        const event_text_t *t = member;
-        if (t->ptr == NULL || t->len == 0 || t->len > f->max || memchr(t->ptr, '\0', t->len) != NULL)
-            return -EINVAL;
-        return pack_string(pk, t->ptr, t->len) != 0 ? -EMSGSIZE : 0;
-    }
+    if (f->kind == FIELD_TEXT)
+        return encode_text(pk, member, f->max);
+    if (f->kind == FIELD_TEXT_LIST)
+        return encode_text_list(pk, f, member);
+    if (f->kind == FIELD_ORIGIN_LIST)
+        return encode_origin_list(pk, f, member);
     const event_id_list_t *l = member;
     if (l->count > f->max)
         return -EINVAL;
@@ -180,7 +248,9 @@ static int encode_value(msgpack_packer *pk, const field_t *f, const void *member
     case FIELD_BOOL: return (*(const bool *)member ? msgpack_pack_true(pk) : msgpack_pack_false(pk)) ? -EMSGSIZE : 0;
     case FIELD_INT64: return msgpack_pack_int64(pk, *(const int64_t *)member) != 0 ? -EMSGSIZE : 0;
     case FIELD_TEXT:
-    case FIELD_ID_LIST: return encode_long(pk, f, member);
+    case FIELD_ID_LIST:
+    case FIELD_TEXT_LIST:
+    case FIELD_ORIGIN_LIST: return encode_long(pk, f, member);
     }
     return -EINVAL;
 }
@@ -254,6 +324,43 @@ static int decode_text(const field_t *f, const msgpack_object *v, event_text_t *
     return 0;
 }
 
+static int decode_text_list(const field_t *f, const msgpack_object *v, event_text_list_t *l, const span_t *in)
+{
+    if (v->type != MSGPACK_OBJECT_ARRAY)
+        return EVENT_EMALFORMED;
+    if (v->via.array.size > f->max)
+        return EVENT_ETOOBIG;
+    const field_t text = {f->name, FIELD_TEXT, 0, EVENT_WS_ENCODED_MAX};
+    for (uint32_t i = 0; i < v->via.array.size; i++) {
+        int rc = decode_text(&text, &v->via.array.ptr[i], &l->items[i], in);
+        if (rc != 0)
+            return rc;
+    }
+    l->count = v->via.array.size;
+    return 0;
+}
+
+static int decode_origin_list(const field_t *f, const msgpack_object *v, event_origin_list_t *l)
+{
+    if (v->type != MSGPACK_OBJECT_ARRAY)
+        return EVENT_EMALFORMED;
+    if (v->via.array.size > f->max)
+        return EVENT_ETOOBIG;
+    const field_t id = {f->name, FIELD_ID, 0, ID_LENGTH};
+    for (uint32_t i = 0; i < v->via.array.size; i++) {
+        const msgpack_object *pair = &v->via.array.ptr[i];
+        if (pair->type != MSGPACK_OBJECT_ARRAY || pair->via.array.size != 2 ||
+            pair->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+            return EVENT_EMALFORMED;
+        int rc = decode_string(&id, &pair->via.array.ptr[0], l->items[i].node_id);
+        if (rc != 0)
+            return rc;
+        l->items[i].seq = pair->via.array.ptr[1].via.u64;
+    }
+    l->count = v->via.array.size;
+    return 0;
+}
+
 static int decode_id_list(const field_t *f, const msgpack_object *v, event_id_list_t *l)
 {
     if (v->type != MSGPACK_OBJECT_ARRAY)
@@ -275,6 +382,8 @@ static int decode_value(const field_t *f, const msgpack_object *v, void *member,
     switch (f->kind) {
     case FIELD_TEXT: return decode_text(f, v, member, in);
     case FIELD_ID_LIST: return decode_id_list(f, v, member);
+    case FIELD_TEXT_LIST: return decode_text_list(f, v, member, in);
+    case FIELD_ORIGIN_LIST: return decode_origin_list(f, v, member);
     case FIELD_ID:
     case FIELD_OPT_ID:
     case FIELD_STR: return decode_string(f, v, member);
@@ -438,6 +547,67 @@ int event_decode_config_saved(const void *data, size_t len, event_config_saved_t
                          EVENT_WS_ENCODED_MAX);
 }
 
+int event_encode_replay_request(const event_replay_request_t *ev, event_buf_t *out)
+{
+    return encode_small(replay_request_fields, NFIELDS(replay_request_fields), ev, out);
+}
+
+int event_decode_replay_request(const void *data, size_t len, event_replay_request_t *ev)
+{
+    return decode_fields(replay_request_fields, NFIELDS(replay_request_fields), data, len, ev, sizeof(*ev),
+                         EVENT_ENCODED_MAX);
+}
+
+int event_encode_replay_answer(const event_replay_answer_t *ev, uint8_t *out, size_t cap, size_t *len)
+{
+    sink_t sink = {out, 0, cap < EVENT_WS_ENCODED_MAX ? cap : EVENT_WS_ENCODED_MAX};
+    int rc = encode_fields(replay_answer_fields, NFIELDS(replay_answer_fields), ev, &sink);
+    *len = sink.len;
+    return rc;
+}
+
+int event_decode_replay_answer(const void *data, size_t len, event_replay_answer_t *ev)
+{
+    return decode_fields(replay_answer_fields, NFIELDS(replay_answer_fields), data, len, ev, sizeof(*ev),
+                         EVENT_WS_ENCODED_MAX);
+}
+
+/* ---- the origin of a record from the cluster ---------------------------------------- */
+
+int event_record_parse(uint16_t raw_type, const void *raw, size_t raw_len, uint64_t ring_seq, event_record_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->type = raw_type & EVENT_TYPE_MASK;
+    out->from_cluster = (raw_type & EVENT_FROM_CLUSTER) != 0;
+    out->data = raw;
+    out->len = raw_len;
+    out->origin.seq = ring_seq;
+    if (!out->from_cluster)
+        return 0;
+    const uint8_t *p = raw;
+    if (raw_len < EVENT_ORIGIN_SIZE || !id_is_valid((const char *)p, ID_LENGTH))
+        return EVENT_EMALFORMED;
+    memcpy(out->origin.node_id, p, ID_LENGTH);
+    out->origin.node_id[ID_LENGTH] = '\0';
+    uint64_t seq = 0;
+    for (size_t i = 0; i < 8; i++)
+        seq = seq << 8 | p[ID_LENGTH + i];
+    out->origin.seq = seq;
+    out->data = p + EVENT_ORIGIN_SIZE;
+    out->len = raw_len - EVENT_ORIGIN_SIZE;
+    return 0;
+}
+
+int event_origin_write(const event_origin_t *origin, uint8_t *out)
+{
+    if (!id_is_valid(origin->node_id, strnlen(origin->node_id, ID_LENGTH + 1)))
+        return -EINVAL;
+    memcpy(out, origin->node_id, ID_LENGTH);
+    for (size_t i = 0; i < 8; i++)
+        out[ID_LENGTH + i] = (uint8_t)(origin->seq >> (56 - 8 * i));
+    return 0;
+}
+
 /* ---- publishing -------------------------------------------------------------------- */
 
 int events_publish(shm_ring_t *ring, const int *efds, event_type_t type, const event_buf_t *buf)
@@ -515,4 +685,21 @@ int events_publish_config_saved(shm_ring_t *ring, const int *efds, const event_c
 int events_publish_ws_event(shm_ring_t *ring, const int *efds, const event_ws_event_t *ev)
 {
     return publish_large(ring, efds, EVENT_WS_EVENT, encode_ws_event_any, ev);
+}
+
+int events_publish_replay_request(shm_ring_t *ring, const int *efds, const event_replay_request_t *ev)
+{
+    event_buf_t buf;
+    int rc = event_encode_replay_request(ev, &buf);
+    return rc != 0 ? rc : events_publish(ring, efds, EVENT_REPLAY_REQUEST, &buf);
+}
+
+static int encode_replay_answer_any(const void *ev, uint8_t *out, size_t cap, size_t *len)
+{
+    return event_encode_replay_answer(ev, out, cap, len);
+}
+
+int events_publish_replay_answer(shm_ring_t *ring, const int *efds, const event_replay_answer_t *ev)
+{
+    return publish_large(ring, efds, EVENT_REPLAY_ANSWER, encode_replay_answer_any, ev);
 }

@@ -34,15 +34,20 @@ static void on_ring_overrun(worker_t *w)
              (unsigned long long)shm_ring_head_seq(shm_region_ring(w->params->shm)));
 }
 
-static void dispatch_record(worker_t *w, uint16_t type, const void *data, size_t len, uint64_t seq)
+static void dispatch_record(worker_t *w, uint16_t raw_type, const void *raw, size_t raw_len, uint64_t seq)
 {
     shm_cache_t *sessions = shm_region_sessions(w->params->shm);
-    int rc = 0;
-    type &= EVENT_TYPE_MASK; /* a record from a peer node is handled as one of ours */
+    /* a record from a peer node is handled as one of ours, without its origin header */
+    event_record_t r;
+    int rc = event_record_parse(raw_type, raw, raw_len, seq, &r);
+    uint16_t type = r.type;
+    const void *data = r.data;
+    size_t len = r.len;
     w->ring_events++;
     log_debug("ring event seq %llu %s (%zu bytes)", (unsigned long long)seq, event_type_name(type), len);
-    ws_on_ring_record(w, type, data, len);
-    switch (type) {
+    if (rc == 0)
+        ws_on_ring_record(w, &r, w->ring_cursor.pos - shm_ring_record_size(raw_len), seq);
+    switch (rc == 0 ? type : 0) {
     case EVENT_SESSION_REVOKED: {
         event_session_revoked_t ev;
         if ((rc = event_decode_session_revoked(data, len, &ev)) == 0)

@@ -416,7 +416,10 @@ static void challenge_done(ws_conn_t *c, const char *user_id)
         ws_conn_close(c, 1008, "invalid token");
         return;
     }
-    ws_conn_authenticated(c, user_id, c->token);
+    /* a reconnect that authenticates by challenge (the official client
+     * outside a browser: no cookie) resumes as one with a header would */
+    if (ws_replay_start(c, user_id, c->token) == 0)
+        ws_conn_authenticated(c, user_id, c->token);
     ws_conn_reply_ok(c, c->auth_seq, NULL);
 }
 

@@ -25,13 +25,16 @@
  * drops typing and status_change; a full one is closed (Mattermost's rules).
  * Each event sent is noted (ring position and seq) in the socket's replay
  * table, for a reconnect (replay.c); the delivery point (ws_deliver_point)
- * tells where a dropped socket stopped getting records.
+ * tells where a dropped socket stopped getting records, and the last record
+ * of each origin node passed (ws_deliver_seen) tells the same in terms any
+ * node understands (replay_cluster.c).
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "ws/internal.h"
 
@@ -40,6 +43,7 @@ struct ws_pending_s {
     uint16_t type;
     size_t len;
     uint64_t pos, seq; /* in the ring */
+    event_origin_t origin;
     uint8_t data[];
 };
 
@@ -138,6 +142,31 @@ void ws_deliver_point(ws_hub_t *hub, uint64_t *seq, uint64_t *pos)
         *seq = p->seq - 1;
         *pos = p->pos;
     }
+}
+
+void ws_deliver_seen(ws_hub_t *hub, const event_origin_t *origin)
+{
+    int64_t now = clock_monotonic_ms();
+    ws_origin_seen_t *slot = &hub->origins[0];
+    for (size_t i = 0; i < WS_ORIGINS_MAX; i++) {
+        ws_origin_seen_t *o = &hub->origins[i];
+        if (o->used_at != 0 && strcmp(o->last.node_id, origin->node_id) == 0) {
+            slot = o;
+            break;
+        }
+        if (o->used_at < slot->used_at)
+            slot = o; /* a free one, or the one not heard from longest */
+    }
+    slot->last = *origin;
+    slot->used_at = now;
+}
+
+uint64_t ws_deliver_seen_seq(const ws_hub_t *hub, const char *node_id)
+{
+    for (size_t i = 0; i < WS_ORIGINS_MAX; i++)
+        if (hub->origins[i].used_at != 0 && strcmp(hub->origins[i].last.node_id, node_id) == 0)
+            return hub->origins[i].last.seq;
+    return 0;
 }
 
 void ws_deliver_to(ws_conn_t *c, const event_ws_event_t *ev)
@@ -296,8 +325,11 @@ static int try_record(ws_hub_t *hub, uint16_t type, const void *data, size_t len
     return 0;
 }
 
-static void enqueue(ws_hub_t *hub, uint16_t type, const void *data, size_t len, uint64_t pos, uint64_t seq)
+static void enqueue(ws_hub_t *hub, const event_record_t *r, uint64_t pos, uint64_t seq)
 {
+    uint16_t type = r->type;
+    const void *data = r->data;
+    size_t len = r->len;
     ws_pending_t *p = NULL;
     if (hub->pending_count < WS_PENDING_MAX && hub->pending_bytes + len <= WS_PENDING_BYTES)
         p = malloc(sizeof(*p) + len);
@@ -306,7 +338,7 @@ static void enqueue(ws_hub_t *hub, uint16_t type, const void *data, size_t len, 
                  event_type_name(type));
         return;
     }
-    *p = (ws_pending_t){NULL, type, len, pos, seq};
+    *p = (ws_pending_t){NULL, type, len, pos, seq, r->origin};
     memcpy(p->data, data, len);
     if (hub->pending_tail != NULL)
         hub->pending_tail->next = p;
@@ -340,21 +372,22 @@ void ws_deliver_pump(ws_hub_t *hub)
         hub->rec_pos = hub->rec_seq = 0;
         if (rc != 0)
             break;
+        ws_deliver_seen(hub, &p->origin);
         pop(hub);
     }
     ws_replay_retry(hub);
 }
 
-void ws_deliver_record(ws_hub_t *hub, uint16_t type, const void *data, size_t len)
+void ws_deliver_record(ws_hub_t *hub, const event_record_t *r, uint64_t pos, uint64_t seq)
 {
-    /* the record was just read: the cursor is past it */
-    uint64_t seq = hub->worker->ring_cursor.seq, pos = hub->worker->ring_cursor.pos - shm_ring_record_size(len);
     hub->rec_pos = pos;
     hub->rec_seq = seq;
-    if (hub->pending_head != NULL || try_record(hub, type, data, len) != 0)
-        enqueue(hub, type, data, len, pos, seq);
+    if (hub->pending_head != NULL || try_record(hub, r->type, r->data, r->len) != 0)
+        enqueue(hub, r, pos, seq);
+    else
+        ws_deliver_seen(hub, &r->origin);
     hub->rec_pos = hub->rec_seq = 0;
-    if (hub->resuming > 0)
+    if (hub->resuming > 0 || hub->ask_count > 0)
         ws_replay_retry(hub);
 }
 

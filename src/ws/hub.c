@@ -23,8 +23,16 @@ static void on_tick(h2o_timeout_entry_t *entry)
     int64_t now = clock_monotonic_ms();
     ws_conns_tick(hub, now);
     ws_presence_tick(hub, now);
+    ws_replay_cluster_tick(hub, now);
     ws_deliver_pump(hub); /* a load refused at once pumped nobody */
     h2o_timeout_link(hub->worker->loop, &hub->tick_timeout, &hub->tick);
+}
+
+/* Resumes that asked the cluster: an answer that did not come in time. */
+static void on_cluster_wait(h2o_timeout_entry_t *entry)
+{
+    ws_hub_t *hub = H2O_STRUCT_FROM_MEMBER(ws_hub_t, cluster_wait, entry);
+    ws_replay_retry(hub);
 }
 
 /* The end of a loop turn: the sockets that got frames write them, one
@@ -72,6 +80,10 @@ int ws_init(worker_t *w)
     hub->flush.cb = on_flush;
     if (gethostname(hub->hostname, sizeof(hub->hostname) - 1) != 0)
         snprintf(hub->hostname, sizeof(hub->hostname), "localhost");
+    shm_header_t *header = shm_region_header(w->params->shm);
+    snprintf(hub->node_id, sizeof(hub->node_id), "%s", header != NULL ? header->node_id : "");
+    h2o_timeout_init(w->loop, &hub->cluster_wait_timeout, WS_CLUSTER_WAIT_MS);
+    hub->cluster_wait.cb = on_cluster_wait;
     h2o_timeout_init(w->loop, &hub->tick_timeout, WS_TICK_MS);
     hub->tick.cb = on_tick;
     h2o_timeout_link(w->loop, &hub->tick_timeout, &hub->tick);
@@ -87,6 +99,9 @@ void ws_dispose(worker_t *w)
     if (h2o_timeout_is_linked(&hub->tick))
         h2o_timeout_unlink(&hub->tick);
     ws_conns_destroy_all(hub);
+    if (h2o_timeout_is_linked(&hub->cluster_wait))
+        h2o_timeout_unlink(&hub->cluster_wait);
+    ws_replay_cluster_dispose(hub);
     if (h2o_timeout_is_linked(&hub->flush))
         h2o_timeout_unlink(&hub->flush);
     if (h2o_timeout_is_linked(&hub->flush_more))
@@ -128,12 +143,23 @@ static bool same_user(const ws_conn_t *c, const void *user_id)
     return c->authenticated && strcmp(c->user_id, user_id) == 0;
 }
 
-void ws_on_ring_record(worker_t *w, uint16_t type, const void *data, size_t len)
+void ws_on_ring_record(worker_t *w, const event_record_t *r, uint64_t pos, uint64_t seq)
 {
     ws_hub_t *hub = w->ws;
     if (hub == NULL)
         return;
-    if (type == EVENT_SESSION_REVOKED) {
+    uint16_t type = r->type;
+    const void *data = r->data;
+    size_t len = r->len;
+    if (type == EVENT_REPLAY_REQUEST && r->from_cluster) {
+        event_replay_request_t rq;
+        if (event_decode_replay_request(data, len, &rq) == 0)
+            ws_replay_cluster_on_request(hub, &rq);
+    } else if (type == EVENT_REPLAY_ANSWER && r->from_cluster) {
+        static event_replay_answer_t answer; /* ~7 KB: not on the stack */
+        if (event_decode_replay_answer(data, len, &answer) == 0 && strcmp(answer.node_id, hub->node_id) == 0)
+            ws_replay_cluster_on_answer(hub, &answer);
+    } else if (type == EVENT_SESSION_REVOKED) {
         event_session_revoked_t ev;
         if (event_decode_session_revoked(data, len, &ev) == 0)
             ws_conns_close_if(hub, same_token, ev.token, 1000, "session revoked");
@@ -142,7 +168,7 @@ void ws_on_ring_record(worker_t *w, uint16_t type, const void *data, size_t len)
         if (event_decode_user_sessions_revoked(data, len, &ev) == 0)
             ws_conns_close_if(hub, same_user, ev.user_id, 1000, "sessions revoked");
     } else if (type == EVENT_WS_EVENT || type == EVENT_STATUS_CHANGED || type == EVENT_MEMBERS_CHANGED) {
-        ws_deliver_record(hub, type, data, len);
+        ws_deliver_record(hub, r, pos, seq);
     }
 }
 

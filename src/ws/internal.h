@@ -17,20 +17,26 @@
 #include "shm/replay.h"
 #include "ws/ws.h"
 
-#define WS_SEND_QUEUE_MAX     256    /* messages, as Mattermost */
-#define WS_AUTH_TIMEOUT_MS    5000   /* an unauthenticated socket lives this long */
-#define WS_PING_MS            60000  /* server ping interval */
-#define WS_SILENCE_MS         100000 /* nothing received this long: closed */
-#define WS_CLOSING_MS         5000   /* a close handshake the peer never finishes */
-#define WS_TICK_MS            1000
-#define WS_PENDING_MAX        4096 /* ring records waiting for a membership load */
-#define WS_PENDING_BYTES      (64u * 1024 * 1024)
-#define WS_OFFLINE_GRACE_MS   5000 /* a reconnect within it does not flap the status */
-#define WS_PRESENCE_SCHEMA    7    /* the migration that creates OnlineUsers */
-#define WS_OFFLINE_CHECKS_MAX 1024
-#define WS_RESUMABLE_MS       (5 * 60000) /* a dropped connection stays resumable */
-#define WS_RESUME_WAIT_MS     5000        /* a resume waiting for membership loads */
-#define WS_FLUSH_SLICE_US     1000        /* writing time of one flush slice */
+#define WS_SEND_QUEUE_MAX      256    /* messages, as Mattermost */
+#define WS_AUTH_TIMEOUT_MS     5000   /* an unauthenticated socket lives this long */
+#define WS_PING_MS             60000  /* server ping interval */
+#define WS_SILENCE_MS          100000 /* nothing received this long: closed */
+#define WS_CLOSING_MS          5000   /* a close handshake the peer never finishes */
+#define WS_TICK_MS             1000
+#define WS_PENDING_MAX         4096 /* ring records waiting for a membership load */
+#define WS_PENDING_BYTES       (64u * 1024 * 1024)
+#define WS_OFFLINE_GRACE_MS    5000 /* a reconnect within it does not flap the status */
+#define WS_PRESENCE_SCHEMA     7    /* the migration that creates OnlineUsers */
+#define WS_OFFLINE_CHECKS_MAX  1024
+#define WS_RESUMABLE_MS        (5 * 60000)              /* a dropped connection stays resumable */
+#define WS_RESUME_WAIT_MS      5000                     /* a resume waiting for membership loads */
+#define WS_FLUSH_SLICE_US      1000                     /* writing time of one flush slice */
+#define WS_ORIGINS_MAX         EVENT_REPLAY_ORIGINS_MAX /* nodes whose records this worker tracks */
+#define WS_MARKS_MAX           16                       /* delivery points kept, one a tick */
+#define WS_CLUSTER_LOOKBACK_MS 10000                    /* a peer's record may reach us this much before the old node */
+#define WS_CLUSTER_WAIT_MS     1000                     /* an unknown connection_id waits this long for its node */
+#define WS_CLUSTER_ASKS_MAX    64                       /* answers waiting for membership loads */
+#define WS_CLUSTER_ANSWER_MAX  (8u * 1024 * 1024)       /* bytes of missed events one answer carries */
 
 /* An event's envelope up to `"seq":`, shared by every socket it goes to:
  * a socket's queue points at it until written (no copy per socket).  The
@@ -50,6 +56,34 @@ typedef struct {
 
 typedef struct ws_members_s ws_members_t;
 typedef struct ws_pending_s ws_pending_t;
+typedef struct ws_remote_s ws_remote_t;
+typedef struct ws_ask_s ws_ask_t;
+
+/* The last record of each origin node this worker delivered (or passed):
+ * how far each node's stream went at the delivery point. */
+typedef struct {
+    event_origin_t last; /* node_id "": this node */
+    int64_t used_at;     /* monotonic ms: the least recently updated goes first */
+} ws_origin_seen_t;
+
+/* The delivery point at some moment: where a cross-node resume starts
+ * looking for records the old node had not seen. */
+typedef struct {
+    int64_t at; /* monotonic ms; 0: unused */
+    uint64_t seq, pos;
+} ws_mark_t;
+
+/* Events rendered for a resume, in order. */
+typedef struct {
+    char *text;
+    size_t len;
+    uint64_t pos, ring_seq; /* the ring record it came from, in our ring; 0: another node's */
+} ws_rendered_t;
+
+typedef struct {
+    ws_rendered_t *v;
+    size_t n, cap, bytes;
+} ws_rendered_list_t;
 
 /* A user whose last socket closed: offline at `due` unless one reopened. */
 typedef struct {
@@ -81,6 +115,14 @@ typedef struct ws_hub_s {
     uint64_t rec_pos, rec_seq; /* of the ring record being delivered; 0: none */
     bool in_pump;              /* the pending head is being delivered */
     unsigned resuming;         /* connections waiting to resume */
+    char node_id[ID_LENGTH + 1];
+    ws_origin_seen_t origins[WS_ORIGINS_MAX];
+    ws_mark_t marks[WS_MARKS_MAX]; /* a ring of delivery points, one a tick */
+    unsigned next_mark;
+    ws_ask_t *asks; /* other nodes' requests waiting for membership loads */
+    unsigned ask_count;
+    h2o_timeout_t cluster_wait_timeout; /* WS_CLUSTER_WAIT_MS */
+    h2o_timeout_entry_t cluster_wait;
 } ws_hub_t;
 
 /* A user_typing request waiting for its channel's members to load. */
@@ -116,6 +158,7 @@ typedef struct ws_conn_s {
     bool resuming;  /* a resume waits for membership loads: no live events */
     char resume_id[ID_LENGTH + 1];
     uint64_t resume_from;
+    ws_remote_t *remote; /* resuming from another node's answer (replay_cluster.c) */
     int64_t resume_started;
     bool stopped; /* closing: no events after stop_seq */
     bool saved;   /* kept in the replay cache already */
@@ -188,7 +231,8 @@ void ws_action_dispatch(ws_conn_t *c, const char *action, int64_t seq, json_t *d
 void ws_actions_members_loaded(ws_hub_t *hub, const char *channel_id);
 
 /* deliver.c */
-void ws_deliver_record(ws_hub_t *hub, uint16_t type, const void *data, size_t len);
+/* A record for the sockets; `pos` and `seq`: where it sits in our ring. */
+void ws_deliver_record(ws_hub_t *hub, const event_record_t *r, uint64_t pos, uint64_t seq);
 /* Runs the pending records that no longer wait. */
 void ws_deliver_pump(ws_hub_t *hub);
 void ws_deliver_dispose(ws_hub_t *hub);
@@ -203,6 +247,10 @@ bool ws_deliver_wants(ws_hub_t *hub, const ws_conn_t *c, const event_ws_event_t 
 char *ws_deliver_render(const event_ws_event_t *ev, uint64_t seq, size_t *len);
 /* The ring point up to which this worker's sockets got their records. */
 void ws_deliver_point(ws_hub_t *hub, uint64_t *seq, uint64_t *pos);
+/* Notes a record of `origin` passed the delivery point. */
+void ws_deliver_seen(ws_hub_t *hub, const event_origin_t *origin);
+/* The last record of node `node_id` ("": ours) passed here: its seq, 0 if none. */
+uint64_t ws_deliver_seen_seq(const ws_hub_t *hub, const char *node_id);
 
 /* replay.c: reconnects with connection_id and sequence_number. */
 /* Reads the upgrade's query: 0, or -1 = close it (connection_id without
@@ -214,8 +262,38 @@ int ws_replay_start(ws_conn_t *c, const char *user_id, const char *token);
 /* Notes that event `seq` of `c` came from ring record (pos, ring_seq);
  * ring_seq 0: not from the ring.  false when out of memory. */
 bool ws_replay_note(ws_conn_t *c, uint64_t seq, uint64_t pos, uint64_t ring_seq);
-/* Retries the resumes that waited for membership loads. */
+/* Retries the resumes that waited for membership loads or another node. */
 void ws_replay_retry(ws_hub_t *hub);
+/* What connection `target` (its user_id and connection_id) missed since
+ * seq `from`, from what its old socket left (`kept`, in our node's replay
+ * cache): the kept events re-read from our ring, then the ring scanned from
+ * the drop point to our delivery point.  Fills `out` (the caller frees it
+ * with ws_rendered_free) and *next_seq.  RESUME_DONE, RESUME_WAIT (a
+ * membership set is loading: try again) or RESUME_FRESH. */
+#define RESUME_FRESH   0
+#define RESUME_DONE    1
+#define RESUME_WAIT    2
+#define RESUME_UNKNOWN 3 /* not kept on this node */
+int ws_replay_render(ws_hub_t *hub, const ws_conn_t *target, shm_replay_t *kept, uint64_t from, ws_rendered_list_t *out,
+                     uint64_t *next_seq);
+bool ws_rendered_add(ws_rendered_list_t *l, const event_ws_event_t *ev, uint64_t seq, uint64_t pos, uint64_t ring_seq);
+void ws_rendered_free(ws_rendered_list_t *l);
+/* Where replay.c and replay_cluster.c copy ring records (the worker is one thread). */
+extern uint8_t ws_replay_record[SHM_RING_RECORD_MAX];
+
+/* replay_cluster.c: a reconnect whose connection_id another node kept. */
+/* Asks the cluster for connection c->resume_id: 1 = asked (c waits), 0 = no
+ * other node to ask. */
+int ws_replay_cluster_ask(ws_conn_t *c);
+/* The answer arrived, or time is up: a RESUME_ value for c. */
+int ws_replay_cluster_finish(ws_conn_t *c, int64_t now);
+void ws_replay_cluster_forget(ws_conn_t *c); /* c goes: drops what it collected */
+void ws_replay_cluster_on_request(ws_hub_t *hub, const event_replay_request_t *rq);
+void ws_replay_cluster_on_answer(ws_hub_t *hub, const event_replay_answer_t *answer);
+/* Answers waiting for membership loads, and the hub's delivery-point marks. */
+void ws_replay_cluster_tick(ws_hub_t *hub, int64_t now);
+void ws_replay_cluster_retry(ws_hub_t *hub);
+void ws_replay_cluster_dispose(ws_hub_t *hub);
 /* The socket is closing or goes: keeps what a reconnect needs (once). */
 void ws_replay_save(ws_conn_t *c);
 

@@ -24,6 +24,9 @@
  * rendered before anything is queued, so a failure (a record overwritten,
  * a set that cannot load, S outside the window, an unknown or expired id)
  * falls back to a fresh connection: its own new id, seq 0, hello.
+ *
+ * An id this node never kept may be another node's: replay_cluster.c asks
+ * the cluster before giving up on it.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -35,41 +38,35 @@
 #include "shm/region.h"
 #include "ws/internal.h"
 
-#define RESUME_FRESH 0
-#define RESUME_DONE  1
-#define RESUME_WAIT  2
+uint8_t ws_replay_record[SHM_RING_RECORD_MAX];
 
-typedef struct {
-    char *text;
-    size_t len;
-} rendered_t;
-
-typedef struct {
-    rendered_t *v;
-    size_t n, cap;
-} out_t;
-
-static uint8_t record[SHM_RING_RECORD_MAX];
-
-static void out_free(out_t *o)
+void ws_rendered_free(ws_rendered_list_t *l)
 {
-    for (size_t i = 0; i < o->n; i++)
-        free(o->v[i].text);
-    free(o->v);
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].text);
+    free(l->v);
+    *l = (ws_rendered_list_t){0};
 }
 
-static bool out_add(out_t *o, const event_ws_event_t *ev, uint64_t seq)
+bool ws_rendered_add(ws_rendered_list_t *l, const event_ws_event_t *ev, uint64_t seq, uint64_t pos, uint64_t ring_seq)
 {
-    if (o->n == o->cap) {
-        size_t cap = o->cap != 0 ? o->cap * 2 : 16;
-        rendered_t *v = realloc(o->v, cap * sizeof(*v));
+    if (l->n == l->cap) {
+        size_t cap = l->cap != 0 ? l->cap * 2 : 16;
+        ws_rendered_t *v = realloc(l->v, cap * sizeof(*v));
         if (v == NULL)
             return false;
-        o->v = v;
-        o->cap = cap;
+        l->v = v;
+        l->cap = cap;
     }
-    o->v[o->n].text = ws_deliver_render(ev, seq, &o->v[o->n].len);
-    return o->v[o->n].text != NULL && ++o->n > 0;
+    ws_rendered_t *r = &l->v[l->n];
+    r->text = ws_deliver_render(ev, seq, &r->len);
+    if (r->text == NULL)
+        return false;
+    r->pos = pos;
+    r->ring_seq = ring_seq;
+    l->bytes += r->len;
+    l->n++;
+    return true;
 }
 
 /* The value of query parameter `name` of `req` (not decoded: ids and
@@ -93,51 +90,48 @@ static bool query_param(h2o_req_t *req, const char *name, char *out, size_t cap)
     return false;
 }
 
-static int resume(ws_conn_t *c)
+int ws_replay_render(ws_hub_t *hub, const ws_conn_t *target, shm_replay_t *kept, uint64_t from, ws_rendered_list_t *out,
+                     uint64_t *next_seq)
 {
-    ws_hub_t *hub = c->hub;
-    shm_region_t *shm = hub->worker->params->shm;
-    shm_cache_t *cache = shm_region_replay(shm);
-    shm_ring_t *ring = shm_region_ring(shm);
-    static shm_replay_t kept;
-    if (cache == NULL || !shm_cache_get(cache, c->resume_id, &kept) || strcmp(kept.user_id, c->user_id) != 0 ||
-        clock_now_ms() - kept.dropped_at > WS_RESUMABLE_MS)
-        return RESUME_FRESH;
-    uint64_t from = c->resume_from, next = kept.next_seq;
+    shm_ring_t *ring = shm_region_ring(hub->worker->params->shm);
+    uint64_t next = kept->next_seq;
     uint64_t first = next > SHM_REPLAY_KEPT ? next - SHM_REPLAY_KEPT : 0;
     if (from > next || from < first)
         return RESUME_FRESH;
     uint64_t point_seq, point_pos;
     ws_deliver_point(hub, &point_seq, &point_pos);
-    if (kept.cursor_seq > point_seq)
+    if (kept->cursor_seq > point_seq)
         return RESUME_WAIT; /* the old worker was ahead of this one */
-    out_t out = {0};
     int result = RESUME_DONE;
     uint16_t type;
     size_t len;
     event_ws_event_t ev;
+    event_record_t r;
     char status_data[128];
     for (uint64_t s = from; s < next && result == RESUME_DONE; s++) {
-        shm_replay_sent_t *e = &kept.sent[s % SHM_REPLAY_KEPT];
-        if (e->ring_seq == 0 || shm_ring_read_at(ring, e->pos, e->ring_seq, &type, record, &len) != 1 ||
-            ws_deliver_decode(type, record, len, &ev, status_data, sizeof(status_data)) != 0 || !out_add(&out, &ev, s))
+        shm_replay_sent_t *e = &kept->sent[s % SHM_REPLAY_KEPT];
+        if (e->ring_seq == 0 || shm_ring_read_at(ring, e->pos, e->ring_seq, &type, ws_replay_record, &len) != 1 ||
+            event_record_parse(type, ws_replay_record, len, e->ring_seq, &r) != 0 ||
+            ws_deliver_decode(r.type, r.data, r.len, &ev, status_data, sizeof(status_data)) != 0 ||
+            !ws_rendered_add(out, &ev, s, e->pos, e->ring_seq))
             result = RESUME_FRESH;
     }
-    shm_ring_cursor_t cur = {kept.cursor_seq, kept.cursor_pos};
+    shm_ring_cursor_t cur = {kept->cursor_seq, kept->cursor_pos};
     uint64_t seq = next;
     while (result != RESUME_FRESH && cur.seq < point_seq) {
         uint64_t pos = cur.pos, ring_seq;
-        if (shm_ring_read(ring, &cur, &type, record, &len, &ring_seq) != 1) {
+        if (shm_ring_read(ring, &cur, &type, ws_replay_record, &len, &ring_seq) != 1) {
             result = RESUME_FRESH;
             break;
         }
-        if (ws_deliver_decode(type, record, len, &ev, status_data, sizeof(status_data)) != 0)
+        if (event_record_parse(type, ws_replay_record, len, ring_seq, &r) != 0 ||
+            ws_deliver_decode(r.type, r.data, r.len, &ev, status_data, sizeof(status_data)) != 0)
             continue;
         char kind;
         const char *id;
-        if (ws_deliver_wants(hub, c, &ev, &kind, &id)) {
-            kept.sent[seq % SHM_REPLAY_KEPT] = (shm_replay_sent_t){pos, ring_seq};
-            if (!out_add(&out, &ev, seq++))
+        if (ws_deliver_wants(hub, target, &ev, &kind, &id)) {
+            kept->sent[seq % SHM_REPLAY_KEPT] = (shm_replay_sent_t){pos, ring_seq};
+            if (!ws_rendered_add(out, &ev, seq++, pos, ring_seq))
                 result = RESUME_FRESH;
         } else if (kind != 0) {
             if (ws_members_get(hub, kind, id) == WS_MEMBERS_FAILED) {
@@ -148,6 +142,22 @@ static int resume(ws_conn_t *c)
             }
         }
     }
+    *next_seq = seq;
+    return result;
+}
+
+static int resume(ws_conn_t *c)
+{
+    ws_hub_t *hub = c->hub;
+    shm_cache_t *cache = shm_region_replay(hub->worker->params->shm);
+    static shm_replay_t kept;
+    if (cache == NULL || !shm_cache_get(cache, c->resume_id, &kept))
+        return RESUME_UNKNOWN;
+    if (strcmp(kept.user_id, c->user_id) != 0 || clock_now_ms() - kept.dropped_at > WS_RESUMABLE_MS)
+        return RESUME_FRESH;
+    ws_rendered_list_t out = {0};
+    uint64_t seq;
+    int result = ws_replay_render(hub, c, &kept, c->resume_from, &out, &seq);
     shm_replay_sent_t *sent = result == RESUME_DONE ? malloc(sizeof(kept.sent)) : NULL;
     if (result == RESUME_DONE && sent == NULL)
         result = RESUME_FRESH;
@@ -162,9 +172,10 @@ static int resume(ws_conn_t *c)
         for (size_t i = 0; i < out.n; i++)
             ws_conn_queue(c, out.v[i].text, out.v[i].len, NULL, 0);
         shm_cache_remove(cache, c->resume_id);
-        log_debug("WebSocket %s of %s resumed at %" PRIu64 ": %zu events", c->connection_id, c->user_id, from, out.n);
+        log_debug("WebSocket %s of %s resumed at %" PRIu64 ": %zu events", c->connection_id, c->user_id, c->resume_from,
+                  out.n);
     }
-    out_free(&out);
+    ws_rendered_free(&out);
     return result;
 }
 
@@ -195,6 +206,8 @@ int ws_replay_start(ws_conn_t *c, const char *user_id, const char *token)
     ws_conn_set_user(c, user_id, token);
     c->resuming = true;
     int rc = resume(c);
+    if (rc == RESUME_UNKNOWN)
+        rc = ws_replay_cluster_ask(c) == 1 ? RESUME_WAIT : RESUME_FRESH;
     if (rc == RESUME_FRESH) {
         c->resuming = false;
         return 0;
@@ -225,6 +238,8 @@ bool ws_replay_note(ws_conn_t *c, uint64_t seq, uint64_t pos, uint64_t ring_seq)
 
 void ws_replay_retry(ws_hub_t *hub)
 {
+    if (hub->ask_count > 0)
+        ws_replay_cluster_retry(hub);
     if (hub->resuming == 0)
         return;
     int64_t now = clock_monotonic_ms();
@@ -234,11 +249,14 @@ void ws_replay_retry(ws_hub_t *hub)
         ws_conn_t *c = H2O_STRUCT_FROM_MEMBER(ws_conn_t, link, l);
         if (!c->resuming)
             continue;
-        int rc = now - c->resume_started > WS_RESUME_WAIT_MS ? RESUME_FRESH : resume(c);
+        int rc = now - c->resume_started > WS_RESUME_WAIT_MS ? RESUME_FRESH
+                 : c->remote != NULL                         ? ws_replay_cluster_finish(c, now)
+                                                             : resume(c);
         if (rc == RESUME_WAIT)
             continue;
         hub->resuming--;
-        if (rc == RESUME_FRESH) {
+        ws_replay_cluster_forget(c);
+        if (rc != RESUME_DONE) {
             c->resuming = false;
             ws_conn_authenticated(c, c->user_id, c->token);
         }
@@ -252,6 +270,7 @@ void ws_replay_save(ws_conn_t *c)
         c->hub->resuming--;
         c->resuming = false;
         c->saved = true;
+        ws_replay_cluster_forget(c);
     }
     if (!c->authenticated || !c->resumable || c->saved)
         return;

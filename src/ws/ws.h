@@ -12,6 +12,7 @@
 
 #include "h2o.h"
 
+#include "core/events.h"
 #include "worker/worker.h"
 
 /* Who gets an event (Mattermost's WebsocketBroadcast); NULL or "" = unset. */
@@ -44,8 +45,8 @@ int ws_publish(worker_t *w, const char *event, json_t *data, const ws_broadcast_
 /* Tells every worker that a channel's or a team's members changed. */
 int ws_publish_members_changed(worker_t *w, const char *channel_id, const char *team_id);
 
-/* A ring record of a type WebSockets care about (ring_consumer.c). */
-void ws_on_ring_record(worker_t *w, uint16_t type, const void *data, size_t len);
+/* A ring record (ring_consumer.c), at `pos` with seq `seq` in our ring. */
+void ws_on_ring_record(worker_t *w, const event_record_t *r, uint64_t pos, uint64_t seq);
 /* Records were lost: forget every cached membership. */
 void ws_on_ring_overrun(worker_t *w);
 

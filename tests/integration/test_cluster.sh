@@ -44,7 +44,7 @@ check "ping with server status reports the cluster green with 3 nodes" \
         grep -q '\"cluster_status\":\"green\"'"
 
 # Cross-node behaviour through the official client.
-(cd "$CLIENT_DIR" && CHORUS_URLS="$(url a),$(url b),$(url c)" CHORUS_ADMIN_LOGIN=admin \
+(cd "$CLIENT_DIR" && CHORUS_URLS="$(url a),$(url b),$(url c)" CHORUS_NODE_DIRS="$T/a,$T/b,$T/c" CHORUS_ADMIN_LOGIN=admin \
     CHORUS_ADMIN_PASSWORD=admin-password timeout 120 node --test --test-reporter=tap cluster/*.test.mjs) \
     >"$T/tap.txt" 2>"$T/node.err"
 before=$((PASSED + FAILED))

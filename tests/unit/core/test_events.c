@@ -629,6 +629,127 @@ START_TEST(test_ws_event_through_ring)
 }
 END_TEST
 
+/* ---- cross-node replay records and the origin header -------------------------- */
+
+#define NODE  "nodeaaaaaaaaaaaaaaaaaaaaaa"
+#define NODE2 "nodebbbbbbbbbbbbbbbbbbbbbb"
+
+START_TEST(test_replay_request_round_trip)
+{
+    event_replay_request_t ev = {.sequence_number = 42}, out;
+    strcpy(ev.request_id, TOKEN);
+    strcpy(ev.node_id, NODE);
+    strcpy(ev.connection_id, NODE2);
+    strcpy(ev.user_id, UID);
+    event_buf_t buf;
+    ck_assert_int_eq(event_encode_replay_request(&ev, &buf), 0);
+    ck_assert_int_eq(event_decode_replay_request(buf.data, buf.len, &out), 0);
+    ck_assert_str_eq(out.connection_id, NODE2);
+    ck_assert_str_eq(out.node_id, NODE);
+    ck_assert_int_eq(out.sequence_number, 42);
+    for (size_t n = 0; n < buf.len; n++)
+        ck_assert_int_ne(event_decode_replay_request(buf.data, n, &out), 0);
+    strcpy(ev.connection_id, "short");
+    ck_assert_int_eq(event_encode_replay_request(&ev, &buf), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_replay_answer_round_trip)
+{
+    static event_replay_answer_t ev, out;
+    static uint8_t buf[EVENT_WS_ENCODED_MAX];
+    memset(&ev, 0, sizeof(ev));
+    strcpy(ev.request_id, TOKEN);
+    strcpy(ev.node_id, NODE);
+    ev.part = 2;
+    ev.last = true;
+    ev.next_seq = 17;
+    ev.frontier.count = 2;
+    strcpy(ev.frontier.items[0].node_id, NODE);
+    ev.frontier.items[0].seq = UINT64_MAX - 1;
+    strcpy(ev.frontier.items[1].node_id, NODE2);
+    ev.frontier.items[1].seq = 3;
+    const char *a = "{\"event\":\"posted\",\"seq\":15}", *b = "{\"event\":\"typing\",\"seq\":16}";
+    ev.events.count = 2;
+    ev.events.items[0] = (event_text_t){a, strlen(a)};
+    ev.events.items[1] = (event_text_t){b, strlen(b)};
+    size_t len;
+    ck_assert_int_eq(event_encode_replay_answer(&ev, buf, sizeof(buf), &len), 0);
+    ck_assert_int_eq(event_decode_replay_answer(buf, len, &out), 0);
+    ck_assert_int_eq(out.part, 2);
+    ck_assert(out.last);
+    ck_assert_int_eq(out.next_seq, 17);
+    ck_assert_uint_eq(out.frontier.count, 2);
+    ck_assert_str_eq(out.frontier.items[1].node_id, NODE2);
+    ck_assert(out.frontier.items[0].seq == UINT64_MAX - 1);
+    ck_assert_uint_eq(out.events.count, 2);
+    ck_assert_uint_eq(out.events.items[1].len, strlen(b));
+    ck_assert(memcmp(out.events.items[1].ptr, b, strlen(b)) == 0);
+    for (size_t n = 0; n < len; n++)
+        ck_assert_int_ne(event_decode_replay_answer(buf, n, &out), 0);
+
+    /* an empty text, a bad node id, too many origins: refused both ways */
+    ev.events.items[0].len = 0;
+    ck_assert_int_eq(event_encode_replay_answer(&ev, buf, sizeof(buf), &len), -EINVAL);
+    ev.events.items[0].len = strlen(a);
+    strcpy(ev.frontier.items[1].node_id, "x");
+    ck_assert_int_eq(event_encode_replay_answer(&ev, buf, sizeof(buf), &len), -EINVAL);
+    strcpy(ev.frontier.items[1].node_id, NODE2);
+    ev.frontier.count = EVENT_REPLAY_ORIGINS_MAX + 1;
+    ck_assert_int_eq(event_encode_replay_answer(&ev, buf, sizeof(buf), &len), -EINVAL);
+
+    raw_t r;
+    raw_init(&r);
+    msgpack_pack_map(&r.pk, 1);
+    raw_str(&r, "frontier");
+    msgpack_pack_array(&r.pk, 1);
+    msgpack_pack_array(&r.pk, 3); /* not a pair */
+    raw_str(&r, NODE);
+    msgpack_pack_uint64(&r.pk, 1);
+    msgpack_pack_uint64(&r.pk, 2);
+    ck_assert_int_eq(event_decode_replay_answer(r.sb.data, r.sb.size, &out), EVENT_EMALFORMED);
+    msgpack_sbuffer_destroy(&r.sb);
+    raw_init(&r);
+    msgpack_pack_map(&r.pk, 1);
+    raw_str(&r, "events");
+    msgpack_pack_array(&r.pk, EVENT_REPLAY_EVENTS_MAX + 1);
+    for (int i = 0; i <= EVENT_REPLAY_EVENTS_MAX; i++)
+        raw_str(&r, "{}");
+    ck_assert_int_eq(event_decode_replay_answer(r.sb.data, r.sb.size, &out), EVENT_ETOOBIG);
+    msgpack_sbuffer_destroy(&r.sb);
+}
+END_TEST
+
+START_TEST(test_record_origin)
+{
+    uint8_t raw[EVENT_ORIGIN_SIZE + 3];
+    event_origin_t o = {NODE, 0x0102030405060708ull};
+    ck_assert_int_eq(event_origin_write(&o, raw), 0);
+    memcpy(raw + EVENT_ORIGIN_SIZE, "abc", 3);
+    event_record_t r;
+    ck_assert_int_eq(event_record_parse(EVENT_WS_EVENT | EVENT_FROM_CLUSTER, raw, sizeof(raw), 99, &r), 0);
+    ck_assert_uint_eq(r.type, EVENT_WS_EVENT);
+    ck_assert(r.from_cluster);
+    ck_assert_str_eq(r.origin.node_id, NODE);
+    ck_assert(r.origin.seq == 0x0102030405060708ull);
+    ck_assert_uint_eq(r.len, 3);
+    ck_assert(memcmp(r.data, "abc", 3) == 0);
+    /* one of ours: as published, the ring's seq */
+    ck_assert_int_eq(event_record_parse(EVENT_WS_EVENT, raw, sizeof(raw), 99, &r), 0);
+    ck_assert(!r.from_cluster);
+    ck_assert_str_eq(r.origin.node_id, "");
+    ck_assert(r.origin.seq == 99 && r.len == sizeof(raw) && r.data == raw);
+    /* a short or garbled header */
+    ck_assert_int_eq(event_record_parse(EVENT_WS_EVENT | EVENT_FROM_CLUSTER, raw, EVENT_ORIGIN_SIZE - 1, 1, &r),
+                     EVENT_EMALFORMED);
+    raw[3] = '\0';
+    ck_assert_int_eq(event_record_parse(EVENT_WS_EVENT | EVENT_FROM_CLUSTER, raw, sizeof(raw), 1, &r),
+                     EVENT_EMALFORMED);
+    event_origin_t bad = {"nope", 1};
+    ck_assert_int_eq(event_origin_write(&bad, raw), -EINVAL);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("events");
@@ -650,6 +771,9 @@ int main(void)
     tcase_add_test(tc, test_ws_event_refusals);
     tcase_add_test(tc, test_members_changed);
     tcase_add_test(tc, test_ws_event_through_ring);
+    tcase_add_test(tc, test_replay_request_round_trip);
+    tcase_add_test(tc, test_replay_answer_round_trip);
+    tcase_add_test(tc, test_record_origin);
     suite_add_tcase(s, tc);
     return check_run(s);
 }
