@@ -15,6 +15,14 @@
  * our ClusterDiscovery row, within STOP_LEAVE_MS; SIGQUIT (a reload replaces
  * us) and the master's death stop at once: the node is still there, or its
  * peers will find out soon enough.
+ *
+ * Hand-over: a reload starts the next cluster process while this one exits.
+ * The next one waits for us to be gone (at most TAKEOVER_WAIT_MS) before it
+ * listens, dials or reads the ring, and starts its links to the peers we
+ * were linked to from the place in our ring we noted a few seconds before
+ * (cluster_streams_t in shm): records published while no cluster process
+ * ran, or in flight when we exited, reach the peers; the peers drop the ones
+ * they had, by seq (inbound.c).  A reload loses no cross-node event.
  */
 #include "cluster/cluster.h"
 
@@ -34,7 +42,10 @@
 #include "core/version.h"
 #include "master/process.h"
 
-#define STOP_LEAVE_MS 1000
+#define STOP_LEAVE_MS     1000
+#define TAKEOVER_WAIT_MS  2000
+#define STREAMS_NOTE_MS   1000
+#define STREAMS_REWIND_MS 5000
 
 static void cluster_stop(cluster_t *c, const char *why)
 {
@@ -58,60 +69,12 @@ static void cluster_leave(cluster_t *c)
     cluster_discovery_leave(c, on_left);
 }
 
-/* Records worth a peer's while: what changes what another node serves. */
-static bool forwarded(uint16_t type)
-{
-    switch (type) {
-    case EVENT_WS_EVENT:
-    case EVENT_SESSION_REVOKED:
-    case EVENT_USER_SESSIONS_REVOKED:
-    case EVENT_STATUS_CHANGED:
-    case EVENT_MEMBERS_CHANGED:
-    case EVENT_CONFIG_RELOAD:
-    case EVENT_CONFIG_SAVED:
-    case EVENT_REPLAY_REQUEST:
-    case EVENT_REPLAY_ANSWER: return true;
-    }
-    return false;
-}
-
-/* The node a record is for, when only one node wants it: a replay answer
- * goes to the node that asked.  NULL: every node.  false: not sent at all. */
-static bool recipient(uint16_t type, const uint8_t *record, size_t len, char *node_id)
-{
-    node_id[0] = '\0';
-    if (type != EVENT_REPLAY_ANSWER)
-        return true;
-    static event_replay_answer_t answer; /* ~7 KB: not on the stack */
-    if (event_decode_replay_answer(record, len, &answer) != 0)
-        return false;
-    memcpy(node_id, answer.node_id, ID_LENGTH + 1);
-    return true;
-}
-
+/* Records are read by each link from its own place in the ring (link.c);
+ * the eventfd only says there are new ones. */
 static void read_ring(cluster_t *c)
 {
-    shm_ring_t *ring = shm_region_ring(c->params->shm);
-    for (;;) {
-        uint16_t type;
-        size_t len;
-        uint64_t seq;
-        int rc = shm_ring_read(ring, &c->ring_cursor, &type, c->record, &len, &seq);
-        if (rc == 1) {
-            char only[ID_LENGTH + 1];
-            if (!(type & EVENT_FROM_CLUSTER) && forwarded(type) && c->gossip_started &&
-                recipient(type, c->record, len, only))
-                cluster_links_forward(c, type, c->record, len, seq, only[0] != '\0' ? only : NULL);
-        } else if (rc == SHM_RING_EOVERRUN) {
-            log_warn(0, "fell a full ring behind: events were not forwarded to the cluster");
-        } else {
-            if (rc < 0) {
-                log_error(0, "event ring is corrupt (%d): resynchronising", rc);
-                shm_ring_cursor_init(ring, &c->ring_cursor);
-            }
-            break;
-        }
-    }
+    if (c->owning && c->gossip_started)
+        cluster_links_pump(c);
 }
 
 static void on_ring_ready(h2o_socket_t *sock, const char *err)
@@ -121,10 +84,116 @@ static void on_ring_ready(h2o_socket_t *sock, const char *err)
     read_ring(sock->data);
 }
 
+/* ---- hand-over ----------------------------------------------------------------- */
+
+bool cluster_take_inherited(cluster_t *c, const char *id)
+{
+    for (size_t i = 0; i < CLUSTER_VIEW_MEMBERS_MAX; i++)
+        if (c->inherited[i][0] != '\0' && strcmp(c->inherited[i], id) == 0) {
+            c->inherited[i][0] = '\0';
+            return true;
+        }
+    return false;
+}
+
+static void note_peer(char (*list)[ID_LENGTH + 1], size_t *n, const char *id)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(list[i], id) == 0)
+            return;
+    if (*n < CLUSTER_VIEW_MEMBERS_MAX)
+        snprintf(list[(*n)++], ID_LENGTH + 1, "%s", id);
+}
+
+/* What our successor needs, noted each second (and at exit): where to start
+ * its links (a point at least STREAMS_REWIND_MS old, and no later than any
+ * link's place) and to which peers. */
+static void note_streams(cluster_t *c, int64_t now, bool exiting)
+{
+    if (!c->owning)
+        return;
+    if (!exiting) {
+        if (now < c->next_streams_note_ms)
+            return;
+        c->next_streams_note_ms = now + STREAMS_NOTE_MS;
+        shm_ring_cursor_init(shm_region_ring(c->params->shm), &c->head_marks[c->next_head_mark++ % 8]);
+    }
+    unsigned back = STREAMS_REWIND_MS / STREAMS_NOTE_MS + 1;
+    shm_ring_cursor_t rewind = c->head_marks[c->next_head_mark >= back ? (c->next_head_mark - back) % 8 : 0];
+    uint64_t seq, pos;
+    if (cluster_links_oldest(c, &seq, &pos) && seq < rewind.seq)
+        rewind = (shm_ring_cursor_t){seq, pos};
+    char linked[CLUSTER_VIEW_MEMBERS_MAX][ID_LENGTH + 1];
+    size_t n = 0;
+    bool inheriting = now - c->took_over_at <= CLUSTER_INHERIT_MS;
+    for (size_t i = 0; inheriting && i < CLUSTER_VIEW_MEMBERS_MAX; i++)
+        if (c->inherited[i][0] != '\0')
+            note_peer(linked, &n, c->inherited[i]);
+    if (n > 0 && c->has_inherited_rewind && c->inherited_rewind.seq < rewind.seq)
+        rewind = c->inherited_rewind; /* not relinked yet: still owed from there */
+    for (unsigned i = 0; i < c->peer_count; i++)
+        if (c->peers[i].rewind_at != 0 || c->peers[i].link != NULL)
+            note_peer(linked, &n, c->peers[i].id);
+    cluster_streams_t *s = c->streams;
+    s->rewind_seq = rewind.seq;
+    s->rewind_pos = rewind.pos;
+    s->has_rewind = true;
+    memset(s->linked, 0, sizeof(s->linked));
+    memcpy(s->linked, linked, n * sizeof(linked[0]));
+}
+
+static int start_network(cluster_t *c)
+{
+    int rc;
+    if ((rc = cluster_links_start(c)) != 0 || (rc = cluster_discovery_start(c)) != 0)
+        return rc;
+    if (!c->config->cluster.enable_experimental_gossip_encryption && (rc = cluster_gossip_start(c)) != 0)
+        return rc;
+    return 0;
+}
+
+/* The previous cluster process is gone (or took too long): ours now. */
+static int take_over(cluster_t *c, int64_t now)
+{
+    cluster_streams_t *s = c->streams;
+    if (s->owner != 0 && s->owner != getpid() && kill(s->owner, 0) == 0)
+        log_warn(0, "the previous cluster process (pid %d) is still running after %d ms: taking over", (int)s->owner,
+                 TAKEOVER_WAIT_MS);
+    c->has_inherited_rewind = s->has_rewind;
+    c->inherited_rewind = (shm_ring_cursor_t){s->rewind_seq, s->rewind_pos};
+    memcpy(c->inherited, s->linked, sizeof(c->inherited));
+    for (size_t i = 0; i < 8; i++)
+        shm_ring_cursor_init(shm_region_ring(c->params->shm), &c->head_marks[i]);
+    s->owner = (int32_t)getpid();
+    c->owning = true;
+    c->took_over_at = now;
+    return start_network(c);
+}
+
+/* Waits for the previous owner to exit; 1 while it may still. */
+static int try_take_over(cluster_t *c, int64_t now)
+{
+    pid_t owner = c->streams->owner;
+    if (owner != 0 && owner != getpid() && kill(owner, 0) == 0 && now < c->owner_wait_until)
+        return 1;
+    int rc = take_over(c, now);
+    if (rc != 0)
+        cluster_stop(c, "cannot start the network side"); /* logged; the master respawns us */
+    return rc;
+}
+
 static void on_tick(h2o_timeout_entry_t *entry)
 {
     cluster_t *c = H2O_STRUCT_FROM_MEMBER(cluster_t, tick, entry);
     int64_t now = clock_monotonic_ms();
+    if (!c->owning) {
+        if (c->stopping || try_take_over(c, now) != 0) {
+            h2o_timeout_link(c->loop, &c->tick_timeout, &c->tick);
+            return;
+        }
+        cluster_view_mark_dirty(c);
+    }
+    note_streams(c, now, false);
     read_ring(c); /* records whose producer died before notifying */
     cluster_discovery_tick(c, now);
     cluster_gossip_tick(c, now);
@@ -165,7 +234,6 @@ static int watch_process(cluster_t *c)
     if (rc != 0)
         return rc;
     int efd = c->params->ring_eventfds[c->params->ring_slot];
-    shm_ring_cursor_init(shm_region_ring(c->params->shm), &c->ring_cursor);
     c->ring_watch = h2o_evloop_socket_create(c->loop, efd, 0);
     c->ring_watch->data = c;
     h2o_socket_read_start(c->ring_watch, on_ring_ready);
@@ -207,16 +275,26 @@ static int cluster_setup(cluster_t *c)
         log_error(-rc, "cannot watch signals");
         return rc;
     }
-    if ((rc = cluster_links_start(c)) != 0 || (rc = cluster_discovery_start(c)) != 0)
-        return rc;
-    if (!c->config->cluster.enable_experimental_gossip_encryption && (rc = cluster_gossip_start(c)) != 0)
-        return rc;
-    cluster_view_mark_dirty(c);
+    /* the previous cluster process (a reload) may still be exiting */
+    c->streams = &shm_region_cluster(c->params->shm)->streams;
+    c->owner_wait_until = clock_monotonic_ms() + TAKEOVER_WAIT_MS;
+    pid_t owner = c->streams->owner;
+    if (owner == 0 || owner == getpid() || kill(owner, 0) != 0) {
+        if ((rc = take_over(c, clock_monotonic_ms())) != 0)
+            return rc;
+        cluster_view_mark_dirty(c);
+    } else {
+        log_info("waiting for the previous cluster process (pid %d) to exit", (int)owner);
+    }
     return 0;
 }
 
 static void cluster_dispose(cluster_t *c)
 {
+    if (c->owning) {
+        note_streams(c, clock_monotonic_ms(), true);
+        c->streams->owner = 0;
+    }
     child_watch_stop(&c->watch);
     if (c->ring_watch != NULL)
         h2o_socket_read_stop(c->ring_watch);
@@ -252,8 +330,9 @@ int cluster_main(const cluster_params_t *params)
     while (!c->stopping)
         h2o_evloop_run(c->loop, INT32_MAX);
     cluster_dispose(c);
-    log_info("cluster process exiting (%llu events forwarded, %llu received, %llu packets dropped, %llu links cut)",
-             (unsigned long long)c->events_out, (unsigned long long)c->events_in,
+    log_info("cluster process exiting (%llu events forwarded, %llu received, %llu repeats dropped, %llu packets "
+             "dropped, %llu links cut)",
+             (unsigned long long)c->events_out, (unsigned long long)c->events_in, (unsigned long long)c->duplicates,
              (unsigned long long)c->dropped_packets, (unsigned long long)c->links_cut);
     log_close();
     return 0;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cluster/internal.h"
+#include "core/clock.h"
 #include "core/config_save.h"
 #include "core/events.h"
 #include "core/log.h"
@@ -52,9 +53,37 @@ static void on_config_saved(cluster_t *c, const char *peer_id, const uint8_t *re
     reload_node(c, "the config was saved on another node");
 }
 
+/* A peer re-sends the last seconds of its stream when a link comes back
+ * (link.c): what we had already is dropped by its seq, which only grows per
+ * peer.  The last seq taken is in shm, so the next cluster process of this
+ * node (a reload) knows it too. */
+static bool first_time(cluster_t *c, const char *peer_id, uint64_t seq)
+{
+    cluster_stream_in_t *slot = NULL;
+    for (size_t i = 0; i < CLUSTER_VIEW_MEMBERS_MAX; i++) {
+        cluster_stream_in_t *in = &c->streams->in[i];
+        if (strcmp(in->node_id, peer_id) == 0) {
+            slot = in;
+            break;
+        }
+        if (slot == NULL || (slot->node_id[0] != '\0' && (in->node_id[0] == '\0' || in->at < slot->at)))
+            slot = in; /* a free one, or the one not heard from longest */
+    }
+    if (strcmp(slot->node_id, peer_id) == 0 && seq <= slot->seq)
+        return false;
+    snprintf(slot->node_id, sizeof(slot->node_id), "%s", peer_id);
+    slot->seq = seq;
+    slot->at = clock_now_ms();
+    return true;
+}
+
 void cluster_inbound_record(cluster_t *c, const char *peer_id, uint16_t type, const uint8_t *record, size_t len,
                             uint64_t seq)
 {
+    if (!first_time(c, peer_id, seq)) {
+        c->duplicates++;
+        return;
+    }
     switch (type) {
     case EVENT_CONFIG_RELOAD: {
         event_config_reload_t ev;

@@ -45,6 +45,9 @@ typedef struct {
     bool has_digest;
     int64_t last_seen_wall_ms;  /* last sign of life */
     int64_t down_since_wall_ms; /* when it stopped being alive, 0 while alive */
+    /* Where the next link's stream starts (link.c): set when a link breaks */
+    uint64_t rewind_seq, rewind_pos;
+    int64_t rewind_at; /* monotonic ms; 0: none */
 } cluster_peer_t;
 
 typedef struct cluster_s {
@@ -62,9 +65,21 @@ typedef struct cluster_s {
     h2o_socket_t *ring_watch;
     h2o_timeout_t tick_timeout;
     h2o_timeout_entry_t tick;
-    shm_ring_cursor_t ring_cursor;
     uint8_t *record;  /* SHM_RING_RECORD_MAX */
     uint8_t *inbound; /* SHM_RING_RECORD_MAX: a peer's record behind its origin header */
+
+    /* what this node's cluster processes hand over (shm/cluster_view.h) */
+    cluster_streams_t *streams;
+    bool owning;              /* took the streams over: links may run */
+    int64_t owner_wait_until; /* monotonic: the previous owner had this long to exit */
+    bool has_inherited_rewind;
+    shm_ring_cursor_t inherited_rewind;                      /* where the previous process left off */
+    char inherited[CLUSTER_VIEW_MEMBERS_MAX][ID_LENGTH + 1]; /* the peers it was linked to, "" once relinked */
+    int64_t took_over_at;                                    /* monotonic ms */
+    int64_t next_streams_note_ms;
+    shm_ring_cursor_t head_marks[8]; /* the ring's head, one a second */
+    unsigned next_head_mark;
+    uint64_t duplicates; /* records a peer re-sent that we had */
 
     /* discovery (discovery.c) */
     db_pool_t *db;
@@ -154,10 +169,17 @@ void cluster_links_dispose(cluster_t *c);
 cluster_peer_t *cluster_peer_note(cluster_t *c, const char *id, const char *host, uint16_t gossip_port,
                                   uint16_t streaming_port, bool from_discovery);
 cluster_peer_t *cluster_peer_find(cluster_t *c, const char *id);
-/* Forwards one ring record (our ring's seq `seq`) to every established link,
- * or only to node `only` when not NULL. */
-void cluster_links_forward(cluster_t *c, uint16_t type, const uint8_t *record, size_t len, uint64_t seq,
-                           const char *only);
+/* Each established link sends the records of our ring its peer has not had
+ * (every link has its own place in the ring, so a link that breaks and comes
+ * back goes on where it was: nothing is lost, the peer drops repeats). */
+void cluster_links_pump(cluster_t *c);
+/* The oldest place of an established link in our ring: false when none. */
+bool cluster_links_oldest(cluster_t *c, uint64_t *seq, uint64_t *pos);
+
+/* cluster.c: the hand-over between this node's cluster processes.  Was
+ * `id` linked by the previous process (and not relinked since)?  Forgets it. */
+bool cluster_take_inherited(cluster_t *c, const char *id);
+#define CLUSTER_INHERIT_MS 10000 /* the previous process's peers are caught up for this long */
 /* SWIM's full state to every linked peer (push-pull). */
 void cluster_links_push_state(cluster_t *c);
 /* A member's state changed (from SWIM): dial a newly alive peer. */

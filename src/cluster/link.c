@@ -15,6 +15,14 @@
  * CLUSTER_LINK_QUEUE_MAX bytes pile up is cut (and re-dialed), never allowed
  * to grow our memory.  Dead and unknown peers are dialed too, with backoff:
  * that is how a partition heals (the hello's push-pull refutes old deaths).
+ *
+ * Events: each established link reads our ring from its own place (pump),
+ * only while less than half its queue is taken, so a slow peer's backlog
+ * waits in the ring.  A link keeps a mark of its place every LINK_MARK_MS;
+ * when it breaks, the next link to that peer (within LINK_CATCH_UP_MS)
+ * starts from the mark LINK_REWIND_MS old: what was queued, in our socket
+ * buffer or on the wire is sent again, and the peer drops what it had by
+ * seq (inbound.c).  A peer new to us starts at the head.
  */
 #include <errno.h>
 #include <msgpack.h>
@@ -42,6 +50,17 @@
 #define LINK_BACKOFF_MAX_MS  2000
 #define LINK_DEPTH_MAX       4
 #define LINK_STATE_MAX       (256 * 1024)
+#define LINK_MARKS           64 /* a mark each LINK_MARK_MS: 6.4 s of a stream */
+#define LINK_MARK_MS         100
+#define LINK_REWIND_MS       5000  /* re-sent when a link breaks: TCP_USER_TIMEOUT's worth */
+#define LINK_CATCH_UP_MS     10000 /* a link back within this goes on where the last stopped */
+
+/* Where a link's stream stood at some moment (a link re-sends from one a
+ * few seconds old when it breaks: LINK_REWIND_MS). */
+typedef struct {
+    int64_t at; /* monotonic ms; 0: unused */
+    uint64_t seq, pos;
+} link_mark_t;
 
 struct cluster_link_s {
     cluster_t *c;
@@ -54,6 +73,9 @@ struct cluster_link_s {
     h2o_buffer_t *pending; /* frames not yet handed to the socket */
     h2o_buffer_t *writing; /* the frames of the write in flight */
     bool write_in_flight;
+    shm_ring_cursor_t cursor; /* our ring: the next record for this peer (established links) */
+    link_mark_t marks[LINK_MARKS];
+    unsigned next_mark;
 };
 
 static void link_close(cluster_link_t *l, const char *why);
@@ -62,6 +84,7 @@ static void link_close_probing(cluster_link_t *l, const char *why, bool probe);
 /* ---- output --------------------------------------------------------------- */
 
 static void flush(cluster_link_t *l);
+static void pump(cluster_link_t *l);
 
 static void on_written(h2o_socket_t *sock, const char *err)
 {
@@ -73,6 +96,7 @@ static void on_written(h2o_socket_t *sock, const char *err)
         return;
     }
     flush(l);
+    pump(l); /* room again for what waits in the ring */
 }
 
 static void flush(cluster_link_t *l)
@@ -184,32 +208,165 @@ void cluster_links_push_state(cluster_t *c)
     }
 }
 
-void cluster_links_forward(cluster_t *c, uint16_t type, const uint8_t *record, size_t len, uint64_t seq,
-                           const char *only)
+/* Records worth a peer's while: what changes what another node serves. */
+static bool forwarded(uint16_t type)
+{
+    switch (type) {
+    case EVENT_WS_EVENT:
+    case EVENT_SESSION_REVOKED:
+    case EVENT_USER_SESSIONS_REVOKED:
+    case EVENT_STATUS_CHANGED:
+    case EVENT_MEMBERS_CHANGED:
+    case EVENT_CONFIG_RELOAD:
+    case EVENT_CONFIG_SAVED:
+    case EVENT_REPLAY_REQUEST:
+    case EVENT_REPLAY_ANSWER: return true;
+    }
+    return false;
+}
+
+/* Does `peer` want this record?  A replay answer goes only to the node that
+ * asked. */
+static bool wanted_by(uint16_t type, const uint8_t *record, size_t len, const char *peer)
+{
+    if (type != EVENT_REPLAY_ANSWER)
+        return true;
+    static event_replay_answer_t answer; /* ~7 KB: not on the stack */
+    return event_decode_replay_answer(record, len, &answer) == 0 && strcmp(answer.node_id, peer) == 0;
+}
+
+static int send_event(cluster_link_t *l, uint16_t type, const uint8_t *record, size_t len, uint64_t seq)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    size_t sealed_len = 0;
-    uint8_t *sealed = NULL;
+    int rc = -ENOMEM;
     if (msgpack_pack_array(&pk, 4) == 0 && msgpack_pack_int(&pk, LINK_EVENT) == 0 &&
         msgpack_pack_uint16(&pk, type) == 0 && msgpack_pack_bin_with_body(&pk, record, len) == 0 &&
         msgpack_pack_uint64(&pk, seq) == 0)
-        sealed = seal_payload(c, &sb, &sealed_len);
+        rc = send_payload(l, &sb);
     msgpack_sbuffer_destroy(&sb);
-    if (sealed == NULL) {
-        log_warn(ENOMEM, "cannot forward a %s record to the cluster", event_type_name(type));
+    if (rc == -ENOMEM)
+        log_warn(ENOMEM, "cannot forward a %s record to %s", event_type_name(type), l->peer_id);
+    return rc;
+}
+
+static void mark(cluster_link_t *l, int64_t now)
+{
+    link_mark_t *last = &l->marks[(l->next_mark + LINK_MARKS - 1) % LINK_MARKS];
+    if (last->at != 0 && now - last->at < LINK_MARK_MS)
         return;
-    }
-    for (h2o_linklist_t *n = c->links.next; n != &c->links;) {
-        cluster_link_t *l = H2O_STRUCT_FROM_MEMBER(cluster_link_t, node, n);
-        n = n->next;
-        if (l->established && (only == NULL || strcmp(l->peer_id, only) == 0) &&
-            queue_sealed(l, sealed, sealed_len) == 0)
+    l->marks[l->next_mark++ % LINK_MARKS] = (link_mark_t){now, l->cursor.seq, l->cursor.pos};
+}
+
+/* Sends what the peer has not had of our ring, while its queue has room:
+ * a peer that reads slowly holds the rest in the ring, not in our memory. */
+static void pump(cluster_link_t *l)
+{
+    cluster_t *c = l->c;
+    shm_ring_t *ring = shm_region_ring(c->params->shm);
+    int64_t now = clock_monotonic_ms();
+    while (l->established && !l->closing && l->pending->size + l->writing->size < CLUSTER_LINK_QUEUE_MAX / 2) {
+        mark(l, now);
+        uint16_t type;
+        size_t len;
+        uint64_t seq;
+        int rc = shm_ring_read(ring, &l->cursor, &type, c->record, &len, &seq);
+        if (rc == 0)
+            break;
+        if (rc != 1) {
+            /* the cursor moved to the head: the peer misses what was between */
+            log_warn(0, "the stream to %s fell a full ring behind: records were not forwarded to it", l->peer_id);
+            continue;
+        }
+        if ((type & EVENT_FROM_CLUSTER) || !forwarded(type) || !wanted_by(type, c->record, len, l->peer_id))
+            continue;
+        if (send_event(l, type, c->record, len, seq) == 0)
             c->events_out++;
     }
-    free(sealed);
+}
+
+void cluster_links_pump(cluster_t *c)
+{
+    for (h2o_linklist_t *n = c->links.next; n != &c->links;) {
+        cluster_link_t *l = H2O_STRUCT_FROM_MEMBER(cluster_link_t, node, n);
+        n = n->next; /* a send may close (and free) the link */
+        pump(l);
+    }
+}
+
+bool cluster_links_oldest(cluster_t *c, uint64_t *seq, uint64_t *pos)
+{
+    bool any = false;
+    for (h2o_linklist_t *n = c->links.next; n != &c->links; n = n->next) {
+        cluster_link_t *l = H2O_STRUCT_FROM_MEMBER(cluster_link_t, node, n);
+        if (l->established && (!any || l->cursor.seq < *seq)) {
+            *seq = l->cursor.seq;
+            *pos = l->cursor.pos;
+            any = true;
+        }
+    }
+    /* links that broke lately come back from their rewind point */
+    int64_t now = clock_monotonic_ms();
+    for (unsigned i = 0; i < c->peer_count; i++) {
+        const cluster_peer_t *p = &c->peers[i];
+        if (p->rewind_at != 0 && now - p->rewind_at <= LINK_CATCH_UP_MS && (!any || p->rewind_seq < *seq)) {
+            *seq = p->rewind_seq;
+            *pos = p->rewind_pos;
+            any = true;
+        }
+    }
+    return any;
+}
+
+/* Where a new link to `p` starts: where the last one broke (a few seconds
+ * back: what was in flight may be lost; the peer drops what it has), or,
+ * for a peer the previous cluster process of this node was linked to, where
+ * that one left off, else at the head. */
+static void stream_start(cluster_link_t *l, cluster_peer_t *p)
+{
+    cluster_t *c = l->c;
+    shm_ring_t *ring = shm_region_ring(c->params->shm);
+    int64_t now = clock_monotonic_ms();
+    shm_ring_cursor_init(ring, &l->cursor);
+    const char *from = "the head";
+    if (p->rewind_at != 0 && now - p->rewind_at <= LINK_CATCH_UP_MS) {
+        l->cursor = (shm_ring_cursor_t){p->rewind_seq, p->rewind_pos};
+        from = "where the last link broke";
+    } else if (cluster_take_inherited(c, p->id) && c->has_inherited_rewind &&
+               now - c->took_over_at <= CLUSTER_INHERIT_MS) {
+        l->cursor = c->inherited_rewind;
+        from = "where the previous cluster process left off";
+    }
+    p->rewind_at = 0;
+    memset(l->marks, 0, sizeof(l->marks));
+    l->next_mark = 0;
+    mark(l, now);
+    log_info("stream to %s starts at our ring seq %llu (%s)", p->id, (unsigned long long)l->cursor.seq, from);
+}
+
+/* The link broke: the next one re-sends from LINK_REWIND_MS before. */
+static void stream_stop(cluster_link_t *l, cluster_peer_t *p)
+{
+    int64_t now = clock_monotonic_ms();
+    const link_mark_t *best = NULL, *oldest = NULL;
+    for (size_t i = 0; i < LINK_MARKS; i++) {
+        const link_mark_t *m = &l->marks[i];
+        if (m->at == 0)
+            continue;
+        if (oldest == NULL || m->at < oldest->at)
+            oldest = m;
+        if (now - m->at >= LINK_REWIND_MS && (best == NULL || m->at > best->at))
+            best = m;
+    }
+    if (best == NULL)
+        best = oldest;
+    if (best == NULL)
+        return;
+    p->rewind_seq = best->seq;
+    p->rewind_pos = best->pos;
+    p->rewind_at = now;
 }
 
 /* ---- peers ---------------------------------------------------------------- */
@@ -327,7 +484,9 @@ static void on_hello(cluster_link_t *l, const msgpack_object *items, uint32_t n,
     l->established = true;
     log_info("link to %s established (%s)", id, l->outbound ? "dialed" : "accepted");
     cluster_view_mark_dirty(c);
+    stream_start(l, p);
     send_state(l); /* push-pull: each side sends its state once linked */
+    pump(l);
 }
 
 static void on_frame(cluster_link_t *l, uint8_t *frame, size_t len)
@@ -451,6 +610,8 @@ static void link_close_probing(cluster_link_t *l, const char *why, bool probe)
     cluster_peer_t *p = l->peer_id[0] != '\0' ? cluster_peer_find(c, l->peer_id) : NULL;
     if (p != NULL && p->link == l) {
         p->link = NULL;
+        if (l->established)
+            stream_stop(l, p);
         p->next_connect_ms = clock_monotonic_ms() + LINK_BACKOFF_MIN_MS;
         log_info("link to %s closed: %s", p->id, why);
         /* a broken link is the earliest sign of a dead node: probe it now */

@@ -62,6 +62,7 @@ size_t cluster_view_footprint(void)
 void cluster_view_init(cluster_view_t *view)
 {
     memset(&view->data, 0, sizeof(view->data));
+    memset(&view->streams, 0, sizeof(view->streams));
     __atomic_store_n(&view->seq, 0, __ATOMIC_RELEASE);
 }
 

@@ -48,9 +48,31 @@ typedef struct {
     cluster_view_member_t members[CLUSTER_VIEW_MEMBERS_MAX];
 } cluster_view_data_t;
 
+/* What a cluster process hands to the next one (a reload replaces it), kept
+ * next to the view: where to resume forwarding our ring, and, per peer, the
+ * last of its records re-published here (a peer re-sends what may have been
+ * lost when a link broke; what we have already is dropped by its seq).
+ * Written only by the cluster process that owns it (`owner`): a new one
+ * waits for the previous owner to exit before it takes over. */
+typedef struct {
+    char node_id[ID_LENGTH + 1]; /* "": a free slot */
+    uint64_t seq;                /* its ring seq of the last record taken */
+    int64_t at;                  /* wall ms: the least recently used goes first */
+} cluster_stream_in_t;
+
+typedef struct {
+    volatile int32_t owner;                               /* pid of the cluster process using it, 0: none */
+    bool has_rewind;                                      /* noted at least once */
+    uint64_t rewind_seq;                                  /* our ring: a point a few seconds back from where */
+    uint64_t rewind_pos;                                  /* forwarding was */
+    char linked[CLUSTER_VIEW_MEMBERS_MAX][ID_LENGTH + 1]; /* peers linked when it was last noted */
+    cluster_stream_in_t in[CLUSTER_VIEW_MEMBERS_MAX];
+} cluster_streams_t;
+
 typedef struct {
     volatile uint64_t seq;
     cluster_view_data_t data;
+    cluster_streams_t streams; /* not under the seqlock: the cluster process's own */
 } cluster_view_t;
 
 /* Bytes the section needs. */

@@ -52,6 +52,21 @@ tap_to_results <"$T/tap.txt"
 [ $((PASSED + FAILED)) -gt "$before" ] || { cat "$T/node.err"; fail "the cross-node client tests ran"; }
 grep -A12 '^not ok' "$T/tap.txt" | head -60
 
+# A reload of node a under continuous posting loses and repeats no
+# cross-node event, either way (alone: it reloads node a under other tests).
+(cd "$CLIENT_DIR" && CHORUS_URLS="$(url a),$(url b),$(url c)" CHORUS_NODE_DIRS="$T/a,$T/b,$T/c" \
+    CHORUS_ADMIN_LOGIN=admin CHORUS_ADMIN_PASSWORD=admin-password timeout 120 \
+    node --test --test-concurrency=1 --test-reporter=tap reload/*.test.mjs) >"$T/tap-reload.txt" 2>"$T/node-reload.err"
+before=$((PASSED + FAILED))
+tap_to_results <"$T/tap-reload.txt"
+[ $((PASSED + FAILED)) -gt "$before" ] || { cat "$T/node-reload.err"; fail "the reload client tests ran"; }
+grep -A12 '^not ok' "$T/tap-reload.txt" | head -40
+check "node a's new cluster process resumed its streams where the old one left off" \
+    grep -q 'where the previous cluster process left off' "$T/a/logs/cluster.log"
+for n in a b c; do
+    check "after the reloads node $n sees three green members" wait_for 15 all_green "$n" 3
+done
+
 # A paused node (300 ms, every process of it) is not declared dead.
 TREE_C="$(master_pid "$T/c") $(pgrep -P "$(master_pid "$T/c")" | tr '\n' ' ')"
 # shellcheck disable=SC2086
