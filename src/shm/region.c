@@ -66,9 +66,13 @@ static const struct {
     unsigned share_divisor; /* the cache gets size / share_divisor */
     size_t value_size;
 } region_caches[] = {
-    {SHM_SECTION_SESSIONS, 4, sizeof(shm_session_t)},   {SHM_SECTION_USERS, 8, sizeof(shm_user_t)},
-    {SHM_SECTION_PRESENCE, 16, sizeof(shm_presence_t)}, {SHM_SECTION_ONLINE, 32, sizeof(shm_online_t)},
-    {SHM_SECTION_REPLAY, 64, sizeof(shm_replay_t)},
+    {SHM_SECTION_SESSIONS, 8, sizeof(shm_session_t)},
+    {SHM_SECTION_USERS, 8, sizeof(shm_user_t)},
+    {SHM_SECTION_PRESENCE, 16, sizeof(shm_presence_t)},
+    {SHM_SECTION_ONLINE, 32, sizeof(shm_online_t)},
+    /* a reload drops every socket of the node at once: each needs an entry
+     * (~2.1 KB) to resume: 2,048 at the default 64 MiB (a 64th kept 256) */
+    {SHM_SECTION_REPLAY, 8, sizeof(shm_replay_t)},
 };
 #define REGION_CACHES (sizeof(region_caches) / sizeof(region_caches[0]))
 

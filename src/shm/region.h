@@ -50,9 +50,10 @@ typedef struct {
  * fits) and initialises them. 0, -EINVAL (NULL or too small for the smallest ring), or
  * -errno from mmap / lock initialisation (nothing stays mapped then). */
 int shm_region_create(shm_region_t *region, size_t size_bytes);
-/* The same for a node: the cluster view first (fixed size), then a quarter
- * of the region caches sessions, an eighth users, a sixteenth presence; the
- * ring gets the rest. */
+/* The same for a node: the cluster view first (fixed size), then an eighth
+ * of the region caches sessions, an eighth users, a sixteenth presence, a
+ * thirty-second online users, an eighth dropped WebSockets; the ring gets
+ * the largest power of two that fits in the rest. */
 int shm_region_create_node(shm_region_t *region, size_t size_bytes);
 
 shm_header_t *shm_region_header(const shm_region_t *region);

@@ -82,7 +82,7 @@ int ws_init(worker_t *w)
         snprintf(hub->hostname, sizeof(hub->hostname), "localhost");
     shm_header_t *header = shm_region_header(w->params->shm);
     snprintf(hub->node_id, sizeof(hub->node_id), "%s", header != NULL ? header->node_id : "");
-    h2o_timeout_init(w->loop, &hub->cluster_wait_timeout, WS_CLUSTER_WAIT_MS);
+    h2o_timeout_init(w->loop, &hub->cluster_wait_timeout, WS_CLUSTER_POLL_MS);
     hub->cluster_wait.cb = on_cluster_wait;
     h2o_timeout_init(w->loop, &hub->tick_timeout, WS_TICK_MS);
     hub->tick.cb = on_tick;

@@ -35,6 +35,7 @@
 #define WS_MARKS_MAX           16                       /* delivery points kept, one a tick */
 #define WS_CLUSTER_LOOKBACK_MS 10000                    /* a peer's record may reach us this much before the old node */
 #define WS_CLUSTER_WAIT_MS     1000                     /* an unknown connection_id waits this long for its node */
+#define WS_CLUSTER_POLL_MS     50                       /* how late past that wait a fresh connection may start */
 #define WS_CLUSTER_ASKS_MAX    64                       /* answers waiting for membership loads */
 #define WS_CLUSTER_ANSWER_MAX  (8u * 1024 * 1024)       /* bytes of missed events one answer carries */
 
@@ -121,7 +122,7 @@ typedef struct ws_hub_s {
     unsigned next_mark;
     ws_ask_t *asks; /* other nodes' requests waiting for membership loads */
     unsigned ask_count;
-    h2o_timeout_t cluster_wait_timeout; /* WS_CLUSTER_WAIT_MS */
+    h2o_timeout_t cluster_wait_timeout; /* WS_CLUSTER_POLL_MS, while a resume waits for the cluster */
     h2o_timeout_entry_t cluster_wait;
 } ws_hub_t;
 
