@@ -116,10 +116,12 @@ static void note_streams(cluster_t *c, int64_t now, bool exiting)
         if (now < c->next_streams_note_ms)
             return;
         c->next_streams_note_ms = now + STREAMS_NOTE_MS;
-        shm_ring_cursor_init(shm_region_ring(c->params->shm), &c->head_marks[c->next_head_mark++ % 8]);
+        shm_ring_cursor_t head;
+        shm_ring_cursor_init(shm_region_ring(c->params->shm), &head);
+        c->head_marks[c->next_head_mark++ % 8] = (shm_ring_mark_t){now, head.seq, head.pos};
     }
-    unsigned back = STREAMS_REWIND_MS / STREAMS_NOTE_MS + 1;
-    shm_ring_cursor_t rewind = c->head_marks[c->next_head_mark >= back ? (c->next_head_mark - back) % 8 : 0];
+    const shm_ring_mark_t *back = shm_ring_mark_pick(c->head_marks, 8, now, STREAMS_REWIND_MS);
+    shm_ring_cursor_t rewind = {back->seq, back->pos};
     uint64_t seq, pos;
     if (cluster_links_oldest(c, &seq, &pos) && seq < rewind.seq)
         rewind = (shm_ring_cursor_t){seq, pos};
@@ -162,8 +164,11 @@ static int take_over(cluster_t *c, int64_t now)
     c->has_inherited_rewind = s->has_rewind;
     c->inherited_rewind = (shm_ring_cursor_t){s->rewind_seq, s->rewind_pos};
     memcpy(c->inherited, s->linked, sizeof(c->inherited));
-    for (size_t i = 0; i < 8; i++)
-        shm_ring_cursor_init(shm_region_ring(c->params->shm), &c->head_marks[i]);
+    shm_ring_cursor_t head;
+    shm_ring_cursor_init(shm_region_ring(c->params->shm), &head);
+    memset(c->head_marks, 0, sizeof(c->head_marks));
+    c->head_marks[0] = (shm_ring_mark_t){now, head.seq, head.pos}; /* so that a rewind point always exists */
+    c->next_head_mark = 1;
     s->owner = (int32_t)getpid();
     c->owning = true;
     c->took_over_at = now;

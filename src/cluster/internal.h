@@ -77,7 +77,7 @@ typedef struct cluster_s {
     char inherited[CLUSTER_VIEW_MEMBERS_MAX][ID_LENGTH + 1]; /* the peers it was linked to, "" once relinked */
     int64_t took_over_at;                                    /* monotonic ms */
     int64_t next_streams_note_ms;
-    shm_ring_cursor_t head_marks[8]; /* the ring's head, one a second */
+    shm_ring_mark_t head_marks[8]; /* the ring's head, one a second */
     unsigned next_head_mark;
     uint64_t duplicates; /* records a peer re-sent that we had */
 

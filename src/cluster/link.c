@@ -55,13 +55,6 @@
 #define LINK_REWIND_MS       5000  /* re-sent when a link breaks: TCP_USER_TIMEOUT's worth */
 #define LINK_CATCH_UP_MS     10000 /* a link back within this goes on where the last stopped */
 
-/* Where a link's stream stood at some moment (a link re-sends from one a
- * few seconds old when it breaks: LINK_REWIND_MS). */
-typedef struct {
-    int64_t at; /* monotonic ms; 0: unused */
-    uint64_t seq, pos;
-} link_mark_t;
-
 struct cluster_link_s {
     cluster_t *c;
     h2o_linklist_t node; /* in c->links */
@@ -73,8 +66,8 @@ struct cluster_link_s {
     h2o_buffer_t *pending; /* frames not yet handed to the socket */
     h2o_buffer_t *writing; /* the frames of the write in flight */
     bool write_in_flight;
-    shm_ring_cursor_t cursor; /* our ring: the next record for this peer (established links) */
-    link_mark_t marks[LINK_MARKS];
+    shm_ring_cursor_t cursor;          /* our ring: the next record for this peer (established links) */
+    shm_ring_mark_t marks[LINK_MARKS]; /* where the stream stood, one each LINK_MARK_MS */
     unsigned next_mark;
 };
 
@@ -254,10 +247,10 @@ static int send_event(cluster_link_t *l, uint16_t type, const uint8_t *record, s
 
 static void mark(cluster_link_t *l, int64_t now)
 {
-    link_mark_t *last = &l->marks[(l->next_mark + LINK_MARKS - 1) % LINK_MARKS];
+    shm_ring_mark_t *last = &l->marks[(l->next_mark + LINK_MARKS - 1) % LINK_MARKS];
     if (last->at != 0 && now - last->at < LINK_MARK_MS)
         return;
-    l->marks[l->next_mark++ % LINK_MARKS] = (link_mark_t){now, l->cursor.seq, l->cursor.pos};
+    l->marks[l->next_mark++ % LINK_MARKS] = (shm_ring_mark_t){now, l->cursor.seq, l->cursor.pos};
 }
 
 /* Sends what the peer has not had of our ring, while its queue has room:
@@ -350,18 +343,7 @@ static void stream_start(cluster_link_t *l, cluster_peer_t *p)
 static void stream_stop(cluster_link_t *l, cluster_peer_t *p)
 {
     int64_t now = clock_monotonic_ms();
-    const link_mark_t *best = NULL, *oldest = NULL;
-    for (size_t i = 0; i < LINK_MARKS; i++) {
-        const link_mark_t *m = &l->marks[i];
-        if (m->at == 0)
-            continue;
-        if (oldest == NULL || m->at < oldest->at)
-            oldest = m;
-        if (now - m->at >= LINK_REWIND_MS && (best == NULL || m->at > best->at))
-            best = m;
-    }
-    if (best == NULL)
-        best = oldest;
+    const shm_ring_mark_t *best = shm_ring_mark_pick(l->marks, LINK_MARKS, now, LINK_REWIND_MS);
     if (best == NULL)
         return;
     p->rewind_seq = best->seq;

@@ -473,3 +473,18 @@ shm_lock_t *shm_ring_lock(shm_ring_t *ring)
 {
     return &ring->lock;
 }
+
+const shm_ring_mark_t *shm_ring_mark_pick(const shm_ring_mark_t *marks, size_t n, int64_t now, int64_t age_ms)
+{
+    const shm_ring_mark_t *best = NULL, *oldest = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const shm_ring_mark_t *m = &marks[i];
+        if (m->at == 0)
+            continue;
+        if (oldest == NULL || m->at < oldest->at)
+            oldest = m;
+        if (now - m->at >= age_ms && (best == NULL || m->at > best->at))
+            best = m;
+    }
+    return best != NULL ? best : oldest;
+}

@@ -75,6 +75,17 @@ int shm_ring_read(shm_ring_t *ring, shm_ring_cursor_t *cursor, uint16_t *type, v
  * is not there (nothing else changes).  Lock-free. */
 int shm_ring_read_at(shm_ring_t *ring, uint64_t pos, uint64_t expected_seq, uint16_t *type, void *buf, size_t *len);
 
+/* A ring point noted at some moment, to go back later to where a reader
+ * was a while ago (a cursor: the last record consumed, where the next starts). */
+typedef struct {
+    int64_t at; /* monotonic ms; 0: unused */
+    uint64_t seq, pos;
+} shm_ring_mark_t;
+
+/* Of `n` marks, the newest one at least `age_ms` old at `now`, else the
+ * oldest; NULL when none is used. */
+const shm_ring_mark_t *shm_ring_mark_pick(const shm_ring_mark_t *marks, size_t n, int64_t now, int64_t age_ms);
+
 /* Reads the eventfd counter away. 0 or -errno (EAGAIN -> 0). */
 int shm_ring_drain_eventfd(int efd);
 

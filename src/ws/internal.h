@@ -67,13 +67,6 @@ typedef struct {
     int64_t used_at;     /* monotonic ms: the least recently updated goes first */
 } ws_origin_seen_t;
 
-/* The delivery point at some moment: where a cross-node resume starts
- * looking for records the old node had not seen. */
-typedef struct {
-    int64_t at; /* monotonic ms; 0: unused */
-    uint64_t seq, pos;
-} ws_mark_t;
-
 /* Events rendered for a resume, in order. */
 typedef struct {
     char *text;
@@ -118,7 +111,7 @@ typedef struct ws_hub_s {
     unsigned resuming;         /* connections waiting to resume */
     char node_id[ID_LENGTH + 1];
     ws_origin_seen_t origins[WS_ORIGINS_MAX];
-    ws_mark_t marks[WS_MARKS_MAX]; /* a ring of delivery points, one a tick */
+    shm_ring_mark_t marks[WS_MARKS_MAX]; /* delivery points, one a tick: where a cross-node resume looks from */
     unsigned next_mark;
     ws_ask_t *asks; /* other nodes' requests waiting for membership loads */
     unsigned ask_count;
@@ -277,6 +270,12 @@ void ws_replay_retry(ws_hub_t *hub);
 #define RESUME_UNKNOWN 3 /* not kept on this node */
 int ws_replay_render(ws_hub_t *hub, const ws_conn_t *target, shm_replay_t *kept, uint64_t from, ws_rendered_list_t *out,
                      uint64_t *next_seq);
+/* One record met by a resume's scan (`result`: RESUME_DONE or RESUME_WAIT so
+ * far): rendered into `out` with seq *seq (then incremented) when `target`
+ * wants it; a membership set still loading makes the resume wait, one that
+ * cannot load makes it start afresh.  The new result. */
+int ws_replay_scan_one(ws_hub_t *hub, const ws_conn_t *target, const event_ws_event_t *ev, uint64_t pos,
+                       uint64_t ring_seq, ws_rendered_list_t *out, uint64_t *seq, int result);
 bool ws_rendered_add(ws_rendered_list_t *l, const event_ws_event_t *ev, uint64_t seq, uint64_t pos, uint64_t ring_seq);
 void ws_rendered_free(ws_rendered_list_t *l);
 /* Where replay.c and replay_cluster.c copy ring records (the worker is one thread). */

@@ -127,23 +127,29 @@ int ws_replay_render(ws_hub_t *hub, const ws_conn_t *target, shm_replay_t *kept,
         if (event_record_parse(type, ws_replay_record, len, ring_seq, &r) != 0 ||
             ws_deliver_decode(r.type, r.data, r.len, &ev, status_data, sizeof(status_data)) != 0)
             continue;
-        char kind;
-        const char *id;
-        if (ws_deliver_wants(hub, target, &ev, &kind, &id)) {
-            kept->sent[seq % SHM_REPLAY_KEPT] = (shm_replay_sent_t){pos, ring_seq};
-            if (!ws_rendered_add(out, &ev, seq++, pos, ring_seq))
-                result = RESUME_FRESH;
-        } else if (kind != 0) {
-            if (ws_members_get(hub, kind, id) == WS_MEMBERS_FAILED) {
-                ws_members_forget_failed(hub, kind, id);
-                result = RESUME_FRESH;
-            } else {
-                result = RESUME_WAIT; /* keep scanning: every load starts now */
-            }
-        }
+        size_t before = out->n;
+        result = ws_replay_scan_one(hub, target, &ev, pos, ring_seq, out, &seq, result);
+        if (out->n > before)
+            kept->sent[(seq - 1) % SHM_REPLAY_KEPT] = (shm_replay_sent_t){pos, ring_seq};
     }
     *next_seq = seq;
     return result;
+}
+
+int ws_replay_scan_one(ws_hub_t *hub, const ws_conn_t *target, const event_ws_event_t *ev, uint64_t pos,
+                       uint64_t ring_seq, ws_rendered_list_t *out, uint64_t *seq, int result)
+{
+    char kind;
+    const char *id;
+    if (ws_deliver_wants(hub, target, ev, &kind, &id))
+        return ws_rendered_add(out, ev, (*seq)++, pos, ring_seq) ? result : RESUME_FRESH;
+    if (kind == 0)
+        return result;
+    if (ws_members_get(hub, kind, id) == WS_MEMBERS_FAILED) {
+        ws_members_forget_failed(hub, kind, id);
+        return RESUME_FRESH;
+    }
+    return RESUME_WAIT; /* keep scanning: every load starts now */
 }
 
 static int resume(ws_conn_t *c)

@@ -68,18 +68,7 @@ struct ws_ask_s {
 /* The delivery point of WS_CLUSTER_LOOKBACK_MS ago, or the oldest one noted. */
 static void lookback_point(ws_hub_t *hub, int64_t now, uint64_t *seq, uint64_t *pos)
 {
-    const ws_mark_t *best = NULL, *oldest = NULL;
-    for (size_t i = 0; i < WS_MARKS_MAX; i++) {
-        const ws_mark_t *m = &hub->marks[i];
-        if (m->at == 0)
-            continue;
-        if (oldest == NULL || m->at < oldest->at)
-            oldest = m;
-        if (now - m->at >= WS_CLUSTER_LOOKBACK_MS && (best == NULL || m->at > best->at))
-            best = m;
-    }
-    if (best == NULL)
-        best = oldest;
+    const shm_ring_mark_t *best = shm_ring_mark_pick(hub->marks, WS_MARKS_MAX, now, WS_CLUSTER_LOOKBACK_MS);
     if (best != NULL) {
         *seq = best->seq;
         *pos = best->pos;
@@ -171,19 +160,7 @@ static int scan_past_frontier(ws_conn_t *c, ws_rendered_list_t *out, uint64_t *n
         if (rec.origin.seq <= frontier_of(&r->frontier, origin) ||
             ws_deliver_decode(rec.type, rec.data, rec.len, &ev, status_data, sizeof(status_data)) != 0)
             continue;
-        char kind;
-        const char *id;
-        if (ws_deliver_wants(hub, c, &ev, &kind, &id)) {
-            if (!ws_rendered_add(out, &ev, seq++, pos, ring_seq))
-                result = RESUME_FRESH;
-        } else if (kind != 0) {
-            if (ws_members_get(hub, kind, id) == WS_MEMBERS_FAILED) {
-                ws_members_forget_failed(hub, kind, id);
-                result = RESUME_FRESH;
-            } else {
-                result = RESUME_WAIT; /* keep scanning: every load starts now */
-            }
-        }
+        result = ws_replay_scan_one(hub, c, &ev, pos, ring_seq, out, &seq, result);
     }
     *next_seq = seq;
     return result;
@@ -420,7 +397,7 @@ void ws_replay_cluster_retry(ws_hub_t *hub)
 
 void ws_replay_cluster_tick(ws_hub_t *hub, int64_t now)
 {
-    ws_mark_t *m = &hub->marks[hub->next_mark++ % WS_MARKS_MAX];
+    shm_ring_mark_t *m = &hub->marks[hub->next_mark++ % WS_MARKS_MAX];
     m->at = now;
     ws_deliver_point(hub, &m->seq, &m->pos);
     if (hub->ask_count > 0)

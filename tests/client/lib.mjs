@@ -20,6 +20,41 @@ export function client(url = URL) {
     return c;
 }
 
+// ---- several nodes (CHORUS_URLS=a,b,c: tests/integration/test_cluster.sh) ----
+
+export const URLS = (process.env.CHORUS_URLS ?? '').split(',');
+
+// The admin, logged in on node `url`.
+export async function adminOn(url) {
+    const c = client(url);
+    await c.login(process.env.CHORUS_ADMIN_LOGIN, process.env.CHORUS_ADMIN_PASSWORD);
+    return c;
+}
+
+// A new user created through the first node, logged in on node `url`.
+export async function userOn(url, prefix) {
+    const a = await adminOn(URLS[0]);
+    const username = unique(prefix);
+    const password = `pw-${randomBytes(6).toString('hex')}`;
+    await a.createUser({username, email: `${username}@example.com`, password});
+    const c = client(url);
+    const user = await c.login(username, password);
+    return {client: c, user};
+}
+
+// The official WebSocketClient logs its every step with console.log: only
+// other lines get through.
+export function quietWebSocketClient() {
+    const log = console.log;
+    console.log = (...args) => {
+        if (typeof args[0] === 'string' &&
+            /^(websocket|got connection id|ping received|long timeout|missed websocket)/.test(args[0])) {
+            return;
+        }
+        log(...args);
+    };
+}
+
 // A short random suffix for unique names.
 export function unique(prefix) {
     return `${prefix}${randomBytes(5).toString('hex')}`;

@@ -5,38 +5,15 @@
 // Run by tests/integration/test_cluster.sh.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {randomBytes} from 'node:crypto';
 import mm from '@mattermost/client';
-import {client, clientError, installWebSocketGlobals, unique, until} from '../lib.mjs';
+import {URLS, adminOn, client, clientError, installWebSocketGlobals, quietWebSocketClient, unique, until, userOn}
+    from '../lib.mjs';
 
 installWebSocketGlobals();
-const quiet = console.log;
-console.log = (...args) => {
-    if (typeof args[0] === 'string' && /^(websocket|got connection id|ping received)/.test(args[0])) {
-        return;
-    }
-    quiet(...args);
-};
+quietWebSocketClient();
 
-const [A, B, C] = (process.env.CHORUS_URLS ?? '').split(',');
+const [A, B, C] = URLS;
 const T = {timeout: 20000};
-
-async function adminOn(url) {
-    const c = client(url);
-    await c.login(process.env.CHORUS_ADMIN_LOGIN, process.env.CHORUS_ADMIN_PASSWORD);
-    return c;
-}
-
-// A user created through node A and logged in on `url`.
-async function userOn(url, prefix) {
-    const a = await adminOn(A);
-    const username = unique(prefix);
-    const password = `pw-${randomBytes(6).toString('hex')}`;
-    await a.createUser({username, email: `${username}@example.com`, password});
-    const c = client(url);
-    const user = await c.login(username, password);
-    return {client: c, user};
-}
 
 // The official WebSocketClient on `url`, recording what it delivers.
 function socketOn(t, url, token) {

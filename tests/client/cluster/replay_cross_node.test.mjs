@@ -9,41 +9,17 @@
 // Run by tests/integration/test_cluster.sh (CHORUS_URLS=a,b,c).
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {randomBytes} from 'node:crypto';
 import fs from 'node:fs';
 import WebSocket from 'ws';
 import mm from '@mattermost/client';
-import {client, installWebSocketGlobals, sleep, unique, until} from '../lib.mjs';
+import {URLS, client, installWebSocketGlobals, quietWebSocketClient, sleep, unique, until, userOn} from '../lib.mjs';
 
 installWebSocketGlobals();
-const quiet = console.log;
-console.log = (...args) => {
-    if (typeof args[0] === 'string' &&
-        /^(websocket|got connection id|ping received|long timeout|missed websocket)/.test(args[0])) {
-        return;
-    }
-    quiet(...args);
-};
+quietWebSocketClient();
 
-const [A, B, C] = (process.env.CHORUS_URLS ?? '').split(',');
+const [A, B, C] = URLS;
 const wsBase = (url) => url.replace(/^http/, 'ws');
 const T = {timeout: 40000};
-
-async function adminOn(url) {
-    const c = client(url);
-    await c.login(process.env.CHORUS_ADMIN_LOGIN, process.env.CHORUS_ADMIN_PASSWORD);
-    return c;
-}
-
-async function userOn(url, prefix) {
-    const a = await adminOn(A);
-    const username = unique(prefix);
-    const password = `pw-${randomBytes(6).toString('hex')}`;
-    await a.createUser({username, email: `${username}@example.com`, password});
-    const c = client(url);
-    const user = await c.login(username, password);
-    return {client: c, user};
-}
 
 // Alice posts through any node into a channel Bob is in.
 async function channelFor(alice, bob) {

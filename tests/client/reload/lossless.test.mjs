@@ -7,37 +7,20 @@
 // node under the other tests' feet otherwise.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {randomBytes} from 'node:crypto';
 import fs from 'node:fs';
 import mm from '@mattermost/client';
-import {client, installWebSocketGlobals, sleep, unique, until} from '../lib.mjs';
+import {URLS, installWebSocketGlobals, quietWebSocketClient, sleep, unique, until, userOn} from '../lib.mjs';
 
 installWebSocketGlobals();
-const quiet = console.log;
-console.log = (...args) => {
-    if (typeof args[0] === 'string' && /^(websocket|got connection id|ping received)/.test(args[0])) {
-        return;
-    }
-    quiet(...args);
-};
+quietWebSocketClient();
 
-const [A, B] = (process.env.CHORUS_URLS ?? '').split(',');
+const [A, B] = URLS;
 const [dirA] = (process.env.CHORUS_NODE_DIRS ?? '').split(',');
 const T = {timeout: 60000};
 
-async function userOn(url) {
-    const admin = client(A);
-    await admin.login(process.env.CHORUS_ADMIN_LOGIN, process.env.CHORUS_ADMIN_PASSWORD);
-    const username = unique('reload');
-    const password = `pw-${randomBytes(6).toString('hex')}`;
-    await admin.createUser({username, email: `${username}@example.com`, password});
-    const c = client(url);
-    return {client: c, user: await c.login(username, password)};
-}
-
 async function reloadWhilePosting(t, postOn, readOn) {
-    const poster = await userOn(postOn);
-    const reader = await userOn(readOn);
+    const poster = await userOn(postOn, 'rlposter');
+    const reader = await userOn(readOn, 'rlreader');
     const team = await poster.client.createTeam({name: unique('rl'), display_name: 'Reload', type: 'O'});
     await poster.client.addToTeam(team.id, reader.user.id);
     const channel = await poster.client.createChannel({team_id: team.id, name: unique('rl-'),

@@ -843,6 +843,21 @@ START_TEST(test_producer_killed_mid_publish)
 }
 END_TEST
 
+/* Going back in time: the newest mark old enough, else the oldest. */
+START_TEST(test_mark_pick)
+{
+    shm_ring_mark_t marks[4] = {{0, 0, 0}};
+    ck_assert_ptr_null(shm_ring_mark_pick(marks, 4, 10000, 5000));
+    marks[2] = (shm_ring_mark_t){9000, 30, 300};
+    ck_assert_uint_eq(shm_ring_mark_pick(marks, 4, 10000, 5000)->seq, 30); /* none old enough: the oldest */
+    marks[0] = (shm_ring_mark_t){4000, 10, 100};
+    marks[3] = (shm_ring_mark_t){5000, 20, 200};
+    ck_assert_uint_eq(shm_ring_mark_pick(marks, 4, 10000, 5000)->seq, 20);
+    ck_assert_uint_eq(shm_ring_mark_pick(marks, 4, 9999, 5000)->seq, 10);
+    ck_assert_uint_eq(shm_ring_mark_pick(marks, 4, 20000, 0)->seq, 30);
+}
+END_TEST
+
 /* ---- suite ------------------------------------------------------------------------ */
 
 static Suite *ring_suite(void)
@@ -860,6 +875,7 @@ static Suite *ring_suite(void)
     tcase_add_test(tc, test_split_header_and_payload);
     tcase_add_test(tc, test_overrun_and_resync);
     tcase_add_test(tc, test_slots_and_eventfds);
+    tcase_add_test(tc, test_mark_pick);
     suite_add_tcase(s, tc);
 
     tcase_set_timeout(procs, 60);
