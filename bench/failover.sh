@@ -54,6 +54,8 @@ cd "$(dirname "$0")/.."
 SRC=$(pwd)
 # shellcheck source=contrib/lib/pg.sh
 . "$SRC/contrib/lib/pg.sh"
+# shellcheck source=bench/lib/cluster.sh
+. "$SRC/bench/lib/cluster.sh"
 
 ROUNDS=${ROUNDS:-10}
 WORKERS=${WORKERS:-1}
@@ -80,111 +82,27 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 tmp=$(mktemp -d /tmp/chorus-failover.XXXXXX)
 chmod 755 "$tmp"
 NAMES=(a b c)
-declare -A PID PORT GOSSIP STREAM ID URL
-pg_started=0
-
-# stop_node NAME: TERM the master (a clean stop deletes its ClusterDiscovery
-# row), wait up to 5 s, then KILL whatever is left of its process group.
-stop_node() {
-    local pid=${PID[$1]:-} i=0
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 50 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    kill -KILL -- "-$pid" 2>/dev/null || true
-    PID[$1]=
-}
-cleanup() {
-    trap - EXIT INT TERM
-    local n
-    for n in "${NAMES[@]}"; do stop_node "$n"; done
-    if [ "$pg_started" = 1 ]; then pg_stop "$tmp/pg" >/dev/null 2>&1 || true; fi
-    if [ "$KEEP" = 1 ]; then echo "failover.sh: kept $tmp" >&2; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-# next_port: LAST_PORT becomes the first port above it that no TCP or UDP
-# socket uses (GossipPort is UDP); a port handed out is never handed out again.
-LAST_PORT=$((BASE_PORT - 1))
-next_port() {
-    local p=$((LAST_PORT + 1))
-    while ss -tuanH "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
-    LAST_PORT=$p
-}
-for n in "${NAMES[@]}"; do
-    next_port && PORT[$n]=$LAST_PORT
-    next_port && GOSSIP[$n]=$LAST_PORT
-    next_port && STREAM[$n]=$LAST_PORT
-    URL[$n]=http://127.0.0.1:${PORT[$n]}
-done
+bench_ports "$BASE_PORT"
 
 BIN=$tmp/chorusd
 cp "$CHORUSD" "$BIN"
 cc -O2 -Wall -o "$tmp/wsload" bench/wsload/wsload.c || die "cannot build bench/wsload/wsload.c"
 POLL=$SRC/bench/failover/poll.mjs
 
-PG_PORT=$(free_port 26632)
-pg_start "$tmp/pg" "$PG_PORT" >/dev/null || die "cannot start PostgreSQL"
-pg_started=1
-pg_create_db "$tmp/pg" "$PG_PORT" failover >/dev/null
-DSN=$(pg_dsn "$tmp/pg" "$PG_PORT" failover)
+bench_pg_start 26632 failover
+NODE_ENV=(MM_PROCESSSETTINGS_SHMSIZEMB=16 MM_CLUSTERSETTINGS_CLUSTERNAME=failover)
 
-# start_node NAME: a node in its own process group (setsid execs in place:
-# the background job is not a group leader), then its ping and its node id.
-start_node() {
-    local n=$1 dir=$tmp/$1 i
-    mkdir -p "$dir/logs"
-    env MM_SERVICESETTINGS_LISTENADDRESS="127.0.0.1:${PORT[$n]}" MM_SQLSETTINGS_DATASOURCE="$DSN" \
-        MM_LOGSETTINGS_FILELOCATION="$dir/logs" MM_LOGSETTINGS_ENABLECONSOLE=false \
-        MM_LOGSETTINGS_FILELEVEL="$LOGLEVEL" MM_PROCESSSETTINGS_PIDFILE="$dir/chorusd.pid" \
-        MM_PROCESSSETTINGS_WORKERS="$WORKERS" MM_PROCESSSETTINGS_SHMSIZEMB=16 \
-        MM_FILESETTINGS_DIRECTORY="$tmp/shared-data" MM_METRICSSETTINGS_ENABLE=false \
-        MM_CLUSTERSETTINGS_ENABLE=true MM_CLUSTERSETTINGS_CLUSTERNAME=failover \
-        MM_CLUSTERSETTINGS_OVERRIDEHOSTNAME=127.0.0.1 \
-        MM_CLUSTERSETTINGS_GOSSIPPORT="${GOSSIP[$n]}" MM_CLUSTERSETTINGS_STREAMINGPORT="${STREAM[$n]}" \
-        setsid "$BIN" -c "$SRC/etc/config.json" >>"$dir/stdout.log" 2>&1 &
-    PID[$n]=$!
-    disown "${PID[$n]}" # no "Killed" notice from bash when a round kills it
-    for ((i = 0; i < 400; i++)); do
-        if [ "$(curl -s -o /dev/null -w '%{http_code}' "${URL[$n]}/api/v4/system/ping")" = 200 ]; then
-            [ "$(ps -o pgid= -p "${PID[$n]}" | tr -d ' ')" = "${PID[$n]}" ] ||
-                die "node $n is not the leader of its own process group"
-            ID[$n]=$(grep -ho 'node [a-z0-9]\{26\} listening' "$dir/logs/master.log" | tail -n 1 | cut -d' ' -f2)
-            [ -n "${ID[$n]}" ] || die "no node id in $dir/logs/master.log"
-            return 0
-        fi
-        kill -0 "${PID[$n]}" 2>/dev/null || break
-        sleep 0.05
-    done
-    tail -20 "$dir/stdout.log" "$dir/logs/master.log" >&2 2>/dev/null || true
-    die "node $n did not start"
-}
-
-kv() { # kv KEY LINE: the value of KEY=value in LINE
-    printf '%s\n' "$2" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2; exit }'
-}
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "NA"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 max() { sort -g | awk 'END { print (NR ? $1 : "NA") }'; }
 
-# all_green TIMEOUT_S: until every node sees three green members and one leader.
-all_green() {
-    node "$POLL" green "{\"urls\":[\"${URL[a]}\",\"${URL[b]}\",\"${URL[c]}\"],\"token\":\"$TOKEN\",\"count\":3,\"timeoutMs\":$(($1 * 1000))}"
-}
-
 echo "failover bench: 3 nodes x $WORKERS worker(s) on loopback, $ROUNDS rounds, seed $SEED, poll every ${POLL_MS} ms"
 echo "chorusd: $("$BIN" -v 2>&1 | head -n 1)"
-for n in "${NAMES[@]}"; do start_node "$n"; done
-curl -sf -o /dev/null -X POST "${URL[a]}/api/v4/users" \
-    -d '{"username":"failover","email":"failover@example.com","password":"failover-password"}' ||
-    die "cannot create the bench user"
-TOKEN=$(curl -si -X POST "${URL[a]}/api/v4/users/login" -d '{"login_id":"failover","password":"failover-password"}' |
-    awk 'tolower($1) == "token:" { print $2 }' | tr -d '\r')
-[ -n "$TOKEN" ] || die "cannot log in"
-line=$(all_green 30) || die "the three nodes did not become green"
+for n in "${NAMES[@]}"; do bench_node_start "$n"; done
+bench_admin_token failover
+line=$(bench_all_green 30) || die "the three nodes did not become green"
 echo "cluster formed: all green after $(kv ms "$line") ms from the first login; leader $(kv leader "$line")"
 
 # --- part 1: failover ---------------------------------------------------------
@@ -224,8 +142,8 @@ for round in $(seq "$ROUNDS"); do
 
     rejoin_txt=
     t0=$(date +%s%N)
-    start_node "$victim"
-    g=$(all_green 30) || die "round $round: node $victim did not rejoin green"
+    bench_node_start "$victim"
+    g=$(bench_all_green 30) || die "round $round: node $victim did not rejoin green"
     took_over=0
     [ "$(kv leader "$g")" = "${ID[$victim]}" ] && took_over=1 && rejoin_txt=", took the lead (lowest id)"
     rejoin=$((($(date +%s%N) - t0) / 1000000))

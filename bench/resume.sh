@@ -61,6 +61,8 @@ cd "$(dirname "$0")/.."
 SRC=$(pwd)
 # shellcheck source=contrib/lib/pg.sh
 . "$SRC/contrib/lib/pg.sh"
+# shellcheck source=bench/lib/cluster.sh
+. "$SRC/bench/lib/cluster.sh"
 
 N=${N:-200}
 K=${K:-5}
@@ -100,95 +102,21 @@ export RESUME_WS_DIR=$WS_DIR
 tmp=$(mktemp -d /tmp/chorus-resume.XXXXXX)
 chmod 755 "$tmp"
 NAMES=(a b)
-declare -A PID PORT GOSSIP STREAM ID URL WS
-pg_started=0
-
-# stop_node NAME: TERM the master (a clean stop deletes its ClusterDiscovery
-# row), wait up to 5 s, then KILL whatever is left of its process group.
-stop_node() {
-    local pid=${PID[$1]:-} i=0
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 50 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    kill -KILL -- "-$pid" 2>/dev/null || true
-    PID[$1]=
-}
-cleanup() {
-    trap - EXIT INT TERM
-    local n
-    for n in "${NAMES[@]}"; do stop_node "$n"; done
-    if [ "$pg_started" = 1 ]; then pg_stop "$tmp/pg" >/dev/null 2>&1 || true; fi
-    if [ "$KEEP" = 1 ]; then echo "resume.sh: kept $tmp" >&2; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
+declare -A WS
+trap bench_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-# next_port: LAST_PORT becomes the first port above it that no TCP or UDP
-# socket uses (GossipPort is UDP); a port handed out is never handed out again.
-LAST_PORT=$((BASE_PORT - 1))
-next_port() {
-    local p=$((LAST_PORT + 1))
-    while ss -tuanH "sport = :$p" 2>/dev/null | grep -q .; do p=$((p + 1)); done
-    LAST_PORT=$p
-}
-for n in "${NAMES[@]}"; do
-    next_port && PORT[$n]=$LAST_PORT
-    next_port && GOSSIP[$n]=$LAST_PORT
-    next_port && STREAM[$n]=$LAST_PORT
-    URL[$n]=http://127.0.0.1:${PORT[$n]}
-    WS[$n]=ws://127.0.0.1:${PORT[$n]}/api/v4/websocket
-done
+bench_ports "$BASE_PORT"
+for n in "${NAMES[@]}"; do WS[$n]=ws://127.0.0.1:${PORT[$n]}/api/v4/websocket; done
 
 BIN=$tmp/chorusd
 cp "$CHORUSD" "$BIN"
 HELPER=$SRC/bench/resume/resume.mjs
-POLL=$SRC/bench/failover/poll.mjs
 
-PG_PORT=$(free_port 26642)
-pg_start "$tmp/pg" "$PG_PORT" >/dev/null || die "cannot start PostgreSQL"
-pg_started=1
-pg_create_db "$tmp/pg" "$PG_PORT" resume >/dev/null
-DSN=$(pg_dsn "$tmp/pg" "$PG_PORT" resume)
+bench_pg_start 26642 resume
+NODE_ENV=(MM_PROCESSSETTINGS_SHMSIZEMB="$SHM_MB" MM_TEAMSETTINGS_MAXUSERSPERTEAM=$((N + 10))
+    MM_SQLSETTINGS_MAXOPENCONNS="$DB_CONNS" MM_CLUSTERSETTINGS_CLUSTERNAME=resume)
 
-# start_node NAME: a node in its own process group (setsid execs in place:
-# the background job is not a group leader), then its ping and its node id.
-start_node() {
-    local n=$1 dir=$tmp/$1 i
-    mkdir -p "$dir/logs"
-    env MM_SERVICESETTINGS_LISTENADDRESS="127.0.0.1:${PORT[$n]}" MM_SQLSETTINGS_DATASOURCE="$DSN" \
-        MM_LOGSETTINGS_FILELOCATION="$dir/logs" MM_LOGSETTINGS_ENABLECONSOLE=false \
-        MM_LOGSETTINGS_FILELEVEL="$LOGLEVEL" MM_PROCESSSETTINGS_PIDFILE="$dir/chorusd.pid" \
-        MM_PROCESSSETTINGS_WORKERS="$WORKERS" MM_PROCESSSETTINGS_SHMSIZEMB="$SHM_MB" \
-        MM_FILESETTINGS_DIRECTORY="$tmp/shared-data" MM_METRICSSETTINGS_ENABLE=false \
-        MM_TEAMSETTINGS_MAXUSERSPERTEAM=$((N + 10)) MM_SQLSETTINGS_MAXOPENCONNS="$DB_CONNS" \
-        MM_CLUSTERSETTINGS_ENABLE=true MM_CLUSTERSETTINGS_CLUSTERNAME=resume \
-        MM_CLUSTERSETTINGS_OVERRIDEHOSTNAME=127.0.0.1 \
-        MM_CLUSTERSETTINGS_GOSSIPPORT="${GOSSIP[$n]}" MM_CLUSTERSETTINGS_STREAMINGPORT="${STREAM[$n]}" \
-        setsid "$BIN" -c "$SRC/etc/config.json" >>"$dir/stdout.log" 2>&1 &
-    PID[$n]=$!
-    disown "${PID[$n]}"
-    for ((i = 0; i < 400; i++)); do
-        if [ "$(curl -s -o /dev/null -w '%{http_code}' "${URL[$n]}/api/v4/system/ping")" = 200 ]; then
-            [ "$(ps -o pgid= -p "${PID[$n]}" | tr -d ' ')" = "${PID[$n]}" ] ||
-                die "node $n is not the leader of its own process group"
-            ID[$n]=$(grep -ho 'node [a-z0-9]\{26\} listening' "$dir/logs/master.log" | tail -n 1 | cut -d' ' -f2)
-            [ -n "${ID[$n]}" ] || die "no node id in $dir/logs/master.log"
-            return 0
-        fi
-        kill -0 "${PID[$n]}" 2>/dev/null || break
-        sleep 0.05
-    done
-    tail -20 "$dir/stdout.log" "$dir/logs/master.log" >&2 2>/dev/null || true
-    die "node $n did not start"
-}
-
-kv() { # kv KEY LINE: the value of KEY=value in LINE
-    printf '%s\n' "$2" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2; exit }'
-}
 # pct P FILE: the P-th percentile (nearest rank) of FILE's numbers; max: P=100
 pct() { sort -g "$2" | awk -v p="$1" '{ v[NR] = $1 } END { if (NR == 0) { print "NA"; exit }
     r = int(p / 100 * NR); if (r < p / 100 * NR) r++; if (r < 1) r = 1; printf "%.1f", v[r] }'; }
@@ -197,15 +125,9 @@ jget() { sed -E "s/.*\"$1\":\"([a-z0-9]{26})\".*/\1/;q"; }
 echo "resume bench: 2 nodes x $WORKERS worker(s) on loopback (ShmSizeMB $SHM_MB), N=$N sockets, K=$K missed posts, $ROUNDS rounds," \
     "reconnects in bursts of $N"
 echo "chorusd: $("$BIN" -v 2>&1 | head -n 1); client: node $(node -v), ws from ${WS_DIR#"$SRC"/}"
-for n in "${NAMES[@]}"; do start_node "$n"; done
-curl -sf -o /dev/null -X POST "${URL[a]}/api/v4/users" \
-    -d '{"username":"resume","email":"resume@example.com","password":"resume-password"}' ||
-    die "cannot create the bench user"
-TOKEN=$(curl -si -X POST "${URL[a]}/api/v4/users/login" -d '{"login_id":"resume","password":"resume-password"}' |
-    awk 'tolower($1) == "token:" { print $2 }' | tr -d '\r')
-[ -n "$TOKEN" ] || die "cannot log in"
-line=$(node "$POLL" green "{\"urls\":[\"${URL[a]}\",\"${URL[b]}\"],\"token\":\"$TOKEN\",\"count\":2,\"timeoutMs\":30000}") ||
-    die "the two nodes did not become green"
+for n in "${NAMES[@]}"; do bench_node_start "$n"; done
+bench_admin_token resume
+line=$(bench_all_green 30) || die "the two nodes did not become green"
 echo "cluster formed: all green after $(kv ms "$line") ms; a=${ID[a]} b=${ID[b]}"
 
 TEAM=$(curl -sf -H "Authorization: Bearer $TOKEN" -X POST "${URL[a]}/api/v4/teams" \
