@@ -126,7 +126,7 @@ done
 # AddressSanitizer or UBSan in a node's output is a failure.
 if [ "${CHORUS_SKIP_ASAN:-0}" != 1 ]; then
     CHORUSD=$BUILD/asan/chorusd
-    for suite in ping process migrations auth client; do
+    for suite in ping process migrations auth client cluster; do
         run_suite "$SRC/tests/integration/test_$suite.sh" integration-asan
         reports=$(grep -lE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' -r "$CHORUS_TEST_TMP" --include=stdout.log)
         if [ -n "$reports" ]; then
