@@ -73,7 +73,7 @@ fi
 
 # The single-process unit suites under valgrind (memcheck, leaks included);
 # the fork-heavy shm suites get ASan above instead (valgrind takes minutes).
-for t in core/test_config core/test_id core/test_events cluster/test_address; do
+for t in core/test_config core/test_id core/test_events core/test_resolver; do
     if CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
         "$BUILD/tests/unit/$t" >"$BUILD/tests/unit/$t.vglog" 2>&1; then
         echo "valgrind $(basename "$t"): clean"

@@ -306,7 +306,7 @@ static void cluster_dispose(cluster_t *c)
     cluster_links_dispose(c);
     cluster_gossip_dispose(c);
     cluster_discovery_dispose(c);
-    cluster_address_stop();
+    resolver_stop();
     free(c->record);
     c->record = NULL;
     free(c->inbound);

@@ -27,7 +27,7 @@ static void on_send(void *ctx, const char *host, uint16_t port, const uint8_t *d
     cluster_t *c = ctx;
     struct sockaddr_storage addr;
     socklen_t addr_len;
-    if (cluster_address_cached(host, port, SOCK_DGRAM, &addr, &addr_len) != 0) {
+    if (resolver_lookup(host, port, SOCK_DGRAM, &addr, &addr_len) != 0) {
         log_debug("gossip: cannot resolve %s:%u", host, port);
         return;
     }
@@ -70,30 +70,24 @@ static void on_readable(h2o_socket_t *sock, const char *err)
 static int open_socket(cluster_t *c)
 {
     const config_cluster_t *cl = &c->config->cluster;
-    const char *bind_host = cl->bind_address[0] != '\0' ? cl->bind_address : NULL;
-    char service[8];
-    snprintf(service, sizeof(service), "%lld", (long long)cl->gossip_port);
-    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST,
-                             .ai_family = bind_host == NULL ? AF_INET6 : AF_UNSPEC};
-    struct addrinfo *res = NULL;
-    if (getaddrinfo(bind_host, service, &hints, &res) != 0 || res == NULL) {
+    const char *bind_host = cl->bind_address[0] != '\0' ? cl->bind_address : "::";
+    struct sockaddr_storage addr;
+    socklen_t len;
+    if (resolver_numeric(bind_host, (uint16_t)cl->gossip_port, SOCK_DGRAM, &addr, &len) != 0) {
         log_error(0, "ClusterSettings.BindAddress: \"%s\" is not an IP address", cl->bind_address);
         return -EINVAL;
     }
-    int fd = socket(res->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket(addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int off = 0;
-    if (fd >= 0 && res->ai_family == AF_INET6)
+    if (fd >= 0 && addr.ss_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)); /* v4 peers too */
-    if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
+    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, len) != 0) {
         int e = errno;
         log_error(e, "ClusterSettings.GossipPort: cannot bind UDP port %lld", (long long)cl->gossip_port);
         if (fd >= 0)
             close(fd);
-        freeaddrinfo(res);
         return -e;
     }
-    freeaddrinfo(res);
     int watch_fd = dup(fd);
     if (watch_fd < 0) {
         close(fd);

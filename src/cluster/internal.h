@@ -16,6 +16,7 @@
 #include "cluster/swim.h"
 #include "core/child.h"
 #include "core/id.h"
+#include "core/resolver.h"
 #include "db/pool.h"
 #include "shm/cluster_view.h"
 #include "shm/ring.h"
@@ -136,22 +137,6 @@ void cluster_discovery_dispose(cluster_t *c);
  * and that address for ClusterInfo.ipaddress.  0 or -errno. */
 int cluster_address_resolve(const config_t *config, char *hostname, size_t hostname_size, char *ipaddress,
                             size_t ipaddress_size);
-
-/* An IP literal and port to a socket address, never the resolver (for the
- * bind address).  0, or -EINVAL for anything but an IP literal. */
-int cluster_address_lookup(const char *host, uint16_t port, int socktype, struct sockaddr_storage *addr,
-                           socklen_t *len);
-
-/* A peer's host and port to a socket address, never blocking: an IP literal
- * at once; a name from the cache the resolver thread fills (a stale answer
- * is returned while a refresh is queued).  0; -EAGAIN while a name is first
- * resolved (ask again later); -EHOSTUNREACH for a name that does not
- * resolve (asked again every few seconds) or an invalid host. */
-int cluster_address_cached(const char *host, uint16_t port, int socktype, struct sockaddr_storage *addr,
-                           socklen_t *len);
-
-/* Stops the resolver thread and forgets the cache (cluster dispose). */
-void cluster_address_stop(void);
 
 /* gossip.c */
 int cluster_gossip_start(cluster_t *c); /* once the key (if any) is known */

@@ -656,7 +656,7 @@ static void dial(cluster_t *c, cluster_peer_t *p, int64_t now)
     struct sockaddr_storage addr;
     socklen_t len;
     p->next_connect_ms = now + LINK_BACKOFF_MAX_MS; /* until on_connect says better */
-    int rc = cluster_address_cached(p->host, p->streaming_port, SOCK_STREAM, &addr, &len);
+    int rc = resolver_lookup(p->host, p->streaming_port, SOCK_STREAM, &addr, &len);
     if (rc == -EAGAIN) {
         p->next_connect_ms = now + LINK_BACKOFF_MIN_MS; /* the resolver is on it: look again soon */
         return;
@@ -723,7 +723,7 @@ int cluster_links_start(cluster_t *c)
     const char *host = cl->bind_address[0] != '\0' ? cl->bind_address : "::";
     h2o_linklist_init_anchor(&c->links);
     h2o_linklist_init_anchor(&c->closed_links);
-    if (cluster_address_lookup(host, (uint16_t)cl->streaming_port, SOCK_STREAM, &addr, &len) != 0) {
+    if (resolver_numeric(host, (uint16_t)cl->streaming_port, SOCK_STREAM, &addr, &len) != 0) {
         log_error(0, "ClusterSettings.BindAddress: \"%s\" is not an IP address", cl->bind_address);
         return -EINVAL;
     }
