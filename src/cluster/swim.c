@@ -469,18 +469,28 @@ static bool swim_suspicion_confirm(swim_t *swim, size_t slot, const char *from)
     return true;
 }
 
-static void swim_on_suspect(swim_t *swim, uint32_t inc, const char *id, const char *from, int64_t now)
+/* The member a suspect or dead message about `id` at incarnation `inc`
+ * applies to: its slot, 0 when it is us (refuted at once), -1 when the
+ * message is stale or about a member unknown or gone. */
+static int swim_accused(swim_t *swim, uint32_t inc, const char *id)
 {
     int slot = swim_find(swim, id);
     if (slot < 0)
+        return -1;
+    const swim_member_t *m = &swim->members[slot];
+    if (inc < m->incarnation || swim_gone(m->state))
+        return -1;
+    if (slot == 0)
+        swim_refute(swim, inc);
+    return slot;
+}
+
+static void swim_on_suspect(swim_t *swim, uint32_t inc, const char *id, const char *from, int64_t now)
+{
+    int slot = swim_accused(swim, inc, id);
+    if (slot <= 0)
         return;
     swim_member_t *m = &swim->members[slot];
-    if (inc < m->incarnation || swim_gone(m->state))
-        return;
-    if (slot == 0) {
-        swim_refute(swim, inc);
-        return;
-    }
     if (m->state == SWIM_SUSPECT) {
         if (swim_suspicion_confirm(swim, (size_t)slot, from))
             swim_broadcast(swim, (size_t)slot, MSG_SUSPECT, inc, from);
@@ -496,16 +506,10 @@ static void swim_on_suspect(swim_t *swim, uint32_t inc, const char *id, const ch
 
 static void swim_on_dead(swim_t *swim, uint32_t inc, const char *id, const char *from, int64_t now)
 {
-    int slot = swim_find(swim, id);
-    if (slot < 0)
+    int slot = swim_accused(swim, inc, id);
+    if (slot <= 0)
         return;
     swim_member_t *m = &swim->members[slot];
-    if (inc < m->incarnation || swim_gone(m->state))
-        return;
-    if (slot == 0) {
-        swim_refute(swim, inc);
-        return;
-    }
     swim_state_t previous = m->state;
     m->incarnation = inc;
     swim_set_state(swim, (size_t)slot, strcmp(from, id) == 0 ? SWIM_LEFT : SWIM_DEAD, now);

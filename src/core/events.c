@@ -273,6 +273,16 @@ static int encode_fields(const field_t *fields, size_t n, const void *ev, sink_t
     return 0;
 }
 
+/* The types whose records outgrow EVENT_ENCODED_MAX: into `out`, at most
+ * `cap` and EVENT_WS_ENCODED_MAX bytes. */
+static int encode_large(const field_t *fields, size_t n, const void *ev, uint8_t *out, size_t cap, size_t *len)
+{
+    sink_t sink = {out, 0, cap < EVENT_WS_ENCODED_MAX ? cap : EVENT_WS_ENCODED_MAX};
+    int rc = encode_fields(fields, n, ev, &sink);
+    *len = sink.len;
+    return rc;
+}
+
 static int encode_small(const field_t *fields, size_t n, const void *ev, event_buf_t *out)
 {
     sink_t sink = {out->data, 0, sizeof(out->data)};
@@ -511,10 +521,7 @@ int event_decode_members_changed(const void *data, size_t len, event_members_cha
 
 int event_encode_ws_event(const event_ws_event_t *ev, uint8_t *out, size_t cap, size_t *len)
 {
-    sink_t sink = {out, 0, cap < EVENT_WS_ENCODED_MAX ? cap : EVENT_WS_ENCODED_MAX};
-    int rc = encode_fields(ws_event_fields, NFIELDS(ws_event_fields), ev, &sink);
-    *len = sink.len;
-    return rc;
+    return encode_large(ws_event_fields, NFIELDS(ws_event_fields), ev, out, cap, len);
 }
 
 int event_decode_ws_event(const void *data, size_t len, event_ws_event_t *ev)
@@ -535,10 +542,7 @@ int event_decode_config_reload(const void *data, size_t len, event_config_reload
 
 int event_encode_config_saved(const event_config_saved_t *ev, uint8_t *out, size_t cap, size_t *len)
 {
-    sink_t sink = {out, 0, cap < EVENT_WS_ENCODED_MAX ? cap : EVENT_WS_ENCODED_MAX};
-    int rc = encode_fields(config_saved_fields, NFIELDS(config_saved_fields), ev, &sink);
-    *len = sink.len;
-    return rc;
+    return encode_large(config_saved_fields, NFIELDS(config_saved_fields), ev, out, cap, len);
 }
 
 int event_decode_config_saved(const void *data, size_t len, event_config_saved_t *ev)
@@ -560,10 +564,7 @@ int event_decode_replay_request(const void *data, size_t len, event_replay_reque
 
 int event_encode_replay_answer(const event_replay_answer_t *ev, uint8_t *out, size_t cap, size_t *len)
 {
-    sink_t sink = {out, 0, cap < EVENT_WS_ENCODED_MAX ? cap : EVENT_WS_ENCODED_MAX};
-    int rc = encode_fields(replay_answer_fields, NFIELDS(replay_answer_fields), ev, &sink);
-    *len = sink.len;
-    return rc;
+    return encode_large(replay_answer_fields, NFIELDS(replay_answer_fields), ev, out, cap, len);
 }
 
 int event_decode_replay_answer(const void *data, size_t len, event_replay_answer_t *ev)
@@ -616,90 +617,73 @@ int events_publish(shm_ring_t *ring, const int *efds, event_type_t type, const e
     return shm_ring_publish(ring, efds, (uint16_t)type, buf->data, buf->len, &seq);
 }
 
-int events_publish_status_changed(shm_ring_t *ring, const int *efds, const event_status_changed_t *ev)
+static int publish_small(shm_ring_t *ring, const int *efds, event_type_t type, const field_t *fields, size_t n,
+                         const void *ev)
 {
     event_buf_t buf;
-    int rc = event_encode_status_changed(ev, &buf);
-    return rc != 0 ? rc : events_publish(ring, efds, EVENT_STATUS_CHANGED, &buf);
+    int rc = encode_small(fields, n, ev, &buf);
+    return rc != 0 ? rc : events_publish(ring, efds, type, &buf);
+}
+
+int events_publish_status_changed(shm_ring_t *ring, const int *efds, const event_status_changed_t *ev)
+{
+    return publish_small(ring, efds, EVENT_STATUS_CHANGED, status_changed_fields, NFIELDS(status_changed_fields), ev);
 }
 
 int events_publish_session_revoked(shm_ring_t *ring, const int *efds, const event_session_revoked_t *ev)
 {
-    event_buf_t buf;
-    int rc = event_encode_session_revoked(ev, &buf);
-    return rc != 0 ? rc : events_publish(ring, efds, EVENT_SESSION_REVOKED, &buf);
+    return publish_small(ring, efds, EVENT_SESSION_REVOKED, session_revoked_fields, NFIELDS(session_revoked_fields),
+                         ev);
 }
 
 int events_publish_user_sessions_revoked(shm_ring_t *ring, const int *efds, const event_user_sessions_revoked_t *ev)
 {
-    event_buf_t buf;
-    int rc = event_encode_user_sessions_revoked(ev, &buf);
-    return rc != 0 ? rc : events_publish(ring, efds, EVENT_USER_SESSIONS_REVOKED, &buf);
+    return publish_small(ring, efds, EVENT_USER_SESSIONS_REVOKED, user_sessions_revoked_fields,
+                         NFIELDS(user_sessions_revoked_fields), ev);
 }
 
 int events_publish_members_changed(shm_ring_t *ring, const int *efds, const event_members_changed_t *ev)
 {
-    event_buf_t buf;
-    int rc = event_encode_members_changed(ev, &buf);
-    return rc != 0 ? rc : events_publish(ring, efds, EVENT_MEMBERS_CHANGED, &buf);
+    return publish_small(ring, efds, EVENT_MEMBERS_CHANGED, members_changed_fields, NFIELDS(members_changed_fields),
+                         ev);
 }
 
 int events_publish_config_reload(shm_ring_t *ring, const int *efds, const event_config_reload_t *ev)
 {
-    event_buf_t buf;
-    int rc = event_encode_config_reload(ev, &buf);
-    return rc != 0 ? rc : events_publish(ring, efds, EVENT_CONFIG_RELOAD, &buf);
+    return publish_small(ring, efds, EVENT_CONFIG_RELOAD, config_reload_fields, NFIELDS(config_reload_fields), ev);
 }
 
-typedef int (*encode_large_fn)(const void *ev, uint8_t *out, size_t cap, size_t *len);
-
-static int publish_large(shm_ring_t *ring, const int *efds, event_type_t type, encode_large_fn encode, const void *ev)
+static int publish_large(shm_ring_t *ring, const int *efds, event_type_t type, const field_t *fields, size_t n,
+                         const void *ev)
 {
     uint8_t *buf = malloc(EVENT_WS_ENCODED_MAX);
     if (buf == NULL)
         return -ENOMEM;
     size_t len;
     uint64_t seq;
-    int rc = encode(ev, buf, EVENT_WS_ENCODED_MAX, &len);
+    int rc = encode_large(fields, n, ev, buf, EVENT_WS_ENCODED_MAX, &len);
     if (rc == 0)
         rc = shm_ring_publish(ring, efds, (uint16_t)type, buf, len, &seq);
     free(buf);
     return rc;
 }
 
-static int encode_ws_event_any(const void *ev, uint8_t *out, size_t cap, size_t *len)
-{
-    return event_encode_ws_event(ev, out, cap, len);
-}
-
-static int encode_config_saved_any(const void *ev, uint8_t *out, size_t cap, size_t *len)
-{
-    return event_encode_config_saved(ev, out, cap, len);
-}
-
 int events_publish_config_saved(shm_ring_t *ring, const int *efds, const event_config_saved_t *ev)
 {
-    return publish_large(ring, efds, EVENT_CONFIG_SAVED, encode_config_saved_any, ev);
+    return publish_large(ring, efds, EVENT_CONFIG_SAVED, config_saved_fields, NFIELDS(config_saved_fields), ev);
 }
 
 int events_publish_ws_event(shm_ring_t *ring, const int *efds, const event_ws_event_t *ev)
 {
-    return publish_large(ring, efds, EVENT_WS_EVENT, encode_ws_event_any, ev);
+    return publish_large(ring, efds, EVENT_WS_EVENT, ws_event_fields, NFIELDS(ws_event_fields), ev);
 }
 
 int events_publish_replay_request(shm_ring_t *ring, const int *efds, const event_replay_request_t *ev)
 {
-    event_buf_t buf;
-    int rc = event_encode_replay_request(ev, &buf);
-    return rc != 0 ? rc : events_publish(ring, efds, EVENT_REPLAY_REQUEST, &buf);
-}
-
-static int encode_replay_answer_any(const void *ev, uint8_t *out, size_t cap, size_t *len)
-{
-    return event_encode_replay_answer(ev, out, cap, len);
+    return publish_small(ring, efds, EVENT_REPLAY_REQUEST, replay_request_fields, NFIELDS(replay_request_fields), ev);
 }
 
 int events_publish_replay_answer(shm_ring_t *ring, const int *efds, const event_replay_answer_t *ev)
 {
-    return publish_large(ring, efds, EVENT_REPLAY_ANSWER, encode_replay_answer_any, ev);
+    return publish_large(ring, efds, EVENT_REPLAY_ANSWER, replay_answer_fields, NFIELDS(replay_answer_fields), ev);
 }
