@@ -26,8 +26,9 @@ install_packages $CHORUS_BUILD_PACKAGES $CHORUS_RUN_PACKAGES $CHORUS_TEST_PACKAG
 stop_distribution_services
 build_chorus "$SRC" "$BUILD" || bail "build failed"
 
-# Static checks: a warning-free build, the tree formatted by .clang-format,
-# scripts clean under shellcheck.
+# Static checks: a warning-free build, every package the build uses installed
+# by contrib/lib/deps.sh, the tree formatted by .clang-format, scripts clean
+# under shellcheck.
 static_check() { # static_check NAME CMD...
     local name=$1 out
     shift
@@ -42,6 +43,7 @@ static_check() { # static_check NAME CMD...
 }
 static_check "compiler warnings" bash -c "! grep -E 'warning:' '$BUILD/make.log'"
 static_check clang-format bash -c "cd '$SRC' && clang-format --dry-run --Werror src/*/*.[ch] tests/unit/*.h tests/unit/*/*.c"
+static_check "install steps" bash "$SRC/contrib/lib/package_check.sh" "$BUILD"
 static_check shellcheck bash -c "cd '$SRC' && shellcheck -x -P tests/integration:contrib/lib contrib/*.sh contrib/lib/*.sh \
     contrib/init.d/chorus bench/*.sh tests/integration/*.sh"
 
