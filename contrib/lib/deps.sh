@@ -4,17 +4,21 @@
 
 # shellcheck disable=SC2034 # used by the scripts that source this file
 CHORUS_BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config libh2o-evloop-dev libh2o-dev
- libjemalloc-dev libmsgpack-dev check libpq-dev libssl-dev libjansson-dev libcrypt-dev"
+ libwslay-dev libjemalloc-dev libmsgpack-dev check libpq-dev libssl-dev libjansson-dev libcrypt-dev"
 # shellcheck disable=SC2034
 CHORUS_RUN_PACKAGES="postgresql postgresql-client nginx curl iproute2 procps psmisc"
 CHORUS_TEST_PACKAGES="haproxy wrk valgrind shellcheck clang-format openssl iptables"
-# Node.js may come from elsewhere than Debian (with its own npm, which then
-# conflicts with Debian's npm package): install it only when absent.
+# Node.js and Python may come from elsewhere than Debian (Node.js with its own
+# npm, which then conflicts with Debian's npm package; Python from pyenv):
+# install them only when absent.
 if ! command -v node >/dev/null 2>&1; then
     CHORUS_TEST_PACKAGES="$CHORUS_TEST_PACKAGES nodejs"
 fi
 if ! command -v npm >/dev/null 2>&1; then
     CHORUS_TEST_PACKAGES="$CHORUS_TEST_PACKAGES npm"
+fi
+if ! command -v python3 >/dev/null 2>&1; then
+    CHORUS_TEST_PACKAGES="$CHORUS_TEST_PACKAGES python3"
 fi
 
 # install_packages PKG...: apt-get installs those not installed yet.
