@@ -132,7 +132,7 @@ int main(int argc, char **argv)
         case 'd': daemon = true; break;
         case 't': test = true; break;
         case 's': signal_name = optarg; break;
-        case 'v': printf("chorusd %s\n", CHORUS_VERSION); return 0;
+        case 'v': printf("chorusd %s (Mattermost API %s)\n", CHORUS_VERSION, CHORUS_API_VERSION); return 0;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 1;
         }

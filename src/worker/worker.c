@@ -120,7 +120,7 @@ static int worker_setup(worker_t *w)
     w->master_pid = getppid(); /* the lifeline check made sure it is the master */
     memcpy(w->node_id, shm_region_header(w->params->shm)->node_id, sizeof(w->node_id));
     /* Mattermost: {version}.{build}.{client config hash}.{licensed} */
-    snprintf(w->version_id, sizeof(w->version_id), "%s.%s.%s.false", CHORUS_VERSION, CHORUS_BUILD_NUMBER,
+    snprintf(w->version_id, sizeof(w->version_id), "%s.%s.%s.false", CHORUS_API_VERSION, CHORUS_BUILD_NUMBER,
              w->params->config_hash);
     h2o_timeout_init(w->loop, &w->drain_timeout, WORKER_DRAIN_DEADLINE_MS);
     w->drain_deadline.cb = on_drain_deadline;

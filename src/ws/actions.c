@@ -47,7 +47,7 @@ static void fail_param(ws_conn_t *c, int64_t seq, const char *action, const char
 static void ping(ws_conn_t *c, int64_t seq)
 {
     ws_conn_reply_ok(c, seq,
-                     json_pack("{s:s,s:s,s:I,s:s}", "text", "pong", "version", CHORUS_VERSION, "server_time",
+                     json_pack("{s:s,s:s,s:I,s:s}", "text", "pong", "version", CHORUS_API_VERSION, "server_time",
                                (json_int_t)clock_now_ms(), "node_id", c->hub->worker->node_id));
 }
 

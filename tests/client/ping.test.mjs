@@ -147,6 +147,9 @@ test('X-Version-Id is stored as the client serverVersion', T, async () => {
     const header = headers.get('X-Version-Id');
     // {version}.{build}.{clientConfigHash}.{licensed}
     assert.match(header, /^\d+\.\d+\.\d+\.[^.]+\.[0-9a-f]+\.(true|false)$/);
+    // the Mattermost server version whose API chorus follows (the one this
+    // client release targets): the apps gate features on its first three parts
+    assert.ok(header.startsWith('11.9.0.'), `X-Version-Id ${header} claims Mattermost 11.9.0`);
     // Client4 takes it only when the response has no Cache-Control.
     assert.equal(c.serverVersion, header);
     assert.equal(c.getServerVersion(), header);

@@ -341,8 +341,8 @@ test('hello first (seq 0: server_version, connection_id, server_hostname), then 
         assert.equal(pong.data.text, 'pong');
         assert.ok(pong.data.server_time >= before - 1000 && pong.data.server_time <= Date.now() + 1000,
             `server_time ${pong.data.server_time} is now, in ms`);
-        assert.equal(typeof pong.data.version, 'string');
-        assert.ok(pong.data.version.length > 0, 'pong carries the version');
+        assert.equal(pong.data.version, '11.9.0', 'pong carries the Mattermost version, as the hello does');
+        assert.ok(hello.data.server_version.startsWith(`${pong.data.version}.`));
         assert.equal(typeof pong.data.node_id, 'string');
 
         // the client took the connection id and hostname from hello

@@ -15,7 +15,7 @@ check "plain ping answers 200" grep -q '^HTTP/1.1 200' "$T/h1"
 check "plain ping body" grep -q '"status":"OK".*"ActiveSearchBackend":"database"' "$T/b1"
 check "Content-Type is exactly application/json" grep -qi '^content-type: application/json.$' "$T/h1"
 check "X-Request-ID is a 26-char id" grep -qiE '^x-request-id: [a-z0-9]{26}.$' "$T/h1"
-check "X-Version-ID is version.build.hash.licensed" grep -qiE '^x-version-id: 0\.1\.0\.0\.[0-9a-f]{64}\.false.$' "$T/h1"
+check "X-Version-ID is the Mattermost API version.build.hash.licensed" grep -qiE '^x-version-id: 11\.9\.0\.0\.[0-9a-f]{64}\.false.$' "$T/h1"
 check "Expires: 0 on GET" grep -qi '^expires: 0' "$T/h1"
 
 wait_for 10 bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' '$URL/system/ping?get_server_status=true')\" = 200 ]"

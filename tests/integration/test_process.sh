@@ -118,7 +118,7 @@ check "-t names every bad key" [ "$(grep -c 'Settings\.' "$T/t.out")" -ge 10 ]
 check "-t names the key: SqlSettings.QueryTimeout" grep -q 'SqlSettings.QueryTimeout' "$T/t.out"
 "$CHORUSD" -t -c "$T/missing.json" >"$T/t2.out" 2>&1
 check "-t on a missing file fails and says so" [ $? = 1 ] && grep -q 'missing.json' "$T/t2.out"
-check "-v prints the version" bash -c "'$CHORUSD' -v | grep -q '^chorusd 0\.1\.0'"
+check "-v prints chorus's version and the Mattermost API's" bash -c "'$CHORUSD' -v | grep -qx 'chorusd 0\.1\.0 (Mattermost API 11\.9\.0)'"
 
 mapfile -t ENVS < <(node_env "$T/d" "$PORT" "$DSN")
 mkdir -p "$T/d/data"
