@@ -9,7 +9,7 @@
 #define CHORUS_CORE_VERSION_H
 #include "build_config.h"
 
-#define CHORUS_VERSION PACKAGE_VERSION
+#define CHORUS_VERSION     PACKAGE_VERSION
 #define CHORUS_API_VERSION "11.9.0"
 /* Mattermost's X-Version-Id carries a build number after the version. */
 #define CHORUS_BUILD_NUMBER "0"

@@ -811,7 +811,8 @@ int master_run(config_t *config, const config_errors_t *notes, int ready_fd)
     int rc = log_open(&m->config.log, "master");
     if (rc != 0)
         log_warn(-rc, "LogSettings.FileLocation: cannot open %s/master.log", log_directory(&m->config.log));
-    log_info("chorus %s (Mattermost API %s) starting, config %s, hash %s", CHORUS_VERSION, CHORUS_API_VERSION, m->config.path, m->config_hash);
+    log_info("chorus %s (Mattermost API %s) starting, config %s, hash %s", CHORUS_VERSION, CHORUS_API_VERSION,
+             m->config.path, m->config_hash);
     for (size_t i = 0; i < notes->ignored_count; i++)
         log_debug("config: unknown key %s ignored", notes->ignored[i]);
     raise_file_limit();
