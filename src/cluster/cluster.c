@@ -2,8 +2,9 @@
  * The cluster child's life: set up, gossip, forward, stop.
  *
  * Start: our address, the config digests, the discovery pool, the streaming
- * listener, then gossip — at once, or, with gossip encryption, once the
- * cluster key has been read from the database.  A port already taken is an
+ * listener, then gossip once the cluster key (which authenticates every
+ * packet) has been read from the database, or at once when the process we
+ * replace handed it over in shm.  A port already taken is an
  * error naming the key, and the exit makes the master respawn us with
  * backoff; the workers serve meanwhile, as a single node.
  *
@@ -147,9 +148,8 @@ static void note_streams(cluster_t *c, int64_t now, bool exiting)
 static int start_network(cluster_t *c)
 {
     int rc;
+    /* gossip starts when discovery has read the cluster key */
     if ((rc = cluster_links_start(c)) != 0 || (rc = cluster_discovery_start(c)) != 0)
-        return rc;
-    if (!c->config->cluster.enable_experimental_gossip_encryption && (rc = cluster_gossip_start(c)) != 0)
         return rc;
     return 0;
 }
@@ -172,7 +172,14 @@ static int take_over(cluster_t *c, int64_t now)
     s->owner = (int32_t)getpid();
     c->owning = true;
     c->took_over_at = now;
-    return start_network(c);
+    int rc = start_network(c);
+    if (rc == 0 && s->key_len > 0 && s->key_len <= sizeof(c->key)) {
+        memcpy(c->key, s->key, s->key_len);
+        c->key_len = s->key_len;
+        c->key_loaded = true;
+        rc = cluster_gossip_start(c);
+    }
+    return rc;
 }
 
 /* Waits for the previous owner to exit; 1 while it may still. */

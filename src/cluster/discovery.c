@@ -11,6 +11,7 @@
  * Mattermost does.
  */
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -51,7 +52,7 @@ static void load_key_done(void *data, PGresult *result, const char *error)
     if (n > 0) /* EVP_DecodeBlock counts the padding as zero bytes */
         n -= (text[text_len - 1] == '=') + (text_len > 1 && text[text_len - 2] == '=');
     if (n != 16 && n != 24 && n != 32) {
-        log_error(0, "the Systems row %s is not the base64 of a 16, 24 or 32-byte key: gossip encryption cannot start",
+        log_error(0, "the Systems row %s is not the base64 of a 16, 24 or 32-byte key: gossip cannot start",
                   CLUSTER_KEY_SYSTEMS_ROW);
         c->next_ping_ms = clock_monotonic_ms() + DISCOVERY_PING_MS;
         return;
@@ -59,6 +60,9 @@ static void load_key_done(void *data, PGresult *result, const char *error)
     memcpy(c->key, decoded, (size_t)n);
     c->key_len = (size_t)n;
     c->key_loaded = true;
+    memcpy(c->streams->key, decoded, (size_t)n);
+    c->streams->key_len = (uint8_t)n;
+    OPENSSL_cleanse(decoded, sizeof(decoded));
     log_info("cluster key loaded (AES-%d-GCM)", n * 8);
     if (cluster_gossip_start(c) != 0)
         c->stopping = true; /* logged; the master respawns us with backoff */
@@ -66,7 +70,7 @@ static void load_key_done(void *data, PGresult *result, const char *error)
         save_row(c);
 }
 
-/* The first node that needs a key creates it; everyone reads the one stored. */
+/* The first node to start creates the key; everyone reads the one stored. */
 static void load_key(cluster_t *c)
 {
     unsigned char fresh[32];
@@ -200,7 +204,7 @@ void cluster_discovery_tick(cluster_t *c, int64_t now)
         return;
     if (now >= c->next_ping_ms) {
         c->next_ping_ms = now + DISCOVERY_PING_MS; /* the callback sets the real next time */
-        if (c->config->cluster.enable_experimental_gossip_encryption && !c->key_loaded)
+        if (!c->key_loaded)
             load_key(c);
         else
             save_row(c);

@@ -142,8 +142,8 @@ static void fill_options(const config_cluster_t *cl, swim_options_t *o)
 int cluster_gossip_start(cluster_t *c)
 {
     const config_cluster_t *cl = &c->config->cluster;
-    int rc = seal_create(&c->seal, cl->cluster_name, c->key_len > 0 ? c->key : NULL, c->key_len, c->node_id,
-                         c->start_wall_ms);
+    int rc = seal_create(&c->seal, cl->cluster_name, c->key, c->key_len, cl->enable_experimental_gossip_encryption,
+                         c->node_id, c->start_wall_ms);
     if (rc != 0) {
         log_error(-rc, "ClusterSettings.ClusterName: cannot set up the gossip envelope");
         return rc;
@@ -175,7 +175,7 @@ int cluster_gossip_start(cluster_t *c)
     c->leader_after_ms = clock_monotonic_ms() + 5 * options.probe_interval_ms;
     log_info("gossip on UDP %lld as %s (%s), probe every %lld ms, timeout %lld ms%s", (long long)cl->gossip_port,
              c->hostname, c->node_id, (long long)options.probe_interval_ms, (long long)options.probe_timeout_ms,
-             seal_is_encrypted(c->seal) ? ", sealed" : "");
+             seal_is_encrypted(c->seal) ? ", sealed (encrypted and authenticated)" : ", authenticated");
     cluster_view_mark_dirty(c);
     return 0;
 }

@@ -4,7 +4,8 @@
  * around a msgpack array:
  *
  *   [1, node id, config digests, id of the node dialed ("" when accepted)]
- *                                  hello, first frame each way
+ *                                  hello, first frame each way: the dialer's
+ *                                  first, the answer only to an authentic one
  *   [2, swim state]                push-pull: SWIM's full state
  *   [3, ring type, record, seq]    an event for the peer's ring (seq: in ours)
  *
@@ -435,8 +436,8 @@ static void on_hello(cluster_link_t *l, const msgpack_object *items, uint32_t n,
     char id[ID_LENGTH + 1];
     memcpy(id, items[1].via.str.ptr, ID_LENGTH);
     id[ID_LENGTH] = '\0';
-    if (strcmp(id, c->node_id) == 0 || (sealed_sender[0] != '\0' && strcmp(sealed_sender, id) != 0) ||
-        (l->outbound && strcmp(id, l->peer_id) != 0)) {
+    /* the envelope authenticated its sender: the hello must speak for it */
+    if (strcmp(id, c->node_id) == 0 || strcmp(sealed_sender, id) != 0 || (l->outbound && strcmp(id, l->peer_id) != 0)) {
         link_close(l, "hello from an unexpected node");
         return;
     }
@@ -463,6 +464,12 @@ static void on_hello(cluster_link_t *l, const msgpack_object *items, uint32_t n,
     p->link = l;
     p->connect_failures = 0;
     p->last_seen_wall_ms = clock_now_ms();
+    /* an accepted link answers only an authenticated hello: whoever merely
+     * connects learns nothing, not even our id */
+    if (!l->outbound && send_hello(l) != 0) {
+        link_close(l, "cannot send our hello");
+        return;
+    }
     l->established = true;
     log_info("link to %s established (%s)", id, l->outbound ? "dialed" : "accepted");
     cluster_view_mark_dirty(c);
@@ -710,8 +717,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
             continue;
         }
         l->connected = true;
-        h2o_socket_read_start(sock, on_read);
-        send_hello(l);
+        h2o_socket_read_start(sock, on_read); /* our hello answers theirs (on_hello) */
     }
 }
 

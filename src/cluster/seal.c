@@ -1,19 +1,22 @@
 /*
- * The cluster envelope (formats in seal.h): plain, where only the cluster
- * name is checked, or sealed with AES-GCM under the cluster key.
+ * The cluster envelope (formats in seal.h): AES-GCM under the cluster key,
+ * the payload encrypted (sealed) or only authenticated, never neither.
  *
- * Sealing.  Every envelope gets a fresh 96-bit nonce from OpenSSL's CSPRNG:
+ * Keying.  Every envelope gets a fresh 96-bit nonce from OpenSSL's CSPRNG:
  * all nodes share one key and keep no common counter, so a random nonce is
  * the only way they cannot collide (2^32 envelopes per key stay far below
- * the birthday bound).  The cluster name is additional authenticated data, so
- * an envelope of another cluster fails like a forgery (SEAL_EAUTH): it never
- * travels in clear.  The AES key schedule is computed once in seal_create;
- * each envelope only re-initialises the one EVP_CIPHER_CTX with its nonce and
- * direction, so a packet costs no allocation.
+ * the birthday bound).  The magic and the cluster name are additional
+ * authenticated data, so an envelope of another cluster, or of this one in
+ * the other mode, fails like a forgery; in the authenticated mode the whole
+ * text is additional data and GCM only produces the tag (GMAC), so both
+ * modes cost one pass and the same bytes.  The AES key schedule is computed
+ * once in seal_create; each envelope only re-initialises the one
+ * EVP_CIPHER_CTX with its nonce and direction, so a packet costs no
+ * allocation.
  *
- * Anti-replay.  The sealed plaintext starts with the sender's id, its epoch
- * (start time) and a per-envelope counter.  Per sender we keep the highest
- * counter accepted and a 64-bit bitmap of the 64 counters below it (RFC 4303,
+ * Anti-replay.  The text starts with the sender's id, its epoch (start time)
+ * and a per-envelope counter.  Per sender we keep the highest counter
+ * accepted and a 64-bit bitmap of the 64 counters below it (RFC 4303,
  * §3.4.3): newer counters slide the window, older ones inside it are taken
  * once, older ones outside it are refused, so UDP reordering costs nothing
  * while a replay is always caught.  A newer epoch (the sender restarted, its
@@ -39,15 +42,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SEAL_MAGIC_LEN  3
-#define SEAL_NONCE_LEN  12
-#define SEAL_TAG_LEN    16
-#define SEAL_INNER_LEN  (ID_LENGTH + 24) /* sender id, epoch, counter, wall time */
-#define SEAL_SEALED_MIN (SEAL_MAGIC_LEN + SEAL_NONCE_LEN + SEAL_INNER_LEN + SEAL_TAG_LEN)
-#define SEAL_WINDOW     64
+#define SEAL_MAGIC_LEN          3
+#define SEAL_NONCE_LEN          12
+#define SEAL_TAG_LEN            16
+#define SEAL_INNER_LEN          (ID_LENGTH + 24) /* sender id, epoch, counter, wall time */
+#define SEAL_SEALED_MIN         (SEAL_MAGIC_LEN + SEAL_NONCE_LEN + SEAL_INNER_LEN + SEAL_TAG_LEN)
+#define SEAL_WINDOW             64
+#define SEAL_MODE_SEALED        'S'
+#define SEAL_MODE_AUTHENTICATED 'A'
+#define SEAL_MODE_PLAIN         'P' /* earlier chorus versions: refused */
 
-_Static_assert(SEAL_SEALED_MIN <= SEAL_OVERHEAD_MAX, "a sealed envelope fits the advertised overhead");
-_Static_assert(SEAL_MAGIC_LEN + 1 + SEAL_NAME_MAX <= SEAL_OVERHEAD_MAX, "so does a plain one");
+_Static_assert(SEAL_SEALED_MIN <= SEAL_OVERHEAD_MAX, "an envelope fits the advertised overhead");
 
 typedef struct {
     char id[ID_LENGTH];
@@ -58,12 +63,12 @@ typedef struct {
 } seal_sender_t;
 
 struct seal_s {
-    EVP_CIPHER_CTX *ctx; /* NULL in plain mode */
+    EVP_CIPHER_CTX *ctx;
+    char mode; /* SEAL_MODE_SEALED or SEAL_MODE_AUTHENTICATED */
     char self_id[ID_LENGTH];
     uint64_t epoch, counter;
-    uint8_t name_len;
-    char name[SEAL_NAME_MAX];
-    uint8_t aad[SEAL_MAGIC_LEN + SEAL_NAME_MAX]; /* "CHS" + name */
+    size_t aad_len;
+    uint8_t aad[SEAL_MAGIC_LEN + SEAL_NAME_MAX]; /* "CH" mode + name */
     uint64_t tick;                               /* orders senders by recency */
     seal_stats_t stats;
     seal_sender_t senders[SEAL_SENDERS_MAX];
@@ -93,39 +98,35 @@ static const EVP_CIPHER *cipher_for(size_t key_len)
     return NULL;
 }
 
-int seal_create(seal_t **out, const char *cluster_name, const uint8_t *key, size_t key_len, const char *self_id,
-                int64_t epoch_ms)
+int seal_create(seal_t **out, const char *cluster_name, const uint8_t *key, size_t key_len, bool encrypt,
+                const char *self_id, int64_t epoch_ms)
 {
     if (out == NULL)
         return -EINVAL;
     *out = NULL;
-    bool sealing = key != NULL && key_len != 0;
     size_t name_len = cluster_name != NULL ? strnlen(cluster_name, SEAL_NAME_MAX + 1) : 0;
-    if (name_len == 0 || name_len > SEAL_NAME_MAX || epoch_ms < 0)
-        return -EINVAL;
-    /* only a sealed envelope names its sender, so only then is the id needed */
-    if (sealing && (cipher_for(key_len) == NULL || self_id == NULL || !id_is_valid(self_id, strlen(self_id))))
+    if (name_len == 0 || name_len > SEAL_NAME_MAX || epoch_ms < 0 || key == NULL || cipher_for(key_len) == NULL ||
+        self_id == NULL || !id_is_valid(self_id, strlen(self_id)))
         return -EINVAL;
     seal_t *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return -ENOMEM;
-    s->name_len = (uint8_t)name_len;
-    memcpy(s->name, cluster_name, name_len);
-    memcpy(s->aad, "CHS", SEAL_MAGIC_LEN);
+    s->mode = encrypt ? SEAL_MODE_SEALED : SEAL_MODE_AUTHENTICATED;
+    memcpy(s->aad, "CH", 2);
+    s->aad[2] = (uint8_t)s->mode;
     memcpy(s->aad + SEAL_MAGIC_LEN, cluster_name, name_len);
+    s->aad_len = SEAL_MAGIC_LEN + name_len;
     s->epoch = (uint64_t)epoch_ms;
-    if (sealing) {
-        memcpy(s->self_id, self_id, ID_LENGTH);
-        s->ctx = EVP_CIPHER_CTX_new();
-        if (s->ctx == NULL) {
-            free(s);
-            return -ENOMEM;
-        }
-        /* the key schedule, once; each envelope then sets only its nonce */
-        if (EVP_CipherInit_ex(s->ctx, cipher_for(key_len), NULL, key, NULL, 1) != 1) {
-            seal_destroy(s);
-            return -ENOMEM;
-        }
+    memcpy(s->self_id, self_id, ID_LENGTH);
+    s->ctx = EVP_CIPHER_CTX_new();
+    if (s->ctx == NULL) {
+        free(s);
+        return -ENOMEM;
+    }
+    /* the key schedule, once; each envelope then sets only its nonce */
+    if (EVP_CipherInit_ex(s->ctx, cipher_for(key_len), NULL, key, NULL, 1) != 1) {
+        seal_destroy(s);
+        return -ENOMEM;
     }
     *out = s;
     return 0;
@@ -142,7 +143,7 @@ void seal_destroy(seal_t *seal)
 
 bool seal_is_encrypted(const seal_t *seal)
 {
-    return seal != NULL && seal->ctx != NULL;
+    return seal != NULL && seal->mode == SEAL_MODE_SEALED;
 }
 
 void seal_get_stats(const seal_t *seal, seal_stats_t *stats)
@@ -152,47 +153,26 @@ void seal_get_stats(const seal_t *seal, seal_stats_t *stats)
 
 /* ---- wrapping ------------------------------------------------------------------ */
 
-static int wrap_plain(seal_t *s, const uint8_t *payload, size_t payload_len, uint8_t *out, size_t cap, size_t *out_len)
+/* One GCM pass over `text` (text_len bytes), in place: encrypted when sealing,
+ * additional data when only authenticating.  `tag` is written (encrypt) or
+ * checked (decrypt).  false when OpenSSL failed or the tag did not verify. */
+static bool gcm_pass(seal_t *s, const uint8_t *nonce, uint8_t *text, size_t text_len, uint8_t *tag, int encrypt)
 {
-    size_t head = SEAL_MAGIC_LEN + 1 + s->name_len;
-    if (cap < head || payload_len > cap - head)
-        return -EMSGSIZE;
-    memcpy(out, "CHP", SEAL_MAGIC_LEN);
-    out[SEAL_MAGIC_LEN] = s->name_len;
-    memcpy(out + SEAL_MAGIC_LEN + 1, s->name, s->name_len);
-    if (payload_len > 0)
-        memcpy(out + head, payload, payload_len);
-    *out_len = head + payload_len;
-    return 0;
-}
-
-static int wrap_sealed(seal_t *s, const uint8_t *payload, size_t payload_len, uint8_t *out, size_t cap, size_t *out_len,
-                       int64_t now)
-{
-    /* EVP counts in int; GCM's own limit (2^36 bytes) is far above that */
-    if (cap < SEAL_SEALED_MIN || payload_len > cap - SEAL_SEALED_MIN || payload_len > INT_MAX - SEAL_INNER_LEN)
-        return -EMSGSIZE;
-    uint8_t *nonce = out + SEAL_MAGIC_LEN, *ct = nonce + SEAL_NONCE_LEN;
-    uint8_t inner[SEAL_INNER_LEN];
-    memcpy(inner, s->self_id, ID_LENGTH);
-    put_u64(inner + ID_LENGTH, s->epoch);
-    put_u64(inner + ID_LENGTH + 8, s->counter + 1);
-    put_u64(inner + ID_LENGTH + 16, (uint64_t)now);
-    memcpy(out, "CHS", SEAL_MAGIC_LEN);
-    int n1 = 0, n2 = 0, n3 = 0, aad_n;
-    /* GCM is a stream mode: each update writes exactly as many bytes as it reads */
-    if (RAND_bytes(nonce, SEAL_NONCE_LEN) != 1 || EVP_CipherInit_ex(s->ctx, NULL, NULL, NULL, nonce, 1) != 1 ||
-        EVP_EncryptUpdate(s->ctx, NULL, &aad_n, s->aad, SEAL_MAGIC_LEN + s->name_len) != 1 ||
-        EVP_EncryptUpdate(s->ctx, ct, &n1, inner, sizeof(inner)) != 1 ||
-        (payload_len > 0 && EVP_EncryptUpdate(s->ctx, ct + n1, &n2, payload, (int)payload_len) != 1) ||
-        EVP_EncryptFinal_ex(s->ctx, ct + n1 + n2, &n3) != 1 ||
-        (size_t)n1 + (size_t)n2 + (size_t)n3 != SEAL_INNER_LEN + payload_len ||
-        EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG_LEN, ct + SEAL_INNER_LEN + payload_len) != 1)
-        return -EIO;
-    /* a counter is spent only by an envelope that was produced */
-    s->counter++;
-    *out_len = SEAL_SEALED_MIN + payload_len;
-    return 0;
+    int n = 0, fin = 0, aad_n;
+    uint8_t *out = s->mode == SEAL_MODE_SEALED ? text : NULL; /* NULL output: additional data */
+    uint8_t spare[SEAL_TAG_LEN];                              /* GCM's final writes nothing */
+    if (EVP_CipherInit_ex(s->ctx, NULL, NULL, NULL, nonce, encrypt) != 1 ||
+        EVP_CipherUpdate(s->ctx, NULL, &aad_n, s->aad, (int)s->aad_len) != 1 ||
+        EVP_CipherUpdate(s->ctx, out, &n, text, (int)text_len) != 1)
+        return false;
+    if (!encrypt && EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG_LEN, tag) != 1)
+        return false;
+    if (EVP_CipherFinal_ex(s->ctx, spare, &fin) != 1 || fin != 0)
+        return false;
+    /* GCM is a stream mode: an update writes as many bytes as it reads */
+    if (out != NULL && (size_t)n != text_len)
+        return false;
+    return !encrypt || EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG_LEN, tag) == 1;
 }
 
 int seal_wrap(seal_t *seal, const uint8_t *payload, size_t payload_len, uint8_t *out, size_t cap, size_t *out_len,
@@ -200,47 +180,43 @@ int seal_wrap(seal_t *seal, const uint8_t *payload, size_t payload_len, uint8_t 
 {
     if (seal == NULL || (payload == NULL && payload_len > 0) || out == NULL || out_len == NULL || now_wall_ms < 0)
         return -EINVAL;
-    int rc = seal->ctx != NULL ? wrap_sealed(seal, payload, payload_len, out, cap, out_len, now_wall_ms)
-                               : wrap_plain(seal, payload, payload_len, out, cap, out_len);
-    if (rc == 0)
-        seal->stats.wrapped++;
-    return rc;
+    /* EVP counts in int; GCM's own limit (2^36 bytes) is far above that */
+    if (cap < SEAL_SEALED_MIN || payload_len > cap - SEAL_SEALED_MIN || payload_len > INT_MAX - SEAL_INNER_LEN)
+        return -EMSGSIZE;
+    uint8_t *nonce = out + SEAL_MAGIC_LEN, *text = nonce + SEAL_NONCE_LEN;
+    size_t text_len = SEAL_INNER_LEN + payload_len;
+    memcpy(out, seal->aad, SEAL_MAGIC_LEN);
+    memcpy(text, seal->self_id, ID_LENGTH);
+    put_u64(text + ID_LENGTH, seal->epoch);
+    put_u64(text + ID_LENGTH + 8, seal->counter + 1);
+    put_u64(text + ID_LENGTH + 16, (uint64_t)now_wall_ms);
+    if (payload_len > 0)
+        memcpy(text + SEAL_INNER_LEN, payload, payload_len);
+    if (RAND_bytes(nonce, SEAL_NONCE_LEN) != 1 || !gcm_pass(seal, nonce, text, text_len, text + text_len, 1))
+        return -EIO;
+    /* a counter is spent only by an envelope that was produced */
+    seal->counter++;
+    seal->stats.wrapped++;
+    *out_len = SEAL_SEALED_MIN + payload_len;
+    return 0;
 }
 
 /* ---- unwrapping ---------------------------------------------------------------- */
 
-static seal_result_t unwrap_plain(seal_t *s, uint8_t *data, size_t len, const uint8_t **payload, size_t *payload_len)
-{
-    if (len < SEAL_MAGIC_LEN + 1 || data[SEAL_MAGIC_LEN] > len - SEAL_MAGIC_LEN - 1)
-        return SEAL_EMALFORMED;
-    size_t name_len = data[SEAL_MAGIC_LEN];
-    if (name_len != s->name_len || memcmp(data + SEAL_MAGIC_LEN + 1, s->name, name_len) != 0)
-        return SEAL_EWRONGNAME;
-    /* the name is readable, so another cluster is reported as such before
-     * a mode mismatch within our own cluster */
-    if (s->ctx != NULL)
-        return SEAL_EWRONGMODE;
-    *payload = data + SEAL_MAGIC_LEN + 1 + name_len;
-    *payload_len = len - SEAL_MAGIC_LEN - 1 - name_len;
-    return SEAL_OK;
-}
-
-/* Decrypts in place and verifies the tag; wipes what it decrypted when the
- * tag does not verify, so unauthenticated bytes never reach a caller. */
-static seal_result_t open_sealed(seal_t *s, uint8_t *data, size_t len)
+/* Verifies the tag (and decrypts in place when sealed); wipes what it
+ * decrypted when the tag does not verify, so unauthenticated bytes never
+ * reach a caller. */
+static seal_result_t open_envelope(seal_t *s, uint8_t *data, size_t len)
 {
     if (len > (size_t)INT_MAX)
         return SEAL_EMALFORMED;
-    uint8_t *nonce = data + SEAL_MAGIC_LEN, *ct = nonce + SEAL_NONCE_LEN;
-    int ct_len = (int)(len - SEAL_SEALED_MIN + SEAL_INNER_LEN), n = 0, fin = 0, aad_n;
+    uint8_t *nonce = data + SEAL_MAGIC_LEN, *text = nonce + SEAL_NONCE_LEN;
+    size_t text_len = len - SEAL_SEALED_MIN + SEAL_INNER_LEN;
     uint8_t tag[SEAL_TAG_LEN];
-    memcpy(tag, ct + ct_len, SEAL_TAG_LEN);
-    if (EVP_CipherInit_ex(s->ctx, NULL, NULL, NULL, nonce, 0) != 1 ||
-        EVP_DecryptUpdate(s->ctx, NULL, &aad_n, s->aad, SEAL_MAGIC_LEN + s->name_len) != 1 ||
-        EVP_DecryptUpdate(s->ctx, ct, &n, ct, ct_len) != 1 ||
-        EVP_CIPHER_CTX_ctrl(s->ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG_LEN, tag) != 1 ||
-        EVP_DecryptFinal_ex(s->ctx, ct + n, &fin) != 1 || n + fin != ct_len) {
-        OPENSSL_cleanse(ct, (size_t)ct_len);
+    memcpy(tag, text + text_len, SEAL_TAG_LEN);
+    if (!gcm_pass(s, nonce, text, text_len, tag, 0)) {
+        if (s->mode == SEAL_MODE_SEALED)
+            OPENSSL_cleanse(text, text_len);
         return SEAL_EAUTH;
     }
     return SEAL_OK;
@@ -288,14 +264,14 @@ static bool accept_counter(seal_t *s, const char *id, uint64_t epoch, uint64_t c
     return true;
 }
 
-static seal_result_t unwrap_sealed(seal_t *s, uint8_t *data, size_t len, const uint8_t **payload, size_t *payload_len,
-                                   char *sender_id, int64_t now)
+static seal_result_t unwrap_keyed(seal_t *s, uint8_t *data, size_t len, const uint8_t **payload, size_t *payload_len,
+                                  char *sender_id, int64_t now)
 {
-    if (s->ctx == NULL)
+    if (data[2] != s->mode)
         return SEAL_EWRONGMODE;
     if (len < SEAL_SEALED_MIN)
         return SEAL_EMALFORMED;
-    seal_result_t rc = open_sealed(s, data, len);
+    seal_result_t rc = open_envelope(s, data, len);
     if (rc != SEAL_OK)
         return rc;
     const uint8_t *inner = data + SEAL_MAGIC_LEN + SEAL_NONCE_LEN;
@@ -324,7 +300,7 @@ static void count_result(seal_stats_t *st, seal_result_t rc)
     switch (rc) {
     case SEAL_OK: st->unwrapped++; break;
     case SEAL_EMALFORMED: st->malformed++; break;
-    case SEAL_EWRONGNAME: st->wrong_name++; break;
+    case SEAL_EPLAIN: st->plain++; break;
     case SEAL_EWRONGMODE: st->wrong_mode++; break;
     case SEAL_EAUTH: st->auth_failed++; break;
     case SEAL_EREPLAY: st->replayed++; break;
@@ -345,10 +321,10 @@ seal_result_t seal_unwrap(seal_t *seal, uint8_t *data, size_t len, const uint8_t
     seal_result_t rc = SEAL_EMALFORMED;
     if (data == NULL || len < SEAL_MAGIC_LEN || data[0] != 'C' || data[1] != 'H' || now_wall_ms < 0)
         rc = SEAL_EMALFORMED;
-    else if (data[2] == 'P')
-        rc = unwrap_plain(seal, data, len, payload, payload_len);
-    else if (data[2] == 'S')
-        rc = unwrap_sealed(seal, data, len, payload, payload_len, sender_id, now_wall_ms);
+    else if (data[2] == SEAL_MODE_PLAIN)
+        rc = SEAL_EPLAIN;
+    else if (data[2] == SEAL_MODE_SEALED || data[2] == SEAL_MODE_AUTHENTICATED)
+        rc = unwrap_keyed(seal, data, len, payload, payload_len, sender_id, now_wall_ms);
     count_result(&seal->stats, rc);
     return rc;
 }

@@ -239,9 +239,7 @@ static void build(cluster_t *c, cluster_view_data_t *d, int64_t now_mono, int64_
     }
     self->is_leader = strcmp(c->node_id, c->leader_id) == 0;
     if (!c->gossip_started)
-        add_reason(self, "gossip not started yet%s%s", "",
-                   c->config->cluster.enable_experimental_gossip_encryption ? " (waiting for the cluster key)"
-                                                                            : " (waiting for the database)");
+        add_reason(self, "gossip not started yet%s%s", "", " (waiting for the cluster key from the database)");
     else if (others > 0 && d->alive_count == 1)
         add_reason(self, "cut off: no peer reachable%s%s", "", "");
     self->green = self->reason_count == 0;

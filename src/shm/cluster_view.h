@@ -67,6 +67,8 @@ typedef struct {
     uint64_t rewind_pos;                                  /* forwarding was */
     char linked[CLUSTER_VIEW_MEMBERS_MAX][ID_LENGTH + 1]; /* peers linked when it was last noted */
     cluster_stream_in_t in[CLUSTER_VIEW_MEMBERS_MAX];
+    uint8_t key_len; /* the cluster key, once read: a new cluster process */
+    uint8_t key[32]; /* gossips at once, even while the database is down */
 } cluster_streams_t;
 
 typedef struct {

@@ -2,8 +2,11 @@
 # Sealed gossip (ClusterSettings.EnableExperimentalGossipEncryption) on
 # loopback: two nodes on one database share the key the first one created
 # (the Systems row ClusterEncryptionKey, base64 of 32 bytes) and are green; a
-# node holding another key, and a node with encryption off, are isolated:
-# red on every side, while the two stay green.  Then garbage on a node's
+# node holding another key, and a node with encryption off (its envelopes
+# only authenticated), are isolated: red on every side, while the two stay
+# green.  An outsider who knows the cluster name but not the key gets
+# nothing from a node with encryption off (tests/integration/cluster/
+# outsider.js: an unkeyed hello, a forged one, silence).  Then garbage on a node's
 # gossip and streaming ports (tests/integration/cluster/garbage.js: 10,000
 # UDP packets and 1,000 TCP connections, random and random-but-plausible,
 # some sealed with the real key so they reach the decoders behind the
@@ -151,16 +154,40 @@ for n in a b; do
     check "node $n still sees a and b green" pair_green "$n"
 done
 check "node d never linked with a or b" not grep -qE "link to (${ID[a]}|${ID[b]}) established" "$T/d/logs/cluster.log"
+check "node d loaded the cluster key too: encryption off still authenticates" \
+    grep -q 'cluster key loaded (AES-256-GCM)' "$T/d/logs/cluster.log"
+check "and says so" grep -q 'gossip on UDP .*, authenticated"' "$T/d/logs/cluster.log"
+
+# ---- an outsider who knows the cluster name -----------------------------------
+# Before every envelope was authenticated, the cluster name was the only check
+# with encryption off (the default): a hello in a plain envelope made the
+# outsider a peer that received every forwarded event and could inject config
+# and session records.  Now it gets nothing.
+node "$CHORUS_SRC/tests/integration/cluster/outsider.js" 127.0.0.1 "${STREAM[d]}" sealed >"$T/outsider.json" 2>&1
+echo "# outsider at d: $(cat "$T/outsider.json")"
+# outsider ATTEMPT FIELD: that field of the outsider's report
+outsider() {
+    node -e 'const r = JSON.parse(require("fs").readFileSync(0, "utf8"))[process.argv[1]];
+        console.log(r === undefined ? "" : r[process.argv[2]])' "$1" "$2" <"$T/outsider.json" 2>/dev/null
+}
+check "an outsider's plain hello with the right cluster name gets no byte back" test "$(outsider plain received)" = 0
+check "and node d closes that connection" test "$(outsider plain closedByNode)" = true
+check "a hello authenticated under the outsider's own key gets no byte back" test "$(outsider forged received)" = 0
+check "and is closed too" test "$(outsider forged closedByNode)" = true
+check "node d says nothing first to a connection that sends nothing" test "$(outsider silent received)" = 0
+check "node d never linked with the outsider" not grep -q "link to zzzz[a-z0-9]* established" "$T/d/logs/cluster.log"
+outsider_listed() { status d | grep -q '^zzzz'; }
+check "node d lists no member the outsider claimed to be" not outsider_listed
 
 # ---- garbage ------------------------------------------------------------------
-# To node a (sealed; with the key, so some of it passes the envelope) and to
-# node d (plain: the plain envelopes with the right name reach its decoders),
+# To node a (sealed) and to node d (authenticated), each with the key in its
+# node's mode, so some of it passes the envelope and reaches the decoders,
 # at once, while the pair's views are sampled.
 PID_A=$(cluster_pid a) PID_D=$(cluster_pid d)
 RSS_A0=$(rss_kb "$PID_A") RSS_D0=$(rss_kb "$PID_D")
 node "$GARBAGE" 127.0.0.1 "${GOSSIP[a]}" "${STREAM[a]}" 10000 1000 sealed "$KEY" >"$T/garbage-a.json" 2>&1 &
 G1=$!
-node "$GARBAGE" 127.0.0.1 "${GOSSIP[d]}" "${STREAM[d]}" 10000 1000 sealed >"$T/garbage-d.json" 2>&1 &
+node "$GARBAGE" 127.0.0.1 "${GOSSIP[d]}" "${STREAM[d]}" 10000 1000 sealed "$KEY" A >"$T/garbage-d.json" 2>&1 &
 G2=$!
 samples=0 bad=0 peak_a=$RSS_A0 peak_d=$RSS_D0
 while alive "$G1" || alive "$G2"; do

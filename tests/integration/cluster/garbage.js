@@ -1,19 +1,21 @@
 #!/usr/bin/env node
 // Garbage for a chorus node's cluster ports (tests/integration/test_cluster_sealed.sh):
-//   node garbage.js HOST GOSSIP_PORT STREAMING_PORT UDP_COUNT TCP_COUNT CLUSTER_NAME [KEY_BASE64]
+//   node garbage.js HOST GOSSIP_PORT STREAMING_PORT UDP_COUNT TCP_COUNT CLUSTER_NAME [KEY_BASE64 [S|A]]
 // UDP_COUNT datagrams to the gossip port and TCP_COUNT connections to the
 // streaming port, each of a kind taken in turn:
 //   UDP: random bytes of random sizes (0 to 60000), the envelope magics
-//        ("CH", "CHS", "CHP") followed by random bytes, a plain envelope with
-//        the right cluster name around random msgpack, one with a wrong name
-//        or a name length past the end, and, given the cluster key, envelopes
-//        sealed with the real key around random msgpack (they pass the
-//        authentication and reach the SWIM decoder), some with a wall time
-//        outside the replay window.
+//        ("CH", "CHS", "CHA", "CHP") followed by random bytes, an unkeyed
+//        plain envelope (as chorus sent before every envelope was
+//        authenticated) with the right cluster name around random msgpack,
+//        one with a wrong name or a name length past the end, and, given the
+//        cluster key, envelopes made with the real key in the node's mode
+//        (S sealed, the default, or A authenticated) around random msgpack
+//        (they pass the envelope and reach the SWIM decoder), some with a
+//        wall time outside the replay window.
 //   TCP: random bytes, a huge length prefix, a valid-looking length with
 //        that much garbage (several frames), a valid-looking length with
-//        fewer bytes then EOF, a zero-length frame, framed "CHS"/"CHP"
-//        envelopes of garbage, framed sealed random msgpack (with the key),
+//        fewer bytes then EOF, a zero-length frame, framed "CHS"/"CHA"/"CHP"
+//        envelopes of garbage, framed keyed random msgpack (with the key),
 //        and connections closed at once.
 // Prints one line of JSON with what it sent.  Exits 0 unless it cannot run.
 "use strict";
@@ -21,9 +23,9 @@ const crypto = require("crypto");
 const dgram = require("dgram");
 const net = require("net");
 
-const [host, gossipPort, streamingPort, udpCount, tcpCount, clusterName, keyB64] = process.argv.slice(2);
-if (!clusterName) {
-    console.error("usage: garbage.js HOST GOSSIP_PORT STREAMING_PORT UDP_COUNT TCP_COUNT CLUSTER_NAME [KEY_BASE64]");
+const [host, gossipPort, streamingPort, udpCount, tcpCount, clusterName, keyB64, mode = "S"] = process.argv.slice(2);
+if (!clusterName || !["S", "A"].includes(mode)) {
+    console.error("usage: garbage.js HOST GOSSIP_PORT STREAMING_PORT UDP_COUNT TCP_COUNT CLUSTER_NAME [KEY_BASE64 [S|A]]");
     process.exit(2);
 }
 const key = keyB64 ? Buffer.from(keyB64, "base64") : null;
@@ -59,8 +61,11 @@ const message = () => (Math.random() < 0.8 ? Buffer.concat([Buffer.from([0x90 | 
 const plain = (payload, n = name) => Buffer.concat([Buffer.from("CHP"), Buffer.from([n.length]), n, payload]);
 let counter = 0;
 const epoch = Date.now();
+// An envelope of the node's mode: the text encrypted (S) or only
+// authenticated (A: additional data, GCM makes just the tag).
 function sealed(payload, skewMs = 0) {
-    if (!key) return Buffer.concat([Buffer.from("CHS"), rnd(12), payload, rnd(16)]);
+    const magic = Buffer.from("CH" + mode);
+    if (!key) return Buffer.concat([magic, rnd(12), payload, rnd(16)]);
     const header = Buffer.alloc(26 + 24);
     // a well-formed sender id ([a-z0-9]{26}) of no node: a new sender each time
     Buffer.from("zz" + crypto.randomBytes(12).toString("hex")).copy(header, 0);
@@ -69,16 +74,23 @@ function sealed(payload, skewMs = 0) {
     header.writeBigUInt64BE(BigInt(Date.now() + skewMs), 42);
     const nonce = rnd(12);
     const cipher = crypto.createCipheriv(`aes-${key.length * 8}-gcm`, key, nonce);
-    cipher.setAAD(Buffer.concat([Buffer.from("CHS"), name]));
-    const body = Buffer.concat([cipher.update(Buffer.concat([header, payload])), cipher.final()]);
-    return Buffer.concat([Buffer.from("CHS"), nonce, body, cipher.getAuthTag()]);
+    const text = Buffer.concat([header, payload]);
+    let body = text;
+    if (mode === "S") {
+        cipher.setAAD(Buffer.concat([magic, name]));
+        body = Buffer.concat([cipher.update(text), cipher.final()]);
+    } else {
+        cipher.setAAD(Buffer.concat([magic, name, text]));
+        cipher.final();
+    }
+    return Buffer.concat([magic, nonce, body, cipher.getAuthTag()]);
 }
 
 const udpKinds = [
     () => rnd(int(0, 1400)),
     () => rnd(int(1400, 60000)),
     () => Buffer.concat([Buffer.from("CH"), rnd(int(0, 200))]),
-    () => Buffer.concat([Buffer.from("CHS"), rnd(int(0, 1400))]),
+    () => Buffer.concat([Buffer.from(["CHS", "CHA"][int(0, 1)]), rnd(int(0, 1400))]),
     () => plain(message()),
     () => plain(message(), Buffer.from("not-" + clusterName)),
     () => Buffer.concat([Buffer.from("CHP"), Buffer.from([255]), name]), // name length past the end
@@ -115,7 +127,7 @@ const tcpKinds = [
     () => Buffer.concat(Array.from({ length: int(1, 5) }, () => frame(rnd(int(16, 4096))))),
     () => { const len = int(1000, 200000); return frame(rnd(int(0, len - 1)), len); }, // truncated, then EOF
     () => frame(Buffer.alloc(0)),
-    () => frame(Buffer.concat([Buffer.from("CHS"), rnd(int(0, 4096))])),
+    () => frame(Buffer.concat([Buffer.from(["CHS", "CHA"][int(0, 1)]), rnd(int(0, 4096))])),
     () => frame(plain(message())),
     () => Buffer.concat(Array.from({ length: int(1, 4) }, () => frame(sealed(message())))),
     () => null, // connect, close

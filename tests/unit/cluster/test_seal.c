@@ -1,8 +1,9 @@
 /*
  * tests/unit/cluster/test_seal.c - src/cluster/seal.c: round trips in both
- * modes and every key size, refusals by reason (name, mode, key, forgery,
- * truncation, replay, clock), the anti-replay window and the bounded sender
- * table, the counters, and 100k hostile inputs.
+ * modes (sealed, authenticated) and every key size, refusals by reason
+ * (plain, name, mode, key, forgery, truncation, replay, clock), the
+ * anti-replay window and the bounded sender table, the counters, and 100k
+ * hostile inputs.
  *
  * seal_unwrap works in place (it decrypts into the envelope), so every
  * delivery below works on a copy of the envelope as it was sent.
@@ -32,12 +33,39 @@ typedef struct {
     size_t len;
 } env_t;
 
-static seal_t *make(const char *name, const uint8_t *key, size_t key_len, const char *id, int64_t epoch)
+static seal_t *make_mode(const char *name, const uint8_t *key, size_t key_len, bool encrypt, const char *id,
+                         int64_t epoch)
 {
     seal_t *s = NULL;
-    ck_assert_int_eq(seal_create(&s, name, key, key_len, id, epoch), 0);
+    ck_assert_int_eq(seal_create(&s, name, key, key_len, encrypt, id, epoch), 0);
     ck_assert_ptr_nonnull(s);
     return s;
+}
+
+/* sealed: encrypted and authenticated */
+static seal_t *make(const char *name, const uint8_t *key, size_t key_len, const char *id, int64_t epoch)
+{
+    return make_mode(name, key, key_len, true, id, epoch);
+}
+
+/* authenticated only, under key32 */
+static seal_t *make_auth(const char *name, const char *id)
+{
+    return make_mode(name, key32, 32, false, id, NOW);
+}
+
+/* An envelope as chorus sent it before every envelope was authenticated:
+ * "CHP", the name's length, the name, the payload. */
+static env_t plain_envelope(const char *name, const char *payload)
+{
+    env_t e;
+    size_t n = strlen(name), p = strlen(payload);
+    memcpy(e.data, "CHP", 3);
+    e.data[3] = (uint8_t)n;
+    memcpy(e.data + 4, name, n);
+    memcpy(e.data + 4 + n, payload, p);
+    e.len = 4 + n + p;
+    return e;
 }
 
 static env_t wrap_at(seal_t *s, const char *payload, int64_t now)
@@ -98,41 +126,66 @@ START_TEST(test_create_arguments)
     char long_name[SEAL_NAME_MAX + 2];
     memset(long_name, 'n', sizeof(long_name) - 1);
     long_name[sizeof(long_name) - 1] = '\0';
-    ck_assert_int_eq(seal_create(&s, long_name, NULL, 0, ID_A, NOW), -EINVAL);
-    ck_assert_int_eq(seal_create(&s, "", NULL, 0, ID_A, NOW), -EINVAL);
-    ck_assert_int_eq(seal_create(&s, NULL, NULL, 0, ID_A, NOW), -EINVAL);
-    ck_assert_int_eq(seal_create(&s, NAME, key32, 15, ID_A, NOW), -EINVAL);
-    ck_assert_int_eq(seal_create(&s, NAME, key32, 20, ID_A, NOW), -EINVAL);
-    ck_assert_int_eq(seal_create(&s, NAME, key32, 33, ID_A, NOW), -EINVAL);
-    ck_assert_int_eq(seal_create(&s, NAME, key32, 32, "short", NOW), -EINVAL);
-    ck_assert_int_eq(seal_create(&s, NAME, key32, 32, NULL, NOW), -EINVAL);
-    ck_assert_int_eq(seal_create(&s, NAME, key32, 32, ID_A, -1), -EINVAL);
-    ck_assert_ptr_null(s);
+    for (int encrypt = 0; encrypt <= 1; encrypt++) {
+        ck_assert_int_eq(seal_create(&s, long_name, key32, 32, encrypt, ID_A, NOW), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, "", key32, 32, encrypt, ID_A, NOW), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, NULL, key32, 32, encrypt, ID_A, NOW), -EINVAL);
+        /* no key, no envelope: authentication is never off */
+        ck_assert_int_eq(seal_create(&s, NAME, NULL, 0, encrypt, ID_A, NOW), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, NAME, NULL, 32, encrypt, ID_A, NOW), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, NAME, key32, 0, encrypt, ID_A, NOW), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, NAME, key32, 15, encrypt, ID_A, NOW), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, NAME, key32, 20, encrypt, ID_A, NOW), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, NAME, key32, 33, encrypt, ID_A, NOW), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, NAME, key32, 32, encrypt, "short", NOW), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, NAME, key32, 32, encrypt, NULL, NOW), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, NAME, key32, 32, encrypt, ID_A, -1), -EINVAL);
+        ck_assert_ptr_null(s);
+    }
     long_name[SEAL_NAME_MAX] = '\0';
-    s = make(long_name, NULL, 0, NULL, NOW);
+    s = make_auth(long_name, ID_A);
     ck_assert(!seal_is_encrypted(s));
     seal_destroy(s);
-    s = make(NAME, key32, 0, ID_A, NOW); /* key_len 0 = plain */
-    ck_assert(!seal_is_encrypted(s));
-    seal_destroy(s);
-    s = make(NAME, key32, 32, ID_A, NOW);
+    s = make(NAME, key32, 16, ID_A, NOW);
     ck_assert(seal_is_encrypted(s));
     seal_destroy(s);
     seal_destroy(NULL);
 }
 END_TEST
 
-START_TEST(test_round_trip_plain)
+START_TEST(test_round_trip_authenticated)
 {
-    seal_t *a = make(NAME, NULL, 0, ID_A, NOW), *b = make(NAME, NULL, 0, ID_B, NOW);
-    env_t e = wrap(a, "hello");
-    ck_assert_uint_eq(e.len, 3 + 1 + strlen(NAME) + 5);
-    expect_payload(b, &e, "hello", "");
-    expect_payload(b, &e, "hello", ""); /* plain: no replay protection, by design */
+    seal_t *a = make_auth(NAME, ID_A), *b = make_auth(NAME, ID_B);
+    env_t e = wrap(a, "hello, in clear");
+    ck_assert_uint_eq(e.len, SEALED_X + strlen("hello, in clear"));
+    ck_assert_ptr_nonnull(memmem(e.data, e.len, "hello, in clear", strlen("hello, in clear"))); /* not encrypted */
+    expect_payload(b, &e, "hello, in clear", ID_A);
+    ck_assert_int_eq(deliver(b, &e), SEAL_EREPLAY); /* and replays are caught as when sealed */
     e = wrap(a, "");
-    expect_payload(b, &e, "", "");
+    expect_payload(b, &e, "", ID_A);
+    e = wrap(b, "back");
+    expect_payload(a, &e, "back", ID_B);
     seal_destroy(a);
     seal_destroy(b);
+}
+END_TEST
+
+START_TEST(test_plain_refused)
+{
+    /* the cluster name was the only check of a plain envelope: now it is
+     * refused in either mode, whatever it carries */
+    seal_t *a = make_auth(NAME, ID_A), *s = make(NAME, key32, 32, ID_B, NOW);
+    env_t e = plain_envelope(NAME, "\x93\x01\xa0\xa0");
+    ck_assert_int_eq(deliver(a, &e), SEAL_EPLAIN);
+    ck_assert_int_eq(deliver(s, &e), SEAL_EPLAIN);
+    e = plain_envelope(NAME, "");
+    ck_assert_int_eq(deliver(a, &e), SEAL_EPLAIN);
+    seal_stats_t st;
+    seal_get_stats(a, &st);
+    ck_assert_uint_eq(st.plain, 2);
+    ck_assert_uint_eq(st.unwrapped, 0);
+    seal_destroy(a);
+    seal_destroy(s);
 }
 END_TEST
 
@@ -164,14 +217,15 @@ START_TEST(test_wrap_capacity)
     char name[SEAL_NAME_MAX + 1];
     memset(name, 'x', SEAL_NAME_MAX);
     name[SEAL_NAME_MAX] = '\0';
-    seal_t *p = make(name, NULL, 0, NULL, NOW), *s = make(name, key32, 32, ID_A, NOW);
+    seal_t *p = make_auth(name, ID_B), *s = make(name, key32, 32, ID_A, NOW);
     uint8_t payload[100] = {0}, out[100 + SEAL_OVERHEAD_MAX];
     size_t len;
-    /* payload_len + SEAL_OVERHEAD_MAX always does, in both modes */
+    /* payload_len + SEAL_OVERHEAD_MAX always does, in both modes, whatever the name */
     ck_assert_int_eq(seal_wrap(p, payload, 100, out, sizeof(out), &len, NOW), 0);
-    ck_assert_uint_eq(len, 100 + 3 + 1 + SEAL_NAME_MAX);
+    ck_assert_uint_eq(len, 100 + SEALED_X);
     ck_assert_int_eq(seal_wrap(s, payload, 100, out, sizeof(out), &len, NOW), 0);
-    ck_assert_int_eq(seal_wrap(p, payload, 100, out, 100 + 3 + SEAL_NAME_MAX, &len, NOW), -EMSGSIZE);
+    ck_assert_uint_eq(len, 100 + SEALED_X);
+    ck_assert_int_eq(seal_wrap(p, payload, 100, out, 100 + SEALED_X - 1, &len, NOW), -EMSGSIZE);
     ck_assert_int_eq(seal_wrap(s, payload, 100, out, 100 + SEALED_X - 1, &len, NOW), -EMSGSIZE);
     ck_assert_int_eq(seal_wrap(s, payload, 100, out, 10, &len, NOW), -EMSGSIZE);
     ck_assert_int_eq(seal_wrap(s, NULL, 1, out, sizeof(out), &len, NOW), -EINVAL);
@@ -188,16 +242,16 @@ END_TEST
 
 START_TEST(test_wrong_name)
 {
-    seal_t *a = make("other", NULL, 0, ID_A, NOW), *b = make(NAME, NULL, 0, ID_B, NOW);
-    seal_t *c = make(NAME "x", NULL, 0, ID_A, NOW);
+    /* the name is authenticated data, so another cluster fails to verify */
+    seal_t *a = make_auth("other", ID_A), *b = make_auth(NAME, ID_B);
+    seal_t *c = make_auth(NAME "x", ID_A);
     env_t e = wrap(a, "x");
-    ck_assert_int_eq(deliver(b, &e), SEAL_EWRONGNAME);
-    e = wrap(c, "x"); /* a prefix of our name is not our name */
-    ck_assert_int_eq(deliver(b, &e), SEAL_EWRONGNAME);
+    ck_assert_int_eq(deliver(b, &e), SEAL_EAUTH);
+    e = wrap(c, "x"); /* our name is a prefix of theirs */
+    ck_assert_int_eq(deliver(b, &e), SEAL_EAUTH);
     seal_destroy(a);
     seal_destroy(b);
     seal_destroy(c);
-    /* sealed: the name is authenticated data, so another cluster fails to verify */
     a = make("other", key32, 32, ID_A, NOW);
     b = make(NAME, key32, 32, ID_B, NOW);
     e = wrap(a, "x");
@@ -238,7 +292,8 @@ END_TEST
 
 START_TEST(test_every_bit_flip_refused)
 {
-    seal_t *a = make(NAME, key32, 32, ID_A, NOW), *b = make(NAME, key32, 32, ID_B, NOW);
+    bool encrypt = _i == 1; /* a loop test: authenticated, then sealed */
+    seal_t *a = make_mode(NAME, key32, 32, encrypt, ID_A, NOW), *b = make_mode(NAME, key32, 32, encrypt, ID_B, NOW);
     env_t e = wrap(a, "a payload of some length");
     for (size_t bit = 0; bit < e.len * 8; bit++) {
         env_t c = e;
@@ -269,13 +324,14 @@ START_TEST(test_truncation_refused)
     ck_assert_int_eq(deliver(b, &longer), SEAL_EAUTH);
     expect_payload(b, &e, "truncate me", ID_A);
 
-    seal_t *p = make(NAME, NULL, 0, NULL, NOW), *q = make(NAME, NULL, 0, NULL, NOW);
-    e = wrap(p, "plain");
-    for (size_t len = 0; len < 3 + 1 + strlen(NAME); len++) {
+    seal_t *p = make_auth(NAME, ID_A), *q = make_auth(NAME, ID_B);
+    e = wrap(p, "authenticated");
+    for (size_t len = 0; len < e.len; len++) {
         env_t c = e;
         c.len = len;
-        ck_assert_msg(deliver(q, &c) == SEAL_EMALFORMED, "length %zu", len);
+        ck_assert_msg(deliver(q, &c) != SEAL_OK, "length %zu", len);
     }
+    expect_payload(q, &e, "authenticated", ID_A);
     seal_destroy(a);
     seal_destroy(b);
     seal_destroy(p);
@@ -285,7 +341,7 @@ END_TEST
 
 START_TEST(test_bad_magic)
 {
-    seal_t *p = make(NAME, NULL, 0, NULL, NOW);
+    seal_t *p = make_auth(NAME, ID_A);
     uint8_t data[] = "CX?";
     const uint8_t *payload;
     size_t n;
@@ -453,8 +509,10 @@ END_TEST
 
 START_TEST(test_wrong_mode)
 {
-    seal_t *p = make(NAME, NULL, 0, ID_A, NOW), *s = make(NAME, key32, 16, ID_B, NOW);
-    env_t plain = wrap(p, "plain"), sealed = wrap(s, "sealed");
+    /* one cluster, one mode: a node that encrypts refuses envelopes only
+     * authenticated, and the other way round */
+    seal_t *p = make_mode(NAME, key32, 16, false, ID_A, NOW), *s = make(NAME, key32, 16, ID_B, NOW);
+    env_t plain = wrap(p, "authenticated"), sealed = wrap(s, "sealed");
     ck_assert_int_eq(deliver(s, &plain), SEAL_EWRONGMODE);
     ck_assert_int_eq(deliver(p, &sealed), SEAL_EWRONGMODE);
     seal_stats_t st;
@@ -471,14 +529,14 @@ END_TEST
 START_TEST(test_stats)
 {
     seal_t *a = make(NAME, key32, 32, ID_A, NOW), *b = make(NAME, key32, 32, ID_B, NOW);
-    seal_t *p = make(NAME, NULL, 0, NULL, NOW), *o = make("other", NULL, 0, NULL, NOW);
-    env_t e = wrap(a, "x"), bad = e, plain = wrap(p, "x"), other = wrap(o, "x");
+    seal_t *p = make_auth(NAME, ID_A);
+    env_t e = wrap(a, "x"), bad = e, auth = wrap(p, "x"), plain = plain_envelope(NAME, "x");
     bad.data[bad.len - 1] ^= 1;
     deliver(b, &e);     /* unwrapped */
     deliver(b, &e);     /* replayed */
     deliver(b, &bad);   /* auth_failed */
-    deliver(b, &plain); /* wrong_mode */
-    deliver(b, &other); /* wrong_name */
+    deliver(b, &auth);  /* wrong_mode */
+    deliver(b, &plain); /* plain */
     bad.len = 2;
     deliver(b, &bad); /* malformed */
     seal_stats_t st;
@@ -487,13 +545,12 @@ START_TEST(test_stats)
     ck_assert_uint_eq(st.replayed, 1);
     ck_assert_uint_eq(st.auth_failed, 1);
     ck_assert_uint_eq(st.wrong_mode, 1);
-    ck_assert_uint_eq(st.wrong_name, 1);
+    ck_assert_uint_eq(st.plain, 1);
     ck_assert_uint_eq(st.malformed, 1);
     ck_assert_uint_eq(st.wrapped, 0);
     seal_destroy(a);
     seal_destroy(b);
     seal_destroy(p);
-    seal_destroy(o);
 }
 END_TEST
 
@@ -502,7 +559,7 @@ END_TEST
 START_TEST(test_fuzz)
 {
     seal_t *a = make(NAME, key32, 32, ID_A, NOW), *b = make(NAME, key32, 32, ID_B, NOW);
-    seal_t *p = make(NAME, NULL, 0, NULL, NOW);
+    seal_t *p = make_auth(NAME, ID_B);
     env_t valid = wrap(a, "a valid envelope to mutate");
     uint64_t st = 0x9e3779b97f4a7c15u;
     for (int i = 0; i < 100000; i++) {
@@ -516,7 +573,7 @@ START_TEST(test_fuzz)
             c.len = 3 + rnd(&st) % 200;
             for (size_t j = 0; j < c.len; j++)
                 c.data[j] = (uint8_t)rnd(&st);
-            memcpy(c.data, rnd(&st) & 1 ? "CHS" : "CHP", 3);
+            memcpy(c.data, (const char *[]){"CHS", "CHA", "CHP"}[rnd(&st) % 3], 3);
         } else { /* a valid envelope, mutated and cut */
             c = valid;
             for (int k = 1 + (int)(rnd(&st) % 4); k > 0; k--)
@@ -535,12 +592,12 @@ START_TEST(test_fuzz)
         ck_assert_int_ne(rb, SEAL_OK);
         ck_assert_int_le(rb, 0);
         ck_assert_int_ge(rb, SEAL_EREPLAY);
-        ck_assert_int_ne(rp, SEAL_OK); /* a random name never matches */
+        ck_assert_int_ne(rp, SEAL_OK); /* nor does anything but a key holder's envelope */
         ck_assert_int_ge(rp, SEAL_EREPLAY);
     }
     seal_stats_t s;
     seal_get_stats(b, &s);
-    ck_assert_uint_eq(s.malformed + s.wrong_name + s.wrong_mode + s.auth_failed + s.replayed, 100000);
+    ck_assert_uint_eq(s.malformed + s.plain + s.wrong_mode + s.auth_failed + s.replayed, 100000);
     seal_destroy(a);
     seal_destroy(b);
     seal_destroy(p);
@@ -555,12 +612,13 @@ static Suite *seal_suite(void)
 
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_create_arguments);
-    tcase_add_test(tc, test_round_trip_plain);
+    tcase_add_test(tc, test_round_trip_authenticated);
+    tcase_add_test(tc, test_plain_refused);
     tcase_add_test(tc, test_round_trip_sealed);
     tcase_add_test(tc, test_wrap_capacity);
     tcase_add_test(tc, test_wrong_name);
     tcase_add_test(tc, test_wrong_key);
-    tcase_add_test(tc, test_every_bit_flip_refused);
+    tcase_add_loop_test(tc, test_every_bit_flip_refused, 0, 2);
     tcase_add_test(tc, test_truncation_refused);
     tcase_add_test(tc, test_bad_magic);
     tcase_add_test(tc, test_replay_refused);
