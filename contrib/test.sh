@@ -26,8 +26,9 @@ install_packages $CHORUS_BUILD_PACKAGES $CHORUS_RUN_PACKAGES $CHORUS_TEST_PACKAG
 stop_distribution_services
 build_chorus "$SRC" "$BUILD" || bail "build failed"
 
-# Static checks: a warning-free build, every package the build uses installed
-# by contrib/lib/deps.sh, the tree formatted by .clang-format, a release
+# Static checks: a warning-free build, the include rules between folders
+# (docs/design.md), every package the build uses installed by
+# contrib/lib/deps.sh, the tree formatted by .clang-format, a release
 # tarball that builds, checks and installs (make distcheck), scripts clean
 # under shellcheck.
 static_check() { # static_check NAME CMD...
@@ -44,6 +45,7 @@ static_check() { # static_check NAME CMD...
 }
 static_check "compiler warnings" bash -c "! grep -E 'warning:' '$BUILD/make.log'"
 static_check clang-format bash -c "cd '$SRC' && clang-format --dry-run --Werror src/*/*.[ch] tests/unit/*.h tests/unit/*/*.c"
+static_check layers bash "$SRC/contrib/lib/layers_check.sh"
 static_check "install steps" bash "$SRC/contrib/lib/package_check.sh" "$BUILD"
 static_check "make distcheck" bash -c "make -C '$BUILD' -j$(nproc) -s distcheck >'$BUILD/distcheck.log' 2>&1 &&
     rm -f '$BUILD'/chorus-*.tar.gz || { tail -20 '$BUILD/distcheck.log'; false; }"

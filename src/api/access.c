@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "api/response.h"
-#include "api/row.h"
+#include "store/row.h"
 
 typedef struct {
     api_handler_fn next;

@@ -4,8 +4,8 @@
  * The token is looked for where Mattermost looks: the MMAUTHTOKEN cookie,
  * then "Authorization: Bearer|Token <token>", then the access_token query
  * parameter (OAuth sessions only).  The first two are also where the
- * WebSocket upgrade looks (api_auth_token_from_headers); the query
- * parameter is for API requests only.  A hit in the shared session cache
+ * WebSocket upgrade looks (worker/token.c); the query parameter is for API
+ * requests only.  A hit in the shared session cache
  * answers without the database; a miss reads the session (and that its user
  * is not deactivated) and fills the cache.  An entry is trusted for
  * SessionCacheInMinutes and never past the session's own expiry; 0 minutes
@@ -25,62 +25,13 @@
 #include "api/response.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "worker/token.h"
 
 typedef struct {
     api_handler_fn next;
     bool from_query;
     uint64_t prior_write_lsn; /* of the expired cache entry being refilled */
 } auth_state_t;
-
-static bool find_cookie(const h2o_req_t *req, const char *name, char out[ID_LENGTH + 1])
-{
-    size_t name_len = strlen(name);
-    for (ssize_t i = -1; (i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, i)) != -1;) {
-        h2o_iovec_t v = req->headers.entries[i].value;
-        const char *p = v.base, *end = v.base + v.len;
-        while (p < end) {
-            while (p < end && (*p == ' ' || *p == ';'))
-                p++;
-            const char *semi = memchr(p, ';', (size_t)(end - p));
-            const char *stop = semi != NULL ? semi : end;
-            if ((size_t)(stop - p) == name_len + 1 + ID_LENGTH && memcmp(p, name, name_len) == 0 &&
-                p[name_len] == '=') {
-                memcpy(out, p + name_len + 1, ID_LENGTH);
-                out[ID_LENGTH] = '\0';
-                return true;
-            }
-            p = stop;
-        }
-    }
-    return false;
-}
-
-static bool find_bearer(const h2o_req_t *req, char out[ID_LENGTH + 1])
-{
-    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
-    if (i < 0)
-        return false;
-    h2o_iovec_t v = req->headers.entries[i].value;
-    static const char *const schemes[] = {"bearer ", "token "};
-    for (size_t s = 0; s < 2; s++) {
-        size_t n = strlen(schemes[s]);
-        if (v.len == n + ID_LENGTH && strncasecmp(v.base, schemes[s], n) == 0) {
-            memcpy(out, v.base + n, ID_LENGTH);
-            out[ID_LENGTH] = '\0';
-            return true;
-        }
-    }
-    return false;
-}
-
-api_auth_token_source_t api_auth_token_from_headers(const h2o_req_t *req, char out[ID_LENGTH + 1])
-{
-    if (find_cookie(req, "MMAUTHTOKEN", out))
-        return API_AUTH_TOKEN_COOKIE;
-    if (find_bearer(req, out))
-        return API_AUTH_TOKEN_HEADER;
-    return API_AUTH_TOKEN_NONE;
-}
 
 static bool header_equals(h2o_req_t *req, const char *name, const char *value)
 {
@@ -173,9 +124,9 @@ void api_authenticate(api_request_t *r, bool optional, api_handler_fn next)
     auth_state_t *st = h2o_mem_alloc_pool(&r->req->pool, sizeof(*st));
     *st = (auth_state_t){.next = next};
     r->state = st;
-    api_auth_token_source_t source = api_auth_token_from_headers(r->req, r->token);
-    r->cookie_auth = source == API_AUTH_TOKEN_COOKIE;
-    if (source == API_AUTH_TOKEN_NONE) {
+    token_source_t source = token_from_headers(r->req, r->token);
+    r->cookie_auth = source == TOKEN_FROM_COOKIE;
+    if (source == TOKEN_NONE) {
         const char *q = api_query_param(r, "access_token");
         if (q == NULL) {
             if (optional)

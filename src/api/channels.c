@@ -25,7 +25,7 @@
 #include "api/access.h"
 #include "api/handlers.h"
 #include "api/response.h"
-#include "api/row.h"
+#include "store/row.h"
 #include "api/teams.h"
 #include "core/clock.h"
 #include "ws/ws.h"

@@ -28,6 +28,7 @@
 #include "api/response.h"
 #include "core/config_save.h"
 #include "core/events.h"
+#include "shm/events_publish.h"
 #include "core/log.h"
 
 static bool require_admin(api_request_t *r)

@@ -22,7 +22,7 @@
 
 #include "api/handlers.h"
 #include "api/response.h"
-#include "api/row.h"
+#include "store/row.h"
 #include "core/log.h"
 #include "jobs/model.h"
 

@@ -14,8 +14,8 @@
 #include "api/handlers.h"
 #include "api/posts.h"
 #include "api/response.h"
-#include "api/row.h"
-#include "api/text.h"
+#include "store/row.h"
+#include "core/text.h"
 
 #define PER_PAGE_DEFAULT 60
 #define PER_PAGE_MAXIMUM 200

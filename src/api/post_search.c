@@ -15,8 +15,8 @@
 #include "api/handlers.h"
 #include "api/posts.h"
 #include "api/response.h"
-#include "api/row.h"
-#include "api/text.h"
+#include "store/row.h"
+#include "core/text.h"
 #include "core/clock.h"
 #include "core/log.h"
 

@@ -30,15 +30,12 @@
 #include <string.h>
 
 #include "api/handlers.h"
-#include "api/status.h"
 #include "api/response.h"
-#include "api/row.h"
+#include "store/row.h"
+#include "store/status.h"
 #include "core/clock.h"
-#include "core/events.h"
 #include "core/log.h"
 #include "shm/presence.h"
-
-#define STATUS_COLUMNS API_STATUS_COLUMNS
 
 static shm_cache_t *presence_cache(api_request_t *r)
 {
@@ -55,47 +52,9 @@ static void status_not_found(api_request_t *r)
     api_send_error(r, 404, "api.status.user_not_found.app_error", "Unable to find the user.", NULL);
 }
 
-/* Mattermost's Status: active_channel is empty here, so omitted as it does. */
-static json_t *status_json(const char *user_id, const shm_presence_t *p)
-{
-    return json_pack("{s:s, s:s, s:b, s:I, s:I}", "user_id", user_id, "status", p->status, "manual", p->manual,
-                     "last_activity_at", (json_int_t)p->last_activity_at, "dnd_end_time", (json_int_t)p->dnd_end_time);
-}
-
-static void presence_from_row(const PGresult *res, int row, shm_presence_t *p)
-{
-    memset(p, 0, sizeof(*p));
-    snprintf(p->status, sizeof(p->status), "%s", row_str(res, row, 1));
-    p->manual = row_bool(res, row, 2);
-    p->last_activity_at = row_int64(res, row, 3);
-    p->dnd_end_time = row_int64(res, row, 4);
-    snprintf(p->prev_status, sizeof(p->prev_status), "%s", row_str(res, row, 5));
-    p->version = row_int64(res, row, 6);
-}
-
-/* A row replaces what the cache holds only when it is a later version. */
-static bool later_version(const void *candidate, const void *current)
-{
-    return ((const shm_presence_t *)candidate)->version > ((const shm_presence_t *)current)->version;
-}
-
-/* Caches a row (read or written) unless the cache already holds a later
- * one: a reader's older row never overwrites a writer's, nor two writers'
- * rows each other out of commit order. */
-static void presence_fill_shm(shm_region_t *shm, const char *user_id, const shm_presence_t *p)
-{
-    if (shm_cache_put_newer(shm_region_presence(shm), user_id, p, later_version) != 0)
-        log_warn(0, "cannot cache the status of %s", user_id);
-}
-
-static void presence_fill_worker(worker_t *w, const char *user_id, const shm_presence_t *p)
-{
-    presence_fill_shm(w->params->shm, user_id, p);
-}
-
 static void presence_fill(api_request_t *r, const char *user_id, const shm_presence_t *p)
 {
-    presence_fill_worker(r->worker, user_id, p);
+    status_cache_put(r->worker->params->shm, user_id, p);
 }
 
 static const shm_presence_t offline = {.status = "offline"};
@@ -110,13 +69,13 @@ static void on_status_loaded(api_request_t *r, PGresult *res, const char *error)
         return;
     }
     if (PQntuples(res) != 1) {
-        api_send_json(r, 200, status_json(user_id, &offline));
+        api_send_json(r, 200, status_to_json(user_id, &offline));
         return;
     }
     shm_presence_t p;
-    presence_from_row(res, 0, &p);
+    status_from_row(res, 0, &p);
     presence_fill(r, user_id, &p);
-    api_send_json(r, 200, status_json(user_id, &p));
+    api_send_json(r, 200, status_to_json(user_id, &p));
 }
 
 void api_status_get(api_request_t *r)
@@ -130,7 +89,7 @@ void api_status_get(api_request_t *r)
     }
     shm_presence_t p;
     if (shm_cache_get(presence_cache(r), id, &p)) {
-        api_send_json(r, 200, status_json(id, &p));
+        api_send_json(r, 200, status_to_json(id, &p));
         return;
     }
     r->state = (void *)id;
@@ -156,7 +115,7 @@ static void send_batch(api_request_t *r, const batch_t *b)
 {
     json_t *list = json_array();
     for (size_t i = 0; i < b->n; i++)
-        json_array_append_new(list, status_json(b->ids[i], b->known[i] ? &b->found[i] : &offline));
+        json_array_append_new(list, status_to_json(b->ids[i], b->known[i] ? &b->found[i] : &offline));
     api_send_json(r, 200, list);
 }
 
@@ -173,7 +132,7 @@ static void on_statuses_loaded(api_request_t *r, PGresult *res, const char *erro
         if (at == NULL)
             continue;
         size_t i = (size_t)(at - b->ids);
-        presence_from_row(res, row, &b->found[i]);
+        status_from_row(res, row, &b->found[i]);
         b->known[i] = true;
         presence_fill(r, b->ids[i], &b->found[i]);
     }
@@ -263,23 +222,6 @@ static int64_t truncate_to_minute(int64_t s)
     return t > s && t >= INT64_MIN + 60 ? t - 60 : t;
 }
 
-static void publish_status_shm(shm_region_t *shm, const int *ring_eventfds, const char *user_id,
-                               const shm_presence_t *p)
-{
-    event_status_changed_t ev = {
-        .manual = p->manual, .last_activity_at = p->last_activity_at, .dnd_end_time = p->dnd_end_time};
-    snprintf(ev.user_id, sizeof(ev.user_id), "%s", user_id);
-    snprintf(ev.status, sizeof(ev.status), "%s", p->status);
-    int rc = events_publish_status_changed(shm_region_ring(shm), ring_eventfds, &ev);
-    if (rc != 0)
-        log_warn(-rc, "cannot publish the status change of %s", user_id);
-}
-
-static void publish_status(worker_t *w, const char *user_id, const shm_presence_t *p)
-{
-    publish_status_shm(w->params->shm, w->params->ring_eventfds, user_id, p);
-}
-
 static void on_status_saved(api_request_t *r, PGresult *res, const char *error)
 {
     if (error != NULL) {
@@ -292,23 +234,10 @@ static void on_status_saved(api_request_t *r, PGresult *res, const char *error)
     }
     const char *user_id = row_str(res, 0, 0);
     shm_presence_t p;
-    presence_from_row(res, 0, &p);
+    status_from_row(res, 0, &p);
     presence_fill(r, user_id, &p);
-    publish_status(r->worker, user_id, &p);
-    api_send_json(r, 200, status_json(user_id, &p));
-}
-
-void api_status_apply_row_to(shm_region_t *shm, const int *ring_eventfds, const PGresult *res, int row)
-{
-    shm_presence_t p;
-    presence_from_row(res, row, &p);
-    presence_fill_shm(shm, row_str(res, row, 0), &p);
-    publish_status_shm(shm, ring_eventfds, row_str(res, row, 0), &p);
-}
-
-void api_status_apply_row(worker_t *w, const PGresult *res, int row)
-{
-    api_status_apply_row_to(w->params->shm, w->params->ring_eventfds, res, row);
+    status_publish(r->worker->params->shm, r->worker->params->ring_eventfds, user_id, &p);
+    api_send_json(r, 200, status_to_json(user_id, &p));
 }
 
 /* The body decodes into Mattermost's Status: each field it has, when

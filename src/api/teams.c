@@ -27,7 +27,7 @@
 
 #include "api/handlers.h"
 #include "api/response.h"
-#include "api/row.h"
+#include "store/row.h"
 #include "core/clock.h"
 #include "ws/ws.h"
 

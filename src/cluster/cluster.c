@@ -41,7 +41,6 @@
 #include "core/events.h"
 #include "core/log.h"
 #include "core/version.h"
-#include "master/process.h"
 
 #define STOP_LEAVE_MS     1000
 #define TAKEOVER_WAIT_MS  2000

@@ -19,12 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/status.h"
 #include "cluster/internal.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "shm/online.h"
 #include "shm/region.h"
+#include "store/status.h"
 
 #define PRESENCE_SWEEP_MS  10000
 #define PRESENCE_RESYNC_MS 30000
@@ -39,7 +39,7 @@ static void on_rows(void *data, PGresult *res, const char *error, const char *wh
         return;
     }
     for (int i = 0; res != NULL && i < PQntuples(res); i++)
-        api_status_apply_row_to(c->params->shm, c->params->ring_eventfds, res, i);
+        status_apply_row(c->params->shm, c->params->ring_eventfds, res, i);
     if (res != NULL && PQntuples(res) > 0)
         log_info("presence %s: %d users changed status", what, PQntuples(res));
 }
@@ -83,7 +83,7 @@ static void sweep(cluster_t *c)
     if (ids == NULL)
         return;
     const char *params[] = {ids};
-    db_pool_query(c->db, API_STATUS_SWEEP_SQL, 1, params, on_swept, c);
+    db_pool_query(c->db, STATUS_SQL_SWEEP, 1, params, on_swept, c);
     free(ids);
 }
 
@@ -132,7 +132,7 @@ static void resync(cluster_t *c)
     char now[24];
     snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
     const char *params[] = {a.text, c->node_id, now};
-    db_pool_query(c->db, API_STATUS_RESYNC_SQL, 3, params, on_resynced, c);
+    db_pool_query(c->db, STATUS_SQL_RESYNC, 3, params, on_resynced, c);
     free(a.text);
 }
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 
@@ -65,4 +66,14 @@ void child_watch_stop(child_watch_t *w)
         h2o_socket_read_stop(w->signals);
     if (w->lifeline != NULL && h2o_socket_is_reading(w->lifeline))
         h2o_socket_read_stop(w->lifeline);
+}
+
+int control_send(int fd, control_type_t type)
+{
+    control_message_t msg = {.pid = (int32_t)getpid(), .type = (int32_t)type};
+    ssize_t n;
+    do {
+        n = write(fd, &msg, sizeof(msg));
+    } while (n < 0 && errno == EINTR);
+    return n == (ssize_t)sizeof(msg) ? 0 : -errno;
 }

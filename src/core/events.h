@@ -1,7 +1,8 @@
 /*
- * The records of the shm event ring (and, later, of the cluster's streaming
- * links): one enum of types, one struct per type, one msgpack encoder and one
- * decoder per type.  See events.c for the wire format and its bounds.
+ * The records of the shm event ring and of the cluster's streaming links:
+ * one enum of types, one struct per type, one msgpack encoder and one
+ * decoder per type.  See events.c for the wire format and its bounds, and
+ * shm/events_publish.h for putting a record on the ring.
  */
 #ifndef CHORUS_CORE_EVENTS_H
 #define CHORUS_CORE_EVENTS_H
@@ -12,7 +13,6 @@
 #include <stdint.h>
 
 #include "core/id.h"
-#include "shm/ring.h"
 
 /* Ring record types.  Values are on the wire: never renumber, only append. */
 typedef enum {
@@ -70,11 +70,15 @@ int event_origin_write(const event_origin_t *origin, uint8_t *out);
  * SHM_RING_RECORD_MAX; raise this when a type needs more). */
 #define EVENT_ENCODED_MAX 512
 
+/* The largest record, origin header included: what one ring record holds
+ * (shm/events_publish.c checks it against SHM_RING_RECORD_MAX). */
+#define EVENT_RECORD_MAX (256 * 1024)
+
 /* WebSocket events: the event name, its data (a JSON object's text) and at
  * most EVENT_WS_OMIT_MAX omitted users; a whole record fits the ring. */
 #define EVENT_WS_NAME_MAX    64
 #define EVENT_WS_OMIT_MAX    8
-#define EVENT_WS_ENCODED_MAX (SHM_RING_RECORD_MAX - 64) /* room for the origin header */
+#define EVENT_WS_ENCODED_MAX (EVENT_RECORD_MAX - 64) /* room for the origin header */
 #define EVENT_WS_DATA_MAX    (EVENT_WS_ENCODED_MAX - 1024)
 
 /* Decoding errors (encoders return -EINVAL for a field they would not
@@ -224,21 +228,5 @@ int event_decode_replay_request(const void *data, size_t len, event_replay_reque
  * (~7 KB): not for a small stack. */
 int event_encode_replay_answer(const event_replay_answer_t *ev, uint8_t *out, size_t cap, size_t *len);
 int event_decode_replay_answer(const void *data, size_t len, event_replay_answer_t *ev);
-
-/* Appends an encoded record to the ring and wakes every consumer (`efds` as
- * for shm_ring_publish).  0 or the ring's negative error. */
-int events_publish(shm_ring_t *ring, const int *efds, event_type_t type, const event_buf_t *buf);
-
-/* Encode and publish in one call.  0 or a negative error. */
-int events_publish_status_changed(shm_ring_t *ring, const int *efds, const event_status_changed_t *ev);
-int events_publish_session_revoked(shm_ring_t *ring, const int *efds, const event_session_revoked_t *ev);
-int events_publish_user_sessions_revoked(shm_ring_t *ring, const int *efds, const event_user_sessions_revoked_t *ev);
-int events_publish_members_changed(shm_ring_t *ring, const int *efds, const event_members_changed_t *ev);
-int events_publish_config_reload(shm_ring_t *ring, const int *efds, const event_config_reload_t *ev);
-/* These two encode into a heap buffer (EVENT_WS_ENCODED_MAX), freed before returning. */
-int events_publish_config_saved(shm_ring_t *ring, const int *efds, const event_config_saved_t *ev);
-int events_publish_ws_event(shm_ring_t *ring, const int *efds, const event_ws_event_t *ev);
-int events_publish_replay_request(shm_ring_t *ring, const int *efds, const event_replay_request_t *ev);
-int events_publish_replay_answer(shm_ring_t *ring, const int *efds, const event_replay_answer_t *ev);
 
 #endif

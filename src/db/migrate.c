@@ -23,7 +23,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "master/process.h"
+#include "core/child.h"
 
 /* "chorus" in ASCII: the advisory lock key every node agrees on. */
 #define MIGRATE_LOCK_KEY      "109520227464563"

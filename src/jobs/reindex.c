@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/text.h"
+#include "core/text.h"
 #include "core/log.h"
 #include "jobs/internal.h"
 #include "jobs/model.h"

@@ -42,13 +42,3 @@ unsigned process_table_count(const process_table_t *table, process_kind_t kind, 
     }
     return n;
 }
-
-int control_send(int fd, control_type_t type)
-{
-    control_message_t msg = {.pid = (int32_t)getpid(), .type = (int32_t)type};
-    ssize_t n;
-    do {
-        n = write(fd, &msg, sizeof(msg));
-    } while (n < 0 && errno == EINTR);
-    return n == (ssize_t)sizeof(msg) ? 0 : -errno;
-}

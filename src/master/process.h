@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/child.h" /* the control messages children send */
+
 #define PROCESS_MAX 160
 
 typedef enum { PROCESS_WORKER, PROCESS_MIGRATE, PROCESS_CLUSTER, PROCESS_JOBS } process_kind_t;
@@ -29,15 +31,5 @@ process_t *process_table_add(process_table_t *table);
 process_t *process_table_find(process_table_t *table, pid_t pid);
 void process_table_remove(process_t *process);
 unsigned process_table_count(const process_table_t *table, process_kind_t kind, int generation);
-
-/* A message on the control pipe, children → master (fits PIPE_BUF, so
- * writes from several children never interleave). */
-typedef enum { CONTROL_READY = 1, CONTROL_SCHEMA_READY = 2 } control_type_t;
-typedef struct {
-    int32_t pid;
-    int32_t type;
-} control_message_t;
-
-int control_send(int fd, control_type_t type);
 
 #endif

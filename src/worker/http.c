@@ -57,11 +57,20 @@ typedef struct {
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     worker_t *w = ((http_handler_t *)self)->worker;
-    /* both paths make an api_request_t, which counts the request in flight */
-    if (ws_is_websocket_path(req->path_normalized))
-        ws_handle_upgrade(w, req);
-    else
+    if (!ws_is_websocket_path(req->path_normalized)) {
         api_route(w, req);
+        return 0;
+    }
+    /* an upgrade is a request in flight too, until the 101 is written */
+    api_request_t *r = api_request_create(w, req);
+    switch (ws_handle_upgrade(w, req)) {
+    case WS_UPGRADE_OK: break;
+    case WS_UPGRADE_NOT_WEBSOCKET:
+        api_send_error(r, 400, "api.web_socket.connect.upgrade.app_error", "Failed to upgrade websocket connection.",
+                       NULL);
+        break;
+    case WS_UPGRADE_BUSY: api_error_busy(r); break;
+    }
     return 0;
 }
 

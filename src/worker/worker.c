@@ -24,7 +24,6 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/version.h"
-#include "master/process.h"
 #include "worker/cpu_pool.h"
 #include "ws/ws.h"
 

@@ -41,11 +41,10 @@
 #include <sys/uio.h>
 #include <time.h>
 
-#include "api/auth.h"
-#include "api/response.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "shm/sessions.h"
+#include "worker/token.h"
 #include "ws/frame.h"
 #include "ws/internal.h"
 
@@ -666,24 +665,19 @@ bool ws_is_websocket_path(h2o_iovec_t path)
            h2o_memis(path.base, path.len, H2O_STRLIT("/api/v4/websocket/"));
 }
 
-void ws_handle_upgrade(worker_t *w, h2o_req_t *req)
+ws_upgrade_result_t ws_handle_upgrade(worker_t *w, h2o_req_t *req)
 {
-    api_request_t *r = api_request_create(w, req);
     const char *key;
     if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) || req->version >= 0x200 ||
-        h2o_is_websocket_handshake(req, &key) != 0 || key == NULL) {
-        api_send_error(r, 400, "api.web_socket.connect.upgrade.app_error", "Failed to upgrade websocket connection.",
-                       NULL);
-        return;
-    }
+        h2o_is_websocket_handshake(req, &key) != 0 || key == NULL)
+        return WS_UPGRADE_NOT_WEBSOCKET;
     ws_hub_t *hub = w->ws;
     char *accept = h2o_mem_alloc_pool(&req->pool, 29);
     ws_conn_t *c = NULL;
     if (hub == NULL || hub->draining || !accept_key(key, accept) || (c = calloc(1, sizeof(*c))) == NULL ||
         id_new(c->connection_id) != 0) {
         free(c);
-        api_error_busy(r);
-        return;
+        return WS_UPGRADE_BUSY;
     }
     c->hub = hub;
     c->opened_at = c->last_recv_at = c->last_ping_at = clock_monotonic_ms();
@@ -694,7 +688,7 @@ void ws_handle_upgrade(worker_t *w, h2o_req_t *req)
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_UPGRADE, NULL, H2O_STRLIT("websocket"));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("sec-websocket-accept"), 0, NULL, accept, 28);
     /* the cookie or the Authorization header; not access_token (Mattermost) */
-    bool has_token = api_auth_token_from_headers(req, c->token) != API_AUTH_TOKEN_NONE;
+    bool has_token = token_from_headers(req, c->token) != TOKEN_NONE;
     if (ws_replay_parse(c, req) < 0)
         ws_conn_close(c, 1008, "connection_id without sequence_number");
     else if (has_token && id_is_valid(c->token, strlen(c->token))) {
@@ -703,6 +697,7 @@ void ws_handle_upgrade(worker_t *w, h2o_req_t *req)
     }
     /* the frames queued meanwhile go once the 101 is written (on_upgraded) */
     h2o_http1_upgrade(req, NULL, 0, on_upgraded, c);
+    return WS_UPGRADE_OK;
 }
 
 /* ---- housekeeping -------------------------------------------------------------------- */

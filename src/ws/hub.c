@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "shm/events_publish.h"
 #include "ws/internal.h"
 
 static void on_tick(h2o_timeout_entry_t *entry)

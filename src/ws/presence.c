@@ -9,18 +9,17 @@
  * spread over several workers count together.  The worker that saw a count
  * reach zero checks again after the grace and, if it is still zero, writes
  * offline.  Status writes go through the same path as PUT /status
- * (api_status_apply_row: presence cache by version, ring event).
+ * (status_apply_row: presence cache by version, ring event).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/row.h"
-#include "api/status.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "shm/online.h"
 #include "shm/region.h"
+#include "store/status.h"
 #include "ws/internal.h"
 
 typedef struct {
@@ -34,7 +33,7 @@ static void on_status_written(void *data, PGresult *res, const char *error)
     if (error != NULL)
         log_warn(0, "presence of %s not saved: %.*s", pw->user_id, (int)strcspn(error, "\n"), error);
     else if (res != NULL && PQntuples(res) == 1)
-        api_status_apply_row(pw->worker, res, 0);
+        status_apply_row(pw->worker->params->shm, pw->worker->params->ring_eventfds, res, 0);
     free(pw);
 }
 
@@ -59,20 +58,12 @@ static void run_status_write(ws_hub_t *hub, const char *user_id, const char *sql
 
 void ws_presence_set_activity(ws_hub_t *hub, const char *user_id, bool active, bool manual)
 {
-    if (active) {
-        run_status_write(hub, user_id,
-                         "UPDATE Status SET Status = 'online', LastActivityAt = $2, Version = Version + 1"
-                         " WHERE UserId = $1 AND NOT Manual AND Status <> 'online' RETURNING " API_STATUS_COLUMNS);
-    } else if (manual) {
-        run_status_write(hub, user_id,
-                         "UPDATE Status SET Status = 'away', Manual = true, Version = Version + 1"
-                         " WHERE UserId = $1 AND Status <> 'away' AND $2::bigint > 0 RETURNING " API_STATUS_COLUMNS);
-    } else {
-        run_status_write(hub, user_id,
-                         "UPDATE Status SET Status = 'away', Version = Version + 1"
-                         " WHERE UserId = $1 AND NOT Manual AND Status = 'online' AND $2::bigint > 0"
-                         " RETURNING " API_STATUS_COLUMNS);
-    }
+    if (active)
+        run_status_write(hub, user_id, STATUS_SQL_ACTIVE);
+    else if (manual)
+        run_status_write(hub, user_id, STATUS_SQL_AWAY_MANUAL);
+    else
+        run_status_write(hub, user_id, STATUS_SQL_AWAY_IDLE);
 }
 
 /* Writes online or offline unless the user set theirs by hand (or it is
@@ -80,20 +71,7 @@ void ws_presence_set_activity(ws_hub_t *hub, const char *user_id, bool active, b
  * other node holds a socket of theirs, so presence is cluster-wide. */
 static void write_status(ws_hub_t *hub, const char *user_id, bool online)
 {
-    run_write(hub, user_id,
-              online ? "WITH here AS (INSERT INTO OnlineUsers (UserId, NodeId) VALUES ($1, $3)"
-                       " ON CONFLICT DO NOTHING)"
-                       " INSERT INTO Status AS s (UserId, Status, Manual, LastActivityAt, Version)"
-                       " VALUES ($1, 'online', false, $2, 1)"
-                       " ON CONFLICT (UserId) DO UPDATE SET Status = 'online', LastActivityAt = $2,"
-                       " Version = s.Version + 1 WHERE NOT s.Manual AND s.Status <> 'online'"
-                       " RETURNING " API_STATUS_COLUMNS
-                     : "WITH gone AS (DELETE FROM OnlineUsers WHERE UserId = $1 AND NodeId = $3)"
-                       " UPDATE Status SET Status = 'offline', Version = Version + 1"
-                       " WHERE UserId = $1 AND NOT Manual AND Status <> 'offline' AND $2::bigint > 0"
-                       " AND NOT EXISTS (SELECT 1 FROM OnlineUsers o WHERE o.UserId = $1 AND o.NodeId <> $3)"
-                       " RETURNING " API_STATUS_COLUMNS,
-              true);
+    run_write(hub, user_id, online ? STATUS_SQL_SOCKETS_OPEN : STATUS_SQL_SOCKETS_CLOSED, true);
 }
 
 static void add_socket(void *value, void *arg)
@@ -139,7 +117,7 @@ static void on_swept(void *data, PGresult *res, const char *error)
         return;
     }
     for (int i = 0; res != NULL && i < PQntuples(res); i++)
-        api_status_apply_row(w, res, i);
+        status_apply_row(w->params->shm, w->params->ring_eventfds, res, i);
     if (res != NULL && PQntuples(res) > 0)
         log_info("%d users no node holds a socket of are offline now", PQntuples(res));
 }
@@ -155,7 +133,7 @@ static void ws_presence_sweep_on_start(ws_hub_t *hub)
     char ids[ID_LENGTH + 3];
     snprintf(ids, sizeof(ids), "{%s}", w->node_id);
     const char *params[] = {ids};
-    db_pool_query(w->db, API_STATUS_SWEEP_SQL, 1, params, on_swept, w);
+    db_pool_query(w->db, STATUS_SQL_SWEEP, 1, params, on_swept, w);
 }
 
 void ws_presence_tick(ws_hub_t *hub, int64_t now)

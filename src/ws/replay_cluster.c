@@ -43,6 +43,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "shm/events_publish.h"
 #include "shm/region.h"
 #include "ws/internal.h"
 

@@ -29,8 +29,15 @@ typedef struct {
 int ws_init(worker_t *w);
 void ws_dispose(worker_t *w);
 
-/* Serves an upgrade request for /api/v4/websocket. */
-void ws_handle_upgrade(worker_t *w, h2o_req_t *req);
+typedef enum {
+    WS_UPGRADE_OK,            /* switching protocols: the socket is ours */
+    WS_UPGRADE_NOT_WEBSOCKET, /* not a WebSocket handshake (or not HTTP/1.1 GET) */
+    WS_UPGRADE_BUSY,          /* draining, or out of memory */
+} ws_upgrade_result_t;
+
+/* Upgrades a request for /api/v4/websocket.  Only WS_UPGRADE_OK answers it;
+ * the caller answers the others (HTTP errors are the API's to shape). */
+ws_upgrade_result_t ws_handle_upgrade(worker_t *w, h2o_req_t *req);
 /* True when `path` is /api/v4/websocket (trailing slash allowed). */
 bool ws_is_websocket_path(h2o_iovec_t path);
 

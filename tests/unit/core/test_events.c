@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "core/events.h"
+#include "shm/events_publish.h"
 #include "../check_main.h"
 
 #define UID   "abcdefghijklmnopqrstuvwxyz"

@@ -1,8 +1,8 @@
-/* Text helpers of the posts API (text.c): strings in the request's memory
- * pool, UTF-8, Go's regexp character classes, words and hashtags as
+/* The chat model's text rules (text.c), shared by api/ and jobs/: strings in
+ * a memory pool, UTF-8, Go's regexp character classes, words and hashtags as
  * Mattermost's model package finds them. */
-#ifndef CHORUS_API_TEXT_H
-#define CHORUS_API_TEXT_H
+#ifndef CHORUS_CORE_TEXT_H
+#define CHORUS_CORE_TEXT_H
 
 #include <h2o/memory.h>
 #include <stdbool.h>

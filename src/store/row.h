@@ -1,7 +1,7 @@
 /* Reading a PGresult row into Mattermost JSON: one helper per column type,
  * so handlers build models field by field without repeating conversions. */
-#ifndef CHORUS_API_ROW_H
-#define CHORUS_API_ROW_H
+#ifndef CHORUS_STORE_ROW_H
+#define CHORUS_STORE_ROW_H
 
 #include <jansson.h>
 #include <libpq-fe.h>

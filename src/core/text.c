@@ -1,14 +1,15 @@
 /*
- * Text helpers of the posts API (posts.c, post_search.c), in the request's
- * memory pool: a growable string and a list of strings, UTF-8 decoding and
+ * The text rules of the chat model, in one home for every process that
+ * needs them (the posts API and its search, the search-index rebuild job),
+ * in a caller's memory pool: a growable string and a list of strings, UTF-8 decoding and
  * the character classes of Go's regexps (\s, \d, \pL as Mattermost's model
  * package uses them), strings.Fields, the trims of its word regexps, and
- * model.ParseHashtags.  Nothing here is freed: the pool goes with the request.
+ * model.ParseHashtags.  Nothing here is freed: the pool goes with the request (or the job's batch).
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "api/text.h"
+#include "core/text.h"
 
 /* Post.Hashtags is varchar(1000). */
 #define POST_HASHTAGS_MAX_BYTES 1000

@@ -1,0 +1,84 @@
+/*
+ * The Status table and the presence rules every process of a node shares
+ * (the status API, WebSocket presence, the cluster child's sweep): the SQL,
+ * the row → presence mapping, and what follows a write — the presence cache
+ * by version and the status event on the ring.
+ *
+ * Every statement that changes a row returns STATUS_COLUMNS, so its row goes
+ * through status_apply_row whoever wrote it.  $1 is the user (or a text[] of
+ * users or node ids where said), $2 the time in ms, $3 this node's id.
+ */
+#ifndef CHORUS_STORE_STATUS_H
+#define CHORUS_STORE_STATUS_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "shm/presence.h"
+#include "shm/region.h"
+
+/* The columns status_from_row reads, in its order. */
+#define STATUS_COLUMNS "UserId, Status, Manual, LastActivityAt, DndEndTime, PrevStatus, Version"
+
+/* Activity: online again unless set by hand; away by hand; away when idle. */
+#define STATUS_SQL_ACTIVE                                                             \
+    "UPDATE Status SET Status = 'online', LastActivityAt = $2, Version = Version + 1" \
+    " WHERE UserId = $1 AND NOT Manual AND Status <> 'online' RETURNING " STATUS_COLUMNS
+#define STATUS_SQL_AWAY_MANUAL                                                \
+    "UPDATE Status SET Status = 'away', Manual = true, Version = Version + 1" \
+    " WHERE UserId = $1 AND Status <> 'away' AND $2::bigint > 0 RETURNING " STATUS_COLUMNS
+#define STATUS_SQL_AWAY_IDLE                                                     \
+    "UPDATE Status SET Status = 'away', Version = Version + 1"                   \
+    " WHERE UserId = $1 AND NOT Manual AND Status = 'online' AND $2::bigint > 0" \
+    " RETURNING " STATUS_COLUMNS
+
+/* A user's first socket on this node: our OnlineUsers row, online unless set
+ * by hand.  Their last socket: offline only when no other node holds one. */
+#define STATUS_SQL_SOCKETS_OPEN                                                   \
+    "WITH here AS (INSERT INTO OnlineUsers (UserId, NodeId) VALUES ($1, $3)"      \
+    " ON CONFLICT DO NOTHING)"                                                    \
+    " INSERT INTO Status AS s (UserId, Status, Manual, LastActivityAt, Version)"  \
+    " VALUES ($1, 'online', false, $2, 1)"                                        \
+    " ON CONFLICT (UserId) DO UPDATE SET Status = 'online', LastActivityAt = $2," \
+    " Version = s.Version + 1 WHERE NOT s.Manual AND s.Status <> 'online'"        \
+    " RETURNING " STATUS_COLUMNS
+#define STATUS_SQL_SOCKETS_CLOSED                                                          \
+    "WITH gone AS (DELETE FROM OnlineUsers WHERE UserId = $1 AND NodeId = $3)"             \
+    " UPDATE Status SET Status = 'offline', Version = Version + 1"                         \
+    " WHERE UserId = $1 AND NOT Manual AND Status <> 'offline' AND $2::bigint > 0"         \
+    " AND NOT EXISTS (SELECT 1 FROM OnlineUsers o WHERE o.UserId = $1 AND o.NodeId <> $3)" \
+    " RETURNING " STATUS_COLUMNS
+
+/* Cluster-wide presence (OnlineUsers: one row per user and node holding a
+ * socket of theirs).  Sweep: forget the rows of every node not in $1 (a
+ * text[] of live node ids) and set offline, unless manual, the users no live
+ * node holds.  Resync: rows for the users in $1 on node $2, online again
+ * (time $3) those a sweep during a partition set offline. */
+#define STATUS_SQL_SWEEP                                                                                     \
+    "WITH gone AS (DELETE FROM OnlineUsers WHERE NOT (NodeId = ANY($1::text[])) RETURNING UserId) "          \
+    "UPDATE Status s SET Status = 'offline', Version = s.Version + 1 "                                       \
+    "WHERE s.UserId IN (SELECT UserId FROM gone) AND NOT s.Manual AND s.Status <> 'offline' "                \
+    "AND NOT EXISTS (SELECT 1 FROM OnlineUsers o WHERE o.UserId = s.UserId AND o.NodeId = ANY($1::text[])) " \
+    "RETURNING " STATUS_COLUMNS
+#define STATUS_SQL_RESYNC                                                                          \
+    "WITH here AS (INSERT INTO OnlineUsers (UserId, NodeId) SELECT unnest($1::text[]), $2 "        \
+    "ON CONFLICT DO NOTHING) "                                                                     \
+    "UPDATE Status s SET Status = 'online', LastActivityAt = $3::bigint, Version = s.Version + 1 " \
+    "WHERE s.UserId = ANY($1::text[]) AND NOT s.Manual AND s.Status = 'offline' RETURNING " STATUS_COLUMNS
+
+/* A STATUS_COLUMNS row as presence. */
+void status_from_row(const PGresult *res, int row, shm_presence_t *presence);
+/* Mattermost's Status JSON (active_channel is empty here, so omitted as it does). */
+json_t *status_to_json(const char *user_id, const shm_presence_t *presence);
+/* Caches a row read or written unless the cache holds a later version: a
+ * reader's older row never overwrites a writer's, nor two writers' rows each
+ * other out of commit order. */
+void status_cache_put(shm_region_t *shm, const char *user_id, const shm_presence_t *presence);
+/* A written row: into the presence cache (by version) and out on the ring as
+ * a status change, from any process of the node. */
+void status_apply_row(shm_region_t *shm, const int *ring_eventfds, const PGresult *res, int row);
+/* The status change of `user_id` on the ring (WebSockets deliver it; the
+ * cluster forwards it). */
+void status_publish(shm_region_t *shm, const int *ring_eventfds, const char *user_id, const shm_presence_t *presence);
+
+#endif
