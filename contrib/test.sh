@@ -54,19 +54,20 @@ static_check shellcheck bash -c "cd '$SRC' && shellcheck -x -P tests/integration
 
 # Unit suites: Check writes its own summary into each test's log.
 run_unit_suites() {
-    local build=$1 label=$2 log line checks failures errors
+    local build=$1 label=$2 log line checks failures errors name
     make -C "$build" -j"$(nproc)" -s check >/dev/null 2>&1
     for log in "$build"/tests/unit/*/test_*.log; do
+        name=$(basename "$(dirname "$log")")/$(basename "$log" .log) # ws/test_frame, cluster/test_frame
         line=$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -1)
         if [ -z "$line" ]; then
-            echo "$label $(basename "$log" .log): no summary (crashed?)"
+            echo "$label $name: no summary (crashed?)"
             count 0 1
             continue
         fi
         checks=$(sed -E 's/.*Checks: ([0-9]+).*/\1/' <<<"$line")
         failures=$(sed -E 's/.*Failures: ([0-9]+).*/\1/' <<<"$line")
         errors=$(sed -E 's/.*Errors: ([0-9]+).*/\1/' <<<"$line")
-        echo "$label $(basename "$log" .log): $line"
+        echo "$label $name: $line"
         grep -E ':[EF]:' "$log" | head -5
         count $((checks - failures - errors)) $((failures + errors))
     done
@@ -80,7 +81,7 @@ fi
 
 # The single-process unit suites under valgrind (memcheck, leaks included);
 # the fork-heavy shm suites get ASan above instead (valgrind takes minutes).
-for t in core/test_config core/test_id core/test_events core/test_resolver; do
+for t in core/test_config core/test_id core/test_events core/test_resolver core/test_text ws/test_frame; do
     if CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
         "$BUILD/tests/unit/$t" >"$BUILD/tests/unit/$t.vglog" 2>&1; then
         echo "valgrind $(basename "$t"): clean"

@@ -8,6 +8,14 @@
 #include "api/response.h"
 #include "store/row.h"
 
+bool api_require_admin(api_request_t *r)
+{
+    if (api_has_role(r, "system_admin"))
+        return true;
+    api_error_permissions(r);
+    return false;
+}
+
 typedef struct {
     api_handler_fn next;
     api_access_t want;

@@ -23,6 +23,10 @@ typedef struct {
     bool team_member; /* ... of its team */
 } api_channel_access_t;
 
+/* The caller is a system admin: true; else answers 403
+ * (api.context.permissions.app_error) and returns false. */
+bool api_require_admin(api_request_t *r);
+
 /* Loads channel `channel_id` and the caller's memberships, checks `want`,
  * stores what it learned in r->state (an api_channel_access_t, which the
  * handler may replace) and calls `next`; answers 403/404 itself. */

@@ -25,9 +25,10 @@
 #include "api/access.h"
 #include "api/handlers.h"
 #include "api/response.h"
-#include "store/row.h"
 #include "api/teams.h"
 #include "core/clock.h"
+#include "db/sqlstate.h"
+#include "store/row.h"
 #include "ws/ws.h"
 
 /* Mattermost's model.Channel limits. */
@@ -36,9 +37,6 @@
 #define CHANNEL_DISPLAY_NAME_MAX 64 /* runes */
 #define CHANNEL_HEADER_MAX       1024
 #define CHANNEL_PURPOSE_MAX      250
-
-#define PER_PAGE_DEFAULT 60
-#define PER_PAGE_MAX     200
 
 /* ---- models ------------------------------------------------------------------ */
 
@@ -227,7 +225,7 @@ static bool check_team_id(api_request_t *r, const channel_input_t *in)
 
 static void on_channel_created(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL && strcmp(row_sqlstate(res), "23505") == 0) {
+    if (error != NULL && sqlstate_is(row_sqlstate(res), SQLSTATE_UNIQUE_VIOLATION)) {
         api_send_error(r, 400, "store.sql_channel.save_channel.exists.app_error",
                        "A channel with that name already exists on the same team.", NULL);
         return;
@@ -430,12 +428,10 @@ static void on_members_loaded(api_request_t *r, PGresult *res, const char *error
 static void load_members(api_request_t *r)
 {
     api_channel_access_t *c = r->state;
-    long long page = api_query_int(r, "page", 0), per_page = api_query_int(r, "per_page", PER_PAGE_DEFAULT);
-    if (per_page > PER_PAGE_MAX)
-        per_page = PER_PAGE_MAX;
+    api_page_t page = api_query_page(r, NULL);
     char limit[24], offset[24];
-    snprintf(limit, sizeof(limit), "%lld", per_page);
-    snprintf(offset, sizeof(offset), "%lld", page * per_page);
+    snprintf(limit, sizeof(limit), "%lld", (long long)page.per_page);
+    snprintf(offset, sizeof(offset), "%lld", (long long)page.offset);
     const char *params[] = {c->id, limit, offset};
     api_query_read(r,
                    "SELECT " API_CHANNEL_MEMBER_COLUMNS("") " FROM ChannelMembers WHERE ChannelId = $1"

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/access.h"
 #include "api/handlers.h"
 #include "api/response.h"
 #include "core/clock.h"
@@ -127,10 +128,8 @@ void api_cluster_status(api_request_t *r)
     static cluster_view_data_t view;
     worker_t *w = r->worker;
 
-    if (!api_has_role(r, "system_admin")) {
-        api_error_permissions(r);
+    if (!api_require_admin(r))
         return;
-    }
     json_t *list = json_array();
     if (list == NULL) {
         api_send_error(r, 500, "api.cluster.status.app_error", "Unable to build the cluster status.", NULL);

@@ -24,20 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/access.h"
 #include "api/handlers.h"
 #include "api/response.h"
 #include "core/config_save.h"
 #include "core/events.h"
-#include "shm/events_publish.h"
 #include "core/log.h"
-
-static bool require_admin(api_request_t *r)
-{
-    if (api_has_role(r, "system_admin"))
-        return true;
-    api_error_permissions(r);
-    return false;
-}
+#include "shm/events_publish.h"
 
 /* The sanitized config, as GET /config and a successful PUT answer it. */
 static void send_config(api_request_t *r, const config_t *cfg)
@@ -53,7 +46,7 @@ static void send_config(api_request_t *r, const config_t *cfg)
 
 void api_config_get(api_request_t *r)
 {
-    if (!require_admin(r))
+    if (!api_require_admin(r))
         return;
     send_config(r, r->worker->config);
 }
@@ -128,7 +121,7 @@ void api_config_update(api_request_t *r)
     config_errors_t *errors;
     config_t saved;
 
-    if (!require_admin(r))
+    if (!api_require_admin(r))
         return;
     if (running->cluster.enable && running->cluster.read_only_config) {
         api_send_error(r, 403, "ent.cluster.save_config.error",
@@ -177,7 +170,7 @@ void api_config_update(api_request_t *r)
 
 void api_config_reload(api_request_t *r)
 {
-    if (!require_admin(r))
+    if (!api_require_admin(r))
         return;
     worker_t *w = r->worker;
     int rc = worker_signal_master(w, SIGHUP);

@@ -12,17 +12,10 @@
 #include <errno.h>
 #include <signal.h>
 
+#include "api/access.h"
 #include "api/handlers.h"
 #include "api/response.h"
 #include "core/log.h"
-
-static bool require_admin(api_request_t *r)
-{
-    if (api_has_role(r, "system_admin"))
-        return true;
-    api_error_permissions(r);
-    return false;
-}
 
 static void send_ok(api_request_t *r)
 {
@@ -31,7 +24,7 @@ static void send_ok(api_request_t *r)
 
 void api_database_recycle(api_request_t *r)
 {
-    if (!require_admin(r))
+    if (!api_require_admin(r))
         return;
     log_info("request %s: recycling database connections", r->request_id);
     db_router_recycle(r->worker->router);

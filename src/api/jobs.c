@@ -20,14 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/access.h"
 #include "api/handlers.h"
 #include "api/response.h"
-#include "store/row.h"
 #include "core/log.h"
 #include "jobs/model.h"
-
-#define PER_PAGE_DEFAULT 60
-#define PER_PAGE_MAX     200
+#include "store/row.h"
 
 static json_t *job_json(const PGresult *res, int row)
 {
@@ -41,14 +39,6 @@ static json_t *job_json(const PGresult *res, int row)
                      (json_int_t)row_int64(res, row, 3), "start_at", (json_int_t)row_int64(res, row, 4),
                      "last_activity_at", (json_int_t)row_int64(res, row, 5), "status", row_str(res, row, 6), "progress",
                      (json_int_t)row_int64(res, row, 7), "data", data);
-}
-
-static bool require_admin(api_request_t *r)
-{
-    if (api_has_role(r, "system_admin"))
-        return true;
-    api_error_permissions(r);
-    return false;
 }
 
 static void job_not_found(api_request_t *r)
@@ -100,7 +90,7 @@ void api_jobs_create(api_request_t *r)
                        "Job type of the job you are trying to create is invalid", NULL);
         return;
     }
-    if (!require_admin(r))
+    if (!api_require_admin(r))
         return;
     char id[ID_LENGTH + 1];
     char *data_text = json_is_object(data) ? json_dumps(data, JSON_COMPACT) : NULL;
@@ -134,12 +124,10 @@ static void on_listed(api_request_t *r, PGresult *res, const char *error)
 /* A page of jobs, newest first; NULL type or status: any. */
 static void list_jobs(api_request_t *r, const char *type, const char *status)
 {
-    long long page = api_query_int(r, "page", 0), per_page = api_query_int(r, "per_page", PER_PAGE_DEFAULT);
-    if (per_page > PER_PAGE_MAX)
-        per_page = PER_PAGE_MAX;
+    api_page_t page = api_query_page(r, NULL);
     char limit[24], offset[24];
-    snprintf(limit, sizeof(limit), "%lld", per_page);
-    snprintf(offset, sizeof(offset), "%lld", page * per_page);
+    snprintf(limit, sizeof(limit), "%lld", (long long)page.per_page);
+    snprintf(offset, sizeof(offset), "%lld", (long long)page.offset);
     const char *params[] = {type, status, limit, offset};
     api_query_read(
         r,
@@ -159,7 +147,7 @@ void api_jobs_list(api_request_t *r)
         api_error_invalid_param(r, "job_type");
         return;
     }
-    if (!require_admin(r))
+    if (!api_require_admin(r))
         return;
     if (status != NULL && !job_status_known(status)) {
         api_send_error(r, 400, "api.job.status.invalid", "Invalid job status.", NULL);
@@ -175,7 +163,7 @@ void api_jobs_list_by_type(api_request_t *r)
         api_send_error(r, 400, "api.job.retrieve.nopermissions", "Invalid job type.", NULL);
         return;
     }
-    if (require_admin(r))
+    if (api_require_admin(r))
         list_jobs(r, type, NULL);
 }
 
@@ -191,7 +179,7 @@ static void on_loaded(api_request_t *r, PGresult *res, const char *error)
         job_not_found(r);
         return;
     }
-    if (require_admin(r))
+    if (api_require_admin(r))
         api_send_json(r, 200, job_json(res, 0));
 }
 
@@ -232,7 +220,7 @@ static void on_cancel_loaded(api_request_t *r, PGresult *res, const char *error)
         job_not_found(r);
         return;
     }
-    if (!require_admin(r))
+    if (!api_require_admin(r))
         return;
     const char *params[] = {row_str(res, 0, 0)};
     api_query(r,

@@ -14,12 +14,10 @@
 #include "api/handlers.h"
 #include "api/posts.h"
 #include "api/response.h"
-#include "store/row.h"
 #include "core/text.h"
+#include "store/row.h"
 
-#define PER_PAGE_DEFAULT 60
-#define PER_PAGE_MAXIMUM 200
-#define SINCE_LIMIT      "1000"
+#define SINCE_LIMIT "1000"
 
 typedef struct {
     const char *after, *before; /* "" when absent */
@@ -27,23 +25,6 @@ typedef struct {
     int64_t page, per_page, offset;
     bool skip_threads, include_deleted;
 } list_params_t;
-
-/* strconv.Atoi: an optional sign and decimal digits, within int64. */
-static bool parse_int(const char *v, int64_t *out)
-{
-    if (v == NULL || *v == '\0')
-        return false;
-    const char *d = v + (*v == '+' || *v == '-');
-    if (*d == '\0' || strspn(d, "0123456789") != strlen(d))
-        return false;
-    errno = 0;
-    char *end;
-    long long n = strtoll(v, &end, 10);
-    if (errno != 0 || *end != '\0')
-        return false;
-    *out = n;
-    return true;
-}
 
 /* As web.ParamsFromRequest and getPostsForChannel read them; false after a 400/403. */
 static bool read_list_params(api_request_t *r, list_params_t *lp)
@@ -62,20 +43,14 @@ static bool read_list_params(api_request_t *r, list_params_t *lp)
         return false;
     }
     const char *since = api_query_param(r, "since");
-    if (since != NULL && since[0] != '\0' && !parse_int(since, &lp->since)) {
+    if (since != NULL && since[0] != '\0' && !api_parse_int64(since, &lp->since)) {
         api_error_invalid_body(r, "since");
         return false;
     }
-    if (!parse_int(api_query_param(r, "page"), &lp->page) || lp->page < 0)
-        lp->page = 0;
-    if (!parse_int(api_query_param(r, "per_page"), &lp->per_page) &&
-        !parse_int(api_query_param(r, "pageSize"), &lp->per_page))
-        lp->per_page = PER_PAGE_DEFAULT;
-    else if (lp->per_page < 0)
-        lp->per_page = PER_PAGE_DEFAULT;
-    else if (lp->per_page > PER_PAGE_MAXIMUM)
-        lp->per_page = PER_PAGE_MAXIMUM;
-    lp->offset = lp->per_page > 0 && lp->page > INT64_MAX / lp->per_page ? INT64_MAX : lp->page * lp->per_page;
+    api_page_t page = api_query_page(r, "pageSize");
+    lp->page = page.page;
+    lp->per_page = page.per_page;
+    lp->offset = page.offset;
     lp->skip_threads = text_parse_bool(api_query_param(r, "skipFetchThreads"));
     lp->include_deleted = text_parse_bool(api_query_param(r, "include_deleted"));
     if (lp->include_deleted && !api_has_role(r, "system_admin")) {

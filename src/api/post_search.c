@@ -15,10 +15,11 @@
 #include "api/handlers.h"
 #include "api/posts.h"
 #include "api/response.h"
-#include "store/row.h"
-#include "core/text.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/text.h"
+#include "db/sqlstate.h"
+#include "store/row.h"
 
 #define SEARCH_LIMIT "100"
 
@@ -452,7 +453,7 @@ static json_t *hit_matches(const search_state_t *st, const PGresult *res, int ro
 static void on_posts_searched(api_request_t *r, PGresult *res, const char *error)
 {
     /* Mattermost answers a query its text search cannot parse with no results */
-    if (error != NULL && strcmp(row_sqlstate(res), "42601") == 0) {
+    if (error != NULL && sqlstate_is(row_sqlstate(res), SQLSTATE_SYNTAX_ERROR)) {
         log_warn(0, "request %s: query error searching posts: %.*s", r->request_id, (int)strcspn(error, "\n"), error);
         api_send_json(r, 200, empty_search_results());
         return;

@@ -29,10 +29,10 @@
 #include "api/handlers.h"
 #include "api/posts.h"
 #include "api/response.h"
-#include "store/row.h"
-#include "core/text.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/text.h"
+#include "store/row.h"
 #include "ws/ws.h"
 
 /* Posts.Message is varchar(65535): Mattermost allows a quarter of it, in runes. */

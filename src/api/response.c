@@ -7,6 +7,7 @@
  */
 #include "api/response.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,12 +210,34 @@ const char *api_query_param(api_request_t *r, const char *name)
     return NULL;
 }
 
-long long api_query_int(api_request_t *r, const char *name, long long def)
+bool api_parse_int64(const char *v, int64_t *out)
 {
-    const char *s = api_query_param(r, name);
-    if (s == NULL || *s == '\0')
-        return def;
+    if (v == NULL || *v == '\0')
+        return false;
+    const char *d = v + (*v == '+' || *v == '-');
+    if (*d == '\0' || strspn(d, "0123456789") != strlen(d))
+        return false;
+    errno = 0;
     char *end;
-    long long v = strtoll(s, &end, 10);
-    return *end != '\0' || v < 0 || v > 0x7fffffff ? def : v;
+    long long n = strtoll(v, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return false;
+    *out = n;
+    return true;
+}
+
+api_page_t api_query_page(api_request_t *r, const char *per_page_alias)
+{
+    api_page_t p = {0, API_PER_PAGE_DEFAULT, 0};
+    if (!api_parse_int64(api_query_param(r, "page"), &p.page) || p.page < 0)
+        p.page = 0;
+    const char *per_page = api_query_param(r, "per_page");
+    if (per_page == NULL && per_page_alias != NULL)
+        per_page = api_query_param(r, per_page_alias);
+    if (!api_parse_int64(per_page, &p.per_page) || p.per_page < 0)
+        p.per_page = API_PER_PAGE_DEFAULT;
+    else if (p.per_page > API_PER_PAGE_MAX)
+        p.per_page = API_PER_PAGE_MAX;
+    p.offset = p.per_page > 0 && p.page > INT64_MAX / p.per_page ? INT64_MAX : p.page * p.per_page;
+    return p;
 }

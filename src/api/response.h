@@ -26,9 +26,19 @@ void api_send_error(api_request_t *r, int status, const char *id, const char *me
 void api_add_header(api_request_t *r, const char *name, const char *value);
 /* The decoded value of query parameter `name`, or NULL (pool-allocated). */
 const char *api_query_param(api_request_t *r, const char *name);
-/* A non-negative integer query parameter as Mattermost's Params reads it:
- * missing, malformed or negative is `def`. */
-long long api_query_int(api_request_t *r, const char *name, long long def);
+/* strconv.Atoi: an optional sign and decimal digits, within int64. */
+bool api_parse_int64(const char *text, int64_t *out);
+
+/* Mattermost's paging, as its Params reads it: `page` (missing, malformed or
+ * negative: 0) and `per_page` (or, when that is missing, `per_page_alias`
+ * unless NULL; missing, malformed or negative: 60; above 200: 200), and the
+ * row offset they make (saturating). */
+#define API_PER_PAGE_DEFAULT 60
+#define API_PER_PAGE_MAX     200
+typedef struct {
+    int64_t page, per_page, offset;
+} api_page_t;
+api_page_t api_query_page(api_request_t *r, const char *per_page_alias);
 
 /* The errors every handler needs, with Mattermost's ids. */
 void api_error_invalid_body(api_request_t *r, const char *detail);

@@ -31,11 +31,11 @@
 
 #include "api/handlers.h"
 #include "api/response.h"
-#include "store/row.h"
-#include "store/status.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "shm/presence.h"
+#include "store/row.h"
+#include "store/status.h"
 
 static shm_cache_t *presence_cache(api_request_t *r)
 {

@@ -27,8 +27,9 @@
 
 #include "api/handlers.h"
 #include "api/response.h"
-#include "store/row.h"
 #include "core/clock.h"
+#include "db/sqlstate.h"
+#include "store/row.h"
 #include "ws/ws.h"
 
 /* Mattermost's model.Team limits. */
@@ -202,7 +203,7 @@ static bool read_team_input(api_request_t *r, json_t *body, team_input_t *t)
 
 static void on_team_created(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL && strcmp(row_sqlstate(res), "23505") == 0) {
+    if (error != NULL && sqlstate_is(row_sqlstate(res), SQLSTATE_UNIQUE_VIOLATION)) {
         api_send_error(r, 400, "app.team.save.existing.app_error", "A team with that name already exists.", NULL);
         return;
     }

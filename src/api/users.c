@@ -13,15 +13,16 @@
 #include "api/auth.h"
 #include "api/handlers.h"
 #include "api/response.h"
-#include "store/row.h"
 #include "api/users.h"
 #include "core/clock.h"
 #include "core/events.h"
-#include "shm/events_publish.h"
 #include "core/log.h"
 #include "core/password.h"
+#include "db/sqlstate.h"
+#include "shm/events_publish.h"
 #include "shm/region.h"
 #include "shm/users.h"
+#include "store/row.h"
 #include "ws/ws.h"
 
 /* Mattermost's PasswordSettings: MinimumLength 8 (default), at most 64. */
@@ -104,7 +105,7 @@ static void lower(char *s)
 
 static void on_user_inserted(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL && strcmp(row_sqlstate(res), "23505") == 0) {
+    if (error != NULL && sqlstate_is(row_sqlstate(res), SQLSTATE_UNIQUE_VIOLATION)) {
         bool email = strstr(row_constraint(res), "email") != NULL;
         api_send_error(
             r, 400, email ? "app.user.save.email_exists.app_error" : "app.user.save.username_exists.app_error",

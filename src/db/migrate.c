@@ -21,9 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/child.h"
 #include "core/clock.h"
 #include "core/log.h"
-#include "core/child.h"
 
 /* "chorus" in ASCII: the advisory lock key every node agrees on. */
 #define MIGRATE_LOCK_KEY      "109520227464563"

@@ -95,6 +95,8 @@ static void query_free(db_query_t *q)
 }
 
 /* Delivers the outcome once and frees the query. */
+const char db_pool_error_timeout[] = "query timed out";
+
 static void query_finish(db_query_t *q, PGresult *result, const char *error)
 {
     h2o_timeout_unlink(&q->timeout);
@@ -141,7 +143,7 @@ static void on_query_timeout(h2o_timeout_entry_t *entry)
         conn->query = NULL;
         conn_close(conn);
     }
-    query_finish(q, NULL, "query timed out");
+    query_finish(q, NULL, db_pool_error_timeout);
     pool_dispatch(pool);
 }
 

@@ -18,6 +18,11 @@ typedef struct db_query_s db_query_t;
  * The pool clears `result` after the callback returns. */
 typedef void (*db_query_cb)(void *data, PGresult *result, const char *error);
 
+/* The error the pool itself reports when a statement outlives its
+ * query_timeout_ms (it was cancelled): an `error` pointing at it means the
+ * server is fine and the statement slow.  Compare by identity. */
+extern const char db_pool_error_timeout[];
+
 typedef struct {
     const char *name;     /* "master", "replica-1": for logs */
     const char *conninfo; /* URI or key=value */

@@ -47,6 +47,7 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "db/sqlstate.h"
 
 #define ROUTER_QUEUE_MAX 4096
 
@@ -346,10 +347,11 @@ static void write_done(db_routed_t *rq, PGresult *res)
 static bool failed_under_us(const PGresult *result, const char *error)
 {
     if (result == NULL)
-        return strcmp(error, "query timed out") != 0;
+        return error != db_pool_error_timeout;
     const char *st = PQresultErrorField(result, PG_DIAG_SQLSTATE);
-    return st != NULL && (strncmp(st, "08", 2) == 0 || strncmp(st, "57P", 3) == 0 || strncmp(st, "53", 2) == 0 ||
-                          strcmp(st, "40001") == 0 || strcmp(st, "25006") == 0);
+    return sqlstate_is(st, SQLSTATE_CLASS_CONNECTION) || sqlstate_is(st, SQLSTATE_CLASS_OPERATOR) ||
+           sqlstate_is(st, SQLSTATE_CLASS_RESOURCES) || sqlstate_is(st, SQLSTATE_SERIALIZATION_FAILURE) ||
+           sqlstate_is(st, SQLSTATE_READ_ONLY_TRANSACTION);
 }
 
 static bool routed_submit(db_routed_t *rq, db_source_t *src);

@@ -24,8 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/text.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "jobs/internal.h"
 #include "jobs/model.h"
 

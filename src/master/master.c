@@ -53,6 +53,8 @@
 #define GRACEFUL_STOP_TIMEOUT_MS 30000
 #define RESPAWN_BACKOFF_MAX_MS   30000
 #define QUICK_DEATH_MS           2000
+#define SPAWN_RETRY_MS           1000 /* after a fork or a table slot failed */
+#define MASTER_IDLE_POLL_MS      1000 /* the longest the loop sleeps */
 
 typedef enum { MASTER_RUNNING, MASTER_STOPPING } master_state_t;
 
@@ -80,10 +82,8 @@ typedef struct {
     int signal_fd;
     sigset_t blocked;
     process_table_t children;
-    master_slot_t slots[LISTEN_SLOTS_MAX];
-    master_slot_t migrate;
-    master_slot_t cluster; /* the cluster child's respawn state */
-    master_slot_t jobs;    /* the jobs child's */
+    master_slot_t slots[LISTEN_SLOTS_MAX]; /* the workers', one per listener slot */
+    master_slot_t singles[PROCESS_KINDS];  /* the one-per-node children's, by kind */
     bool schema_ready;
 
     master_state_t state;
@@ -122,153 +122,168 @@ static void close_other_listeners(master_t *m, int keep)
             close(m->listeners.fds[i]);
 }
 
-static int spawn_worker(master_t *m, unsigned slot, unsigned generation)
+/* ---- the kinds of children ------------------------------------------------------- */
+
+/* What a child is started with, besides the master's state. */
+typedef struct {
+    unsigned slot, generation;
+    int ring_slot;
+} child_start_t;
+
+/* Each runs in the new child and returns its exit status. */
+static int run_worker(master_t *m, const child_start_t *s)
 {
+    worker_params_t params = {
+        .config = config_of_generation(m, s->generation),
+        .config_hash = hash_of_generation(m, s->generation),
+        .shm = &m->shm,
+        .ring_eventfds = m->ring_eventfds,
+        .ring_slot = s->ring_slot,
+        .listen_fd = m->listeners.fds[s->slot],
+        .lifeline_fd = m->lifeline.read_fd,
+        .control_fd = m->control_fds[1],
+        .slot = s->slot,
+        .generation = s->generation,
+    };
+    return worker_main(&params);
+}
+
+static int run_migrate(master_t *m, const child_start_t *s)
+{
+    (void)s;
+    /* It blocks on libpq, so it takes signals the ordinary way. */
+    sigprocmask(SIG_UNBLOCK, &m->blocked, NULL);
+    migrate_params_t params = {.config = &m->config, .shm = &m->shm, .control_fd = m->control_fds[1]};
+    return migrate_main(&params);
+}
+
+/* The cluster and jobs children run with the serving generation's config; a
+ * reload replaces them (reload_finish). */
+static int run_cluster(master_t *m, const child_start_t *s)
+{
+    cluster_params_t params = {
+        .config = &m->config,
+        .config_hash = m->config_hash,
+        .shm = &m->shm,
+        .ring_eventfds = m->ring_eventfds,
+        .ring_slot = s->ring_slot,
+        .lifeline_fd = m->lifeline.read_fd,
+        .control_fd = m->control_fds[1],
+    };
+    return cluster_main(&params);
+}
+
+static int run_jobs(master_t *m, const child_start_t *s)
+{
+    (void)s;
+    jobs_params_t params = {
+        .config = &m->config,
+        .shm = &m->shm,
+        .lifeline_fd = m->lifeline.read_fd,
+        .control_fd = m->control_fds[1],
+    };
+    return jobs_main(&params);
+}
+
+static bool always(const master_t *m)
+{
+    (void)m;
+    return true;
+}
+
+static bool cluster_enabled(const master_t *m)
+{
+    return m->config.cluster.enable;
+}
+
+static bool jobs_enabled(const master_t *m)
+{
+    return m->config.job.run_jobs;
+}
+
+typedef struct {
+    const char *name;                  /* in the log */
+    bool ring;                         /* consumes the event ring */
+    bool single;                       /* one per node, respawned into m->singles[kind] */
+    bool (*wanted)(const master_t *m); /* runs (and is respawned) while true */
+    int (*run)(master_t *m, const child_start_t *s);
+} child_kind_t;
+
+static const child_kind_t child_kinds[PROCESS_KINDS] = {
+    [PROCESS_WORKER] = {"worker", true, false, always, run_worker},
+    [PROCESS_MIGRATE] = {"migration process", false, true, always, run_migrate},
+    [PROCESS_CLUSTER] = {"cluster process", true, true, cluster_enabled, run_cluster},
+    [PROCESS_JOBS] = {"jobs process", false, true, jobs_enabled, run_jobs},
+};
+
+/* Forks a child of `kind` (a worker for listener `slot` of `generation`). */
+static int spawn_child(master_t *m, process_kind_t kind, unsigned slot, unsigned generation)
+{
+    const child_kind_t *k = &child_kinds[kind];
     shm_ring_t *ring = shm_region_ring(&m->shm);
-    int ring_slot = shm_ring_consumer_find_free(ring);
+    int ring_slot = k->ring ? shm_ring_consumer_find_free(ring) : -1;
     process_t *p = process_table_add(&m->children);
-    if (ring_slot < 0 || p == NULL) {
-        log_error(0, "cannot start worker %u: too many processes", slot);
+    if ((k->ring && ring_slot < 0) || p == NULL) {
+        log_error(0, "cannot start the %s: too many processes", k->name);
         return -ENOSPC;
     }
     pid_t master_pid = getpid();
     pid_t pid = fork();
     if (pid < 0) {
-        log_error(errno, "fork of worker %u failed", slot);
-        return -errno;
+        int rc = errno;
+        log_error(rc, "fork of the %s failed", k->name);
+        return -rc;
     }
     if (pid == 0) {
         child_setup(m, master_pid);
-        close_other_listeners(m, (int)slot);
-        worker_params_t params = {
-            .config = config_of_generation(m, generation),
-            .config_hash = hash_of_generation(m, generation),
-            .shm = &m->shm,
-            .ring_eventfds = m->ring_eventfds,
-            .ring_slot = ring_slot,
-            .listen_fd = m->listeners.fds[slot],
-            .lifeline_fd = m->lifeline.read_fd,
-            .control_fd = m->control_fds[1],
-            .slot = slot,
-            .generation = generation,
-        };
-        _exit(worker_main(&params));
+        close_other_listeners(m, kind == PROCESS_WORKER ? (int)slot : -1);
+        child_start_t start = {.slot = slot, .generation = generation, .ring_slot = ring_slot};
+        _exit(k->run(m, &start));
     }
-    shm_ring_consumer_attach(ring, (unsigned)ring_slot, pid);
+    if (k->ring)
+        shm_ring_consumer_attach(ring, (unsigned)ring_slot, pid);
     *p = (process_t){.pid = pid,
-                     .kind = PROCESS_WORKER,
+                     .kind = kind,
                      .slot = slot,
                      .generation = generation,
                      .ring_slot = ring_slot,
                      .started_ms = clock_monotonic_ms()};
-    log_info("started worker %u (generation %u) pid %d", slot, generation, (int)pid);
+    if (kind == PROCESS_WORKER)
+        log_info("started worker %u (generation %u) pid %d", slot, generation, (int)pid);
+    else if (kind != PROCESS_MIGRATE)
+        log_info("started the %s pid %d", k->name, (int)pid);
     return 0;
 }
 
-static int spawn_migrate(master_t *m)
+/* The respawn state of a child: its listener slot's, or its kind's. */
+static master_slot_t *slot_of(master_t *m, process_kind_t kind, unsigned slot)
 {
-    process_t *p = process_table_add(&m->children);
-    if (p == NULL)
-        return -ENOSPC;
-    pid_t master_pid = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        log_error(errno, "fork of the migration process failed");
-        return -errno;
-    }
-    if (pid == 0) {
-        child_setup(m, master_pid);
-        close_other_listeners(m, -1);
-        /* It blocks on libpq, so it takes signals the ordinary way. */
-        sigprocmask(SIG_UNBLOCK, &m->blocked, NULL);
-        migrate_params_t params = {.config = &m->config, .shm = &m->shm, .control_fd = m->control_fds[1]};
-        _exit(migrate_main(&params));
-    }
-    *p = (process_t){.pid = pid, .kind = PROCESS_MIGRATE, .ring_slot = -1, .started_ms = clock_monotonic_ms()};
-    return 0;
+    return child_kinds[kind].single ? &m->singles[kind] : &m->slots[slot];
 }
 
-/* The cluster child runs with the serving generation's config; a reload
- * replaces it (reload_finish). */
-static int spawn_cluster(master_t *m)
+/* Spawns, or tries again in SPAWN_RETRY_MS. */
+static void spawn_or_retry(master_t *m, process_kind_t kind, unsigned slot, unsigned generation)
 {
-    shm_ring_t *ring = shm_region_ring(&m->shm);
-    int ring_slot = shm_ring_consumer_find_free(ring);
-    process_t *p = process_table_add(&m->children);
-    if (ring_slot < 0 || p == NULL) {
-        log_error(0, "cannot start the cluster process: too many processes");
-        return -ENOSPC;
+    if (spawn_child(m, kind, slot, generation) != 0) {
+        master_slot_t *s = slot_of(m, kind, slot);
+        s->respawn_at = clock_monotonic_ms() + SPAWN_RETRY_MS;
+        s->generation = generation;
     }
-    pid_t master_pid = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        log_error(errno, "fork of the cluster process failed");
-        return -errno;
-    }
-    if (pid == 0) {
-        child_setup(m, master_pid);
-        close_other_listeners(m, -1);
-        cluster_params_t params = {
-            .config = &m->config,
-            .config_hash = m->config_hash,
-            .shm = &m->shm,
-            .ring_eventfds = m->ring_eventfds,
-            .ring_slot = ring_slot,
-            .lifeline_fd = m->lifeline.read_fd,
-            .control_fd = m->control_fds[1],
-        };
-        _exit(cluster_main(&params));
-    }
-    shm_ring_consumer_attach(ring, (unsigned)ring_slot, pid);
-    *p = (process_t){.pid = pid,
-                     .kind = PROCESS_CLUSTER,
-                     .generation = m->generation,
-                     .ring_slot = ring_slot,
-                     .started_ms = clock_monotonic_ms()};
-    log_info("started the cluster process pid %d", (int)pid);
-    return 0;
 }
 
-/* The jobs child (JobSettings.RunJobs) runs with the serving generation's
- * config too; it needs no ring and no listener. */
-static int spawn_jobs(master_t *m)
+/* A one-per-node child, if the config wants one, with the serving generation. */
+static void spawn_single(master_t *m, process_kind_t kind)
 {
-    process_t *p = process_table_add(&m->children);
-    if (p == NULL) {
-        log_error(0, "cannot start the jobs process: too many processes");
-        return -ENOSPC;
-    }
-    pid_t master_pid = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        log_error(errno, "fork of the jobs process failed");
-        return -errno;
-    }
-    if (pid == 0) {
-        child_setup(m, master_pid);
-        close_other_listeners(m, -1);
-        jobs_params_t params = {
-            .config = &m->config,
-            .shm = &m->shm,
-            .lifeline_fd = m->lifeline.read_fd,
-            .control_fd = m->control_fds[1],
-        };
-        _exit(jobs_main(&params));
-    }
-    *p = (process_t){.pid = pid,
-                     .kind = PROCESS_JOBS,
-                     .generation = m->generation,
-                     .ring_slot = -1,
-                     .started_ms = clock_monotonic_ms()};
-    log_info("started the jobs process pid %d", (int)pid);
-    return 0;
+    m->singles[kind] = (master_slot_t){0};
+    if (child_kinds[kind].wanted(m))
+        spawn_or_retry(m, kind, 0, m->generation);
 }
 
 static process_t *find_kind(master_t *m, process_kind_t kind)
 {
-    for (unsigned i = 0; i < PROCESS_MAX; i++)
-        if (m->children.entries[i].pid != 0 && m->children.entries[i].kind == kind && !m->children.entries[i].retiring)
-            return &m->children.entries[i];
+    for (process_t *p = NULL; (p = process_table_next(&m->children, p)) != NULL;)
+        if (p->kind == kind && !p->retiring)
+            return p;
     return NULL;
 }
 
@@ -277,9 +292,8 @@ static process_t *find_kind(master_t *m, process_kind_t kind)
  * default dispositions: it must get nothing but TERM and KILL. */
 static void signal_children(master_t *m, int sig, bool workers_only, int generation_below)
 {
-    for (unsigned i = 0; i < PROCESS_MAX; i++) {
-        process_t *p = &m->children.entries[i];
-        if (p->pid == 0 || (workers_only && p->kind != PROCESS_WORKER))
+    for (process_t *p = NULL; (p = process_table_next(&m->children, p)) != NULL;) {
+        if (workers_only && p->kind != PROCESS_WORKER)
             continue;
         if (generation_below >= 0 && p->generation >= (unsigned)generation_below)
             continue;
@@ -312,31 +326,23 @@ static void on_child_exit(master_t *m, process_t *p, int status)
     if (p->ring_slot >= 0)
         shm_ring_consumer_detach(shm_region_ring(&m->shm), (unsigned)p->ring_slot);
 
-    if (p->kind == PROCESS_CLUSTER) {
+    const child_kind_t *k = &child_kinds[p->kind];
+    if (p->kind != PROCESS_WORKER && p->kind != PROCESS_MIGRATE) {
         if (WIFSIGNALED(status))
-            log_warn(0, "cluster process pid %d killed by signal %d", (int)p->pid, WTERMSIG(status));
+            log_warn(0, "%s pid %d killed by signal %d", k->name, (int)p->pid, WTERMSIG(status));
         else
-            log_info("cluster process pid %d exited with status %d", (int)p->pid, code);
-        if (m->state == MASTER_RUNNING && !p->retiring && m->config.cluster.enable)
-            schedule_respawn(&m->cluster, lived, "cluster process");
-        return;
-    }
-    if (p->kind == PROCESS_JOBS) {
-        if (WIFSIGNALED(status))
-            log_warn(0, "jobs process pid %d killed by signal %d", (int)p->pid, WTERMSIG(status));
-        else
-            log_info("jobs process pid %d exited with status %d", (int)p->pid, code);
-        if (m->state == MASTER_RUNNING && !p->retiring && m->config.job.run_jobs)
-            schedule_respawn(&m->jobs, lived, "jobs process");
+            log_info("%s pid %d exited with status %d", k->name, (int)p->pid, code);
+        if (m->state == MASTER_RUNNING && !p->retiring && k->wanted(m))
+            schedule_respawn(&m->singles[p->kind], lived, k->name);
         return;
     }
     if (p->kind == PROCESS_MIGRATE) {
         if (code == 0) {
             m->schema_ready = true;
-            m->migrate.failures = 0;
+            m->singles[PROCESS_MIGRATE].failures = 0;
         } else if (m->state == MASTER_RUNNING) {
             log_error(0, "migration process exited with status %d", code);
-            schedule_respawn(&m->migrate, 0, "migration process");
+            schedule_respawn(&m->singles[PROCESS_MIGRATE], 0, k->name);
         }
         return;
     }
@@ -454,19 +460,16 @@ static void reload_begin(master_t *m)
     m->reload_deadline = clock_monotonic_ms() + RELOAD_TIMEOUT_MS;
     for (unsigned i = 0; i < workers; i++) {
         m->slots[i] = (master_slot_t){0};
-        if (spawn_worker(m, i, m->next_generation) != 0)
-            m->slots[i] = (master_slot_t){.respawn_at = clock_monotonic_ms() + 1000, .generation = m->next_generation};
+        spawn_or_retry(m, PROCESS_WORKER, i, m->next_generation);
     }
 }
 
 static bool generation_ready(master_t *m, unsigned generation, unsigned workers)
 {
     unsigned ready = 0;
-    for (unsigned i = 0; i < PROCESS_MAX; i++) {
-        const process_t *p = &m->children.entries[i];
-        if (p->pid != 0 && p->kind == PROCESS_WORKER && p->generation == generation && p->ready)
+    for (process_t *p = NULL; (p = process_table_next(&m->children, p)) != NULL;)
+        if (p->kind == PROCESS_WORKER && p->generation == generation && p->ready)
             ready++;
-    }
     return ready >= workers;
 }
 
@@ -484,11 +487,9 @@ static void reload_finish(master_t *m)
     if (m->listeners.count > workers)
         m->listeners.count = workers;
     signal_children(m, SIGQUIT, true, (int)m->next_generation);
-    for (unsigned i = 0; i < PROCESS_MAX; i++) {
-        process_t *p = &m->children.entries[i];
-        if (p->pid != 0 && p->kind == PROCESS_WORKER && p->generation < m->next_generation)
+    for (process_t *p = NULL; (p = process_table_next(&m->children, p)) != NULL;)
+        if (p->kind == PROCESS_WORKER && p->generation < m->next_generation)
             p->retiring = true;
-    }
     config_free(&m->config);
     m->config = m->next_config;
     memset(&m->next_config, 0, sizeof(m->next_config));
@@ -498,26 +499,19 @@ static void reload_finish(master_t *m)
     if (log_open(&m->config.log, "master") != 0)
         log_warn(0, "LogSettings: cannot open the new log location; logging to the console");
     log_info("reload complete: generation %u serving, config hash %s", m->generation, m->config_hash);
-    /* the cluster child announces the config hash: a new one takes over */
-    process_t *cluster = find_kind(m, PROCESS_CLUSTER);
-    if (cluster != NULL) {
-        cluster->retiring = true;
-        kill(cluster->pid, SIGQUIT);
+    /* the cluster child announces the config hash: a new one takes over; and
+     * the jobs child: the old one hands its job back after the statement in
+     * flight, and the new one (or another node) resumes it */
+    static const process_kind_t replaced[] = {PROCESS_CLUSTER, PROCESS_JOBS};
+    for (size_t i = 0; i < sizeof(replaced) / sizeof(replaced[0]); i++) {
+        process_t *old = find_kind(m, replaced[i]);
+        if (old != NULL) {
+            old->retiring = true;
+            kill(old->pid, SIGQUIT);
+        }
+        spawn_single(m, replaced[i]);
     }
-    m->cluster = (master_slot_t){0};
-    if (m->config.cluster.enable && spawn_cluster(m) != 0)
-        m->cluster.respawn_at = clock_monotonic_ms() + 1000;
-    /* the jobs child too: the old one hands its job back after the statement
-     * in flight, and the new one (or another node) resumes it */
-    process_t *jobs = find_kind(m, PROCESS_JOBS);
-    if (jobs != NULL) {
-        jobs->retiring = true;
-        kill(jobs->pid, SIGQUIT);
-    }
-    m->jobs = (master_slot_t){0};
-    if (m->config.job.run_jobs && spawn_jobs(m) != 0)
-        m->jobs.respawn_at = clock_monotonic_ms() + 1000;
-    if (data_source_changed && spawn_migrate(m) != 0)
+    if (data_source_changed && spawn_child(m, PROCESS_MIGRATE, 0, m->generation) != 0)
         log_error(0, "cannot start migrations for the new SqlSettings.DataSource");
 }
 
@@ -525,9 +519,8 @@ static void reload_abort(master_t *m)
 {
     log_error(0, "reload failed: generation %u did not become ready in %d ms; generation %u keeps serving",
               m->next_generation, RELOAD_TIMEOUT_MS, m->generation);
-    for (unsigned i = 0; i < PROCESS_MAX; i++) {
-        process_t *p = &m->children.entries[i];
-        if (p->pid != 0 && p->kind == PROCESS_WORKER && p->generation == m->next_generation) {
+    for (process_t *p = NULL; (p = process_table_next(&m->children, p)) != NULL;) {
+        if (p->kind == PROCESS_WORKER && p->generation == m->next_generation) {
             p->retiring = true;
             kill(p->pid, SIGKILL);
         }
@@ -546,11 +539,8 @@ static void stop_begin(master_t *m, bool graceful)
     log_info("%s stop requested", graceful ? "graceful" : "fast");
     m->state = MASTER_STOPPING;
     m->stop_deadline = clock_monotonic_ms() + (graceful ? GRACEFUL_STOP_TIMEOUT_MS : FAST_STOP_TIMEOUT_MS);
-    for (unsigned i = 0; i < PROCESS_MAX; i++) {
-        process_t *p = &m->children.entries[i];
-        if (p->pid != 0)
-            kill(p->pid, graceful && p->kind == PROCESS_WORKER ? SIGQUIT : SIGTERM);
-    }
+    for (process_t *p = NULL; (p = process_table_next(&m->children, p)) != NULL;)
+        kill(p->pid, graceful && p->kind == PROCESS_WORKER ? SIGQUIT : SIGTERM);
 }
 
 static void reopen_logs(master_t *m)
@@ -559,12 +549,12 @@ static void reopen_logs(master_t *m)
         log_warn(errno, "cannot reopen master.log");
     log_info("log files reopened");
     signal_children(m, SIGUSR1, true, -1);
-    process_t *cluster = find_kind(m, PROCESS_CLUSTER);
-    if (cluster != NULL)
-        kill(cluster->pid, SIGUSR1);
-    process_t *jobs = find_kind(m, PROCESS_JOBS);
-    if (jobs != NULL)
-        kill(jobs->pid, SIGUSR1);
+    static const process_kind_t loggers[] = {PROCESS_CLUSTER, PROCESS_JOBS};
+    for (size_t i = 0; i < sizeof(loggers) / sizeof(loggers[0]); i++) {
+        process_t *p = find_kind(m, loggers[i]);
+        if (p != NULL)
+            kill(p->pid, SIGUSR1);
+    }
 }
 
 /* USR2 (from a worker serving POST /database/recycle, or an operator):
@@ -573,10 +563,9 @@ static void reopen_logs(master_t *m)
 static void forward_recycle(master_t *m, pid_t origin)
 {
     log_info("recycling the database connections of every process");
-    for (unsigned i = 0; i < PROCESS_MAX; i++) {
-        process_t *p = &m->children.entries[i];
+    for (process_t *p = NULL; (p = process_table_next(&m->children, p)) != NULL;) {
         /* the migration child holds its one connection for a moment only */
-        if (p->pid == 0 || p->kind == PROCESS_MIGRATE)
+        if (p->kind == PROCESS_MIGRATE)
             continue;
         if (sigqueue(p->pid, SIGUSR2, (union sigval){.sival_int = (int)origin}) != 0 && errno != ESRCH)
             log_warn(errno, "sigqueue(%d, SIGUSR2)", (int)p->pid);
@@ -645,52 +634,38 @@ static void master_respawn_due(master_t *m)
         if (s->respawn_at == 0 || s->respawn_at > now)
             continue;
         s->respawn_at = 0;
-        if (i < m->listeners.count && spawn_worker(m, i, s->generation) != 0)
-            s->respawn_at = now + 1000;
+        if (i < m->listeners.count)
+            spawn_or_retry(m, PROCESS_WORKER, i, s->generation);
     }
-    if (m->migrate.respawn_at != 0 && m->migrate.respawn_at <= now) {
-        m->migrate.respawn_at = 0;
-        if (spawn_migrate(m) != 0)
-            m->migrate.respawn_at = now + 1000;
-    }
-    if (m->cluster.respawn_at != 0 && m->cluster.respawn_at <= now) {
-        m->cluster.respawn_at = 0;
-        if (m->config.cluster.enable && find_kind(m, PROCESS_CLUSTER) == NULL && spawn_cluster(m) != 0)
-            m->cluster.respawn_at = now + 1000;
-    }
-    if (m->jobs.respawn_at != 0 && m->jobs.respawn_at <= now) {
-        m->jobs.respawn_at = 0;
-        if (m->config.job.run_jobs && find_kind(m, PROCESS_JOBS) == NULL && spawn_jobs(m) != 0)
-            m->jobs.respawn_at = now + 1000;
+    for (process_kind_t kind = 0; kind < PROCESS_KINDS; kind++) {
+        master_slot_t *s = &m->singles[kind];
+        if (!child_kinds[kind].single || s->respawn_at == 0 || s->respawn_at > now)
+            continue;
+        s->respawn_at = 0;
+        if (child_kinds[kind].wanted(m) && find_kind(m, kind) == NULL)
+            spawn_or_retry(m, kind, 0, m->generation);
     }
 }
 
 static int next_timeout_ms(const master_t *m, int64_t now)
 {
-    int64_t next = now + 1000;
+    int64_t next = now + MASTER_IDLE_POLL_MS;
     if (m->state == MASTER_STOPPING && !m->stop_killed && m->stop_deadline < next)
         next = m->stop_deadline;
-    for (unsigned i = 0; i < LISTEN_SLOTS_MAX; i++)
-        if (m->slots[i].respawn_at != 0 && m->slots[i].respawn_at < next)
-            next = m->slots[i].respawn_at;
-    if (m->migrate.respawn_at != 0 && m->migrate.respawn_at < next)
-        next = m->migrate.respawn_at;
-    if (m->cluster.respawn_at != 0 && m->cluster.respawn_at < next)
-        next = m->cluster.respawn_at;
-    if (m->jobs.respawn_at != 0 && m->jobs.respawn_at < next)
-        next = m->jobs.respawn_at;
+    for (unsigned i = 0; i < LISTEN_SLOTS_MAX + PROCESS_KINDS; i++) {
+        const master_slot_t *s = i < LISTEN_SLOTS_MAX ? &m->slots[i] : &m->singles[i - LISTEN_SLOTS_MAX];
+        if (s->respawn_at != 0 && s->respawn_at < next)
+            next = s->respawn_at;
+    }
     /* a reload's progress arrives on the control pipe, which wakes the poll */
     if (m->reloading && m->reload_deadline < next)
         next = m->reload_deadline;
     return next <= now ? 0 : (int)(next - now);
 }
 
-static bool any_children(const master_t *m)
+static bool any_children(master_t *m)
 {
-    for (unsigned i = 0; i < PROCESS_MAX; i++)
-        if (m->children.entries[i].pid != 0)
-            return true;
-    return false;
+    return process_table_next(&m->children, NULL) != NULL;
 }
 
 static void master_loop(master_t *m)
@@ -773,16 +748,12 @@ static int setup_node(master_t *m)
 
 static void start_children(master_t *m)
 {
-    if (spawn_migrate(m) != 0)
-        m->migrate.respawn_at = clock_monotonic_ms() + 1000;
+    spawn_single(m, PROCESS_MIGRATE);
     unsigned workers = config_worker_count(&m->config);
     for (unsigned i = 0; i < workers; i++)
-        if (spawn_worker(m, i, m->generation) != 0)
-            m->slots[i].respawn_at = clock_monotonic_ms() + 1000;
-    if (m->config.cluster.enable && spawn_cluster(m) != 0)
-        m->cluster.respawn_at = clock_monotonic_ms() + 1000;
-    if (m->config.job.run_jobs && spawn_jobs(m) != 0)
-        m->jobs.respawn_at = clock_monotonic_ms() + 1000;
+        spawn_or_retry(m, PROCESS_WORKER, i, m->generation);
+    spawn_single(m, PROCESS_CLUSTER);
+    spawn_single(m, PROCESS_JOBS);
 }
 
 static void teardown(master_t *m)

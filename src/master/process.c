@@ -42,3 +42,12 @@ unsigned process_table_count(const process_table_t *table, process_kind_t kind, 
     }
     return n;
 }
+
+process_t *process_table_next(process_table_t *table, process_t *after)
+{
+    process_t *end = table->entries + PROCESS_MAX;
+    for (process_t *p = after != NULL ? after + 1 : table->entries; p < end; p++)
+        if (p->pid != 0)
+            return p;
+    return NULL;
+}

@@ -10,7 +10,7 @@
 
 #define PROCESS_MAX 160
 
-typedef enum { PROCESS_WORKER, PROCESS_MIGRATE, PROCESS_CLUSTER, PROCESS_JOBS } process_kind_t;
+typedef enum { PROCESS_WORKER, PROCESS_MIGRATE, PROCESS_CLUSTER, PROCESS_JOBS, PROCESS_KINDS } process_kind_t;
 
 typedef struct {
     pid_t pid; /* 0: free entry */
@@ -28,6 +28,9 @@ typedef struct {
 } process_table_t;
 
 process_t *process_table_add(process_table_t *table);
+/* The live entry after `after` (NULL: the first), or NULL: walks every child,
+ *   for (process_t *p = NULL; (p = process_table_next(table, p)) != NULL;) */
+process_t *process_table_next(process_table_t *table, process_t *after);
 process_t *process_table_find(process_table_t *table, pid_t pid);
 void process_table_remove(process_t *process);
 unsigned process_table_count(const process_table_t *table, process_kind_t kind, int generation);

@@ -31,7 +31,7 @@ static inline json_t *row_json(const PGresult *res, int row, int col)
     return v != NULL ? v : json_object();
 }
 
-/* The SQLSTATE of a failed statement ("23505"), or "". */
+/* The SQLSTATE of a failed statement (db/sqlstate.h), or "". */
 static inline const char *row_sqlstate(const PGresult *res)
 {
     const char *s = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;

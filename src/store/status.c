@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "core/events.h"
-#include "shm/events_publish.h"
 #include "core/log.h"
+#include "shm/events_publish.h"
 #include "store/row.h"
 
 void status_from_row(const PGresult *res, int row, shm_presence_t *p)

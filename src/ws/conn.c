@@ -162,11 +162,11 @@ static bool queue_text(ws_conn_t *c, ws_shared_t *env, const char *head, size_t 
         return false;
     if (ws_conn_queued(c) >= WS_SEND_QUEUE_MAX) {
         log_info("WebSocket %s of %s does not read its events: closed", c->connection_id, c->user_id);
-        ws_conn_close(c, 1008, "send queue full");
+        ws_conn_close(c, WS_CLOSE_POLICY, "send queue full");
         return false;
     }
     if (!out_frame_shared(c, WS_OP_TEXT, env, head, head_len, tail, tail_len)) {
-        ws_conn_close(c, 1011, "out of memory");
+        ws_conn_close(c, WS_CLOSE_INTERNAL_ERROR, "out of memory");
         return false;
     }
     c->out_msgs++;
@@ -270,7 +270,7 @@ static void write_out(ws_conn_t *c)
     char *rest = n > 0 ? malloc(total - done) : NULL;
     if (rest == NULL) {
         out_drop(c);
-        ws_conn_close(c, 1011, "out of memory"); /* queued and goes with the closing timeout */
+        ws_conn_close(c, WS_CLOSE_INTERNAL_ERROR, "out of memory"); /* queued and goes with the closing timeout */
         return;
     }
     size_t off = 0, skip = done;
@@ -335,7 +335,7 @@ static void queue_json(ws_conn_t *c, json_t *msg)
     char *text = msg != NULL ? json_dumps(msg, JSON_COMPACT) : NULL;
     json_decref(msg);
     if (text == NULL) {
-        ws_conn_close(c, 1011, "out of memory");
+        ws_conn_close(c, WS_CLOSE_INTERNAL_ERROR, "out of memory");
         return;
     }
     ws_conn_queue(c, text, strlen(text), NULL, 0);
@@ -380,7 +380,7 @@ void ws_conn_authenticated(ws_conn_t *c, const char *user_id, const char *token)
     char *text = data != NULL ? json_dumps(data, JSON_COMPACT) : NULL;
     json_decref(data);
     if (text == NULL) {
-        ws_conn_close(c, 1011, "out of memory");
+        ws_conn_close(c, WS_CLOSE_INTERNAL_ERROR, "out of memory");
         return;
     }
     event_ws_event_t ev = {.data = {text, strlen(text)}};
@@ -412,7 +412,7 @@ static void upgrade_auth_done(ws_conn_t *c, const char *user_id)
 static void challenge_done(ws_conn_t *c, const char *user_id)
 {
     if (user_id == NULL) {
-        ws_conn_close(c, 1008, "invalid token");
+        ws_conn_close(c, WS_CLOSE_POLICY, "invalid token");
         return;
     }
     /* a reconnect that authenticates by challenge (the official client
@@ -473,7 +473,7 @@ static void authentication_challenge(ws_conn_t *c, int64_t seq, json_t *data)
         return; /* Mattermost: ignored, no reply */
     const char *token = json_string_value(json_object_get(data, "token"));
     if (token == NULL || !id_is_valid(token, strlen(token))) {
-        ws_conn_close(c, 1008, "invalid token");
+        ws_conn_close(c, WS_CLOSE_POLICY, "invalid token");
         return;
     }
     c->auth_seq = seq;
@@ -491,7 +491,7 @@ static void on_text(ws_conn_t *c, const uint8_t *msg, size_t len)
     json_t *seq = json_object_get(req, "seq");
     if (!json_is_object(req) || action == NULL || (seq != NULL && !json_is_integer(seq))) {
         log_debug("WebSocket %s: not a request: closed", c->connection_id);
-        ws_conn_close(c, 1003, "invalid request");
+        ws_conn_close(c, WS_CLOSE_UNSUPPORTED, "invalid request");
         json_decref(req);
         return;
     }
@@ -555,7 +555,7 @@ static void on_frame(ws_conn_t *c, uint8_t op, bool fin, uint8_t *p, size_t len)
         c->frag_op = op;
     uint8_t *frag = realloc(c->frag, c->frag_len + len + 1);
     if (frag == NULL) {
-        protocol_error(c, 1011, "out of memory");
+        protocol_error(c, WS_CLOSE_INTERNAL_ERROR, "out of memory");
         return;
     }
     memcpy(frag + c->frag_len, p, len);
@@ -690,7 +690,7 @@ ws_upgrade_result_t ws_handle_upgrade(worker_t *w, h2o_req_t *req)
     /* the cookie or the Authorization header; not access_token (Mattermost) */
     bool has_token = token_from_headers(req, c->token) != TOKEN_NONE;
     if (ws_replay_parse(c, req) < 0)
-        ws_conn_close(c, 1008, "connection_id without sequence_number");
+        ws_conn_close(c, WS_CLOSE_POLICY, "connection_id without sequence_number");
     else if (has_token && id_is_valid(c->token, strlen(c->token))) {
         c->upgrade_auth = true;
         lookup_session(c); /* hello or a resume, now or once the database answers */
@@ -711,13 +711,13 @@ static void conn_tick(ws_conn_t *c, int64_t now)
         return;
     }
     if (now - c->last_recv_at >= WS_SILENCE_MS) {
-        ws_conn_close(c, 1001, "silent");
+        ws_conn_close(c, WS_CLOSE_GOING_AWAY, "silent");
     } else if (!c->authenticated && c->auth_query == NULL && now - c->opened_at >= WS_AUTH_TIMEOUT_MS) {
-        ws_conn_close(c, 1008, "authentication timeout");
+        ws_conn_close(c, WS_CLOSE_POLICY, "authentication timeout");
     } else if (now - c->last_ping_at >= WS_PING_MS) {
         c->last_ping_at = now;
         if (!out_frame(c, WS_OP_PING, NULL, 0, NULL, 0))
-            ws_conn_close(c, 1011, "out of memory");
+            ws_conn_close(c, WS_CLOSE_INTERNAL_ERROR, "out of memory");
     }
     ws_conn_flush(c);
 }

@@ -40,12 +40,12 @@ ssize_t ws_frame_parse(uint8_t *p, size_t avail, uint8_t frag_op, size_t frag_le
     if ((p[0] & 0x70) != 0 || !masked || (control && (!fin || len > WS_CONTROL_MAX)) ||
         (control && op != WS_OP_CLOSE && op != WS_OP_PING && op != WS_OP_PONG) || (!control && op > WS_OP_BINARY) ||
         (op == WS_OP_CONTINUATION) != (!control && frag_op != 0) || (op == WS_OP_CLOSE && len == 1)) {
-        f->close_code = 1002;
+        f->close_code = WS_CLOSE_PROTOCOL_ERROR;
         f->reason = "protocol error";
         return -1;
     }
     if (!control && len > max - frag_len) { /* frag_len <= max always */
-        f->close_code = 1009;
+        f->close_code = WS_CLOSE_TOO_BIG;
         f->reason = "message too big";
         return -1;
     }

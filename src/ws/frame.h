@@ -15,13 +15,25 @@
 /* Frame opcodes (RFC 6455 5.2). */
 enum { WS_OP_CONTINUATION = 0, WS_OP_TEXT = 1, WS_OP_BINARY = 2, WS_OP_CLOSE = 8, WS_OP_PING = 9, WS_OP_PONG = 10 };
 
+/* Close codes (RFC 6455 7.4.1, and 1012 of the IANA registry). */
+enum {
+    WS_CLOSE_NORMAL = 1000,          /* the session it ran on ended */
+    WS_CLOSE_GOING_AWAY = 1001,      /* the worker drains, or the client fell silent */
+    WS_CLOSE_PROTOCOL_ERROR = 1002,  /* a malformed frame */
+    WS_CLOSE_UNSUPPORTED = 1003,     /* a message we do not take (binary, bad JSON) */
+    WS_CLOSE_POLICY = 1008,          /* authentication failed, or a limit passed */
+    WS_CLOSE_TOO_BIG = 1009,         /* past the message limit */
+    WS_CLOSE_INTERNAL_ERROR = 1011,  /* out of memory */
+    WS_CLOSE_SERVICE_RESTART = 1012, /* fell a ring behind: reconnect and resume */
+};
+
 /* A client frame as parsed; on a protocol error, the close it calls for. */
 typedef struct {
     uint8_t op;
     bool fin;
     uint8_t *payload; /* unmasked, in the input buffer */
     size_t len;
-    uint16_t close_code; /* 1002 malformed, 1009 past the message limit */
+    uint16_t close_code; /* WS_CLOSE_PROTOCOL_ERROR or WS_CLOSE_TOO_BIG */
     const char *reason;  /* of the close, a constant string */
 } ws_frame_t;
 

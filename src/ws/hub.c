@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "shm/events_publish.h"
+#include "ws/frame.h"
 #include "ws/internal.h"
 
 static void on_tick(h2o_timeout_entry_t *entry)
@@ -126,7 +127,7 @@ void ws_start_drain(worker_t *w)
         return;
     w->ws->draining = true;
     log_info("closing %u WebSockets (going away)", w->ws->count);
-    ws_conns_close_if(w->ws, any_conn, NULL, 1001, "going away");
+    ws_conns_close_if(w->ws, any_conn, NULL, WS_CLOSE_GOING_AWAY, "going away");
 }
 
 unsigned ws_count(const worker_t *w)
@@ -163,11 +164,11 @@ void ws_on_ring_record(worker_t *w, const event_record_t *r, uint64_t pos, uint6
     } else if (type == EVENT_SESSION_REVOKED) {
         event_session_revoked_t ev;
         if (event_decode_session_revoked(data, len, &ev) == 0)
-            ws_conns_close_if(hub, same_token, ev.token, 1000, "session revoked");
+            ws_conns_close_if(hub, same_token, ev.token, WS_CLOSE_NORMAL, "session revoked");
     } else if (type == EVENT_USER_SESSIONS_REVOKED) {
         event_user_sessions_revoked_t ev;
         if (event_decode_user_sessions_revoked(data, len, &ev) == 0)
-            ws_conns_close_if(hub, same_user, ev.user_id, 1000, "sessions revoked");
+            ws_conns_close_if(hub, same_user, ev.user_id, WS_CLOSE_NORMAL, "sessions revoked");
     } else if (type == EVENT_WS_EVENT || type == EVENT_STATUS_CHANGED || type == EVENT_MEMBERS_CHANGED) {
         ws_deliver_record(hub, r, pos, seq);
     }
@@ -184,7 +185,7 @@ void ws_on_ring_overrun(worker_t *w)
         return;
     ws_members_invalidate(w->ws, 0, NULL);
     log_warn(0, "event ring overrun: closing %u WebSockets so that they resynchronise", w->ws->count);
-    ws_conns_close_if(w->ws, any_conn, NULL, 1012, "resynchronising");
+    ws_conns_close_if(w->ws, any_conn, NULL, WS_CLOSE_SERVICE_RESTART, "resynchronising");
 }
 
 /* ---- publishing ------------------------------------------------------------------ */
