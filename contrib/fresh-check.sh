@@ -56,8 +56,9 @@ if ! debootstrap --variant=minbase bookworm "$ROOT" "$mirror" >"$WORK/debootstra
     echo "fresh-check: debootstrap failed" >&2
     exit 1
 fi
-# apt's sources as this machine has them (the base gets only the main suite),
-# and name resolution for apt and npm
+# apt's sources as this machine has them, instead of debootstrap's (the main
+# suite only), and name resolution for apt and npm
+rm -f "$ROOT/etc/apt/sources.list"
 cp -a /etc/apt/sources.list.d/. "$ROOT/etc/apt/sources.list.d/"
 if [ -f /etc/apt/sources.list ]; then cp /etc/apt/sources.list "$ROOT/etc/apt/sources.list"; fi
 cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"

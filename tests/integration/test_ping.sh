@@ -68,11 +68,13 @@ check "database down: the node keeps running" kill -0 "$(master_pid "$T/down")"
 check "database down: logged with the key" grep -q 'SqlSettings.DataSource: database unreachable' "$T/down/logs/migrate.log"
 
 # ... and comes back: migrations run, the node turns healthy without a restart
-pg_start "$T/pg2" "$DEAD" >/dev/null && pg_create_db "$T/pg2" "$DEAD" ping
+# (pg_dir: initdb runs as postgres, who cannot enter a checkout under /root)
+PG2=$(pg_dir "$T/pg2")
+pg_start "$PG2" "$DEAD" >/dev/null && pg_create_db "$PG2" "$DEAD" ping
 check "database back: node turns healthy" wait_for 40 bash -c \
     "[ \"\$(curl -s -o /dev/null -w '%{http_code}' '$DURL/system/ping?get_server_status=true')\" = 200 ]"
 stop_all_nodes
-pg_stop "$T/pg2"
+pg_stop "$PG2"
 
 # TLS: a usable certificate serves HTTPS (h2 when offered); an unusable one
 # is a config error named by its key, before anything starts
