@@ -24,10 +24,8 @@ typedef struct {
 static void on_channel_loaded(api_request_t *r, PGresult *res, const char *error)
 {
     access_state_t *st = r->state;
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) != 1 || row_int64(res, 0, 3) != 0) {
         api_error_not_found(r, "app.channel.get.existing.app_error", "channel");
         return;
@@ -70,10 +68,8 @@ void api_require_channel(api_request_t *r, const char *channel_id, api_access_t 
 static void on_team_loaded(api_request_t *r, PGresult *res, const char *error)
 {
     access_state_t *st = r->state;
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) != 1 || row_int64(res, 0, 1) != 0) {
         api_error_not_found(r, "app.team.get.find.app_error", "team");
         return;

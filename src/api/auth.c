@@ -87,10 +87,8 @@ static uint64_t fill_write_lsn(const worker_t *w, uint64_t prior)
 static void on_session_loaded(api_request_t *r, PGresult *res, const char *error)
 {
     auth_state_t *st = r->state;
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     int64_t now = clock_now_ms();
     if (PQntuples(res) != 1 || strtoll(PQgetvalue(res, 0, 3), NULL, 10) < now) {
         /* a replica may not have the session yet (or its extension): only

@@ -14,8 +14,10 @@
  * write that finds its row already there (a duplicate direct channel, an
  * existing member) returns that row, as Mattermost does, instead of failing.
  * The checks before a write read the master; plain reads (GET) may be
- * answered by a replica.  After each write a WebSocket event would be
- * published (see the comments); none is yet.
+ * answered by a replica.  Each write then publishes its WebSocket events
+ * (channel_created, direct_added, user_added) and the members-changed record
+ * that refreshes every worker's member sets, on this node and through the
+ * cluster on the others.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -230,10 +232,8 @@ static void on_channel_created(api_request_t *r, PGresult *res, const char *erro
                        "A channel with that name already exists on the same team.", NULL);
         return;
     }
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) != 1) {
         /* no such team, or the caller is not in it */
         if (api_has_role(r, "system_admin"))
@@ -287,10 +287,8 @@ void api_channels_create(api_request_t *r)
 
 static void on_direct_reloaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) != 1) {
         api_send_error(r, 400, "api.channel.create_direct_channel.invalid_user.app_error",
                        "Invalid user ID for direct channel creation.", NULL);
@@ -317,10 +315,8 @@ static void publish_direct_added(api_request_t *r, json_t *channel)
 
 static void on_direct_created(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) == 0) {
         /* a user is missing, or another request created the channel after our
          * snapshot: look again */
@@ -386,10 +382,8 @@ void api_channels_create_direct(api_request_t *r)
 
 static void on_channel_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) != 1) {
         api_error_not_found(r, "app.channel.get.existing.app_error", "channel");
         return;
@@ -415,10 +409,8 @@ void api_channels_get(api_request_t *r)
 
 static void on_members_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     json_t *list = json_array();
     for (int i = 0; i < PQntuples(res); i++)
         json_array_append_new(list, api_channel_member_json(res, i, 0));
@@ -453,10 +445,8 @@ typedef struct {
 static void on_member_added(api_request_t *r, PGresult *res, const char *error)
 {
     const add_member_t *a = r->state;
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) == 0) {
         /* the user left the team (or the channel went) since the checks */
         api_error_not_found(r, "app.team.get_member.missing.app_error", "team member");
@@ -545,10 +535,8 @@ static bool may_join(api_request_t *r, const PGresult *res)
 static void on_add_member_checked(api_request_t *r, PGresult *res, const char *error)
 {
     add_member_t *a = r->state;
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (a->post_root_id[0] != '\0' && PQgetisnull(res, 0, AM_POST)) {
         api_error_not_found(r, "app.post.get.app_error", "post");
         return;
@@ -613,10 +601,8 @@ void api_channels_add_member(api_request_t *r)
  * caller may not, or when there is none). */
 static void on_channels_for_user_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) < 1 || !row_bool(res, 0, 0)) {
         api_error_permissions(r);
         return;

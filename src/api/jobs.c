@@ -111,10 +111,8 @@ void api_jobs_create(api_request_t *r)
 
 static void on_listed(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     json_t *list = json_array();
     for (int i = 0; i < PQntuples(res); i++)
         json_array_append_new(list, job_json(res, i));
@@ -171,10 +169,8 @@ void api_jobs_list_by_type(api_request_t *r)
 
 static void on_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) != 1) {
         job_not_found(r);
         return;
@@ -197,10 +193,8 @@ void api_jobs_get(api_request_t *r)
 
 static void on_canceled(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) != 1) {
         api_send_error(r, 500, "jobs.request_cancellation.status.error", "Could not request cancellation for job.",
                        NULL);
@@ -212,10 +206,8 @@ static void on_canceled(api_request_t *r, PGresult *res, const char *error)
 
 static void on_cancel_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) != 1) {
         job_not_found(r);
         return;

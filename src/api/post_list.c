@@ -121,10 +121,8 @@ json_t *api_post_list_empty(void)
 
 static void on_posts_listed(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     list_params_t lp;
     read_list_params(r, &lp); /* validated before the query */
     json_t *list = api_post_list_empty();

@@ -458,10 +458,8 @@ static void on_posts_searched(api_request_t *r, PGresult *res, const char *error
         api_send_json(r, 200, empty_search_results());
         return;
     }
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     search_state_t *st = r->state;
     json_t *list = empty_search_results();
     json_t *order = json_object_get(list, "order"), *posts = json_object_get(list, "posts");

@@ -318,10 +318,8 @@ static void find_mentions(api_request_t *r, json_t *post, const char *sender)
 
 static void on_post_created(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) != 1) {
         api_error_database(r, NULL);
         return;
@@ -457,10 +455,8 @@ static const char *const sql_get_post =
 
 static void on_post_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) != 1) {
         api_error_not_found(r, "app.post.get.app_error", "post");
         return;
@@ -487,10 +483,8 @@ typedef struct {
 static void on_post_found(api_request_t *r, PGresult *res, const char *error)
 {
     post_step_t *st = r->state;
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) != 1) {
         if (st->missing_status == 403)
             api_error_permissions(r);
@@ -562,10 +556,8 @@ static bool read_patch(api_request_t *r, json_t *body, patch_t *pt)
 
 static void on_post_patched(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) != 1) {
         api_error_database(r, NULL);
         return;
@@ -645,10 +637,8 @@ void api_posts_patch(api_request_t *r)
 
 static void on_post_deleted(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     int found = -1;
     for (int i = 0; i < PQntuples(res) && found < 0; i++)
         found = strcmp(row_str(res, i, 0), api_param(r, 0)) == 0 ? i : -1;

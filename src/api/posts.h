@@ -1,5 +1,5 @@
-/* The Post model as Mattermost serializes it, for every handler (and, later,
- * the websocket events) that returns posts: select `api_post_columns` from
+/* The Post model as Mattermost serializes it, for every handler and
+ * WebSocket event (posted, post_edited, post_deleted) that carries posts: select `api_post_columns` from
  * `Posts p` (in that order) and convert a row.  Also what the posts handlers
  * (posts.c, post_list.c, post_search.c) share. */
 #ifndef CHORUS_API_POSTS_H

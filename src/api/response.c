@@ -155,6 +155,14 @@ void api_error_database(api_request_t *r, const char *error)
     api_send_error(r, 500, "app.store.database.app_error", "We encountered an error with the database.", e);
 }
 
+bool api_query_failed(api_request_t *r, const char *error)
+{
+    if (error == NULL)
+        return false;
+    api_error_database(r, error);
+    return true;
+}
+
 void api_error_busy(api_request_t *r)
 {
     api_send_error(r, 503, "api.context.server_busy.app_error",

@@ -48,6 +48,9 @@ void api_error_permissions(api_request_t *r);
 void api_error_not_found(api_request_t *r, const char *id, const char *what);
 /* A database error: logged, and answered 500 without leaking the SQL. */
 void api_error_database(api_request_t *r, const char *error);
+/* A query callback's first words: true (and the request answered with the
+ * database error) when `error` is set. */
+bool api_query_failed(api_request_t *r, const char *error);
 /* 503 when a bounded queue is full. */
 void api_error_busy(api_request_t *r);
 

@@ -15,6 +15,7 @@
 
 #include "api/auth.h"
 #include "api/handlers.h"
+#include "api/route_match.h"
 
 typedef enum { ROUTE_PUBLIC, ROUTE_SESSION, ROUTE_SESSION_OPTIONAL } route_access_t;
 
@@ -68,32 +69,6 @@ static const api_route_t routes[] = {
     {"POST", "/api/v4/jobs/{job_id}/cancel", api_jobs_cancel, ROUTE_SESSION},
 };
 
-/* Matches `path` against `pattern`, capturing placeholders into r->params. */
-static bool match_pattern(const char *pattern, h2o_iovec_t path, api_request_t *r)
-{
-    const char *p = pattern, *s = path.base, *end = path.base + path.len;
-    size_t nparams = 0;
-    while (*p != '\0' && s < end) {
-        if (*p == '{') {
-            const char *close = strchr(p, '}');
-            const char *slash = memchr(s, '/', (size_t)(end - s));
-            const char *seg_end = slash != NULL ? slash : end;
-            if (close == NULL || seg_end == s || nparams == API_PARAMS_MAX)
-                return false;
-            r->params[nparams++] = h2o_iovec_init(s, (size_t)(seg_end - s));
-            p = close + 1;
-            s = seg_end;
-        } else if (*p++ != *s++) {
-            return false;
-        }
-    }
-    /* a trailing slash is accepted, as Mattermost's router does */
-    if (*p == '\0' && end - s == 1 && *s == '/')
-        s++;
-    r->nparams = nparams;
-    return *p == '\0' && s == end;
-}
-
 void api_route(worker_t *worker, h2o_req_t *req)
 {
     api_request_t *r = api_request_create(worker, req);
@@ -103,7 +78,7 @@ void api_route(worker_t *worker, h2o_req_t *req)
     }
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         if (!h2o_memis(req->method.base, req->method.len, routes[i].method, strlen(routes[i].method)) ||
-            !match_pattern(routes[i].pattern, req->path_normalized, r))
+            !api_route_match(routes[i].pattern, req->path_normalized, r->params, API_PARAMS_MAX, &r->nparams))
             continue;
         if (routes[i].access == ROUTE_PUBLIC)
             routes[i].handler(r);

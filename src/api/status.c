@@ -64,10 +64,8 @@ static const shm_presence_t offline = {.status = "offline"};
 static void on_status_loaded(api_request_t *r, PGresult *res, const char *error)
 {
     const char *user_id = r->state;
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) != 1) {
         api_send_json(r, 200, status_to_json(user_id, &offline));
         return;
@@ -122,10 +120,8 @@ static void send_batch(api_request_t *r, const batch_t *b)
 static void on_statuses_loaded(api_request_t *r, PGresult *res, const char *error)
 {
     batch_t *b = r->state;
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     for (int row = 0; row < PQntuples(res); row++) {
         const char *id = row_str(res, row, 0);
         const char **at = bsearch(&id, b->ids, b->n, sizeof(*b->ids), compare_ids);
@@ -224,10 +220,8 @@ static int64_t truncate_to_minute(int64_t s)
 
 static void on_status_saved(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) != 1) {
         api_error_database(r, "the status upsert returned no row");
         return;

@@ -207,10 +207,8 @@ static void on_team_created(api_request_t *r, PGresult *res, const char *error)
         api_send_error(r, 400, "app.team.save.existing.app_error", "A team with that name already exists.", NULL);
         return;
     }
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) != 1) {
         api_error_not_found(r, "app.user.missing_account.const", "user");
         return;
@@ -269,10 +267,8 @@ void api_teams_create(api_request_t *r)
 
 static void on_team_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) != 1) {
         api_error_not_found(r, "app.team.get.find.app_error", "team");
         return;
@@ -305,10 +301,8 @@ void api_teams_get(api_request_t *r)
 
 static void on_teams_for_user_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     /* a system admin sees every field; the user sees them on teams it administers */
     bool sysadmin = api_has_role(r, "system_admin");
     json_t *list = json_array();
@@ -343,10 +337,8 @@ typedef struct {
 
 static void on_member_reloaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) != 1) {
         api_error_database(r, "the team membership vanished while it was written");
         return;
@@ -357,10 +349,8 @@ static void on_member_reloaded(api_request_t *r, PGresult *res, const char *erro
 static void on_member_added(api_request_t *r, PGresult *res, const char *error)
 {
     add_member_t *a = r->state;
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) == 0) {
         /* another request added the member between our snapshot and our write */
         const char *params[] = {a->team_id, a->user_id};
@@ -416,10 +406,8 @@ static void add_member(api_request_t *r)
 static void on_add_member_checked(api_request_t *r, PGresult *res, const char *error)
 {
     add_member_t *a = r->state;
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     bool team = row_bool(res, 0, 0), open = row_bool(res, 0, 1), caller_member = row_bool(res, 0, 2);
     bool sysadmin = api_has_role(r, "system_admin");
     bool self = strcmp(a->user_id, r->session.user_id) == 0;

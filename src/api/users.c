@@ -113,10 +113,8 @@ static void on_user_inserted(api_request_t *r, PGresult *res, const char *error)
             NULL);
         return;
     }
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) != 1) {
         api_send_error(r, 403, "api.user.create_user.no_open_server",
                        "This server does not allow open signups.  Please speak with your Administrator to receive an "
@@ -252,10 +250,8 @@ static void on_session_saved(api_request_t *r, PGresult *res, const char *error)
 {
     login_t *l = r->state;
     (void)res;
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     shm_session_t s = {0};
     snprintf(s.session_id, sizeof(s.session_id), "%s", l->session_id);
     snprintf(s.user_id, sizeof(s.user_id), "%s", row_str(l->user, 0, 0));
@@ -305,10 +301,8 @@ static void on_password_checked(void *data, void *job)
 static void on_login_user_loaded(api_request_t *r, PGresult *res, const char *error)
 {
     login_t *l = r->state;
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     check_job_t job = {0};
     snprintf(job.password, sizeof(job.password), "%s", json_string_value(json_object_get(r->body, "password")));
     if (PQntuples(res) == 1) {
@@ -369,10 +363,8 @@ static void publish_session_revoked(api_request_t *r)
 static void on_session_deleted(api_request_t *r, PGresult *res, const char *error)
 {
     (void)res;
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     publish_session_revoked(r);
     add_cookie(r, "MMAUTHTOKEN", "", 0, true);
     add_cookie(r, "MMUSERID", "", 0, false);
@@ -392,10 +384,8 @@ void api_users_logout(api_request_t *r)
 
 static void on_user_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     if (PQntuples(res) != 1) {
         api_error_not_found(r, "app.user.missing_account.const", "user");
         return;
@@ -431,10 +421,8 @@ void api_users_get(api_request_t *r)
 
 static void on_users_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL) {
-        api_error_database(r, error);
+    if (api_query_failed(r, error))
         return;
-    }
     json_t *list = json_array();
     for (int i = 0; i < PQntuples(res); i++)
         json_array_append_new(list, api_user_json(res, i));

@@ -21,6 +21,7 @@
 #include "cluster/internal.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "db/migrate.h"
 #include "shm/region.h"
 
 #define DISCOVERY_PING_MS       10000
@@ -29,7 +30,6 @@
 #define DISCOVERY_CLEANUP_MS    (30 * 60 * 1000)
 #define DISCOVERY_RETRY_MS      2000
 #define DISCOVERY_QUERY_TIMEOUT 5000
-#define DISCOVERY_SCHEMA        5 /* the migration that creates ClusterDiscovery */
 
 static void save_row(cluster_t *c);
 
@@ -200,7 +200,7 @@ void cluster_discovery_tick(cluster_t *c, int64_t now)
 {
     /* on a new database the migration child may not have created the table yet */
     if (c->leaving || c->discovery_in_flight > 2 ||
-        shm_region_header(c->params->shm)->schema_version < DISCOVERY_SCHEMA)
+        !schema_at_least(c->params->shm, SCHEMA_CLUSTER_DISCOVERY))
         return;
     if (now >= c->next_ping_ms) {
         c->next_ping_ms = now + DISCOVERY_PING_MS; /* the callback sets the real next time */

@@ -22,13 +22,13 @@
 #include "cluster/internal.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "db/migrate.h"
 #include "shm/online.h"
 #include "shm/region.h"
 #include "store/status.h"
 
 #define PRESENCE_SWEEP_MS  10000
 #define PRESENCE_RESYNC_MS 30000
-#define PRESENCE_SCHEMA    7      /* the migration that creates OnlineUsers */
 #define PRESENCE_USERS_MAX 100000 /* users re-asserted per resync */
 
 static void on_rows(void *data, PGresult *res, const char *error, const char *what)
@@ -149,7 +149,7 @@ void cluster_presence_resync_soon(cluster_t *c)
 void cluster_presence_tick(cluster_t *c, int64_t now)
 {
     if (!c->gossip_started || c->leaving || c->leader_id[0] == '\0' ||
-        shm_region_header(c->params->shm)->schema_version < PRESENCE_SCHEMA)
+        !schema_at_least(c->params->shm, SCHEMA_ONLINE_USERS))
         return;
     if (now >= c->next_presence_resync_ms) {
         c->next_presence_resync_ms = now + PRESENCE_RESYNC_MS;

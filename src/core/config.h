@@ -162,8 +162,8 @@ typedef struct {
  * then freed and zeroed).  A missing or unparsable file is one error line. */
 int config_load(const char *path, config_t *cfg, config_errors_t *errors);
 
-/* Same as config_load but from an in-memory JSON document (for tests and for
- * PUT /api/v4/config later). */
+/* Same as config_load but from an in-memory JSON document (PUT /api/v4/config,
+ * a config saved on a peer, the tests). */
 int config_load_json(json_t *doc, config_t *cfg, config_errors_t *errors);
 
 void config_free(config_t *cfg);

@@ -22,7 +22,6 @@
 #define JOBS_STALE_MS         30000 /* a run silent this long is handed to another node */
 #define JOBS_MAX_ATTEMPTS     3     /* claims of one job whose runner kept dying */
 #define JOBS_STOP_DEADLINE_MS 5000  /* a stop waits this long for the statement in flight */
-#define JOBS_SCHEMA_VERSION   6     /* the migration that creates Jobs */
 
 typedef struct jobs_s jobs_t;
 typedef struct jobs_run_s jobs_run_t;

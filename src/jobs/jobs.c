@@ -44,6 +44,7 @@
 #include "core/child.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "db/migrate.h"
 #include "jobs/internal.h"
 #include "jobs/model.h"
 
@@ -123,7 +124,7 @@ static void reap(jobs_t *j)
 
 static bool schema_ready(jobs_t *j)
 {
-    return __atomic_load_n(&shm_region_header(j->params->shm)->schema_version, __ATOMIC_ACQUIRE) >= JOBS_SCHEMA_VERSION;
+    return schema_at_least(j->params->shm, SCHEMA_JOBS);
 }
 
 static void on_tick(h2o_timeout_entry_t *entry)

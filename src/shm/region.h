@@ -16,7 +16,7 @@
 #define SHM_LAYOUT_VERSION 3
 #define SHM_SECTION_ALIGN  4096u
 
-/* Later issues add the counters. */
+/* The region's sections (region.c sizes and lays them out). */
 typedef enum {
     SHM_SECTION_RING = 0,
     SHM_SECTION_SESSIONS,

@@ -26,7 +26,6 @@
 #define WS_PENDING_MAX         4096 /* ring records waiting for a membership load */
 #define WS_PENDING_BYTES       (64u * 1024 * 1024)
 #define WS_OFFLINE_GRACE_MS    5000 /* a reconnect within it does not flap the status */
-#define WS_PRESENCE_SCHEMA     7    /* the migration that creates OnlineUsers */
 #define WS_OFFLINE_CHECKS_MAX  1024
 #define WS_RESUMABLE_MS        (5 * 60000)              /* a dropped connection stays resumable */
 #define WS_RESUME_WAIT_MS      5000                     /* a resume waiting for membership loads */

@@ -17,6 +17,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "db/migrate.h"
 #include "shm/online.h"
 #include "shm/region.h"
 #include "store/status.h"
@@ -139,7 +140,7 @@ static void ws_presence_sweep_on_start(ws_hub_t *hub)
 void ws_presence_tick(ws_hub_t *hub, int64_t now)
 {
     /* once the migration that made OnlineUsers has run (it runs beside us) */
-    if (!hub->presence_swept && shm_region_header(hub->worker->params->shm)->schema_version >= WS_PRESENCE_SCHEMA) {
+    if (!hub->presence_swept && schema_at_least(hub->worker->params->shm, SCHEMA_ONLINE_USERS)) {
         hub->presence_swept = true;
         ws_presence_sweep_on_start(hub);
     }
