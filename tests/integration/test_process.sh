@@ -77,6 +77,11 @@ check "a worker dying again and again: respawned with backoff" \
     wait_for 5 grep -q 'keeps dying: respawn in [0-9]* ms' "$T/n/logs/master.log"
 check "... and the node still serves" wait_for 10 bash -c "[ \$(pgrep -P $MASTER -c) -ge 2 ]"
 check "... after the backoff" [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL")" = 200 ]
+# both slots serving again before the logs move: a worker the backoff starts
+# only after the USR1 opens fresh files and has nothing to reopen
+slot_ready() { grep -E "worker $1 \(generation [0-9]+\) (ready|pid)" "$T/n/logs/master.log" | tail -1 | grep -q ready; }
+both_ready() { slot_ready 0 && slot_ready 1; }
+check "... both workers ready again" wait_for 10 both_ready
 
 # --- USR1 after logrotate moved the files ------------------------------------------
 for f in "$T"/n/logs/*.log; do mv "$f" "$f.1"; done
