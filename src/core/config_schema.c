@@ -224,6 +224,7 @@ static const char *const file_drivers[] = {"local", "amazons3", NULL};
 const config_key_t config_schema[] = {
     STR(SVC, "SiteURL", service.site_url, "", NULL, check_site_url, 0),
     STR(SVC, "ListenAddress", service.listen_address, ":8065", NULL, check_listen_address, PN),
+    STR(SVC, "AllowCorsFrom", service.allow_cors_from, "", NULL, NULL, 0),
     STR(SVC, "ConnectionSecurity", service.connection_security, "", connection_securities, NULL, 0),
     STR(SVC, "TLSCertFile", service.tls_cert_file, "", NULL, check_tls_file, 0),
     STR(SVC, "TLSKeyFile", service.tls_key_file, "", NULL, check_tls_file, 0),

@@ -70,6 +70,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
                        NULL);
         break;
     case WS_UPGRADE_BUSY: api_error_busy(r); break;
+    case WS_UPGRADE_FORBIDDEN:
+        api_send_error(r, 403, "api.web_socket.connect.upgrade.app_error", "Failed to upgrade websocket connection.",
+                       "the request's Origin is not allowed (ServiceSettings.AllowCorsFrom, SiteURL)");
+        break;
     }
     return 0;
 }

@@ -45,6 +45,7 @@
 #include "core/log.h"
 #include "shm/sessions.h"
 #include "worker/token.h"
+#include "ws/origin.h"
 #include "ws/frame.h"
 #include "ws/internal.h"
 
@@ -671,6 +672,13 @@ ws_upgrade_result_t ws_handle_upgrade(worker_t *w, h2o_req_t *req)
     if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) || req->version >= 0x200 ||
         h2o_is_websocket_handshake(req, &key) != 0 || key == NULL)
         return WS_UPGRADE_NOT_WEBSOCKET;
+    /* h2o 2.2.5 has no token for Origin */
+    ssize_t origin = h2o_find_header_by_str(&req->headers, H2O_STRLIT("origin"), -1);
+    const config_service_t *service = &w->config->service;
+    if (!ws_origin_allowed(
+            service->allow_cors_from, service->site_url, origin >= 0 ? req->headers.entries[origin].value.base : NULL,
+            origin >= 0 ? req->headers.entries[origin].value.len : 0, req->authority.base, req->authority.len))
+        return WS_UPGRADE_FORBIDDEN;
     ws_hub_t *hub = w->ws;
     char *accept = h2o_mem_alloc_pool(&req->pool, 29);
     ws_conn_t *c = NULL;

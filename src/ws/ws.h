@@ -33,6 +33,7 @@ typedef enum {
     WS_UPGRADE_OK,            /* switching protocols: the socket is ours */
     WS_UPGRADE_NOT_WEBSOCKET, /* not a WebSocket handshake (or not HTTP/1.1 GET) */
     WS_UPGRADE_BUSY,          /* draining, or out of memory */
+    WS_UPGRADE_FORBIDDEN,     /* an Origin the config does not allow (ws/origin.h) */
 } ws_upgrade_result_t;
 
 /* Upgrades a request for /api/v4/websocket.  Only WS_UPGRADE_OK answers it;

@@ -1058,3 +1058,34 @@ test('user_update_active_status: inactive → away, active again → online; a m
     assert.equal((await w.alice.client.getStatus(w.alice.user.id)).status, 'dnd');
     a.healthy();
 });
+
+// The upgrade's status and body, or the opened socket (closed at once).
+function upgradeWith(headers) {
+    return new Promise((resolve) => {
+        const sock = new WebSocket(WS_URL, {headers});
+        sock.on('unexpected-response', (req, res) => {
+            let body = '';
+            res.on('data', (d) => (body += d));
+            res.on('end', () => resolve({status: res.statusCode, body}));
+        });
+        sock.on('open', () => {
+            sock.terminate();
+            resolve({status: 101});
+        });
+        sock.on('error', () => resolve({status: 0}));
+    });
+}
+
+test('the upgrade refuses another site\'s Origin (403) and takes its own, or none (AllowCorsFrom empty)', T, async () => {
+    const {client: c} = await newUser('wsorigin');
+    const auth = bearer(c.getToken());
+    const host = new globalThis.URL(URL).host;
+    // a page of another site, riding the victim's cookie, must not get their events
+    const evil = await upgradeWith({...auth, Origin: 'https://evil.example'});
+    assert.equal(evil.status, 403, JSON.stringify(evil));
+    assert.equal(JSON.parse(evil.body).id, 'api.web_socket.connect.upgrade.app_error');
+    const lookalike = await upgradeWith({...auth, Origin: `http://${host}.evil.example`});
+    assert.equal(lookalike.status, 403);
+    assert.equal((await upgradeWith({...auth, Origin: `http://${host}`})).status, 101, 'the same site');
+    assert.equal((await upgradeWith(auth)).status, 101, 'no Origin: not a browser');
+});
