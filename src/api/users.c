@@ -238,11 +238,23 @@ static void on_login_disposed(void *data)
         PQclear(l->user);
 }
 
+/* Secure whenever the browser reaches us over HTTPS: TLS here, a balancer
+ * that terminated it (X-Forwarded-Proto, as Mattermost reads it), or a
+ * SiteURL that says so. */
+static bool over_https(api_request_t *r)
+{
+    ssize_t proto = h2o_find_header_by_str(&r->req->headers, H2O_STRLIT("x-forwarded-proto"), -1);
+    return r->req->scheme == &H2O_URL_SCHEME_HTTPS ||
+           (proto >= 0 && h2o_lcstris(r->req->headers.entries[proto].value.base,
+                                      r->req->headers.entries[proto].value.len, H2O_STRLIT("https"))) ||
+           strncmp(r->worker->config->service.site_url, "https://", 8) == 0;
+}
+
 static void add_cookie(api_request_t *r, const char *name, const char *value, int64_t max_age_s, bool http_only)
 {
     char cookie[256];
-    snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Max-Age=%lld; SameSite=Lax%s", name, value, (long long)max_age_s,
-             http_only ? "; HttpOnly" : "");
+    snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Max-Age=%lld; SameSite=Lax%s%s", name, value,
+             (long long)max_age_s, http_only ? "; HttpOnly" : "", over_https(r) ? "; Secure" : "");
     api_add_header(r, "set-cookie", cookie);
 }
 

@@ -21,6 +21,12 @@ check "login with X-Requested-With: MMAUTHTOKEN cookie, HttpOnly" grep -qiE "^se
 check "login: MMUSERID and MMCSRF cookies" bash -c "grep -qi '^set-cookie: MMUSERID=' '$T/login.h' && [ ${#CSRF} = 26 ]"
 curl -s -D "$T/login2.h" -o /dev/null -X POST "$U/users/login" -d '{"login_id":"root","password":"root-password"}'
 check "login without X-Requested-With: no cookies" not grep -qi '^set-cookie' "$T/login2.h"
+check "login over plain HTTP: cookies without Secure" not grep -qi '^set-cookie:.*; Secure' "$T/login.h"
+# behind a balancer that terminated TLS, the browser is on HTTPS: every cookie Secure
+curl -s -D "$T/login3.h" -o /dev/null -X POST -H 'X-Requested-With: XMLHttpRequest' -H 'X-Forwarded-Proto: https' \
+    "$U/users/login" -d '{"login_id":"root","password":"root-password"}'
+check "login with X-Forwarded-Proto: https: the three cookies Secure" \
+    [ "$(grep -ciE '^set-cookie: (MMAUTHTOKEN|MMUSERID|MMCSRF)=.*; Secure' "$T/login3.h")" = 3 ]
 
 code_with() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 check "Authorization: Bearer" [ "$(code_with -H "Authorization: Bearer $TOKEN" "$U/users/me")" = 200 ]

@@ -91,6 +91,12 @@ tls_up() { curl -sk -o /dev/null "https://127.0.0.1:$TPORT/api/v4/system/ping"; 
 check "TLS: ping over HTTPS" wait_for 10 tls_up
 check "TLS: HTTP/2 when the client offers it" \
     [ "$(curl -sk --http2 -o /dev/null -w '%{http_version}' "https://127.0.0.1:$TPORT/api/v4/system/ping")" = 2 ]
+# a session over TLS: its cookies only ever go back over HTTPS
+curl -sk -o /dev/null -X POST "https://127.0.0.1:$TPORT/api/v4/users" \
+    -d '{"username":"tls","email":"tls@example.com","password":"tls-password"}'
+curl -sk -D "$T/tls-login.h" -o /dev/null -X POST -H 'X-Requested-With: XMLHttpRequest' \
+    "https://127.0.0.1:$TPORT/api/v4/users/login" -d '{"login_id":"tls","password":"tls-password"}'
+check "TLS: the session cookies are Secure" [ "$(grep -ciE '^set-cookie: MM[A-Z]+=.*; Secure' "$T/tls-login.h")" = 3 ]
 env MM_SERVICESETTINGS_CONNECTIONSECURITY=TLS MM_SERVICESETTINGS_TLSCERTFILE="$T/missing.pem" \
     MM_SERVICESETTINGS_TLSKEYFILE="$T/key.pem" "$CHORUSD" -t -c "$CHORUS_SRC/etc/config.json" >"$T/tls.out" 2>&1
 check "TLS: a missing certificate fails -t" [ $? = 1 ]
