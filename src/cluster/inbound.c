@@ -33,6 +33,13 @@ static void on_config_saved(cluster_t *c, const char *peer_id, const uint8_t *re
         log_warn(0, "a config from %s does not decode: ignored", peer_id);
         return;
     }
+    /* this node's file is the operator's alone: a peer that let an admin save
+     * (its own ReadOnlyConfig off) does not write it */
+    if (c->config->cluster.read_only_config) {
+        log_warn(0, "node %s saved a config: not written here, ClusterSettings.ReadOnlyConfig is true on this node",
+                 ev.node_id);
+        return;
+    }
     json_error_t jerr;
     json_t *doc = json_loadb(ev.config.ptr, ev.config.len, JSON_REJECT_DUPLICATES, &jerr);
     if (doc == NULL) {

@@ -148,19 +148,27 @@ check "PUT /config with ReadOnlyConfig: 403 ent.cluster.save_config.error" bash 
         grep -q ent.cluster.save_config.error"
 
 # With ReadOnlyConfig off (a per-node key: each node's own file, then a
-# reload of all), PUT /config on one node saves the config on every node.
-sed -i 's/"ReadOnlyConfig": true/"ReadOnlyConfig": false/' "$T/a/config.json" "$T/b/config.json" "$T/c/config.json"
+# reload of all), PUT /config on one node saves the config on every node
+# whose own ReadOnlyConfig is off: node c keeps it on, and its file is its
+# operator's alone.
+sed -i 's/"ReadOnlyConfig": true/"ReadOnlyConfig": false/' "$T/a/config.json" "$T/b/config.json"
 curl -s -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" "$(url a)/api/v4/config/reload"
 wait_for 20 all_green a 3
 sed 's/"SiteName": "Mattermost"/"SiteName": "Chorus Cluster"/' "$T/a/config.json" >"$T/new-config.json"
 check "PUT /config without ReadOnlyConfig saves" bash -c \
     "curl -s -X PUT -H 'Authorization: Bearer $TOKEN' -d @'$T/new-config.json' '$(url a)/api/v4/config' |
         grep -q 'Chorus Cluster'"
-for n in b c; do
-    check "node $n's config file has the saved value" wait_for 10 grep -q '"SiteName": "Chorus Cluster"' "$T/$n/config.json"
-    check "node $n serves the saved value after its reload" wait_for 15 bash -c \
-        "curl -s -H 'Authorization: Bearer $TOKEN' '$(url "$n")/api/v4/config' | grep -q 'Chorus Cluster'"
-done
+check "node b's config file has the saved value" wait_for 10 grep -q '"SiteName": "Chorus Cluster"' "$T/b/config.json"
+check "node b serves the saved value after its reload" wait_for 15 bash -c \
+    "curl -s -H 'Authorization: Bearer $TOKEN' '$(url b)/api/v4/config' | grep -q 'Chorus Cluster'"
+check "node c (ReadOnlyConfig true) refuses the config a peer saved, and says why" wait_for 10 \
+    grep -q 'not written here, ClusterSettings.ReadOnlyConfig is true on this node' "$T/c/logs/cluster.log"
+check "node c's config file is untouched" not grep -q '"SiteName": "Chorus Cluster"' "$T/c/config.json"
+# its operator makes the same change by hand, as ReadOnlyConfig means
+sed -i 's/"SiteName": "Mattermost"/"SiteName": "Chorus Cluster"/' "$T/c/config.json"
+kill -HUP "$(master_pid "$T/c")"
+check "node c serves the value after its own reload" wait_for 15 bash -c \
+    "curl -s -H 'Authorization: Bearer $TOKEN' '$(url c)/api/v4/config' | grep -q 'Chorus Cluster'"
 check "node b kept its own per-node keys (its GossipPort)" grep -q "\"GossipPort\": ${NODE_GOSSIP[b]}\|\"GossipPort\": 8074" "$T/b/config.json"
 for n in a b c; do
     check "after the save node $n sees three green members" wait_for 20 all_green "$n" 3
