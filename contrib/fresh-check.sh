@@ -62,6 +62,15 @@ rm -f "$ROOT/etc/apt/sources.list"
 cp -a /etc/apt/sources.list.d/. "$ROOT/etc/apt/sources.list.d/"
 if [ -f /etc/apt/sources.list ]; then cp /etc/apt/sources.list "$ROOT/etc/apt/sources.list"; fi
 cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
+# This machine's way out may inspect TLS with a certificate authority of its
+# own (the machine's, not the project's): the clean root trusts what this
+# machine trusts, so npm reaches its registry as it does here.
+mkdir -p "$ROOT/etc/ssl/certs" "$ROOT/usr/local/share/ca-certificates"
+if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    cp -L /etc/ssl/certs/ca-certificates.crt "$ROOT/etc/ssl/certs/ca-certificates.crt"
+fi
+cp -L /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/" 2>/dev/null
+if [ -f /etc/npmrc ]; then cp /etc/npmrc "$ROOT/etc/npmrc"; fi
 git clone -q "$SRC" "$ROOT/root/chorus" || { echo "fresh-check: git clone failed" >&2; exit 1; }
 echo "fresh-check: clone of $(git -C "$SRC" rev-parse --short HEAD) in $ROOT/root/chorus"
 
@@ -75,6 +84,7 @@ in_root() {
         mount -t proc proc "$root/proc" && mount -t sysfs sysfs "$root/sys" &&
             mount --rbind /dev "$root/dev" || exit 97
         env -i HOME=/root TERM=dumb PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+            NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt \
             chroot "$root" bash -c "$*"
         rc=$?
         umount -R "$root/dev"; umount "$root/sys" "$root/proc"
