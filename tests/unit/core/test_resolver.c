@@ -79,6 +79,24 @@ static int settled_thread_count(int expected)
     return n;
 }
 
+/* "localhost" from /etc/hosts: 127.0.0.1, or ::1 where the file lists it too
+ * (a stock Debian's does, and getaddrinfo then prefers it). */
+static void check_loopback(const struct sockaddr_storage *addr, socklen_t len, uint16_t port)
+{
+    if (addr->ss_family == AF_INET6) {
+        ck_assert_uint_eq(len, sizeof(struct sockaddr_in6));
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)addr;
+        ck_assert(IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr));
+        ck_assert_uint_eq(ntohs(in6->sin6_port), port);
+        return;
+    }
+    ck_assert_int_eq(addr->ss_family, AF_INET);
+    ck_assert_uint_eq(len, sizeof(struct sockaddr_in));
+    const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
+    ck_assert_uint_eq(ntohl(in->sin_addr.s_addr), INADDR_LOOPBACK);
+    ck_assert_uint_eq(ntohs(in->sin_port), port);
+}
+
 static void check_ipv4(const struct sockaddr_storage *addr, socklen_t len, const char *ip, uint16_t port)
 {
     ck_assert_int_eq(addr->ss_family, AF_INET);
@@ -116,10 +134,10 @@ START_TEST(test_name_then_address)
     /* queued and answered under one lock: the thread cannot have answered yet */
     ck_assert_int_eq(cached("localhost", 8075, SOCK_DGRAM, &addr, &len), -EAGAIN);
     ck_assert_int_eq(wait_answer("localhost", 8075, SOCK_DGRAM, &addr, &len), 0);
-    check_ipv4(&addr, len, "127.0.0.1", 8075);
+    check_loopback(&addr, len, 8075);
     /* the same name for the streaming port: one lookup, the caller's port */
     ck_assert_int_eq(cached("localhost", 8074, SOCK_STREAM, &addr, &len), 0);
-    check_ipv4(&addr, len, "127.0.0.1", 8074);
+    check_loopback(&addr, len, 8074);
     resolver_stop();
 }
 END_TEST
@@ -151,7 +169,7 @@ START_TEST(test_more_names_than_cached)
     }
     /* a full cache still makes room once the queue drains */
     ck_assert_int_eq(wait_answer("localhost", 8075, SOCK_DGRAM, &addr, &len), 0);
-    check_ipv4(&addr, len, "127.0.0.1", 8075);
+    check_loopback(&addr, len, 8075);
     resolver_stop();
 }
 END_TEST
