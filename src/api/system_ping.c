@@ -3,11 +3,18 @@
  *
  * Plain ping touches nothing and answers from memory: it is what load
  * balancers poll.  With get_server_status=true it proves the node can really
- * work: a write and a delete of the Systems row health_check_<node id> on the
- * master database (two statements through the worker's async pool, chained
- * by callbacks) and a write and a delete of a file in FileSettings.Directory.
+ * work: a write and a delete of a file in FileSettings.Directory (on the
+ * worker's CPU pool: a slow disk must not stall the loop), then a write and a
+ * delete of the Systems row health_check_<node id> on the master database
+ * (two statements through the worker's async pool, chained by callbacks).
  * Any failure makes the status UNHEALTHY and the HTTP status 500, unless the
  * client asked for use_rest_semantics=true (then 200 with the same body).
+ *
+ * The deep check is unauthenticated, so it is throttled node-wide: its result
+ * is kept in the shm header for PING_CACHE_MS, and one worker at a time runs
+ * the next check (it claims it in shm) while the others answer the last
+ * result.  A flood of deep pings therefore costs one file write and two
+ * statements a second per node, whatever its rate.
  *
  * With ClusterSettings.Enable, the server status also reports the cluster as
  * the cluster child last published it (shm/cluster_view.h): cluster_status
@@ -25,14 +32,27 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "shm/cluster_view.h"
+#include "shm/region.h"
+#include "worker/cpu_pool.h"
+
+#define PING_CACHE_MS 1000 /* a deep check's result answers for this long */
+#define PING_CLAIM_MS 5000 /* a check that takes longer no longer holds off the next */
 
 typedef struct {
     api_request_t *r;
     db_query_t *query; /* in flight, cancelled if the request goes away */
+    cpu_task_t *task;  /* the file check, likewise */
+    bool claimed;      /* this request runs the node's check */
     bool rest_semantics;
     bool filestore_ok;
     char row_name[64];
 } ping_state_t;
+
+/* The file check's job, run on a pool thread with its own copy. */
+typedef struct {
+    char path[4096]; /* "" when FileSettings.DriverName is not "local" */
+    bool ok;
+} filestore_job_t;
 
 static json_t *base_body(const char *status)
 {
@@ -42,19 +62,18 @@ static json_t *base_body(const char *status)
 }
 
 /* FileSettings.Directory is usable when a file can be created in it. */
-static bool check_filestore(const worker_t *w)
+static void check_filestore(void *data)
 {
-    const config_file_t *fs = &w->config->file;
-    if (strcmp(fs->driver_name, "local") != 0)
-        return false;
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/health_check_%s_%d", fs->directory, w->node_id, (int)getpid());
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    filestore_job_t *job = data;
+    job->ok = false;
+    if (job->path[0] == '\0')
+        return;
+    int fd = open(job->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
-        return false;
+        return;
     bool ok = write(fd, "ok", 2) == 2;
     ok = close(fd) == 0 && ok;
-    return unlink(path) == 0 && ok;
+    job->ok = unlink(job->path) == 0 && ok;
 }
 
 /* The cluster's health from the view; with no view (the cluster child is
@@ -82,12 +101,11 @@ static void add_cluster_status(const worker_t *w, json_t *body)
     json_object_set_new(body, "cluster_dropped_packets", json_integer((json_int_t)dropped));
 }
 
-static void respond(ping_state_t *st, bool database_ok)
+static void send_status(ping_state_t *st, bool database_ok, bool filestore_ok)
 {
-    st->query = NULL;
-    bool healthy = database_ok && st->filestore_ok;
+    bool healthy = database_ok && filestore_ok;
     const char *status = healthy ? "OK" : "UNHEALTHY";
-    const char *db = database_ok ? "OK" : "UNHEALTHY", *fs = st->filestore_ok ? "OK" : "UNHEALTHY";
+    const char *db = database_ok ? "OK" : "UNHEALTHY", *fs = filestore_ok ? "OK" : "UNHEALTHY";
     json_t *body = base_body(status);
     json_object_set_new(body, "database_status", json_string(db));
     json_object_set_new(body, "filestore_status", json_string(fs));
@@ -97,6 +115,20 @@ static void respond(ping_state_t *st, bool database_ok)
     api_add_header(st->r, "database_status", db);
     api_add_header(st->r, "filestore_status", fs);
     api_send_json(st->r, healthy || st->rest_semantics ? 200 : 500, body);
+}
+
+/* The check is done: its result is the node's for PING_CACHE_MS. */
+static void respond(ping_state_t *st, bool database_ok)
+{
+    st->query = NULL;
+    shm_header_t *h = shm_region_header(st->r->worker->params->shm);
+    uint64_t bits = (database_ok ? SHM_HEALTH_DATABASE_OK : 0) | (st->filestore_ok ? SHM_HEALTH_FILESTORE_OK : 0);
+    __atomic_store_n(&h->health_last, (uint64_t)clock_monotonic_ms() << 2 | bits, __ATOMIC_RELEASE);
+    if (st->claimed) {
+        __atomic_store_n(&h->health_claimed_until, 0, __ATOMIC_RELEASE);
+        st->claimed = false;
+    }
+    send_status(st, database_ok, st->filestore_ok);
 }
 
 static void on_health_row_deleted(void *data, PGresult *result, const char *error)
@@ -125,11 +157,52 @@ static void on_health_row_written(void *data, PGresult *result, const char *erro
         st->query = q;
 }
 
+static void check_database(ping_state_t *st)
+{
+    char now[32];
+    snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
+    const char *params[] = {st->row_name, now};
+    /* a query that fails at once has answered already: `st` may be gone */
+    db_query_t *q = db_pool_query(st->r->worker->db,
+                                  "INSERT INTO Systems (Name, Value) VALUES ($1, $2) "
+                                  "ON CONFLICT (Name) DO UPDATE SET Value = EXCLUDED.Value",
+                                  2, params, on_health_row_written, st);
+    if (q != NULL)
+        st->query = q;
+}
+
+static void on_filestore_checked(void *data, void *job)
+{
+    ping_state_t *st = data;
+    st->task = NULL;
+    st->filestore_ok = ((const filestore_job_t *)job)->ok;
+    check_database(st);
+}
+
 static void on_request_disposed(void *data)
 {
     ping_state_t *st = data;
     if (st->query != NULL)
         db_query_cancel(st->query);
+    if (st->task != NULL)
+        cpu_task_cancel(st->task);
+    if (st->claimed) /* the client left mid-check: the next request checks */
+        __atomic_store_n(&shm_region_header(st->r->worker->params->shm)->health_claimed_until, 0, __ATOMIC_RELEASE);
+}
+
+/* True when this request is to run the node's check; false when the last
+ * result answers it (fresh, or another worker is checking already). */
+static bool claim_check(ping_state_t *st, uint64_t *last)
+{
+    shm_header_t *h = shm_region_header(st->r->worker->params->shm);
+    int64_t now = clock_monotonic_ms();
+    *last = __atomic_load_n(&h->health_last, __ATOMIC_ACQUIRE);
+    if (*last != 0 && now - (int64_t)(*last >> 2) < PING_CACHE_MS)
+        return false;
+    int64_t until = __atomic_load_n(&h->health_claimed_until, __ATOMIC_ACQUIRE);
+    st->claimed = until <= now && __atomic_compare_exchange_n(&h->health_claimed_until, &until, now + PING_CLAIM_MS,
+                                                              false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    return st->claimed || *last == 0; /* nothing to answer yet: check as well */
 }
 
 void api_system_ping(api_request_t *r)
@@ -144,19 +217,26 @@ void api_system_ping(api_request_t *r)
         api_send_static(r, 200, ok, sizeof(ok) - 1);
         return;
     }
+    worker_t *w = r->worker;
     ping_state_t *st = h2o_mem_alloc_shared(&r->req->pool, sizeof(*st), on_request_disposed);
     memset(st, 0, sizeof(*st));
     st->r = r;
     st->rest_semantics = rest != NULL && strcmp(rest, "true") == 0;
-    st->filestore_ok = check_filestore(r->worker);
-    snprintf(st->row_name, sizeof(st->row_name), "health_check_%s", r->worker->node_id);
-    char now[32];
-    snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
-    const char *params[] = {st->row_name, now};
-    db_query_t *q = db_pool_query(r->worker->db,
-                                  "INSERT INTO Systems (Name, Value) VALUES ($1, $2) "
-                                  "ON CONFLICT (Name) DO UPDATE SET Value = EXCLUDED.Value",
-                                  2, params, on_health_row_written, st);
-    if (q != NULL)
-        st->query = q;
+    uint64_t last;
+    if (!claim_check(st, &last)) {
+        send_status(st, (last & SHM_HEALTH_DATABASE_OK) != 0, (last & SHM_HEALTH_FILESTORE_OK) != 0);
+        return;
+    }
+    snprintf(st->row_name, sizeof(st->row_name), "health_check_%s", w->node_id);
+    filestore_job_t job = {.ok = false};
+    if (strcmp(w->config->file.driver_name, "local") == 0)
+        snprintf(job.path, sizeof(job.path), "%s/health_check_%s_%d", w->config->file.directory, w->node_id,
+                 (int)getpid());
+    st->task = cpu_pool_submit(w->cpu, check_filestore, on_filestore_checked, st, &job, sizeof(job));
+    if (st->task == NULL) {
+        /* the pool is full of logins: once a second, the loop can afford it */
+        check_filestore(&job);
+        st->filestore_ok = job.ok;
+        check_database(st);
+    }
 }

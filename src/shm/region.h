@@ -13,7 +13,7 @@
 #include "shm/ring.h"
 
 #define SHM_MAGIC          0x43484f5255535348ULL
-#define SHM_LAYOUT_VERSION 3
+#define SHM_LAYOUT_VERSION 4
 #define SHM_SECTION_ALIGN  4096u
 
 /* The region's sections (region.c sizes and lays them out). */
@@ -28,6 +28,9 @@ typedef enum {
     SHM_SECTION_COUNT
 } shm_section_id_t;
 
+#define SHM_HEALTH_DATABASE_OK  1u
+#define SHM_HEALTH_FILESTORE_OK 2u
+
 typedef struct {
     uint64_t magic;
     uint32_t layout_version;
@@ -35,6 +38,12 @@ typedef struct {
     uint64_t size;                    /* bytes mapped, header included */
     char node_id[27];                 /* 26-char id + NUL, set once by the master */
     volatile uint32_t schema_version; /* DB schema the cached data matches */
+    /* The node's last deep health check (GET /system/ping?get_server_status=true),
+     * so that a flood of them costs one check a second, not one per request:
+     * (monotonic ms << 2) | SHM_HEALTH_* bits, in one word so that a reader
+     * never sees one check's time with another's result; 0 before the first. */
+    volatile uint64_t health_last;
+    volatile int64_t health_claimed_until; /* monotonic ms: a worker is checking until then */
     struct {
         uint64_t offset, size; /* from the region base; offsets are SHM_SECTION_ALIGN */
     } sections[SHM_SECTION_COUNT];

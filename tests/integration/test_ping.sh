@@ -26,6 +26,23 @@ check "server status headers" grep -qi '^database_status: OK' "$T/h2"
 check "health check row written and deleted" [ "$(sql ping "SELECT count(*) FROM systems WHERE name LIKE 'health_check_%'")" = 0 ]
 check "migrations recorded" [ "$(sql ping "SELECT count(*) FROM chorus_migrations")" -ge 1 ]
 
+# The deep check is unauthenticated: a flood of it costs one check a second per
+# node (one worker checks, the others answer its result), not a database write
+# and a file per request.  A trigger counts the checks' writes.
+sql ping "CREATE TABLE ping_checks (n integer); INSERT INTO ping_checks VALUES (0);
+    CREATE FUNCTION count_ping_check() RETURNS trigger LANGUAGE plpgsql AS
+        \$\$ BEGIN UPDATE ping_checks SET n = n + 1; RETURN NEW; END \$\$;
+    CREATE TRIGGER ping_checks AFTER INSERT OR UPDATE ON Systems FOR EACH ROW
+        WHEN (NEW.Name LIKE 'health_check_%') EXECUTE FUNCTION count_ping_check();" >/dev/null
+start=$(date +%s%N)
+seq 200 | xargs -P 8 -I{} curl -s -o /dev/null -w '%{http_code}\n' "$URL/system/ping?get_server_status=true" \
+    >"$T/flood.codes"
+elapsed=$((($(date +%s%N) - start) / 1000000))
+checks=$(sql ping "SELECT n FROM ping_checks")
+check "a flood of deep pings answered, every one 200" [ "$(grep -c '^200$' "$T/flood.codes")" = 200 ]
+check "200 deep pings in $elapsed ms ran $checks checks: at most one a second" \
+    [ "$checks" -ge 1 -a "$checks" -le $((elapsed / 1000 + 2)) ]
+
 curl -s -o "$T/b3" -w '%{http_code}' "$URL/no/such/route" >"$T/c3"
 check "unknown route: 404" grep -q 404 "$T/c3"
 check "unknown route: Mattermost error JSON" grep -q '"id":"api.context.404.app_error".*"status_code":404' "$T/b3"
