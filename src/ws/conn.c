@@ -17,14 +17,16 @@
  *   - out: frames are appended to the connection's `out` buffer; a flush at
  *     the end of the loop turn (a zero timeout) hands it to h2o in one write,
  *     however many events it carries, and the buffer is freed once written.
- *     The send queue (WS_SEND_QUEUE_MAX messages, as Mattermost) counts the
- *     messages not yet written: a client that does not read is closed.
+ *     The send queue (WS_SEND_QUEUE_MAX messages, as Mattermost, and
+ *     WS_OUT_BYTES_MAX bytes) counts what is not written yet: a client that
+ *     does not read is closed (1008), as is one whose write waits longer
+ *     than WS_WRITE_WAIT_MS; its pings get no pong meanwhile.
  *   - close: our close frame ends what we send; the socket goes once the
  *     peer's close came and ours is written (at once after a protocol error),
  *     or WS_CLOSING_MS later.  A peer's close is echoed with its code.
  *
  * Authentication at the upgrade (MMAUTHTOKEN cookie or Authorization
- * header, found by api/auth.c; never an access_token parameter) or by an
+ * header, found by worker/token.c; never an access_token parameter) or by an
  * authentication_challenge {token}: the shared session cache answers, else
  * the master database.  As Mattermost, the upgrade never fails on a bad
  * token: the socket just stays unauthenticated.  An authenticated socket
@@ -109,6 +111,7 @@ static void out_drop(ws_conn_t *c)
     free(c->segs);
     c->segs = NULL;
     c->nsegs = c->segs_cap = 0;
+    c->out_env_bytes = 0;
     free(c->out);
     c->out = NULL;
     c->out_len = c->out_cap = 0;
@@ -136,6 +139,7 @@ static bool out_frame_shared(ws_conn_t *c, uint8_t opcode, ws_shared_t *env, con
     ws_frame_header(h, opcode, len);
     if (env != NULL) {
         c->segs[c->nsegs++] = (ws_out_seg_t){env, c->out_len + hlen};
+        c->out_env_bytes += elen;
         env->refs++;
     }
     if (alen > 0)
@@ -161,7 +165,9 @@ static bool queue_text(ws_conn_t *c, ws_shared_t *env, const char *head, size_t 
 {
     if (c->closing)
         return false;
-    if (ws_conn_queued(c) >= WS_SEND_QUEUE_MAX) {
+    size_t pending = c->out_len + c->out_env_bytes + c->wbuf_len;
+    size_t adding = (env != NULL ? env->len : 0) + head_len + tail_len;
+    if (ws_conn_queued(c) >= WS_SEND_QUEUE_MAX || pending + adding > WS_OUT_BYTES_MAX) {
         log_info("WebSocket %s of %s does not read its events: closed", c->connection_id, c->user_id);
         ws_conn_close(c, WS_CLOSE_POLICY, "send queue full");
         return false;
@@ -289,6 +295,7 @@ static void write_out(ws_conn_t *c)
     c->wbuf_msgs = c->out_msgs;
     out_drop(c);
     c->writing = true;
+    c->writing_since = clock_monotonic_ms();
     h2o_iovec_t buf = h2o_iovec_init(c->wbuf, c->wbuf_len);
     h2o_socket_write(c->sock, &buf, 1, on_written);
 }
@@ -537,7 +544,10 @@ static void on_close_frame(ws_conn_t *c, const uint8_t *body, size_t len)
 static void on_frame(ws_conn_t *c, uint8_t op, bool fin, uint8_t *p, size_t len)
 {
     if (op == WS_OP_PING) {
-        if (!c->closing && out_frame(c, WS_OP_PONG, p, len, NULL, 0))
+        /* while a write waits, the peer is not reading what we sent: its pings
+         * get no pong (RFC 6455 lets us answer only the latest), so a client
+         * that pings and never reads cannot grow our output */
+        if (!c->closing && !c->writing && out_frame(c, WS_OP_PONG, p, len, NULL, 0))
             ws_conn_flush(c);
         return;
     }
@@ -720,6 +730,9 @@ static void conn_tick(ws_conn_t *c, int64_t now)
     }
     if (now - c->last_recv_at >= WS_SILENCE_MS) {
         ws_conn_close(c, WS_CLOSE_GOING_AWAY, "silent");
+    } else if (c->writing && now - c->writing_since >= WS_WRITE_WAIT_MS) {
+        /* reading our pings' pongs is not reading: what it does not take closes it */
+        ws_conn_close(c, WS_CLOSE_POLICY, "not reading");
     } else if (!c->authenticated && c->auth_query == NULL && now - c->opened_at >= WS_AUTH_TIMEOUT_MS) {
         ws_conn_close(c, WS_CLOSE_POLICY, "authentication timeout");
     } else if (now - c->last_ping_at >= WS_PING_MS) {

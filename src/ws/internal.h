@@ -17,11 +17,13 @@
 #include "shm/replay.h"
 #include "ws/ws.h"
 
-#define WS_SEND_QUEUE_MAX      256    /* messages, as Mattermost */
-#define WS_AUTH_TIMEOUT_MS     5000   /* an unauthenticated socket lives this long */
-#define WS_PING_MS             60000  /* server ping interval */
-#define WS_SILENCE_MS          100000 /* nothing received this long: closed */
-#define WS_CLOSING_MS          5000   /* a close handshake the peer never finishes */
+#define WS_SEND_QUEUE_MAX      256         /* messages, as Mattermost */
+#define WS_AUTH_TIMEOUT_MS     5000        /* an unauthenticated socket lives this long */
+#define WS_PING_MS             60000       /* server ping interval */
+#define WS_SILENCE_MS          100000      /* nothing received this long: closed */
+#define WS_CLOSING_MS          5000        /* a close handshake the peer never finishes */
+#define WS_WRITE_WAIT_MS       30000       /* a write the peer does not take this long: closed, as Mattermost */
+#define WS_OUT_BYTES_MAX       (16u << 20) /* bytes waiting to be written, envelopes included */
 #define WS_TICK_MS             1000
 #define WS_PENDING_MAX         4096 /* ring records waiting for a membership load */
 #define WS_PENDING_BYTES       (64u * 1024 * 1024)
@@ -135,14 +137,15 @@ typedef struct ws_conn_s {
     char user_id[ID_LENGTH + 1]; /* set once authenticated */
     char token[ID_LENGTH + 1];
     bool authenticated;
-    bool counted;        /* in the node's open-socket count of its user */
-    bool closing;        /* a close frame is queued: nothing else goes out */
-    bool close_received; /* the peer's close came: nothing more is read */
-    bool broken;         /* the peer broke the protocol: closed once our close is out */
-    bool writing;        /* h2o is writing `wbuf` */
-    bool upgrade_auth;   /* the token of the upgrade request is being looked up */
-    uint8_t frag_op;     /* opcode of the fragmented message being received, 0: none */
-    uint64_t seq;        /* of the next event */
+    bool counted;          /* in the node's open-socket count of its user */
+    bool closing;          /* a close frame is queued: nothing else goes out */
+    bool close_received;   /* the peer's close came: nothing more is read */
+    bool broken;           /* the peer broke the protocol: closed once our close is out */
+    bool writing;          /* h2o is writing `wbuf` */
+    int64_t writing_since; /* when that write began (monotonic ms) */
+    bool upgrade_auth;     /* the token of the upgrade request is being looked up */
+    uint8_t frag_op;       /* opcode of the fragmented message being received, 0: none */
+    uint64_t seq;          /* of the next event */
     int64_t opened_at, last_recv_at, last_ping_at, closing_at;
     db_routed_t *auth_query; /* a session lookup in flight */
     int64_t auth_seq;
@@ -167,6 +170,7 @@ typedef struct ws_conn_s {
      * bounded by the send queue); `out` holds their headers and seqs. */
     ws_out_seg_t *segs;
     unsigned nsegs, segs_cap;
+    size_t out_env_bytes; /* the envelopes' text those segments stand for */
     /* A fragmented message being received (at most MaximumPayloadSizeBytes). */
     uint8_t *frag;
     size_t frag_len;

@@ -1089,3 +1089,28 @@ test('the upgrade refuses another site\'s Origin (403) and takes its own, or non
     assert.equal((await upgradeWith({...auth, Origin: `http://${host}`})).status, 101, 'the same site');
     assert.equal((await upgradeWith(auth)).status, 101, 'no Origin: not a browser');
 });
+
+test('a client that pings and never reads gets no pongs once a write waits: our output stays bounded',
+    {timeout: 30000}, async (t) => {
+    const {client: c} = await newUser('wspings');
+    const sock = new WebSocket(WS_URL, {headers: bearer(c.getToken())});
+    t.after(() => sock.terminate());
+    await new Promise((resolve, reject) => sock.once('open', resolve).once('error', reject));
+    let pongs = 0;
+    sock.on('pong', () => pongs++);
+    sock._socket.pause(); // reads nothing from now on: the kernel buffers fill with pongs
+    const N = 300000; // 131-byte frames: some 40 MB of pongs were each answered
+    const payload = Buffer.alloc(125, 'p');
+    for (let i = 0; i < N; i++) {
+        sock.ping(payload);
+    }
+    await until(() => sock._socket.writableLength === 0, 8000, 'every ping sent');
+    await sleep(300);
+    sock._socket.resume();
+    for (let last = -1; pongs !== last;) { // until 300 ms bring no pong
+        last = pongs;
+        await sleep(300);
+    }
+    assert.ok(pongs < N / 2, `${pongs} pongs for ${N} pings: those sent while a write waited were dropped`);
+    assert.ok(sock.readyState === WebSocket.OPEN, 'the socket itself is fine: it read again in time');
+});
