@@ -253,8 +253,8 @@ static bool over_https(api_request_t *r)
 static void add_cookie(api_request_t *r, const char *name, const char *value, int64_t max_age_s, bool http_only)
 {
     char cookie[256];
-    snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Max-Age=%lld; SameSite=Lax%s%s", name, value,
-             (long long)max_age_s, http_only ? "; HttpOnly" : "", over_https(r) ? "; Secure" : "");
+    snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Max-Age=%lld; SameSite=Lax%s%s", name, value, (long long)max_age_s,
+             http_only ? "; HttpOnly" : "", over_https(r) ? "; Secure" : "");
     api_add_header(r, "set-cookie", cookie);
 }
 

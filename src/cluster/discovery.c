@@ -199,8 +199,7 @@ int cluster_discovery_start(cluster_t *c)
 void cluster_discovery_tick(cluster_t *c, int64_t now)
 {
     /* on a new database the migration child may not have created the table yet */
-    if (c->leaving || c->discovery_in_flight > 2 ||
-        !schema_at_least(c->params->shm, SCHEMA_CLUSTER_DISCOVERY))
+    if (c->leaving || c->discovery_in_flight > 2 || !schema_at_least(c->params->shm, SCHEMA_CLUSTER_DISCOVERY))
         return;
     if (now >= c->next_ping_ms) {
         c->next_ping_ms = now + DISCOVERY_PING_MS; /* the callback sets the real next time */

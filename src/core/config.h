@@ -26,7 +26,7 @@ typedef struct {
 typedef struct {
     char *site_url;
     char *listen_address;
-    char *allow_cors_from; /* origins allowed besides SiteURL's, space-separated; "*": any */
+    char *allow_cors_from;     /* origins allowed besides SiteURL's, space-separated; "*": any */
     char *connection_security; /* "" or "TLS" */
     char *tls_cert_file;
     char *tls_key_file;
