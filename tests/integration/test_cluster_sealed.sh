@@ -20,14 +20,16 @@ GARBAGE=$CHORUS_SRC/tests/integration/cluster/garbage.js
 KEY_ROW=ClusterEncryptionKey
 DSN=$(new_database sealed)
 DSN_OTHER=$(new_database sealed_other)
-BASE=$(free_port 18700)
 NAMES=(a b c d)
 declare -A PORT GOSSIP STREAM ID
-for i in 0 1 2 3; do
-    n=${NAMES[$i]}
-    PORT[$n]=$(free_port $((BASE + i * 10)))
-    GOSSIP[$n]=$(free_port $((BASE + i * 10 + 1)))
-    STREAM[$n]=$(free_port $((BASE + i * 10 + 2)))
+# each port above the last one taken: free_port alone can hand one out twice
+# (a busy BASE+1 made gossip and streaming the same port)
+after=18700
+for n in "${NAMES[@]}"; do
+    PORT[$n]=$(free_port "$after")
+    GOSSIP[$n]=$(free_port $((PORT[$n] + 1)))
+    STREAM[$n]=$(free_port $((GOSSIP[$n] + 1)))
+    after=$((STREAM[$n] + 1))
 done
 
 # sealed_node NAME DSN ENCRYPTION: node NAME on DSN, cluster "sealed",
