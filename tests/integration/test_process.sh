@@ -79,7 +79,11 @@ check "... and the node still serves" wait_for 10 bash -c "[ \$(pgrep -P $MASTER
 check "... after the backoff" [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL")" = 200 ]
 # both slots serving again before the logs move: a worker the backoff starts
 # only after the USR1 opens fresh files and has nothing to reopen
-slot_ready() { grep -E "worker $1 \(generation [0-9]+\) (ready|pid)" "$T/n/logs/master.log" | tail -1 | grep -q ready; }
+# (the last start, readiness or kill of slot $1; an old generation's exit is no news)
+slot_ready() {
+    grep -E "started worker $1 |worker $1 \(generation [0-9]+\) (ready|pid [0-9]+ killed)" "$T/n/logs/master.log" |
+        tail -1 | grep -q ready
+}
 both_ready() { slot_ready 0 && slot_ready 1; }
 check "... both workers ready again" wait_for 10 both_ready
 
