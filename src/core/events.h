@@ -66,8 +66,8 @@ int event_origin_write(const event_origin_t *origin, uint8_t *out);
 /* Longest status string ("offline"); Mattermost's column is varchar(32), but
  * its values are online, away, dnd, offline, ooo. */
 #define EVENT_STATUS_MAX 15
-/* Largest encoded record of any type so far (a record is at most
- * SHM_RING_RECORD_MAX; raise this when a type needs more). */
+/* Largest encoded small record of any type so far (a record is at most
+ * EVENT_RECORD_MAX; raise this when a type needs more). */
 #define EVENT_ENCODED_MAX 512
 
 /* The largest record, origin header included: what one ring record holds
