@@ -11,9 +11,4 @@
  * token was given at all). */
 void api_authenticate(api_request_t *r, bool optional, api_handler_fn next);
 
-/* Puts a fresh session into the cache (after login). */
-void api_auth_cache_session(worker_t *worker, const char *token, const shm_session_t *session);
-/* Forgets a token on every worker of the node (logout, revocation). */
-void api_auth_forget_token(worker_t *worker, const char *token);
-
 #endif

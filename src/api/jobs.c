@@ -24,22 +24,8 @@
 #include "api/handlers.h"
 #include "api/response.h"
 #include "core/log.h"
-#include "jobs/model.h"
+#include "store/job.h"
 #include "store/row.h"
-
-static json_t *job_json(const PGresult *res, int row)
-{
-    json_t *data = row_json(res, row, 8);
-    if (!json_is_object(data)) {
-        json_decref(data);
-        data = json_object();
-    }
-    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:I, s:o}", "id", row_str(res, row, 0), "type",
-                     row_str(res, row, 1), "priority", (json_int_t)row_int64(res, row, 2), "create_at",
-                     (json_int_t)row_int64(res, row, 3), "start_at", (json_int_t)row_int64(res, row, 4),
-                     "last_activity_at", (json_int_t)row_int64(res, row, 5), "status", row_str(res, row, 6), "progress",
-                     (json_int_t)row_int64(res, row, 7), "data", data);
-}
 
 static void job_not_found(api_request_t *r)
 {
@@ -55,7 +41,7 @@ static void on_created(api_request_t *r, PGresult *res, const char *error)
         return;
     }
     log_info("request %s: job %s (%s) created", r->request_id, row_str(res, 0, 0), row_str(res, 0, 1));
-    api_send_json(r, 201, job_json(res, 0));
+    api_send_json(r, 201, job_to_json(res, 0));
 }
 
 /* Job.Data is map[string]string: anything else fails Go's decoder. */
@@ -80,8 +66,9 @@ void api_jobs_create(api_request_t *r)
     json_t *body = api_request_body(r, JSON_OBJECT);
     if (body == NULL)
         return;
+    static const api_body_field_t fields[] = {{"type", JSON_STRING}};
     json_t *type = json_object_get(body, "type"), *data = json_object_get(body, "data");
-    if ((type != NULL && !json_is_string(type) && !json_is_null(type)) || !valid_data(data)) {
+    if (!api_body_types_ok(body, fields, 1) || !valid_data(data)) {
         api_error_invalid_body(r, "job");
         return;
     }
@@ -100,10 +87,7 @@ void api_jobs_create(api_request_t *r)
         return;
     }
     const char *params[] = {id, json_string_value(type), data_text != NULL ? data_text : "{}"};
-    api_query(r,
-              "INSERT INTO Jobs (Id, Type, CreateAt, Status, Data) VALUES ($1, $2, " JOBS_SQL_NOW
-              ", '" JOB_STATUS_PENDING "', $3::jsonb) RETURNING " JOBS_COLUMNS,
-              3, params, on_created);
+    api_query(r, JOBS_SQL_CREATE, 3, params, on_created);
     free(data_text);
 }
 
@@ -115,7 +99,7 @@ static void on_listed(api_request_t *r, PGresult *res, const char *error)
         return;
     json_t *list = json_array();
     for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(list, job_json(res, i));
+        json_array_append_new(list, job_to_json(res, i));
     api_send_json(r, 200, list);
 }
 
@@ -127,11 +111,7 @@ static void list_jobs(api_request_t *r, const char *type, const char *status)
     snprintf(limit, sizeof(limit), "%lld", (long long)page.per_page);
     snprintf(offset, sizeof(offset), "%lld", (long long)page.offset);
     const char *params[] = {type, status, limit, offset};
-    api_query_read(
-        r,
-        "SELECT " JOBS_COLUMNS " FROM Jobs WHERE ($1::text IS NULL OR Type = $1)"
-        " AND ($2::text IS NULL OR Status = $2) ORDER BY CreateAt DESC, Id LIMIT $3::bigint OFFSET $4::bigint",
-        4, params, on_listed);
+    api_query_read(r, JOBS_SQL_PAGE, 4, params, on_listed);
 }
 
 void api_jobs_list(api_request_t *r)
@@ -176,7 +156,7 @@ static void on_loaded(api_request_t *r, PGresult *res, const char *error)
         return;
     }
     if (api_require_admin(r))
-        api_send_json(r, 200, job_json(res, 0));
+        api_send_json(r, 200, job_to_json(res, 0));
 }
 
 void api_jobs_get(api_request_t *r)
@@ -186,7 +166,7 @@ void api_jobs_get(api_request_t *r)
         return;
     const char *params[] = {id};
     /* from the master: a client polls a job it just created or canceled */
-    api_query(r, "SELECT " JOBS_COLUMNS " FROM Jobs WHERE Id = $1", 1, params, on_loaded);
+    api_query(r, JOBS_SQL_BY_ID, 1, params, on_loaded);
 }
 
 /* ---- POST /jobs/{id}/cancel ------------------------------------------------ */
@@ -215,13 +195,7 @@ static void on_cancel_loaded(api_request_t *r, PGresult *res, const char *error)
     if (!api_require_admin(r))
         return;
     const char *params[] = {row_str(res, 0, 0)};
-    api_query(r,
-              "UPDATE Jobs SET Status = CASE Status WHEN '" JOB_STATUS_PENDING "' THEN '" JOB_STATUS_CANCELED
-              "' ELSE '" JOB_STATUS_CANCEL_REQUESTED "' END,"
-              " LastActivityAt = CASE Status WHEN '" JOB_STATUS_PENDING "' THEN " JOBS_SQL_NOW
-              " ELSE LastActivityAt END"
-              " WHERE Id = $1 AND Status IN ('" JOB_STATUS_PENDING "', '" JOB_STATUS_IN_PROGRESS "') RETURNING Status",
-              1, params, on_canceled);
+    api_query(r, JOBS_SQL_CANCEL, 1, params, on_canceled);
 }
 
 void api_jobs_cancel(api_request_t *r)
@@ -230,5 +204,5 @@ void api_jobs_cancel(api_request_t *r)
     if (id == NULL)
         return;
     const char *params[] = {id};
-    api_query(r, "SELECT Id FROM Jobs WHERE Id = $1", 1, params, on_cancel_loaded);
+    api_query(r, JOBS_SQL_EXISTS, 1, params, on_cancel_loaded);
 }

@@ -48,6 +48,18 @@ json_t *api_request_body(api_request_t *r, json_type type)
     return body;
 }
 
+bool api_body_types_ok(json_t *body, const api_body_field_t *fields, size_t nfields)
+{
+    for (size_t i = 0; i < nfields; i++) {
+        json_t *v = json_object_get(body, fields[i].name);
+        if (v == NULL || json_is_null(v))
+            continue;
+        if (fields[i].type == JSON_TRUE ? !json_is_boolean(v) : json_typeof(v) != fields[i].type)
+            return false;
+    }
+    return true;
+}
+
 const char *api_param(api_request_t *r, size_t i)
 {
     h2o_iovec_t v = h2o_strdup(&r->req->pool, r->params[i].base, r->params[i].len);

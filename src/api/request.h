@@ -50,6 +50,17 @@ api_request_t *api_request_create(worker_t *worker, h2o_req_t *req);
  * answering 400 api.context.invalid_body_param.app_error. */
 json_t *api_request_body(api_request_t *r, json_type type);
 
+/* The JSON type a field of a body decodes from, as Go's decoder sees it:
+ * JSON_TRUE stands for either boolean. */
+typedef struct {
+    const char *name;
+    json_type type;
+} api_body_field_t;
+
+/* True when each of `fields` that `body` has, and is not null, has its type
+ * (Go's decoder refuses the body otherwise). */
+bool api_body_types_ok(json_t *body, const api_body_field_t *fields, size_t nfields);
+
 /* Route parameter `i` as a NUL-terminated string in the request pool. */
 const char *api_param(api_request_t *r, size_t i);
 /* Route parameter `i` when it is a valid id (or "me", resolved to the

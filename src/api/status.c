@@ -92,7 +92,7 @@ void api_status_get(api_request_t *r)
     }
     r->state = (void *)id;
     const char *params[] = {id};
-    api_query(r, "SELECT " STATUS_COLUMNS " FROM Status WHERE UserId = $1", 1, params, on_status_loaded);
+    api_query(r, STATUS_SQL_BY_USER, 1, params, on_status_loaded);
 }
 
 /* ---- POST /users/status/ids ---------------------------------------------------- */
@@ -203,10 +203,7 @@ void api_status_get_by_ids(api_request_t *r)
     free(text);
     r->state = b;
     const char *params[] = {copy.base};
-    api_query(r,
-              "SELECT " STATUS_COLUMNS " FROM Status"
-              " WHERE UserId IN (SELECT jsonb_array_elements_text($1::jsonb))",
-              1, params, on_statuses_loaded);
+    api_query(r, STATUS_SQL_BY_USERS, 1, params, on_statuses_loaded);
 }
 
 /* ---- PUT /users/{user_id}/status ------------------------------------------------- */
@@ -234,26 +231,10 @@ static void on_status_saved(api_request_t *r, PGresult *res, const char *error)
     api_send_json(r, 200, status_to_json(user_id, &p));
 }
 
-/* The body decodes into Mattermost's Status: each field it has, when
- * present and not null, must have that field's JSON type. */
-static bool status_body_types_ok(json_t *body)
-{
-    static const struct {
-        const char *name;
-        json_type type;
-    } fields[] = {{"user_id", JSON_STRING},
-                  {"status", JSON_STRING},
-                  {"active_channel", JSON_STRING},
-                  {"last_activity_at", JSON_INTEGER},
-                  {"dnd_end_time", JSON_INTEGER}};
-    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        json_t *v = json_object_get(body, fields[i].name);
-        if (v != NULL && !json_is_null(v) && json_typeof(v) != fields[i].type)
-            return false;
-    }
-    json_t *manual = json_object_get(body, "manual");
-    return manual == NULL || json_is_null(manual) || json_is_boolean(manual);
-}
+/* Mattermost's Status, as the body decodes into it. */
+static const api_body_field_t status_fields[] = {{"user_id", JSON_STRING},        {"status", JSON_STRING},
+                                                 {"active_channel", JSON_STRING}, {"last_activity_at", JSON_INTEGER},
+                                                 {"dnd_end_time", JSON_INTEGER},  {"manual", JSON_TRUE}};
 
 void api_status_update(api_request_t *r)
 {
@@ -263,7 +244,7 @@ void api_status_update(api_request_t *r)
     json_t *body = api_request_body(r, JSON_OBJECT);
     if (body == NULL)
         return;
-    if (!status_body_types_ok(body)) {
+    if (!api_body_types_ok(body, status_fields, sizeof(status_fields) / sizeof(status_fields[0]))) {
         api_error_invalid_body(r, "status");
         return;
     }
@@ -294,19 +275,5 @@ void api_status_update(api_request_t *r)
     snprintf(dnd_end, sizeof(dnd_end), "%lld",
              (long long)truncate_to_minute(json_integer_value(json_object_get(body, "dnd_end_time"))));
     const char *params[] = {id, status, now, dnd_end};
-    api_query(r,
-              "INSERT INTO Status AS s (UserId, Status, Manual, LastActivityAt, DndEndTime, PrevStatus, Version)"
-              " VALUES ($1, $2::varchar, $2::varchar <> 'online',"
-              "  CASE WHEN $2::varchar IN ('online', 'offline') THEN $3::bigint ELSE 0 END,"
-              "  CASE WHEN $2::varchar = 'dnd' THEN $4::bigint ELSE 0 END,"
-              "  CASE WHEN $2::varchar = 'dnd' THEN 'offline' ELSE '' END, 1)"
-              " ON CONFLICT (UserId) DO UPDATE SET Status = EXCLUDED.Status, Manual = EXCLUDED.Manual,"
-              "  LastActivityAt = CASE WHEN EXCLUDED.Status IN ('online', 'offline') THEN EXCLUDED.LastActivityAt"
-              "   ELSE s.LastActivityAt END,"
-              "  DndEndTime = CASE EXCLUDED.Status WHEN 'dnd' THEN EXCLUDED.DndEndTime WHEN 'offline' THEN 0"
-              "   ELSE s.DndEndTime END,"
-              "  PrevStatus = CASE EXCLUDED.Status WHEN 'dnd' THEN s.Status WHEN 'offline' THEN ''"
-              "   ELSE s.PrevStatus END, Version = s.Version + 1"
-              " RETURNING " STATUS_COLUMNS,
-              4, params, on_status_saved);
+    api_query(r, STATUS_SQL_SET, 4, params, on_status_saved);
 }

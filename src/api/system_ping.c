@@ -33,6 +33,7 @@
 #include "core/log.h"
 #include "shm/cluster_view.h"
 #include "shm/region.h"
+#include "store/system.h"
 #include "worker/cpu_pool.h"
 
 #define PING_CACHE_MS 1000 /* a deep check's result answers for this long */
@@ -151,8 +152,7 @@ static void on_health_row_written(void *data, PGresult *result, const char *erro
         return;
     }
     const char *params[] = {st->row_name};
-    db_query_t *q =
-        db_pool_query(st->r->worker->db, "DELETE FROM Systems WHERE Name = $1", 1, params, on_health_row_deleted, st);
+    db_query_t *q = db_pool_query(st->r->worker->db, SYSTEM_SQL_DELETE, 1, params, on_health_row_deleted, st);
     if (q != NULL)
         st->query = q;
 }
@@ -163,10 +163,7 @@ static void check_database(ping_state_t *st)
     snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
     const char *params[] = {st->row_name, now};
     /* a query that fails at once has answered already: `st` may be gone */
-    db_query_t *q = db_pool_query(st->r->worker->db,
-                                  "INSERT INTO Systems (Name, Value) VALUES ($1, $2) "
-                                  "ON CONFLICT (Name) DO UPDATE SET Value = EXCLUDED.Value",
-                                  2, params, on_health_row_written, st);
+    db_query_t *q = db_pool_query(st->r->worker->db, SYSTEM_SQL_PUT, 2, params, on_health_row_written, st);
     if (q != NULL)
         st->query = q;
 }

@@ -23,44 +23,14 @@
 #include "shm/region.h"
 #include "shm/users.h"
 #include "store/row.h"
+#include "store/session.h"
+#include "store/user.h"
+#include "worker/session.h"
 #include "ws/ws.h"
 
 /* Mattermost's PasswordSettings: MinimumLength 8 (default), at most 64. */
 #define PASSWORD_MIN_LENGTH 8
 #define PASSWORD_INPUT_MAX  64
-
-#define USER_COLUMNS                                                                                                 \
-    "Id, CreateAt, UpdateAt, DeleteAt, Username, AuthService, Email, EmailVerified, Nickname, FirstName, LastName, " \
-    "Position, Roles, Props, NotifyProps, LastPasswordUpdate, Locale, Timezone, MfaActive, IsBot"
-
-const char *const api_user_columns = USER_COLUMNS;
-
-json_t *api_user_json(const PGresult *res, int row)
-{
-    json_t *u = json_object();
-    json_object_set_new(u, "id", json_string(row_str(res, row, 0)));
-    json_object_set_new(u, "create_at", json_integer(row_int64(res, row, 1)));
-    json_object_set_new(u, "update_at", json_integer(row_int64(res, row, 2)));
-    json_object_set_new(u, "delete_at", json_integer(row_int64(res, row, 3)));
-    json_object_set_new(u, "username", json_string(row_str(res, row, 4)));
-    json_object_set_new(u, "auth_data", json_string(""));
-    json_object_set_new(u, "auth_service", json_string(row_str(res, row, 5)));
-    json_object_set_new(u, "email", json_string(row_str(res, row, 6)));
-    json_object_set_new(u, "email_verified", json_boolean(row_bool(res, row, 7)));
-    json_object_set_new(u, "nickname", json_string(row_str(res, row, 8)));
-    json_object_set_new(u, "first_name", json_string(row_str(res, row, 9)));
-    json_object_set_new(u, "last_name", json_string(row_str(res, row, 10)));
-    json_object_set_new(u, "position", json_string(row_str(res, row, 11)));
-    json_object_set_new(u, "roles", json_string(row_str(res, row, 12)));
-    json_object_set_new(u, "props", row_json(res, row, 13));
-    json_object_set_new(u, "notify_props", row_json(res, row, 14));
-    json_object_set_new(u, "last_password_update", json_integer(row_int64(res, row, 15)));
-    json_object_set_new(u, "locale", json_string(row_str(res, row, 16)));
-    json_object_set_new(u, "timezone", row_json(res, row, 17));
-    json_object_set_new(u, "mfa_active", json_boolean(row_bool(res, row, 18)));
-    json_object_set_new(u, "is_bot", json_boolean(row_bool(res, row, 19)));
-    return u;
-}
 
 /* ---- sign-up ---------------------------------------------------------------- */
 
@@ -126,7 +96,7 @@ static void on_user_inserted(api_request_t *r, PGresult *res, const char *error)
     if (data != NULL)
         ws_publish(r->worker, "new_user", data, NULL); /* everyone */
     json_decref(data);
-    api_send_json(r, 201, api_user_json(res, 0));
+    api_send_json(r, 201, user_to_json(res, 0));
 }
 
 static void on_password_hashed(void *data, void *job)
@@ -143,16 +113,7 @@ static void on_password_hashed(void *data, void *job)
     id_new(id);
     snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
     const char *params[] = {id, now, su->username, su->email, j->hash, su->allowed_open ? "t" : "f"};
-    api_query(r,
-              "INSERT INTO Users (Id, CreateAt, UpdateAt, Username, Email, Password, LastPasswordUpdate, Roles,"
-              " NotifyProps, Timezone)"
-              " SELECT $1, $2, $2, $3, $4, $5, $2,"
-              " CASE WHEN EXISTS (SELECT 1 FROM Users) THEN 'system_user' ELSE 'system_admin system_user' END,"
-              " '{\"email\":\"true\",\"push\":\"mention\",\"desktop\":\"mention\",\"channel\":\"true\"}',"
-              " '{\"useAutomaticTimezone\":\"true\",\"automaticTimezone\":\"\",\"manualTimezone\":\"\"}'"
-              " WHERE $6::boolean OR NOT EXISTS (SELECT 1 FROM Users)"
-              " RETURNING " USER_COLUMNS,
-              6, params, on_user_inserted);
+    api_query(r, USER_SQL_CREATE, 6, params, on_user_inserted);
 }
 
 void api_users_create(api_request_t *r)
@@ -266,12 +227,12 @@ static void on_session_saved(api_request_t *r, PGresult *res, const char *error)
         return;
     shm_session_t s = {0};
     snprintf(s.session_id, sizeof(s.session_id), "%s", l->session_id);
-    snprintf(s.user_id, sizeof(s.user_id), "%s", row_str(l->user, 0, 0));
-    snprintf(s.roles, sizeof(s.roles), "%s", row_str(l->user, 0, 12));
+    snprintf(s.user_id, sizeof(s.user_id), "%s", row_str(l->user, 0, USER_COLUMN_ID));
+    snprintf(s.roles, sizeof(s.roles), "%s", row_str(l->user, 0, USER_COLUMN_ROLES));
     snprintf(s.csrf, sizeof(s.csrf), "%s", l->csrf);
     s.expires_at = l->expires_at;
     s.cached_at = s.last_activity_at = clock_now_ms();
-    api_auth_cache_session(r->worker, l->token, &s);
+    session_cache_fill(r->worker, l->token, &s, 0);
     api_add_header(r, "token", l->token);
     if (h2o_find_header_by_str(&r->req->headers, H2O_STRLIT("x-requested-with"), -1) >= 0) {
         int64_t max_age = (l->expires_at - clock_now_ms()) / 1000;
@@ -279,7 +240,7 @@ static void on_session_saved(api_request_t *r, PGresult *res, const char *error)
         add_cookie(r, "MMUSERID", s.user_id, max_age, false);
         add_cookie(r, "MMCSRF", l->csrf, max_age, false);
     }
-    api_send_json(r, 200, api_user_json(l->user, 0));
+    api_send_json(r, 200, user_to_json(l->user, 0));
 }
 
 static void on_password_checked(void *data, void *job)
@@ -301,13 +262,15 @@ static void on_password_checked(void *data, void *job)
     snprintf(expires_s, sizeof(expires_s), "%lld", (long long)l->expires_at);
     snprintf(props, sizeof(props), "{\"csrf\":\"%s\"}", l->csrf);
     const char *device = json_string_value(json_object_get(r->body, "device_id"));
-    const char *params[] = {
-        l->session_id,           l->token, now_s, expires_s, row_str(l->user, 0, 0), device != NULL ? device : "",
-        row_str(l->user, 0, 12), props};
-    api_query(r,
-              "INSERT INTO Sessions (Id, Token, CreateAt, ExpiresAt, LastActivityAt, UserId, DeviceId, Roles, Props)"
-              " VALUES ($1, $2, $3, $4, $3, $5, left($6, 512), $7, $8)",
-              8, params, on_session_saved);
+    const char *params[] = {l->session_id,
+                            l->token,
+                            now_s,
+                            expires_s,
+                            row_str(l->user, 0, USER_COLUMN_ID),
+                            device != NULL ? device : "",
+                            row_str(l->user, 0, USER_COLUMN_ROLES),
+                            props};
+    api_query(r, SESSION_SQL_CREATE, 8, params, on_session_saved);
 }
 
 static void on_login_user_loaded(api_request_t *r, PGresult *res, const char *error)
@@ -320,7 +283,7 @@ static void on_login_user_loaded(api_request_t *r, PGresult *res, const char *er
     if (PQntuples(res) == 1) {
         /* keep the row past the callback: the pool clears its result */
         l->user = PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
-        snprintf(job.hash, sizeof(job.hash), "%s", row_str(res, 0, 20));
+        snprintf(job.hash, sizeof(job.hash), "%s", row_str(res, 0, USER_NCOLUMNS));
     } else {
         snprintf(job.hash, sizeof(job.hash), "%s", dummy_hash);
     }
@@ -351,10 +314,7 @@ void api_users_login(api_request_t *r)
     memset(l, 0, sizeof(*l));
     r->state = l;
     const char *params[] = {login_id};
-    api_query(r,
-              "SELECT " USER_COLUMNS ", Password FROM Users"
-              " WHERE (Username = lower($1) OR Email = lower($1)) AND DeleteAt = 0 AND AuthService = ''",
-              1, params, on_login_user_loaded);
+    api_query(r, USER_SQL_BY_LOGIN, 1, params, on_login_user_loaded);
 }
 
 /* ---- logout ------------------------------------------------------------------ */
@@ -387,9 +347,9 @@ static void on_session_deleted(api_request_t *r, PGresult *res, const char *erro
 void api_users_logout(api_request_t *r)
 {
     /* forget it first: from now on no worker honours the token */
-    api_auth_forget_token(r->worker, r->token);
+    session_cache_forget(r->worker, r->token);
     const char *params[] = {r->session.session_id};
-    api_query(r, "DELETE FROM Sessions WHERE Id = $1", 1, params, on_session_deleted);
+    api_query(r, SESSION_SQL_DELETE, 1, params, on_session_deleted);
 }
 
 /* ---- reading users ------------------------------------------------------------- */
@@ -402,7 +362,7 @@ static void on_user_loaded(api_request_t *r, PGresult *res, const char *error)
         api_error_not_found(r, "app.user.missing_account.const", "user");
         return;
     }
-    json_t *user = api_user_json(res, 0);
+    json_t *user = user_to_json(res, 0);
     shm_user_t *cached = h2o_mem_alloc_pool(&r->req->pool, sizeof(*cached));
     size_t len = json_dumpb(user, cached->json, sizeof(cached->json), JSON_COMPACT);
     if (len > 0 && len < sizeof(cached->json)) {
@@ -428,7 +388,7 @@ void api_users_get(api_request_t *r)
     /* the master, not a replica: the row fills the node's users cache, where
      * a lagging replica's version would be served to everybody, its writer
      * included (read-your-writes), until invalidated */
-    api_query(r, "SELECT " USER_COLUMNS " FROM Users WHERE Id = $1", 1, params, on_user_loaded);
+    api_query(r, USER_SQL_BY_ID, 1, params, on_user_loaded);
 }
 
 static void on_users_loaded(api_request_t *r, PGresult *res, const char *error)
@@ -437,7 +397,7 @@ static void on_users_loaded(api_request_t *r, PGresult *res, const char *error)
         return;
     json_t *list = json_array();
     for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(list, api_user_json(res, i));
+        json_array_append_new(list, user_to_json(res, i));
     api_send_json(r, 200, list);
 }
 
@@ -478,6 +438,5 @@ void api_users_get_by_ids(api_request_t *r)
     if (lit == NULL)
         return;
     const char *params[] = {lit};
-    api_query_read(r, "SELECT " USER_COLUMNS " FROM Users WHERE Id = ANY($1::varchar[]) ORDER BY Username", 1, params,
-                   on_users_loaded);
+    api_query_read(r, USER_SQL_BY_IDS, 1, params, on_users_loaded);
 }

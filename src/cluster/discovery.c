@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "db/migrate.h"
 #include "shm/region.h"
+#include "store/system.h"
 
 #define DISCOVERY_PING_MS       10000
 #define DISCOVERY_POLL_MS       2000
@@ -82,11 +83,7 @@ static void load_key(cluster_t *c)
     EVP_EncodeBlock(encoded, fresh, sizeof(fresh));
     const char *params[] = {CLUSTER_KEY_SYSTEMS_ROW, (const char *)encoded};
     c->discovery_in_flight++;
-    db_pool_query(c->db,
-                  "WITH created AS (INSERT INTO Systems (Name, Value) VALUES ($1, $2) "
-                  "ON CONFLICT (Name) DO NOTHING RETURNING Value) "
-                  "SELECT Value FROM created UNION ALL SELECT Value FROM Systems WHERE Name = $1 LIMIT 1",
-                  2, params, load_key_done, c);
+    db_pool_query(c->db, SYSTEM_SQL_PUT_IF_ABSENT, 2, params, load_key_done, c);
 }
 
 static void save_row_done(void *data, PGresult *result, const char *error)

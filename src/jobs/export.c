@@ -34,7 +34,7 @@
 #include "core/log.h"
 #include "jobs/csv.h"
 #include "jobs/internal.h"
-#include "jobs/model.h"
+#include "store/job.h"
 
 #define EXPORT_SETTLE_MS 5000
 #define EXPORT_COLUMNS   21

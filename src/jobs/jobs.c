@@ -46,7 +46,7 @@
 #include "core/log.h"
 #include "db/migrate.h"
 #include "jobs/internal.h"
-#include "jobs/model.h"
+#include "store/job.h"
 
 #define CONTROL_QUERY_TIMEOUT_MS 10000
 #define WORK_QUERY_TIMEOUT_MS    (6LL * 3600 * 1000) /* a REINDEX of a large table */

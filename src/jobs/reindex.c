@@ -27,7 +27,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "jobs/internal.h"
-#include "jobs/model.h"
+#include "store/job.h"
 
 #define REINDEX_BATCH     "1000"
 #define REINDEX_PAUSE_MS  20

@@ -19,7 +19,7 @@
 
 #include "core/clock.h"
 #include "jobs/internal.h"
-#include "jobs/model.h"
+#include "store/job.h"
 
 #define DAY_MS (24LL * 60 * 60 * 1000)
 

@@ -24,7 +24,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "jobs/internal.h"
-#include "jobs/model.h"
+#include "store/job.h"
 
 #define OWNED "Id = $1 AND NodeId = $2 AND Status IN ('" JOB_STATUS_IN_PROGRESS "', '" JOB_STATUS_CANCEL_REQUESTED "')"
 

@@ -9,7 +9,7 @@
 #include "core/id.h"
 #include "core/log.h"
 #include "jobs/internal.h"
-#include "jobs/model.h"
+#include "store/job.h"
 
 #define DAY_MS           (24LL * 60 * 60 * 1000)
 #define RESUME_GAP_MS    1000 /* no tick for this long: we were not scheduling */

@@ -66,6 +66,29 @@
     "UPDATE Status s SET Status = 'online', LastActivityAt = $3::bigint, Version = s.Version + 1 " \
     "WHERE s.UserId = ANY($1::text[]) AND NOT s.Manual AND s.Status = 'offline' RETURNING " STATUS_COLUMNS
 
+/* Reads: $1 one user; $1 a jsonb array of users. */
+#define STATUS_SQL_BY_USER "SELECT " STATUS_COLUMNS " FROM Status WHERE UserId = $1"
+#define STATUS_SQL_BY_USERS \
+    "SELECT " STATUS_COLUMNS " FROM Status WHERE UserId IN (SELECT jsonb_array_elements_text($1::jsonb))"
+
+/* Set by hand (PUT /users/{id}/status): $1 user, $2 status, $3 now (ms), $4
+ * the DND end (ms).  As Mattermost: anything but online is manual; online
+ * and offline stamp the activity; dnd remembers the status it replaces. */
+#define STATUS_SQL_SET                                                                                   \
+    "INSERT INTO Status AS s (UserId, Status, Manual, LastActivityAt, DndEndTime, PrevStatus, Version)"  \
+    " VALUES ($1, $2::varchar, $2::varchar <> 'online',"                                                 \
+    "  CASE WHEN $2::varchar IN ('online', 'offline') THEN $3::bigint ELSE 0 END,"                       \
+    "  CASE WHEN $2::varchar = 'dnd' THEN $4::bigint ELSE 0 END,"                                        \
+    "  CASE WHEN $2::varchar = 'dnd' THEN 'offline' ELSE '' END, 1)"                                     \
+    " ON CONFLICT (UserId) DO UPDATE SET Status = EXCLUDED.Status, Manual = EXCLUDED.Manual,"            \
+    "  LastActivityAt = CASE WHEN EXCLUDED.Status IN ('online', 'offline') THEN EXCLUDED.LastActivityAt" \
+    "   ELSE s.LastActivityAt END,"                                                                      \
+    "  DndEndTime = CASE EXCLUDED.Status WHEN 'dnd' THEN EXCLUDED.DndEndTime WHEN 'offline' THEN 0"      \
+    "   ELSE s.DndEndTime END,"                                                                          \
+    "  PrevStatus = CASE EXCLUDED.Status WHEN 'dnd' THEN s.Status WHEN 'offline' THEN ''"                \
+    "   ELSE s.PrevStatus END, Version = s.Version + 1"                                                  \
+    " RETURNING " STATUS_COLUMNS
+
 /* A STATUS_COLUMNS row as presence. */
 void status_from_row(const PGresult *res, int row, shm_presence_t *presence);
 /* Mattermost's Status JSON (active_channel is empty here, so omitted as it does). */

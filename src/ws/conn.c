@@ -28,7 +28,7 @@
  * Authentication at the upgrade (MMAUTHTOKEN cookie or Authorization
  * header, found by worker/token.c; never an access_token parameter) or by an
  * authentication_challenge {token}: the shared session cache answers, else
- * the master database.  As Mattermost, the upgrade never fails on a bad
+ * the master database, by the rules of worker/session.c.  As Mattermost, the upgrade never fails on a bad
  * token: the socket just stays unauthenticated.  An authenticated socket
  * gets `hello` (seq 0) first; unauthenticated ones are closed after 5 s.  A
  * reconnect with connection_id and sequence_number may resume a dropped
@@ -46,6 +46,8 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "shm/sessions.h"
+#include "store/session.h"
+#include "worker/session.h"
 #include "worker/token.h"
 #include "ws/origin.h"
 #include "ws/frame.h"
@@ -400,9 +402,6 @@ void ws_conn_authenticated(ws_conn_t *c, const char *user_id, const char *token)
 
 /* ---- authentication ---------------------------------------------------------- */
 
-static const char session_sql[] = "SELECT s.UserId, s.ExpiresAt FROM Sessions s JOIN Users u ON u.Id = s.UserId"
-                                  " WHERE s.Token = $1 AND u.DeleteAt = 0";
-
 /* Authenticated at the upgrade (or not): a resume, hello, or nothing yet. */
 static void upgrade_auth_done(ws_conn_t *c, const char *user_id)
 {
@@ -449,26 +448,33 @@ static void on_session_loaded(void *data, PGresult *res, const char *error, cons
     ws_conn_t *c = data;
     (void)outcome;
     c->auth_query = NULL;
-    bool ok = error == NULL && PQntuples(res) == 1 && strtoll(PQgetvalue(res, 0, 1), NULL, 10) > clock_now_ms();
-    if (error != NULL)
+    shm_session_t s;
+    if (error != NULL) {
         log_warn(0, "WebSocket authentication: %s", error);
-    lookup_done(c, ok ? PQgetvalue(res, 0, 0) : NULL);
+        lookup_done(c, NULL);
+        return;
+    }
+    if (!session_from_result(res, clock_now_ms(), &s)) {
+        lookup_done(c, NULL);
+        return;
+    }
+    session_cache_fill(c->hub->worker, c->token, &s, c->prior_write_lsn);
+    lookup_done(c, s.user_id);
 }
 
-/* The session of c->token: the shared cache, else the master database. */
+/* The session of c->token: the shared cache, else the master database (a
+ * socket is long-lived, and a replica behind a logout must not open one). */
 static void lookup_session(ws_conn_t *c)
 {
     shm_session_t s;
     worker_t *w = c->hub->worker;
-    int64_t ttl = w->config->service.session_cache_in_minutes * 60000, now = clock_now_ms();
-    if (ttl > 0 && shm_cache_get(shm_region_sessions(w->params->shm), c->token, &s) && s.expires_at > now &&
-        now - s.cached_at < ttl) {
+    if (session_cache_lookup(w, c->token, &s, &c->prior_write_lsn)) {
         lookup_done(c, s.user_id);
         return;
     }
     const char *params[] = {c->token};
-    c->auth_query =
-        db_router_query(w->router, DB_INTENT_READ, DB_LSN_MASTER_ONLY, session_sql, 1, params, on_session_loaded, c);
+    c->auth_query = db_router_query(w->router, DB_INTENT_READ, DB_LSN_MASTER_ONLY, SESSION_SQL_BY_TOKEN, 1, params,
+                                    on_session_loaded, c);
     if (c->auth_query == NULL) {
         log_warn(0, "WebSocket authentication: cannot query the database");
         lookup_done(c, NULL);

@@ -147,7 +147,8 @@ typedef struct ws_conn_s {
     uint8_t frag_op;       /* opcode of the fragmented message being received, 0: none */
     uint64_t seq;          /* of the next event */
     int64_t opened_at, last_recv_at, last_ping_at, closing_at;
-    db_routed_t *auth_query; /* a session lookup in flight */
+    db_routed_t *auth_query;  /* a session lookup in flight */
+    uint64_t prior_write_lsn; /* of an expired cache entry the lookup refills */
     int64_t auth_seq;
     ws_typing_t typing;
     bool resumable; /* opened with connection_id: kept when dropped */

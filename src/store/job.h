@@ -1,7 +1,9 @@
 /*
- * The Job model as Mattermost defines it (model/job.go): the types chorus
- * runs and the statuses a job goes through.  Shared by the API (which
- * validates what clients send) and the jobs child (which runs them).
+ * The Jobs table and the Job model as Mattermost defines it (model/job.go):
+ * the types chorus runs, the statuses a job goes through, the statements of
+ * the jobs API and the row → Job JSON.  Shared by the API (which validates
+ * what clients send) and the jobs child (which runs them: its own statements
+ * live with their runners in src/jobs/).
  *
  *   pending ──claim──▶ in_progress ──▶ success | error
  *      │                    │
@@ -13,9 +15,11 @@
  * declares dead, goes back to pending (or, once cancel was requested, to
  * canceled): see jobs.c and schedule.h.
  */
-#ifndef CHORUS_JOBS_MODEL_H
-#define CHORUS_JOBS_MODEL_H
+#ifndef CHORUS_STORE_JOB_H
+#define CHORUS_STORE_JOB_H
 
+#include <jansson.h>
+#include <libpq-fe.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -52,8 +56,36 @@
     " THEN j.Data || jsonb_build_object('error', 'its runner stopped ' || j.Attempts ||"                      \
     " ' times without finishing it') ELSE j.Data END"
 
-/* The columns of a Job, in the order jobs_api's JSON builder reads them. */
+/* The columns of a Job, in the order job_to_json reads them. */
 #define JOBS_COLUMNS "Id, Type, Priority, CreateAt, StartAt, LastActivityAt, Status, Progress, Data"
+
+/* POST /jobs: $1 id, $2 type, $3 data (a jsonb object of strings). */
+#define JOBS_SQL_CREATE                                                                                          \
+    "INSERT INTO Jobs (Id, Type, CreateAt, Status, Data) VALUES ($1, $2, " JOBS_SQL_NOW ", '" JOB_STATUS_PENDING \
+    "', $3::jsonb) RETURNING " JOBS_COLUMNS
+
+/* A page of jobs, newest first: $1 type and $2 status (NULL: any), $3 limit,
+ * $4 offset. */
+#define JOBS_SQL_PAGE                                                         \
+    "SELECT " JOBS_COLUMNS " FROM Jobs WHERE ($1::text IS NULL OR Type = $1)" \
+    " AND ($2::text IS NULL OR Status = $2) ORDER BY CreateAt DESC, Id LIMIT $3::bigint OFFSET $4::bigint"
+
+/* $1 id. */
+#define JOBS_SQL_BY_ID  "SELECT " JOBS_COLUMNS " FROM Jobs WHERE Id = $1"
+#define JOBS_SQL_EXISTS "SELECT Id FROM Jobs WHERE Id = $1"
+
+/* Cancel $1: pending → canceled at once, in_progress → cancel_requested (its
+ * runner finishes the cancel); no row for any other status.  Returns the new
+ * Status. */
+#define JOBS_SQL_CANCEL                                                                                         \
+    "UPDATE Jobs SET Status = CASE Status WHEN '" JOB_STATUS_PENDING "' THEN '" JOB_STATUS_CANCELED             \
+    "' ELSE '" JOB_STATUS_CANCEL_REQUESTED "' END,"                                                             \
+    " LastActivityAt = CASE Status WHEN '" JOB_STATUS_PENDING "' THEN " JOBS_SQL_NOW " ELSE LastActivityAt END" \
+    " WHERE Id = $1 AND Status IN ('" JOB_STATUS_PENDING "', '" JOB_STATUS_IN_PROGRESS "') RETURNING Status"
+
+/* Mattermost's Job JSON from `row` of a JOBS_COLUMNS result; Data, a string
+ * map, is an empty object when the row holds anything else. */
+json_t *job_to_json(const PGresult *res, int row);
 
 /* A type chorus can run (what POST /jobs accepts). */
 static inline bool job_type_known(const char *type)

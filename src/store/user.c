@@ -1,0 +1,31 @@
+/* Users rows as Mattermost's User JSON (store/user.h). */
+#include "store/user.h"
+
+#include "store/row.h"
+
+json_t *user_to_json(const PGresult *res, int row)
+{
+    json_t *u = json_object();
+    json_object_set_new(u, "id", json_string(row_str(res, row, 0)));
+    json_object_set_new(u, "create_at", json_integer(row_int64(res, row, 1)));
+    json_object_set_new(u, "update_at", json_integer(row_int64(res, row, 2)));
+    json_object_set_new(u, "delete_at", json_integer(row_int64(res, row, 3)));
+    json_object_set_new(u, "username", json_string(row_str(res, row, 4)));
+    json_object_set_new(u, "auth_data", json_string(""));
+    json_object_set_new(u, "auth_service", json_string(row_str(res, row, 5)));
+    json_object_set_new(u, "email", json_string(row_str(res, row, 6)));
+    json_object_set_new(u, "email_verified", json_boolean(row_bool(res, row, 7)));
+    json_object_set_new(u, "nickname", json_string(row_str(res, row, 8)));
+    json_object_set_new(u, "first_name", json_string(row_str(res, row, 9)));
+    json_object_set_new(u, "last_name", json_string(row_str(res, row, 10)));
+    json_object_set_new(u, "position", json_string(row_str(res, row, 11)));
+    json_object_set_new(u, "roles", json_string(row_str(res, row, 12)));
+    json_object_set_new(u, "props", row_json(res, row, 13));
+    json_object_set_new(u, "notify_props", row_json(res, row, 14));
+    json_object_set_new(u, "last_password_update", json_integer(row_int64(res, row, 15)));
+    json_object_set_new(u, "locale", json_string(row_str(res, row, 16)));
+    json_object_set_new(u, "timezone", row_json(res, row, 17));
+    json_object_set_new(u, "mfa_active", json_boolean(row_bool(res, row, 18)));
+    json_object_set_new(u, "is_bot", json_boolean(row_bool(res, row, 19)));
+    return u;
+}
