@@ -29,6 +29,7 @@
 #include "api/response.h"
 #include "api/teams.h"
 #include "core/clock.h"
+#include "core/text.h"
 #include "db/sqlstate.h"
 #include "store/row.h"
 #include "ws/ws.h"
@@ -163,7 +164,7 @@ static bool validate_channel(api_request_t *r, const channel_input_t *in)
                        "Must use createDirectChannel API service for direct message channel creation.", NULL);
         return false;
     }
-    size_t runes = api_utf8_runes(in->display_name);
+    size_t runes = text_utf8_runes(in->display_name);
     if (runes == 0 || runes > CHANNEL_DISPLAY_NAME_MAX)
         return channel_invalid(r, "display_name", "Invalid display name.");
     if (!valid_channel_name(in->name))
@@ -171,9 +172,9 @@ static bool validate_channel(api_request_t *r, const channel_input_t *in)
             r, "2_or_more", "Name must be 2 or more lowercase alphanumeric characters (letters, numbers, '-', '_').");
     if (strcmp(in->type, "O") != 0 && strcmp(in->type, "P") != 0)
         return channel_invalid(r, "type", "Invalid type.");
-    if (api_utf8_runes(in->header) > CHANNEL_HEADER_MAX)
+    if (text_utf8_runes(in->header) > CHANNEL_HEADER_MAX)
         return channel_invalid(r, "header", "Invalid header.");
-    if (api_utf8_runes(in->purpose) > CHANNEL_PURPOSE_MAX)
+    if (text_utf8_runes(in->purpose) > CHANNEL_PURPOSE_MAX)
         return channel_invalid(r, "purpose", "Invalid purpose.");
     if (looks_direct_or_group(in->name))
         return channel_invalid(r, "name", "Invalid channel name. User ids are not permitted in channel name.");

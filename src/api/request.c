@@ -48,6 +48,17 @@ json_t *api_request_body(api_request_t *r, json_type type)
     return body;
 }
 
+bool api_json_string_field(json_t *obj, const char *key, const char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL || json_is_null(v)) {
+        *out = "";
+        return true;
+    }
+    *out = json_string_value(v);
+    return *out != NULL;
+}
+
 const char *api_param(api_request_t *r, size_t i)
 {
     h2o_iovec_t v = h2o_strdup(&r->req->pool, r->params[i].base, r->params[i].len);

@@ -28,6 +28,7 @@
 #include "api/handlers.h"
 #include "api/response.h"
 #include "core/clock.h"
+#include "core/text.h"
 #include "db/sqlstate.h"
 #include "store/row.h"
 #include "ws/ws.h"
@@ -52,26 +53,6 @@ json_t *api_member_roles(const char *kind, bool scheme_user, bool scheme_admin, 
     if (explicit_roles[0] != '\0' && n < sizeof(roles))
         snprintf(roles + n, sizeof(roles) - n, "%s%s", n > 0 ? " " : "", explicit_roles);
     return json_string(roles);
-}
-
-size_t api_utf8_runes(const char *s)
-{
-    size_t n = 0;
-    for (; *s != '\0'; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
-            n++;
-    return n;
-}
-
-bool api_json_string_field(json_t *obj, const char *key, const char **out)
-{
-    json_t *v = json_object_get(obj, key);
-    if (v == NULL || json_is_null(v)) {
-        *out = "";
-        return true;
-    }
-    *out = json_string_value(v);
-    return *out != NULL;
 }
 
 json_t *api_team_json(const PGresult *res, int row, int c, bool sanitize)
@@ -165,7 +146,7 @@ static bool team_invalid(api_request_t *r, const char *what, const char *message
 /* Team.IsValid, in Mattermost's order; answers 400 and returns false. */
 static bool validate_team(api_request_t *r, const team_input_t *t)
 {
-    size_t runes = api_utf8_runes(t->display_name);
+    size_t runes = text_utf8_runes(t->display_name);
     if (runes == 0 || runes > TEAM_DISPLAY_NAME_MAX)
         return team_invalid(r, "name", "Invalid display name.");
     if (strlen(t->name) > TEAM_NAME_MAX)

@@ -48,10 +48,4 @@ json_t *api_channel_member_json(const PGresult *res, int row, int col);
  * ("<kind>_user", "<kind>_admin") first, then the explicit ones. */
 json_t *api_member_roles(const char *kind, bool scheme_user, bool scheme_admin, const char *explicit_roles);
 
-/* Number of Unicode code points in UTF-8 `s` (Mattermost limits runes). */
-size_t api_utf8_runes(const char *s);
-/* Field `key` of `obj` as Go decodes a string field: absent or null is "",
- * a string is itself; false for any other type (a decoding error). */
-bool api_json_string_field(json_t *obj, const char *key, const char **out);
-
 #endif
