@@ -1,12 +1,15 @@
-/* Team and channel permission checks (see access.h).  One query each: the
- * object and the caller's memberships come back together. */
+/* Team and channel permission checks (see access.h).  One query each
+ * (TEAM_SQL_ACCESS, CHANNEL_SQL_ACCESS): the object and the caller's
+ * memberships come back together. */
 #include "api/access.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "api/response.h"
+#include "store/channel.h"
 #include "store/row.h"
+#include "store/team.h"
 
 bool api_require_admin(api_request_t *r)
 {
@@ -55,14 +58,7 @@ void api_require_channel(api_request_t *r, const char *channel_id, api_access_t 
     *st = (access_state_t){.next = next, .want = want};
     r->state = st;
     const char *params[] = {channel_id, r->session.user_id};
-    api_query(r,
-              "SELECT c.Id, c.Type, c.TeamId, c.DeleteAt, cm.UserId IS NOT NULL,"
-              " tm.UserId IS NOT NULL AND tm.DeleteAt = 0, c.Name, c.DisplayName"
-              " FROM Channels c"
-              " LEFT JOIN ChannelMembers cm ON cm.ChannelId = c.Id AND cm.UserId = $2"
-              " LEFT JOIN TeamMembers tm ON tm.TeamId = c.TeamId AND tm.UserId = $2"
-              " WHERE c.Id = $1",
-              2, params, on_channel_loaded);
+    api_query(r, CHANNEL_SQL_ACCESS, 2, params, on_channel_loaded);
 }
 
 static void on_team_loaded(api_request_t *r, PGresult *res, const char *error)
@@ -88,8 +84,5 @@ void api_require_team_member(api_request_t *r, const char *team_id, api_handler_
     *st = (access_state_t){.next = next, .want = ACCESS_READ};
     r->state = st;
     const char *params[] = {team_id, r->session.user_id};
-    api_query(r,
-              "SELECT t.Id, t.DeleteAt, tm.UserId IS NOT NULL AND tm.DeleteAt = 0 FROM Teams t"
-              " LEFT JOIN TeamMembers tm ON tm.TeamId = t.Id AND tm.UserId = $2 WHERE t.Id = $1",
-              2, params, on_team_loaded);
+    api_query(r, TEAM_SQL_ACCESS, 2, params, on_team_loaded);
 }

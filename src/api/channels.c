@@ -18,6 +18,9 @@
  * (channel_created, direct_added, user_added) and the members-changed record
  * that refreshes every worker's member sets, on this node and through the
  * cluster on the others.
+ *
+ * The statements and the Channel JSON are store/channel.h's; here are the
+ * body checks, the permissions and the events.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -27,9 +30,10 @@
 #include "api/access.h"
 #include "api/handlers.h"
 #include "api/response.h"
-#include "api/teams.h"
 #include "core/clock.h"
+#include "core/text.h"
 #include "db/sqlstate.h"
+#include "store/channel.h"
 #include "store/row.h"
 #include "ws/ws.h"
 
@@ -39,69 +43,6 @@
 #define CHANNEL_DISPLAY_NAME_MAX 64 /* runes */
 #define CHANNEL_HEADER_MAX       1024
 #define CHANNEL_PURPOSE_MAX      250
-
-/* ---- models ------------------------------------------------------------------ */
-
-static void set_channel_defaults(json_t *ch, bool direct)
-{
-    json_object_set_new(ch, "extra_update_at", json_integer(0));
-    json_object_set_new(ch, "scheme_id", json_null());
-    json_object_set_new(ch, "props", json_null());
-    json_object_set_new(ch, "group_constrained", json_null());
-    json_object_set_new(ch, "autotranslation", json_false());
-    json_object_set_new(ch, "shared", direct ? json_false() : json_null());
-    json_object_set_new(ch, "total_msg_count_root", json_integer(0));
-    json_object_set_new(ch, "policy_id", json_null());
-    json_object_set_new(ch, "last_root_post_at", json_integer(0));
-    json_object_set_new(ch, "banner_info", json_null());
-    json_object_set_new(ch, "policy_enforced", json_false());
-    json_object_set_new(ch, "policy_is_active", json_false());
-    json_object_set_new(ch, "default_category_name", json_string(""));
-    json_object_set_new(ch, "managed_category_name", json_string(""));
-    json_object_set_new(ch, "discoverable", json_false());
-}
-
-json_t *api_channel_json(const PGresult *res, int row, int c)
-{
-    json_t *ch = json_object();
-    json_object_set_new(ch, "id", json_string(row_str(res, row, c + 0)));
-    json_object_set_new(ch, "create_at", json_integer(row_int64(res, row, c + 1)));
-    json_object_set_new(ch, "update_at", json_integer(row_int64(res, row, c + 2)));
-    json_object_set_new(ch, "delete_at", json_integer(row_int64(res, row, c + 3)));
-    json_object_set_new(ch, "team_id", json_string(row_str(res, row, c + 4)));
-    json_object_set_new(ch, "type", json_string(row_str(res, row, c + 5)));
-    json_object_set_new(ch, "display_name", json_string(row_str(res, row, c + 6)));
-    json_object_set_new(ch, "name", json_string(row_str(res, row, c + 7)));
-    json_object_set_new(ch, "header", json_string(row_str(res, row, c + 8)));
-    json_object_set_new(ch, "purpose", json_string(row_str(res, row, c + 9)));
-    json_object_set_new(ch, "last_post_at", json_integer(row_int64(res, row, c + 10)));
-    json_object_set_new(ch, "total_msg_count", json_integer(row_int64(res, row, c + 11)));
-    json_object_set_new(ch, "creator_id", json_string(row_str(res, row, c + 12)));
-    set_channel_defaults(ch, row_str(res, row, c + 5)[0] == 'D');
-    return ch;
-}
-
-json_t *api_channel_member_json(const PGresult *res, int row, int c)
-{
-    json_t *m = json_object();
-    bool user = row_bool(res, row, c + 8), admin = row_bool(res, row, c + 9);
-    json_object_set_new(m, "channel_id", json_string(row_str(res, row, c + 0)));
-    json_object_set_new(m, "user_id", json_string(row_str(res, row, c + 1)));
-    json_object_set_new(m, "roles", api_member_roles("channel", user, admin, row_str(res, row, c + 2)));
-    json_object_set_new(m, "last_viewed_at", json_integer(row_int64(res, row, c + 3)));
-    json_object_set_new(m, "msg_count", json_integer(row_int64(res, row, c + 4)));
-    json_object_set_new(m, "mention_count", json_integer(row_int64(res, row, c + 5)));
-    json_object_set_new(m, "mention_count_root", json_integer(0));
-    json_object_set_new(m, "urgent_mention_count", json_integer(0));
-    json_object_set_new(m, "msg_count_root", json_integer(0));
-    json_object_set_new(m, "notify_props", row_json(res, row, c + 6));
-    json_object_set_new(m, "last_update_at", json_integer(row_int64(res, row, c + 7)));
-    json_object_set_new(m, "scheme_guest", json_false());
-    json_object_set_new(m, "scheme_user", json_boolean(user));
-    json_object_set_new(m, "scheme_admin", json_boolean(admin));
-    json_object_set_new(m, "explicit_roles", json_string(row_str(res, row, c + 2)));
-    return m;
-}
 
 static const char *now_string(api_request_t *r)
 {
@@ -163,7 +104,7 @@ static bool validate_channel(api_request_t *r, const channel_input_t *in)
                        "Must use createDirectChannel API service for direct message channel creation.", NULL);
         return false;
     }
-    size_t runes = api_utf8_runes(in->display_name);
+    size_t runes = text_utf8_runes(in->display_name);
     if (runes == 0 || runes > CHANNEL_DISPLAY_NAME_MAX)
         return channel_invalid(r, "display_name", "Invalid display name.");
     if (!valid_channel_name(in->name))
@@ -171,9 +112,9 @@ static bool validate_channel(api_request_t *r, const channel_input_t *in)
             r, "2_or_more", "Name must be 2 or more lowercase alphanumeric characters (letters, numbers, '-', '_').");
     if (strcmp(in->type, "O") != 0 && strcmp(in->type, "P") != 0)
         return channel_invalid(r, "type", "Invalid type.");
-    if (api_utf8_runes(in->header) > CHANNEL_HEADER_MAX)
+    if (text_utf8_runes(in->header) > CHANNEL_HEADER_MAX)
         return channel_invalid(r, "header", "Invalid header.");
-    if (api_utf8_runes(in->purpose) > CHANNEL_PURPOSE_MAX)
+    if (text_utf8_runes(in->purpose) > CHANNEL_PURPOSE_MAX)
         return channel_invalid(r, "purpose", "Invalid purpose.");
     if (looks_direct_or_group(in->name))
         return channel_invalid(r, "name", "Invalid channel name. User ids are not permitted in channel name.");
@@ -242,7 +183,7 @@ static void on_channel_created(api_request_t *r, PGresult *res, const char *erro
             api_error_permissions(r);
         return;
     }
-    json_t *channel = api_channel_json(res, 0, 0);
+    json_t *channel = channel_to_json(res, 0, 0);
     json_t *data = json_pack("{s:O,s:O}", "channel_id", json_object_get(channel, "id"), "team_id",
                              json_object_get(channel, "team_id"));
     if (data != NULL)
@@ -269,18 +210,8 @@ void api_channels_create(api_request_t *r)
                             in.purpose,
                             r->session.user_id,
                             api_has_role(r, "system_admin") ? "t" : "f",
-                            API_CHANNEL_NOTIFY_PROPS_DEFAULT};
-    api_query(r,
-              "WITH t AS (SELECT Id FROM Teams WHERE Id = $2 AND DeleteAt = 0 AND ($10::boolean OR EXISTS"
-              " (SELECT 1 FROM TeamMembers WHERE TeamId = $2 AND UserId = $9 AND DeleteAt = 0))),"
-              " c AS (INSERT INTO Channels (Id, CreateAt, UpdateAt, TeamId, Type, DisplayName, Name, Header, Purpose,"
-              " CreatorId) SELECT $1, $3, $3, t.Id, $4, $5, $6, $7, $8, $9 FROM t"
-              " RETURNING " API_CHANNEL_COLUMNS(
-                  "") "),"
-                      " m AS (INSERT INTO ChannelMembers (ChannelId, UserId, NotifyProps, LastUpdateAt, SchemeUser,"
-                      " SchemeAdmin) SELECT c.Id, $9, $11, $3, true, true FROM c)"
-                      " SELECT " API_CHANNEL_COLUMNS("") " FROM c",
-              11, params, on_channel_created);
+                            CHANNEL_NOTIFY_PROPS_DEFAULT};
+    api_query(r, CHANNEL_SQL_CREATE, 11, params, on_channel_created);
 }
 
 /* ---- direct channels ------------------------------------------------------------ */
@@ -294,7 +225,7 @@ static void on_direct_reloaded(api_request_t *r, PGresult *res, const char *erro
                        "Invalid user ID for direct channel creation.", NULL);
         return;
     }
-    api_send_json(r, 201, api_channel_json(res, 0, 0));
+    api_send_json(r, 201, channel_to_json(res, 0, 0));
 }
 
 /* The name is "<id>__<id>": the teammate is the id that is not the caller's. */
@@ -321,11 +252,10 @@ static void on_direct_created(api_request_t *r, PGresult *res, const char *error
         /* a user is missing, or another request created the channel after our
          * snapshot: look again */
         const char *params[] = {r->state};
-        api_query(r, "SELECT " API_CHANNEL_COLUMNS("") " FROM Channels WHERE Name = $1 AND TeamId = ''", 1, params,
-                  on_direct_reloaded);
+        api_query(r, CHANNEL_SQL_GET_DIRECT, 1, params, on_direct_reloaded);
         return;
     }
-    json_t *channel = api_channel_json(res, 0, 0);
+    json_t *channel = channel_to_json(res, 0, 0);
     publish_direct_added(r, channel);
     api_send_json(r, 201, channel);
 }
@@ -362,20 +292,8 @@ void api_channels_create_direct(api_request_t *r)
     id_new(id);
     r->state = direct_name(r, a, b);
     const char *params[] = {
-        id, a, b, now_string(r), r->state, strcmp(a, b) == 0 ? "1" : "2", API_CHANNEL_NOTIFY_PROPS_DEFAULT};
-    api_query(r,
-              "WITH u AS (SELECT count(*) AS n FROM Users WHERE Id IN ($2, $3)),"
-              " c AS (INSERT INTO Channels (Id, CreateAt, UpdateAt, TeamId, Type, DisplayName, Name, CreatorId)"
-              " SELECT $1, $4, $4, '', 'D', '', $5, $2 FROM u WHERE u.n = $6::bigint"
-              " ON CONFLICT (Name, TeamId) DO NOTHING RETURNING " API_CHANNEL_COLUMNS(
-                  "") "),"
-                      " m AS (INSERT INTO ChannelMembers (ChannelId, UserId, NotifyProps, LastUpdateAt, SchemeUser,"
-                      " SchemeAdmin) SELECT c.Id, x.id, $7, $4, true, false FROM c,"
-                      " (SELECT DISTINCT unnest(ARRAY[$2, $3]::varchar[]) AS id) AS x)"
-                      " SELECT " API_CHANNEL_COLUMNS("") " FROM c"
-                                                         " UNION ALL SELECT " API_CHANNEL_COLUMNS(
-                                                             "") " FROM Channels WHERE Name = $5 AND TeamId = ''",
-              7, params, on_direct_created);
+        id, a, b, now_string(r), r->state, strcmp(a, b) == 0 ? "1" : "2", CHANNEL_NOTIFY_PROPS_DEFAULT};
+    api_query(r, CHANNEL_SQL_CREATE_DIRECT, 7, params, on_direct_created);
 }
 
 /* ---- reading a channel -------------------------------------------------------------- */
@@ -388,14 +306,14 @@ static void on_channel_loaded(api_request_t *r, PGresult *res, const char *error
         api_error_not_found(r, "app.channel.get.existing.app_error", "channel");
         return;
     }
-    api_send_json(r, 200, api_channel_json(res, 0, 0));
+    api_send_json(r, 200, channel_to_json(res, 0, 0));
 }
 
 static void load_channel(api_request_t *r)
 {
     api_channel_access_t *c = r->state;
     const char *params[] = {c->id};
-    api_query_read(r, "SELECT " API_CHANNEL_COLUMNS("") " FROM Channels WHERE Id = $1", 1, params, on_channel_loaded);
+    api_query_read(r, CHANNEL_SQL_GET, 1, params, on_channel_loaded);
 }
 
 void api_channels_get(api_request_t *r)
@@ -413,7 +331,7 @@ static void on_members_loaded(api_request_t *r, PGresult *res, const char *error
         return;
     json_t *list = json_array();
     for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(list, api_channel_member_json(res, i, 0));
+        json_array_append_new(list, channel_member_to_json(res, i, 0));
     api_send_json(r, 200, list);
 }
 
@@ -425,10 +343,7 @@ static void load_members(api_request_t *r)
     snprintf(limit, sizeof(limit), "%lld", (long long)page.per_page);
     snprintf(offset, sizeof(offset), "%lld", (long long)page.offset);
     const char *params[] = {c->id, limit, offset};
-    api_query_read(r,
-                   "SELECT " API_CHANNEL_MEMBER_COLUMNS("") " FROM ChannelMembers WHERE ChannelId = $1"
-                                                            " ORDER BY UserId LIMIT $2::bigint OFFSET $3::bigint",
-                   3, params, on_members_loaded);
+    api_query_read(r, CHANNEL_SQL_MEMBERS_PAGE, 3, params, on_members_loaded);
 }
 
 void api_channels_get_members(api_request_t *r)
@@ -452,15 +367,15 @@ static void on_member_added(api_request_t *r, PGresult *res, const char *error)
         api_error_not_found(r, "app.team.get_member.missing.app_error", "team member");
         return;
     }
-    if (row_bool(res, 0, API_CHANNEL_MEMBER_NCOLUMNS)) {
+    if (row_bool(res, 0, CHANNEL_MEMBER_NCOLUMNS)) {
         ws_publish_members_changed(r->worker, a->channel_id, NULL);
         json_t *data =
-            json_pack("{s:s,s:s}", "user_id", a->user_id, "team_id", row_str(res, 0, API_CHANNEL_MEMBER_NCOLUMNS + 1));
+            json_pack("{s:s,s:s}", "user_id", a->user_id, "team_id", row_str(res, 0, CHANNEL_MEMBER_NCOLUMNS + 1));
         if (data != NULL)
             ws_publish(r->worker, "user_added", data, &(ws_broadcast_t){.channel_id = a->channel_id});
         json_decref(data);
     }
-    api_send_json(r, 201, api_channel_member_json(res, 0, 0));
+    api_send_json(r, 201, channel_member_to_json(res, 0, 0));
 }
 
 /* Inserts the membership unless it exists; either way returns it.  The
@@ -468,26 +383,11 @@ static void on_member_added(api_request_t *r, PGresult *res, const char *error)
 static void add_member(api_request_t *r)
 {
     add_member_t *a = r->state;
-    const char *params[] = {a->channel_id, a->user_id, API_CHANNEL_NOTIFY_PROPS_DEFAULT, now_string(r)};
-    api_query(r,
-              "WITH ins AS (INSERT INTO ChannelMembers (ChannelId, UserId, NotifyProps, LastUpdateAt, SchemeUser,"
-              " SchemeAdmin) SELECT c.Id, $2::varchar, $3, $4, true, false FROM Channels c WHERE c.Id = $1"
-              " AND c.DeleteAt = 0"
-              " AND EXISTS (SELECT 1 FROM TeamMembers tm WHERE tm.TeamId = c.TeamId AND tm.UserId = $2"
-              " AND tm.DeleteAt = 0)"
-              " ON CONFLICT (ChannelId, UserId) DO NOTHING RETURNING " API_CHANNEL_MEMBER_COLUMNS(
-                  "") ")"
-                      " SELECT " API_CHANNEL_MEMBER_COLUMNS(
-                          "") ", true, (SELECT TeamId FROM Channels WHERE Id = $1)"
-                              " FROM ins"
-                              " UNION ALL SELECT " API_CHANNEL_MEMBER_COLUMNS(
-                                  "") ", false,"
-                                      " (SELECT TeamId FROM Channels WHERE Id = $1) FROM ChannelMembers"
-                                      " WHERE ChannelId = $1 AND UserId = $2",
-              4, params, on_member_added);
+    const char *params[] = {a->channel_id, a->user_id, CHANNEL_NOTIFY_PROPS_DEFAULT, now_string(r)};
+    api_query(r, CHANNEL_SQL_MEMBER_ADD, 4, params, on_member_added);
 }
 
-/* Columns of the check query (see api_channels_add_member). */
+/* Columns of CHANNEL_SQL_MEMBER_ADD_CHECK. */
 enum {
     AM_TYPE,
     AM_DELETE_AT,
@@ -583,16 +483,7 @@ void api_channels_add_member(api_request_t *r)
     }
     r->state = a;
     const char *params[] = {a->channel_id, r->session.user_id, a->user_id, a->post_root_id};
-    api_query(r,
-              "SELECT c.Type, c.DeleteAt,"
-              " EXISTS (SELECT 1 FROM ChannelMembers WHERE ChannelId = c.Id AND UserId = $2),"
-              " EXISTS (SELECT 1 FROM TeamMembers WHERE TeamId = c.TeamId AND UserId = $2 AND DeleteAt = 0),"
-              " EXISTS (SELECT 1 FROM Users WHERE Id = $3),"
-              " (SELECT DeleteAt FROM TeamMembers WHERE TeamId = c.TeamId AND UserId = $3),"
-              " EXISTS (SELECT 1 FROM ChannelMembers WHERE ChannelId = c.Id AND UserId = $3),"
-              " (SELECT ChannelId FROM Posts WHERE Id = $4 AND DeleteAt = 0)"
-              " FROM (SELECT 1) AS one LEFT JOIN Channels c ON c.Id = $1",
-              4, params, on_add_member_checked);
+    api_query(r, CHANNEL_SQL_MEMBER_ADD_CHECK, 4, params, on_add_member_checked);
 }
 
 /* ---- a user's channels in a team ------------------------------------------------------- */
@@ -613,7 +504,7 @@ static void on_channels_for_user_loaded(api_request_t *r, PGresult *res, const c
     }
     json_t *list = json_array();
     for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(list, api_channel_json(res, i, 1));
+        json_array_append_new(list, channel_to_json(res, i, 1));
     api_send_json(r, 200, list);
 }
 
@@ -652,15 +543,5 @@ void api_channels_for_team_for_user(api_request_t *r)
     const char *params[] = {
         user_id, team_id, sysadmin ? "t" : "f", r->session.user_id, query_bool(r, "include_deleted") ? "t" : "f",
         since};
-    api_query_read(
-        r,
-        "WITH p AS (SELECT $3::boolean OR EXISTS (SELECT 1 FROM TeamMembers WHERE TeamId = $2 AND UserId = $4"
-        " AND DeleteAt = 0) AS ok)"
-        " SELECT p.ok, ch.* FROM p LEFT JOIN LATERAL (SELECT " API_CHANNEL_COLUMNS(
-            "c.") " FROM Channels c"
-                  " JOIN ChannelMembers cm ON cm.ChannelId = c.Id AND cm.UserId = $1"
-                  " WHERE p.ok AND (c.TeamId = $2 OR c.TeamId = '') AND (c.DeleteAt = 0"
-                  " OR ($5::boolean AND ($6::bigint = 0 OR c.DeleteAt >= $6::bigint)))) AS ch ON true"
-                  " ORDER BY ch.DisplayName, ch.Id",
-        6, params, on_channels_for_user_loaded);
+    api_query_read(r, CHANNEL_SQL_FOR_TEAM_FOR_USER, 6, params, on_channels_for_user_loaded);
 }

@@ -60,6 +60,17 @@ bool api_body_types_ok(json_t *body, const api_body_field_t *fields, size_t nfie
     return true;
 }
 
+bool api_json_string_field(json_t *obj, const char *key, const char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL || json_is_null(v)) {
+        *out = "";
+        return true;
+    }
+    *out = json_string_value(v);
+    return *out != NULL;
+}
+
 const char *api_param(api_request_t *r, size_t i)
 {
     h2o_iovec_t v = h2o_strdup(&r->req->pool, r->params[i].base, r->params[i].len);

@@ -49,6 +49,9 @@ api_request_t *api_request_create(worker_t *worker, h2o_req_t *req);
 /* The request body as JSON of `type` (JSON_OBJECT or JSON_ARRAY); NULL after
  * answering 400 api.context.invalid_body_param.app_error. */
 json_t *api_request_body(api_request_t *r, json_type type);
+/* Field `key` of `obj` as Go decodes a string field: absent or null is "",
+ * a string is itself; false for any other type (a decoding error). */
+bool api_json_string_field(json_t *obj, const char *key, const char **out);
 
 /* The JSON type a field of a body decodes from, as Go's decoder sees it:
  * JSON_TRUE stands for either boolean. */

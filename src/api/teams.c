@@ -18,9 +18,10 @@
  * in the same statement.  Checks that only read run first, as one query on
  * the master; the write repeats what integrity needs, so a race cannot leave
  * half a join.  Plain reads (GET) may be answered by a replica.
+ *
+ * The statements and the Team JSON are store/team.h's; here are the body
+ * checks, the permissions and the events.
  */
-#include "api/teams.h"
-
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -28,8 +29,11 @@
 #include "api/handlers.h"
 #include "api/response.h"
 #include "core/clock.h"
+#include "core/text.h"
 #include "db/sqlstate.h"
+#include "store/channel.h"
 #include "store/row.h"
+#include "store/team.h"
 #include "ws/ws.h"
 
 /* Mattermost's model.Team limits. */
@@ -37,81 +41,6 @@
 #define TEAM_DISPLAY_NAME_MAX 64 /* runes */
 #define TEAM_DESCRIPTION_MAX  255
 #define TEAM_COMPANY_NAME_MAX 64
-
-/* ---- models ------------------------------------------------------------------ */
-
-json_t *api_member_roles(const char *kind, bool scheme_user, bool scheme_admin, const char *explicit_roles)
-{
-    char roles[512];
-    size_t n = 0;
-    roles[0] = '\0';
-    if (scheme_user)
-        n += (size_t)snprintf(roles + n, sizeof(roles) - n, "%s_user", kind);
-    if (scheme_admin && n < sizeof(roles))
-        n += (size_t)snprintf(roles + n, sizeof(roles) - n, "%s%s_admin", n > 0 ? " " : "", kind);
-    if (explicit_roles[0] != '\0' && n < sizeof(roles))
-        snprintf(roles + n, sizeof(roles) - n, "%s%s", n > 0 ? " " : "", explicit_roles);
-    return json_string(roles);
-}
-
-size_t api_utf8_runes(const char *s)
-{
-    size_t n = 0;
-    for (; *s != '\0'; s++)
-        if (((unsigned char)*s & 0xC0) != 0x80)
-            n++;
-    return n;
-}
-
-bool api_json_string_field(json_t *obj, const char *key, const char **out)
-{
-    json_t *v = json_object_get(obj, key);
-    if (v == NULL || json_is_null(v)) {
-        *out = "";
-        return true;
-    }
-    *out = json_string_value(v);
-    return *out != NULL;
-}
-
-json_t *api_team_json(const PGresult *res, int row, int c, bool sanitize)
-{
-    json_t *t = json_object();
-    json_object_set_new(t, "id", json_string(row_str(res, row, c + 0)));
-    json_object_set_new(t, "create_at", json_integer(row_int64(res, row, c + 1)));
-    json_object_set_new(t, "update_at", json_integer(row_int64(res, row, c + 2)));
-    json_object_set_new(t, "delete_at", json_integer(row_int64(res, row, c + 3)));
-    json_object_set_new(t, "display_name", json_string(row_str(res, row, c + 4)));
-    json_object_set_new(t, "name", json_string(row_str(res, row, c + 5)));
-    json_object_set_new(t, "description", json_string(row_str(res, row, c + 6)));
-    json_object_set_new(t, "email", json_string(sanitize ? "" : row_str(res, row, c + 7)));
-    json_object_set_new(t, "type", json_string(row_str(res, row, c + 8)));
-    json_object_set_new(t, "company_name", json_string(row_str(res, row, c + 9)));
-    json_object_set_new(t, "allowed_domains", json_string(row_str(res, row, c + 10)));
-    json_object_set_new(t, "invite_id", json_string(sanitize ? "" : row_str(res, row, c + 11)));
-    json_object_set_new(t, "allow_open_invite", json_boolean(row_bool(res, row, c + 12)));
-    json_object_set_new(t, "scheme_id", json_null());
-    json_object_set_new(t, "group_constrained", json_null());
-    json_object_set_new(t, "policy_id", json_null());
-    json_object_set_new(t, "cloud_limits_archived", json_false());
-    return t;
-}
-
-json_t *api_team_member_json(const PGresult *res, int row, int c)
-{
-    json_t *m = json_object();
-    bool user = row_bool(res, row, c + 4), admin = row_bool(res, row, c + 5);
-    json_object_set_new(m, "team_id", json_string(row_str(res, row, c + 0)));
-    json_object_set_new(m, "user_id", json_string(row_str(res, row, c + 1)));
-    json_object_set_new(m, "roles", api_member_roles("team", user, admin, row_str(res, row, c + 2)));
-    json_object_set_new(m, "delete_at", json_integer(row_int64(res, row, c + 3)));
-    json_object_set_new(m, "scheme_guest", json_false());
-    json_object_set_new(m, "scheme_user", json_boolean(user));
-    json_object_set_new(m, "scheme_admin", json_boolean(admin));
-    json_object_set_new(m, "explicit_roles", json_string(row_str(res, row, c + 2)));
-    json_object_set_new(m, "create_at", json_integer(row_int64(res, row, c + 6)));
-    return m;
-}
 
 /* ---- creating a team ---------------------------------------------------------- */
 
@@ -165,7 +94,7 @@ static bool team_invalid(api_request_t *r, const char *what, const char *message
 /* Team.IsValid, in Mattermost's order; answers 400 and returns false. */
 static bool validate_team(api_request_t *r, const team_input_t *t)
 {
-    size_t runes = api_utf8_runes(t->display_name);
+    size_t runes = text_utf8_runes(t->display_name);
     if (runes == 0 || runes > TEAM_DISPLAY_NAME_MAX)
         return team_invalid(r, "name", "Invalid display name.");
     if (strlen(t->name) > TEAM_NAME_MAX)
@@ -214,7 +143,7 @@ static void on_team_created(api_request_t *r, PGresult *res, const char *error)
         return;
     }
     /* event: none for the team itself; added_to_team for the creator would go here */
-    api_send_json(r, 201, api_team_json(res, 0, 0, false));
+    api_send_json(r, 201, team_to_json(res, 0, 0, false));
 }
 
 void api_teams_create(api_request_t *r)
@@ -244,23 +173,8 @@ void api_teams_create(api_request_t *r)
                             open ? "t" : "f",
                             town,
                             off,
-                            API_CHANNEL_NOTIFY_PROPS_DEFAULT};
-    api_query(r,
-              "WITH u AS (SELECT Id, Email FROM Users WHERE Id = $1 AND DeleteAt = 0),"
-              " t AS (INSERT INTO Teams (Id, CreateAt, UpdateAt, DisplayName, Name, Description, Email, Type,"
-              " CompanyName, InviteId, AllowOpenInvite)"
-              " SELECT $2, $3, $3, $4, $5, $6, u.Email, $7, $8, $9, $10 FROM u RETURNING " API_TEAM_COLUMNS(
-                  "") "),"
-                      " tm AS (INSERT INTO TeamMembers (TeamId, UserId, SchemeUser, SchemeAdmin, CreateAt)"
-                      " SELECT t.Id, u.Id, true, true, $3 FROM t, u),"
-                      " ch AS (INSERT INTO Channels (Id, CreateAt, UpdateAt, TeamId, Type, DisplayName, Name)"
-                      " SELECT v.id, $3, $3, t.Id, 'O', v.display_name, v.name FROM t,"
-                      " (VALUES ($11, 'Town Square', 'town-square'), ($12, 'Off-Topic', 'off-topic'))"
-                      " AS v (id, display_name, name) RETURNING Id),"
-                      " cm AS (INSERT INTO ChannelMembers (ChannelId, UserId, NotifyProps, LastUpdateAt, SchemeUser,"
-                      " SchemeAdmin) SELECT ch.Id, u.Id, $13, $3, true, true FROM ch, u)"
-                      " SELECT " API_TEAM_COLUMNS("") " FROM t",
-              13, params, on_team_created);
+                            CHANNEL_NOTIFY_PROPS_DEFAULT};
+    api_query(r, TEAM_SQL_CREATE, 13, params, on_team_created);
 }
 
 /* ---- reading teams ------------------------------------------------------------ */
@@ -273,15 +187,15 @@ static void on_team_loaded(api_request_t *r, PGresult *res, const char *error)
         api_error_not_found(r, "app.team.get.find.app_error", "team");
         return;
     }
-    const int c = API_TEAM_NCOLUMNS;
+    const int c = TEAM_NCOLUMNS;
     bool sysadmin = api_has_role(r, "system_admin");
-    bool open = row_bool(res, 0, 12) && strcmp(row_str(res, 0, 8), "O") == 0;
+    bool open = row_bool(res, 0, TEAM_COLUMN_ALLOW_OPEN_INVITE) && strcmp(row_str(res, 0, TEAM_COLUMN_TYPE), "O") == 0;
     if (!open && !row_bool(res, 0, c) && !sysadmin) {
         api_error_permissions(r);
         return;
     }
     bool manager = sysadmin || row_bool(res, 0, c + 1);
-    api_send_json(r, 200, api_team_json(res, 0, 0, !manager));
+    api_send_json(r, 200, team_to_json(res, 0, 0, !manager));
 }
 
 void api_teams_get(api_request_t *r)
@@ -290,13 +204,7 @@ void api_teams_get(api_request_t *r)
     if (team_id == NULL)
         return;
     const char *params[] = {team_id, r->session.user_id};
-    api_query_read(
-        r,
-        "SELECT " API_TEAM_COLUMNS(
-            "t.") ", tm.UserId IS NOT NULL AND tm.DeleteAt = 0,"
-                  " COALESCE(tm.SchemeAdmin AND tm.DeleteAt = 0, false)"
-                  " FROM Teams t LEFT JOIN TeamMembers tm ON tm.TeamId = t.Id AND tm.UserId = $2 WHERE t.Id = $1",
-        2, params, on_team_loaded);
+    api_query_read(r, TEAM_SQL_GET, 2, params, on_team_loaded);
 }
 
 static void on_teams_for_user_loaded(api_request_t *r, PGresult *res, const char *error)
@@ -307,7 +215,7 @@ static void on_teams_for_user_loaded(api_request_t *r, PGresult *res, const char
     bool sysadmin = api_has_role(r, "system_admin");
     json_t *list = json_array();
     for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(list, api_team_json(res, i, 0, !sysadmin && !row_bool(res, i, API_TEAM_NCOLUMNS)));
+        json_array_append_new(list, team_to_json(res, i, 0, !sysadmin && !row_bool(res, i, TEAM_NCOLUMNS)));
     api_send_json(r, 200, list);
 }
 
@@ -321,12 +229,7 @@ void api_teams_for_user(api_request_t *r)
         return;
     }
     const char *params[] = {user_id};
-    api_query_read(
-        r,
-        "SELECT " API_TEAM_COLUMNS(
-            "t.") ", tm.SchemeAdmin FROM TeamMembers tm JOIN Teams t ON t.Id = tm.TeamId"
-                  " WHERE tm.UserId = $1 AND tm.DeleteAt = 0 AND t.DeleteAt = 0 ORDER BY t.DisplayName, t.Id",
-        1, params, on_teams_for_user_loaded);
+    api_query_read(r, TEAM_SQL_FOR_USER, 1, params, on_teams_for_user_loaded);
 }
 
 /* ---- adding a member ------------------------------------------------------------ */
@@ -343,7 +246,7 @@ static void on_member_reloaded(api_request_t *r, PGresult *res, const char *erro
         api_error_database(r, "the team membership vanished while it was written");
         return;
     }
-    api_send_json(r, 201, api_team_member_json(res, 0, 0));
+    api_send_json(r, 201, team_member_to_json(res, 0, 0));
 }
 
 static void on_member_added(api_request_t *r, PGresult *res, const char *error)
@@ -354,13 +257,10 @@ static void on_member_added(api_request_t *r, PGresult *res, const char *error)
     if (PQntuples(res) == 0) {
         /* another request added the member between our snapshot and our write */
         const char *params[] = {a->team_id, a->user_id};
-        api_query(r,
-                  "SELECT " API_TEAM_MEMBER_COLUMNS("") " FROM TeamMembers"
-                                                        " WHERE TeamId = $1 AND UserId = $2 AND DeleteAt = 0",
-                  2, params, on_member_reloaded);
+        api_query(r, TEAM_SQL_MEMBER_GET, 2, params, on_member_reloaded);
         return;
     }
-    if (row_bool(res, 0, API_TEAM_MEMBER_NCOLUMNS)) {
+    if (row_bool(res, 0, TEAM_MEMBER_NCOLUMNS)) {
         /* the team's members changed, and those of its default channels */
         ws_publish_members_changed(r->worker, NULL, a->team_id);
         json_t *data = json_pack("{s:s,s:s}", "team_id", a->team_id, "user_id", a->user_id);
@@ -368,7 +268,7 @@ static void on_member_added(api_request_t *r, PGresult *res, const char *error)
             ws_publish(r->worker, "added_to_team", data, &(ws_broadcast_t){.user_id = a->user_id});
         json_decref(data);
     }
-    api_send_json(r, 201, api_team_member_json(res, 0, 0));
+    api_send_json(r, 201, team_member_to_json(res, 0, 0));
 }
 
 /* Inserts the member, or re-activates a removed one (JoinUserToTeam), and
@@ -379,30 +279,12 @@ static void add_member(api_request_t *r)
     add_member_t *a = r->state;
     char now[24];
     snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
-    const char *params[] = {a->team_id, a->user_id, now, API_CHANNEL_NOTIFY_PROPS_DEFAULT};
-    api_query(
-        r,
-        "WITH tm AS (INSERT INTO TeamMembers (TeamId, UserId, Roles, DeleteAt, SchemeUser, SchemeAdmin, CreateAt)"
-        " SELECT t.Id, u.Id, '', 0, true, t.Email = u.Email, $3 FROM Teams t, Users u"
-        " WHERE t.Id = $1 AND t.DeleteAt = 0 AND u.Id = $2"
-        " ON CONFLICT (TeamId, UserId) DO UPDATE SET Roles = '', DeleteAt = 0, SchemeUser = true,"
-        " SchemeAdmin = EXCLUDED.SchemeAdmin, CreateAt = EXCLUDED.CreateAt WHERE TeamMembers.DeleteAt <> 0"
-        " RETURNING " API_TEAM_MEMBER_COLUMNS(
-            "") "),"
-                " cm AS (INSERT INTO ChannelMembers (ChannelId, UserId, NotifyProps, LastUpdateAt, SchemeUser, "
-                "SchemeAdmin)"
-                " SELECT c.Id, tm.UserId, $4, $3, true, tm.SchemeAdmin FROM tm JOIN Channels c ON c.TeamId = tm.TeamId"
-                " AND c.Name IN ('town-square', 'off-topic') AND c.Type = 'O' AND c.DeleteAt = 0"
-                " ON CONFLICT (ChannelId, UserId) DO NOTHING),"
-                " uu AS (UPDATE Users SET UpdateAt = $3 WHERE Id IN (SELECT UserId FROM tm))"
-                " SELECT " API_TEAM_MEMBER_COLUMNS("") ", true FROM tm"
-                                                       " UNION ALL SELECT " API_TEAM_MEMBER_COLUMNS(
-                                                           "") ", false FROM TeamMembers"
-                                                               " WHERE TeamId = $1 AND UserId = $2 AND DeleteAt = 0",
-        4, params, on_member_added);
+    const char *params[] = {a->team_id, a->user_id, now, CHANNEL_NOTIFY_PROPS_DEFAULT};
+    api_query(r, TEAM_SQL_MEMBER_ADD, 4, params, on_member_added);
 }
 
-/* Row: team exists, allows open invites, the caller is a member, the user exists. */
+/* TEAM_SQL_MEMBER_ADD_CHECK's row: team exists, allows open invites, the
+ * caller is a member, the user exists. */
 static void on_add_member_checked(api_request_t *r, PGresult *res, const char *error)
 {
     add_member_t *a = r->state;
@@ -465,10 +347,5 @@ void api_teams_add_member(api_request_t *r)
         return;
     r->state = a;
     const char *params[] = {a->team_id, r->session.user_id, a->user_id};
-    api_query(r,
-              "SELECT t.Id IS NOT NULL, COALESCE(t.AllowOpenInvite AND t.Type = 'O', false),"
-              " EXISTS (SELECT 1 FROM TeamMembers WHERE TeamId = $1 AND UserId = $2 AND DeleteAt = 0),"
-              " EXISTS (SELECT 1 FROM Users WHERE Id = $3)"
-              " FROM (SELECT 1) AS one LEFT JOIN Teams t ON t.Id = $1 AND t.DeleteAt = 0",
-              3, params, on_add_member_checked);
+    api_query(r, TEAM_SQL_MEMBER_ADD_CHECK, 3, params, on_add_member_checked);
 }

@@ -121,6 +121,15 @@ size_t text_utf8_next(const char *s, size_t len, uint32_t *cp)
     return 1;
 }
 
+size_t text_utf8_runes(const char *s)
+{
+    size_t n = 0;
+    for (; *s != '\0'; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
 /* unicode.IsSpace */
 bool text_uc_space(uint32_t c)
 {

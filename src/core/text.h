@@ -38,6 +38,8 @@ bool text_parse_bool(const char *v);
 
 /* Decodes the code point at s (valid UTF-8); its length in bytes. */
 size_t text_utf8_next(const char *s, size_t len, uint32_t *cp);
+/* The number of code points of UTF-8 `s` (Mattermost limits lengths in runes). */
+size_t text_utf8_runes(const char *s);
 /* unicode.IsSpace */
 bool text_uc_space(uint32_t c);
 /* [\pL\d], \pL approximated */

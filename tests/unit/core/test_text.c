@@ -2,7 +2,7 @@
  * tests/unit/core/test_text.c - src/core/text.c: the chat model's text
  * rules as Mattermost's model package has them: strings.Fields, the trims
  * of ParseHashtags' punctuation regexps, its hashtag rule and its 1000-byte
- * bound, and strconv.ParseBool.
+ * bound, strconv.ParseBool, and counting runes.
  */
 #include <check.h>
 #include <string.h>
@@ -104,6 +104,14 @@ START_TEST(test_parse_bool)
 }
 END_TEST
 
+START_TEST(test_utf8_runes)
+{
+    ck_assert_uint_eq(text_utf8_runes(""), 0);
+    ck_assert_uint_eq(text_utf8_runes("town"), 4);
+    ck_assert_uint_eq(text_utf8_runes("caf\u00e9 \u65e5\u672c\U0001F600"), 8); /* 2-, 3- and 4-byte runes count once */
+}
+END_TEST
+
 START_TEST(test_i64_and_join)
 {
     ck_assert_str_eq(text_i64(&pool, 0), "0");
@@ -126,6 +134,7 @@ static Suite *text_suite(void)
     tcase_add_test(tc, test_hashtags);
     tcase_add_test(tc, test_hashtags_bound);
     tcase_add_test(tc, test_parse_bool);
+    tcase_add_test(tc, test_utf8_runes);
     tcase_add_test(tc, test_i64_and_join);
     suite_add_tcase(s, tc);
     return s;
