@@ -34,6 +34,7 @@
 #include "cluster/frame.h"
 #include "cluster/internal.h"
 #include "cluster/link_wire.h"
+#include "core/backoff.h"
 #include "core/clock.h"
 #include "core/events.h"
 #include "core/log.h"
@@ -588,10 +589,8 @@ static void on_connect(h2o_socket_t *sock, const char *err)
     cluster_peer_t *p = cluster_peer_find(l->c, l->peer_id);
     if (err != NULL) {
         if (p != NULL) {
-            unsigned f = p->connect_failures < 5 ? p->connect_failures : 5;
-            p->connect_failures++;
-            int64_t backoff = LINK_BACKOFF_MIN_MS << f;
-            p->next_connect_ms = clock_monotonic_ms() + (backoff > LINK_BACKOFF_MAX_MS ? LINK_BACKOFF_MAX_MS : backoff);
+            p->next_connect_ms = clock_monotonic_ms() +
+                                 backoff_delay_ms(LINK_BACKOFF_MIN_MS, LINK_BACKOFF_MAX_MS, p->connect_failures++);
         }
         link_close(l, err);
         return;

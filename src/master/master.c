@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "cluster/cluster.h"
+#include "core/backoff.h"
 #include "core/clock.h"
 #include "core/id.h"
 #include "core/log.h"
@@ -51,6 +52,7 @@
 #define RELOAD_TIMEOUT_MS        15000
 #define FAST_STOP_TIMEOUT_MS     5000
 #define GRACEFUL_STOP_TIMEOUT_MS 30000
+#define RESPAWN_BACKOFF_MIN_MS   250
 #define RESPAWN_BACKOFF_MAX_MS   30000
 #define QUICK_DEATH_MS           2000
 #define SPAWN_RETRY_MS           1000 /* after a fork or a table slot failed */
@@ -302,18 +304,12 @@ static void signal_children(master_t *m, int sig, bool workers_only, int generat
     }
 }
 
-static int64_t backoff_ms(unsigned failures)
-{
-    if (failures == 0)
-        return 0;
-    int64_t d = 250LL << (failures > 8 ? 7 : failures - 1);
-    return d > RESPAWN_BACKOFF_MAX_MS ? RESPAWN_BACKOFF_MAX_MS : d;
-}
-
 static void schedule_respawn(master_slot_t *s, int64_t lived_ms, const char *what)
 {
     s->failures = lived_ms < QUICK_DEATH_MS ? s->failures + 1 : 0;
-    int64_t delay = backoff_ms(s->failures > 0 ? s->failures - 1 : 0);
+    /* the first quick death respawns at once, the next ones back off */
+    int64_t delay =
+        s->failures < 2 ? 0 : backoff_delay_ms(RESPAWN_BACKOFF_MIN_MS, RESPAWN_BACKOFF_MAX_MS, s->failures - 2);
     s->respawn_at = clock_monotonic_ms() + delay;
     if (delay > 0)
         log_warn(0, "%s keeps dying: respawn in %lld ms", what, (long long)delay);
