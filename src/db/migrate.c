@@ -124,7 +124,7 @@ static int migrate_locked(PGconn *pg, unsigned *version)
     return 0;
 }
 
-int migrate_main(const migrate_params_t *params)
+int migrate_main(const child_params_t *params)
 {
     int rc = log_open(&params->config->log, "migrate");
     if (rc != 0)
