@@ -1,7 +1,7 @@
 /*
  * tests/unit/core/test_backoff.c - src/core/backoff.c: the doubling, the cap,
- * and the schedules the master, the cluster links and the database pool
- * have always used.
+ * and the schedules the master, the cluster links, the database pool and
+ * the migration child have always used.
  */
 #include <check.h>
 #include <limits.h>
@@ -43,6 +43,12 @@ START_TEST(test_schedules_kept)
         if (pool > 5000)
             pool = 5000;
         ck_assert_int_eq(backoff_delay_ms(100, 5000, f), pool);
+    }
+    /* migrations: 1 s, then doubled, at most 30 s */
+    unsigned seconds = 1;
+    for (unsigned f = 0; f < 40; f++) {
+        ck_assert_int_eq(backoff_delay_ms(1000, 30000, f) / 1000, seconds);
+        seconds = seconds * 2 > 30 ? 30 : seconds * 2;
     }
 }
 END_TEST
