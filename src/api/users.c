@@ -326,7 +326,7 @@ static void publish_session_revoked(api_request_t *r)
     event_session_revoked_t ev;
     snprintf(ev.token, sizeof(ev.token), "%s", r->token);
     snprintf(ev.user_id, sizeof(ev.user_id), "%s", r->session.user_id);
-    const worker_params_t *p = r->worker->params;
+    const child_params_t *p = r->worker->params;
     int rc = events_publish_session_revoked(shm_region_ring(p->shm), p->ring_eventfds, &ev);
     if (rc != 0)
         log_warn(-rc, "cannot publish the revocation of session %s", r->session.session_id);

@@ -319,7 +319,7 @@ static void cluster_dispose(cluster_t *c)
     c->inbound = NULL;
 }
 
-int cluster_main(const cluster_params_t *params)
+int cluster_main(const child_params_t *params)
 {
     static cluster_t cluster;
     cluster_t *c = &cluster;

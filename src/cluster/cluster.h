@@ -12,22 +12,13 @@
 
 #include <stdint.h>
 
+#include "core/child.h"
 #include "core/config.h"
 #include "shm/region.h"
-
-typedef struct {
-    const config_t *config;
-    const char *config_hash; /* 64 hex chars */
-    shm_region_t *shm;
-    const int *ring_eventfds; /* every consumer's eventfd (to publish) */
-    int ring_slot;            /* our consumer slot */
-    int lifeline_fd;          /* EOF when the master dies */
-    int control_fd;           /* write end of the master's control pipe */
-} cluster_params_t;
 
 /* Runs until told to stop; returns the exit status.  SIGTERM/SIGINT: the node
  * is stopping (leave the cluster, delete our discovery row); SIGQUIT: replaced
  * by a new cluster child after a reload (no leave: the node stays). */
-int cluster_main(const cluster_params_t *params);
+int cluster_main(const child_params_t *params);
 
 #endif

@@ -52,7 +52,7 @@ typedef struct {
 } cluster_peer_t;
 
 typedef struct cluster_s {
-    const cluster_params_t *params;
+    const child_params_t *params;
     const config_t *config;
     h2o_evloop_t *loop;
     pid_t master_pid;

@@ -1,13 +1,9 @@
 /*
  * Streaming links: one TCP connection per peer on ClusterSettings.StreamingPort,
  * carrying length-prefixed frames (frame.h), each a sealed envelope (seal.h)
- * around a msgpack array:
- *
- *   [1, node id, config digests, id of the node dialed ("" when accepted)]
- *                                  hello, first frame each way: the dialer's
- *                                  first, the answer only to an authentic one
- *   [2, swim state]                push-pull: SWIM's full state
- *   [3, ring type, record, seq]    an event for the peer's ring (seq: in ours)
+ * around a payload (link_wire.h): a hello, first frame each way (the
+ * dialer's first, the answer only to an authentic one), SWIM's full state
+ * (push-pull), or an event for the peer's ring.
  *
  * Both sides dial (a node may know of the other before the other knows of
  * it); when two links to one peer meet, the one dialed by the lower node id
@@ -37,19 +33,16 @@
 
 #include "cluster/frame.h"
 #include "cluster/internal.h"
+#include "cluster/link_wire.h"
+#include "core/backoff.h"
 #include "core/clock.h"
 #include "core/events.h"
 #include "core/log.h"
-#include "core/msgpack_bounds.h"
 
-#define LINK_HELLO           1
-#define LINK_STATE           2
-#define LINK_EVENT           3
 #define LINK_CONNECT_TIMEOUT 2000
 #define LINK_HELLO_TIMEOUT   3000
 #define LINK_BACKOFF_MIN_MS  100
 #define LINK_BACKOFF_MAX_MS  2000
-#define LINK_DEPTH_MAX       4
 #define LINK_STATE_MAX       (256 * 1024)
 #define LINK_MARKS           64 /* a mark each LINK_MARK_MS: 6.4 s of a stream */
 #define LINK_MARK_MS         100
@@ -154,18 +147,12 @@ static int send_hello(cluster_link_t *l)
 {
     cluster_t *c = l->c;
     msgpack_sbuffer sb;
-    msgpack_packer pk;
     msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     /* naming whom we dialed lets a node that took over the address of a dead
      * one refuse the link before it disturbs its own */
-    const char *target = l->outbound ? l->peer_id : "";
-    int rc = msgpack_pack_array(&pk, 4) != 0 || msgpack_pack_int(&pk, LINK_HELLO) != 0 ||
-                     msgpack_pack_str_with_body(&pk, c->node_id, ID_LENGTH) != 0 ||
-                     config_digest_pack(&pk, &c->digest) != 0 ||
-                     msgpack_pack_str_with_body(&pk, target, strlen(target)) != 0
-                 ? -ENOMEM
-                 : send_payload(l, &sb);
+    int rc = link_wire_encode_hello(&sb, c->node_id, &c->digest, l->outbound ? l->peer_id : "");
+    if (rc == 0)
+        rc = send_payload(l, &sb);
     msgpack_sbuffer_destroy(&sb);
     return rc;
 }
@@ -180,13 +167,10 @@ static int send_state(cluster_link_t *l)
         return -ENOMEM;
     }
     msgpack_sbuffer sb;
-    msgpack_packer pk;
     msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    int rc = msgpack_pack_array(&pk, 2) != 0 || msgpack_pack_int(&pk, LINK_STATE) != 0 ||
-                     msgpack_pack_bin_with_body(&pk, state, state_len) != 0
-                 ? -ENOMEM
-                 : send_payload(l, &sb);
+    int rc = link_wire_encode_state(&sb, state, state_len);
+    if (rc == 0)
+        rc = send_payload(l, &sb);
     msgpack_sbuffer_destroy(&sb);
     free(state);
     return rc;
@@ -232,13 +216,9 @@ static bool wanted_by(uint16_t type, const uint8_t *record, size_t len, const ch
 static int send_event(cluster_link_t *l, uint16_t type, const uint8_t *record, size_t len, uint64_t seq)
 {
     msgpack_sbuffer sb;
-    msgpack_packer pk;
     msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    int rc = -ENOMEM;
-    if (msgpack_pack_array(&pk, 4) == 0 && msgpack_pack_int(&pk, LINK_EVENT) == 0 &&
-        msgpack_pack_uint16(&pk, type) == 0 && msgpack_pack_bin_with_body(&pk, record, len) == 0 &&
-        msgpack_pack_uint64(&pk, seq) == 0)
+    int rc = link_wire_encode_event(&sb, type, record, len, seq);
+    if (rc == 0)
         rc = send_payload(l, &sb);
     msgpack_sbuffer_destroy(&sb);
     if (rc == -ENOMEM)
@@ -420,22 +400,15 @@ static bool preferred(const cluster_link_t *l)
     return strcmp(dialer, other) < 0;
 }
 
-static void on_hello(cluster_link_t *l, const msgpack_object *items, uint32_t n, const char *sealed_sender)
+static void on_hello(cluster_link_t *l, const link_wire_hello_t *hello, const char *sealed_sender)
 {
     cluster_t *c = l->c;
-    if (n != 4 || items[1].type != MSGPACK_OBJECT_STR || !id_is_valid(items[1].via.str.ptr, items[1].via.str.size) ||
-        items[1].via.str.size != ID_LENGTH || items[3].type != MSGPACK_OBJECT_STR) {
-        link_close(l, "malformed hello");
-        return;
-    }
-    const msgpack_object_str *target = &items[3].via.str;
-    if (target->size != 0 && (target->size != ID_LENGTH || memcmp(target->ptr, c->node_id, ID_LENGTH) != 0)) {
+    if (hello->target_len != 0 &&
+        (hello->target_len != ID_LENGTH || memcmp(hello->target, c->node_id, ID_LENGTH) != 0)) {
         link_close(l, "dialed for another node (an earlier process at this address)");
         return;
     }
-    char id[ID_LENGTH + 1];
-    memcpy(id, items[1].via.str.ptr, ID_LENGTH);
-    id[ID_LENGTH] = '\0';
+    const char *id = hello->node_id;
     /* the envelope authenticated its sender: the hello must speak for it */
     if (strcmp(id, c->node_id) == 0 || strcmp(sealed_sender, id) != 0 || (l->outbound && strcmp(id, l->peer_id) != 0)) {
         link_close(l, "hello from an unexpected node");
@@ -454,12 +427,7 @@ static void on_hello(cluster_link_t *l, const msgpack_object *items, uint32_t n,
         }
         link_close(p->link, "duplicate link");
     }
-    config_digest_t digest;
-    if (config_digest_unpack(&items[2], &digest) != 0) {
-        link_close(l, "malformed config digests");
-        return;
-    }
-    p->digest = digest;
+    p->digest = hello->digest;
     p->has_digest = true;
     p->link = l;
     p->connect_failures = 0;
@@ -490,44 +458,30 @@ static void on_frame(cluster_link_t *l, uint8_t *frame, size_t len)
         link_close(l, "frame refused by the envelope (cluster name, key or replay)");
         return;
     }
-    if (msgpack_bounds_check(payload, payload_len, LINK_DEPTH_MAX) != 0) {
-        c->dropped_packets++;
-        link_close(l, "malformed frame");
-        return;
-    }
+    static link_wire_frame_t f; /* a hello's digests: ~11 KB, not on the stack */
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
-    size_t off = 0;
-    if (msgpack_unpack_next(&u, (const char *)payload, payload_len, &off) != MSGPACK_UNPACK_SUCCESS ||
-        u.data.type != MSGPACK_OBJECT_ARRAY || u.data.via.array.size < 1 ||
-        u.data.via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
-        msgpack_unpacked_destroy(&u);
+    int rc = link_wire_decode(&u, payload, payload_len, &f);
+    if (rc == -EINVAL) {
         c->dropped_packets++;
         link_close(l, "malformed frame");
-        return;
-    }
-    const msgpack_object *items = u.data.via.array.ptr;
-    uint32_t n = u.data.via.array.size;
-    uint64_t kind = items[0].via.u64;
-    if (!l->established && kind != LINK_HELLO) {
+    } else if (!l->established && f.kind != LINK_WIRE_HELLO) {
         link_close(l, "frame before hello");
-    } else if (kind == LINK_HELLO) {
+    } else if (f.kind == LINK_WIRE_HELLO) {
         if (l->established)
             link_close(l, "second hello");
+        else if (rc != 0)
+            link_close(l, rc == -EPROTO ? "malformed config digests" : "malformed hello");
         else
-            on_hello(l, items, n, sender);
-    } else if (kind == LINK_STATE && n == 2 && items[1].type == MSGPACK_OBJECT_BIN) {
-        if (swim_merge_state(c->swim, (const uint8_t *)items[1].via.bin.ptr, items[1].via.bin.size,
-                             clock_monotonic_ms()) != 0)
-            c->dropped_packets++;
-    } else if (kind == LINK_EVENT && n == 4 && items[1].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-               items[1].via.u64 <= EVENT_TYPE_MASK && items[2].type == MSGPACK_OBJECT_BIN &&
-               items[3].type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-        c->events_in++;
-        cluster_inbound_record(c, l->peer_id, (uint16_t)items[1].via.u64, (const uint8_t *)items[2].via.bin.ptr,
-                               items[2].via.bin.size, items[3].via.u64);
-    } else {
+            on_hello(l, &f.hello, sender);
+    } else if (rc != 0) {
         c->dropped_packets++; /* a kind from a newer node, or a malformed one: skipped */
+    } else if (f.kind == LINK_WIRE_STATE) {
+        if (swim_merge_state(c->swim, f.state.state, f.state.len, clock_monotonic_ms()) != 0)
+            c->dropped_packets++;
+    } else if (f.kind == LINK_WIRE_EVENT) {
+        c->events_in++;
+        cluster_inbound_record(c, l->peer_id, f.event.type, f.event.record, f.event.len, f.event.seq);
     }
     msgpack_unpacked_destroy(&u);
 }
@@ -635,10 +589,8 @@ static void on_connect(h2o_socket_t *sock, const char *err)
     cluster_peer_t *p = cluster_peer_find(l->c, l->peer_id);
     if (err != NULL) {
         if (p != NULL) {
-            unsigned f = p->connect_failures < 5 ? p->connect_failures : 5;
-            p->connect_failures++;
-            int64_t backoff = LINK_BACKOFF_MIN_MS << f;
-            p->next_connect_ms = clock_monotonic_ms() + (backoff > LINK_BACKOFF_MAX_MS ? LINK_BACKOFF_MAX_MS : backoff);
+            p->next_connect_ms = clock_monotonic_ms() +
+                                 backoff_delay_ms(LINK_BACKOFF_MIN_MS, LINK_BACKOFF_MAX_MS, p->connect_failures++);
         }
         link_close(l, err);
         return;

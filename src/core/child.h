@@ -3,8 +3,10 @@
  * through a signalfd (a handler would make h2o_evloop_run return EINTR at
  * random points), and the lifeline pipe, whose EOF says the master is gone
  * (any death of it), after which a child stops at once so that no orphan
- * keeps a port, a database connection or the shm region.  And what a child
- * says to the master: the control messages (ready, schema ready).
+ * keeps a port, a database connection or the shm region.  What every child
+ * is started with (child_params_t, the one argument of each entry point).
+ * And what a child says to the master: the control messages (ready, schema
+ * ready).
  */
 #ifndef CHORUS_CORE_CHILD_H
 #define CHORUS_CORE_CHILD_H
@@ -13,6 +15,25 @@
 #include <sys/signalfd.h>
 
 #include "h2o.h"
+
+#include "core/config.h"
+
+struct shm_region_s; /* shm/region.h: core does not include shm */
+
+/* What the master hands every child it forks, whatever its kind; a field a
+ * kind has no use for is -1 (fds, slots) or left unread. */
+typedef struct {
+    const config_t *config;   /* its generation's */
+    const char *config_hash;  /* 64 hex chars, of `config` */
+    struct shm_region_s *shm; /* the node's region (shm_region_t) */
+    const int *ring_eventfds; /* every ring consumer's eventfd (to publish) */
+    int ring_slot;            /* our consumer slot, -1: not a ring consumer */
+    int listen_fd;            /* a worker's listener, else -1 */
+    int lifeline_fd;          /* EOF when the master dies */
+    int control_fd;           /* write end of the master's control pipe */
+    unsigned slot;            /* a worker's listener slot, else 0 */
+    unsigned generation;      /* the config generation it was started for */
+} child_params_t;
 
 typedef void (*child_signal_cb)(void *data, const struct signalfd_siginfo *si);
 typedef void (*child_orphan_cb)(void *data);

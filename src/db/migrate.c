@@ -21,13 +21,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/backoff.h"
 #include "core/child.h"
 #include "core/clock.h"
 #include "core/log.h"
 
 /* "chorus" in ASCII: the advisory lock key every node agrees on. */
-#define MIGRATE_LOCK_KEY      "109520227464563"
-#define MIGRATE_BACKOFF_MAX_S 30
+#define MIGRATE_LOCK_KEY       "109520227464563"
+#define MIGRATE_BACKOFF_MIN_MS 1000
+#define MIGRATE_BACKOFF_MAX_MS 30000
 
 static void on_notice(void *arg, const char *message)
 {
@@ -37,8 +39,7 @@ static void on_notice(void *arg, const char *message)
 
 static PGconn *connect_with_backoff(const config_t *config)
 {
-    unsigned delay = 1;
-    for (;;) {
+    for (unsigned failures = 0;; failures++) {
         const char *keys[] = {"dbname", "application_name", NULL};
         const char *values[] = {config->sql.data_source, "chorus-migrate", NULL};
         PGconn *pg = PQconnectdbParams(keys, values, 1);
@@ -50,10 +51,10 @@ static PGconn *connect_with_backoff(const config_t *config)
         char line[512];
         snprintf(line, sizeof(line), "%s", msg);
         line[strcspn(line, "\n")] = '\0';
+        unsigned delay = (unsigned)(backoff_delay_ms(MIGRATE_BACKOFF_MIN_MS, MIGRATE_BACKOFF_MAX_MS, failures) / 1000);
         log_warn(0, "SqlSettings.DataSource: database unreachable, migrations retry in %u s: %s", delay, line);
         PQfinish(pg);
         sleep(delay);
-        delay = delay * 2 > MIGRATE_BACKOFF_MAX_S ? MIGRATE_BACKOFF_MAX_S : delay * 2;
     }
 }
 
@@ -124,7 +125,7 @@ static int migrate_locked(PGconn *pg, unsigned *version)
     return 0;
 }
 
-int migrate_main(const migrate_params_t *params)
+int migrate_main(const child_params_t *params)
 {
     int rc = log_open(&params->config->log, "migrate");
     if (rc != 0)

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "core/child.h"
 #include "core/config.h"
 #include "shm/region.h"
 
@@ -31,15 +32,9 @@ static inline bool schema_at_least(shm_region_t *shm, unsigned version)
 extern const migration_t migrations[];
 extern const unsigned migrations_count;
 
-typedef struct {
-    const config_t *config;
-    shm_region_t *shm;
-    int control_fd;
-} migrate_params_t;
-
 /* Connects (retrying with backoff while the database is unreachable), takes
  * the cluster-wide advisory lock, applies what is missing, records it,
  * publishes the schema version in the shm header.  Returns the exit status. */
-int migrate_main(const migrate_params_t *params);
+int migrate_main(const child_params_t *params);
 
 #endif

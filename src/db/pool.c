@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/backoff.h"
 #include "core/clock.h"
 #include "core/log.h"
 
@@ -74,8 +75,8 @@ struct db_pool_s {
     unsigned queued;
     h2o_timeout_t query_timeout;
     db_conn_t conns[DB_POOL_CONNS_MAX];
-    int64_t retry_at; /* monotonic ms: no connection attempt before */
-    int64_t backoff_ms;
+    int64_t retry_at;          /* monotonic ms: no connection attempt before */
+    unsigned connect_failures; /* in a row: the backoff */
     char last_error[256];
     bool reachable;
     unsigned generation; /* db_pool_recycle: older connections are retired */
@@ -192,12 +193,9 @@ static void conn_failed(db_conn_t *conn, const char *what)
         return;
     }
     pool->reachable = false;
-    pool->backoff_ms = pool->backoff_ms == 0 ? DB_BACKOFF_MIN_MS : pool->backoff_ms * 2;
-    if (pool->backoff_ms > DB_BACKOFF_MAX_MS)
-        pool->backoff_ms = DB_BACKOFF_MAX_MS;
-    pool->retry_at = clock_monotonic_ms() + pool->backoff_ms;
-    log_warn(0, "database %s unreachable (retry in %lld ms): %s", pool->name, (long long)pool->backoff_ms,
-             pool->last_error);
+    int64_t backoff = backoff_delay_ms(DB_BACKOFF_MIN_MS, DB_BACKOFF_MAX_MS, pool->connect_failures++);
+    pool->retry_at = clock_monotonic_ms() + backoff;
+    log_warn(0, "database %s unreachable (retry in %lld ms): %s", pool->name, (long long)backoff, pool->last_error);
     if (count_state(pool, CONN_IDLE) + count_state(pool, CONN_BUSY) + count_state(pool, CONN_CONNECTING) == 0)
         fail_queue(pool, pool->last_error);
 }
@@ -248,7 +246,7 @@ static void conn_poll_connect(db_conn_t *conn)
         if (!conn->pool->reachable)
             log_info("database %s reachable", conn->pool->name);
         conn->pool->reachable = true;
-        conn->pool->backoff_ms = 0;
+        conn->pool->connect_failures = 0;
         h2o_socket_read_start(conn->watch, on_conn_io);
         pool_dispatch(conn->pool);
         return;
@@ -499,7 +497,7 @@ void db_pool_recycle(db_pool_t *pool)
 {
     pool->generation++;
     pool->retry_at = 0; /* a recycle after a failover connects at once */
-    pool->backoff_ms = 0;
+    pool->connect_failures = 0;
     for (unsigned i = 0; i < pool->options.max_conns; i++) {
         db_conn_t *c = &pool->conns[i];
         if (c->state == CONN_IDLE || c->state == CONN_CONNECTING)

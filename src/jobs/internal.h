@@ -60,7 +60,7 @@ struct jobs_run_s {
 };
 
 struct jobs_s {
-    const jobs_params_t *params;
+    const child_params_t *params;
     const config_t *config;
     h2o_evloop_t *loop;
     char node_id[ID_LENGTH + 1];

@@ -216,7 +216,7 @@ static void jobs_dispose(jobs_t *j)
         db_pool_destroy(j->control);
 }
 
-int jobs_main(const jobs_params_t *params)
+int jobs_main(const child_params_t *params)
 {
     static jobs_t jobs;
     jobs_t *j = &jobs;

@@ -7,20 +7,14 @@
 #ifndef CHORUS_JOBS_JOBS_H
 #define CHORUS_JOBS_JOBS_H
 
+#include "core/child.h"
 #include "core/config.h"
 #include "shm/region.h"
-
-typedef struct {
-    const config_t *config;
-    shm_region_t *shm; /* for the node id and the schema version only */
-    int lifeline_fd;   /* EOF when the master dies */
-    int control_fd;    /* write end of the master's control pipe */
-} jobs_params_t;
 
 /* Runs until told to stop; returns the exit status.  SIGTERM/SIGINT/SIGQUIT
  * (node stop, or a reload replacing us): the current job is handed back
  * (pending again, resumed by whoever claims it next) after its statement in
  * flight, within JOBS_STOP_DEADLINE_MS. */
-int jobs_main(const jobs_params_t *params);
+int jobs_main(const child_params_t *params);
 
 #endif

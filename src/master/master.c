@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "cluster/cluster.h"
+#include "core/backoff.h"
 #include "core/clock.h"
 #include "core/id.h"
 #include "core/log.h"
@@ -51,6 +52,7 @@
 #define RELOAD_TIMEOUT_MS        15000
 #define FAST_STOP_TIMEOUT_MS     5000
 #define GRACEFUL_STOP_TIMEOUT_MS 30000
+#define RESPAWN_BACKOFF_MIN_MS   250
 #define RESPAWN_BACKOFF_MAX_MS   30000
 #define QUICK_DEATH_MS           2000
 #define SPAWN_RETRY_MS           1000 /* after a fork or a table slot failed */
@@ -124,67 +126,6 @@ static void close_other_listeners(master_t *m, int keep)
 
 /* ---- the kinds of children ------------------------------------------------------- */
 
-/* What a child is started with, besides the master's state. */
-typedef struct {
-    unsigned slot, generation;
-    int ring_slot;
-} child_start_t;
-
-/* Each runs in the new child and returns its exit status. */
-static int run_worker(master_t *m, const child_start_t *s)
-{
-    worker_params_t params = {
-        .config = config_of_generation(m, s->generation),
-        .config_hash = hash_of_generation(m, s->generation),
-        .shm = &m->shm,
-        .ring_eventfds = m->ring_eventfds,
-        .ring_slot = s->ring_slot,
-        .listen_fd = m->listeners.fds[s->slot],
-        .lifeline_fd = m->lifeline.read_fd,
-        .control_fd = m->control_fds[1],
-        .slot = s->slot,
-        .generation = s->generation,
-    };
-    return worker_main(&params);
-}
-
-static int run_migrate(master_t *m, const child_start_t *s)
-{
-    (void)s;
-    /* It blocks on libpq, so it takes signals the ordinary way. */
-    sigprocmask(SIG_UNBLOCK, &m->blocked, NULL);
-    migrate_params_t params = {.config = &m->config, .shm = &m->shm, .control_fd = m->control_fds[1]};
-    return migrate_main(&params);
-}
-
-/* The cluster and jobs children run with the serving generation's config; a
- * reload replaces them (reload_finish). */
-static int run_cluster(master_t *m, const child_start_t *s)
-{
-    cluster_params_t params = {
-        .config = &m->config,
-        .config_hash = m->config_hash,
-        .shm = &m->shm,
-        .ring_eventfds = m->ring_eventfds,
-        .ring_slot = s->ring_slot,
-        .lifeline_fd = m->lifeline.read_fd,
-        .control_fd = m->control_fds[1],
-    };
-    return cluster_main(&params);
-}
-
-static int run_jobs(master_t *m, const child_start_t *s)
-{
-    (void)s;
-    jobs_params_t params = {
-        .config = &m->config,
-        .shm = &m->shm,
-        .lifeline_fd = m->lifeline.read_fd,
-        .control_fd = m->control_fds[1],
-    };
-    return jobs_main(&params);
-}
-
 static bool always(const master_t *m)
 {
     (void)m;
@@ -202,19 +143,43 @@ static bool jobs_enabled(const master_t *m)
 }
 
 typedef struct {
-    const char *name;                  /* in the log */
-    bool ring;                         /* consumes the event ring */
-    bool single;                       /* one per node, respawned into m->singles[kind] */
-    bool (*wanted)(const master_t *m); /* runs (and is respawned) while true */
-    int (*run)(master_t *m, const child_start_t *s);
+    const char *name;                           /* in the log */
+    bool ring;                                  /* consumes the event ring */
+    bool single;                                /* one per node, respawned into m->singles[kind] */
+    bool plain_signals;                         /* blocks (on libpq): takes signals the ordinary way, not by signalfd */
+    bool (*wanted)(const master_t *m);          /* runs (and is respawned) while true */
+    int (*entry)(const child_params_t *params); /* runs in the new child; returns its exit status */
 } child_kind_t;
 
 static const child_kind_t child_kinds[PROCESS_KINDS] = {
-    [PROCESS_WORKER] = {"worker", true, false, always, run_worker},
-    [PROCESS_MIGRATE] = {"migration process", false, true, always, run_migrate},
-    [PROCESS_CLUSTER] = {"cluster process", true, true, cluster_enabled, run_cluster},
-    [PROCESS_JOBS] = {"jobs process", false, true, jobs_enabled, run_jobs},
+    [PROCESS_WORKER] = {"worker", true, false, false, always, worker_main},
+    [PROCESS_MIGRATE] = {"migration process", false, true, true, always, migrate_main},
+    [PROCESS_CLUSTER] = {"cluster process", true, true, false, cluster_enabled, cluster_main},
+    [PROCESS_JOBS] = {"jobs process", false, true, false, jobs_enabled, jobs_main},
 };
+
+/* In the new child: what it is started with.  A one-per-node child is
+ * spawned with the serving generation, so its config is the serving one
+ * (a reload replaces it: reload_finish). */
+static int run_child(master_t *m, const child_kind_t *k, process_kind_t kind, unsigned slot, unsigned generation,
+                     int ring_slot)
+{
+    if (k->plain_signals)
+        sigprocmask(SIG_UNBLOCK, &m->blocked, NULL);
+    child_params_t params = {
+        .config = config_of_generation(m, generation),
+        .config_hash = hash_of_generation(m, generation),
+        .shm = &m->shm,
+        .ring_eventfds = m->ring_eventfds,
+        .ring_slot = ring_slot,
+        .listen_fd = kind == PROCESS_WORKER ? m->listeners.fds[slot] : -1,
+        .lifeline_fd = m->lifeline.read_fd,
+        .control_fd = m->control_fds[1],
+        .slot = slot,
+        .generation = generation,
+    };
+    return k->entry(&params);
+}
 
 /* Forks a child of `kind` (a worker for listener `slot` of `generation`). */
 static int spawn_child(master_t *m, process_kind_t kind, unsigned slot, unsigned generation)
@@ -237,8 +202,7 @@ static int spawn_child(master_t *m, process_kind_t kind, unsigned slot, unsigned
     if (pid == 0) {
         child_setup(m, master_pid);
         close_other_listeners(m, kind == PROCESS_WORKER ? (int)slot : -1);
-        child_start_t start = {.slot = slot, .generation = generation, .ring_slot = ring_slot};
-        _exit(k->run(m, &start));
+        _exit(run_child(m, k, kind, slot, generation, ring_slot));
     }
     if (k->ring)
         shm_ring_consumer_attach(ring, (unsigned)ring_slot, pid);
@@ -302,18 +266,12 @@ static void signal_children(master_t *m, int sig, bool workers_only, int generat
     }
 }
 
-static int64_t backoff_ms(unsigned failures)
-{
-    if (failures == 0)
-        return 0;
-    int64_t d = 250LL << (failures > 8 ? 7 : failures - 1);
-    return d > RESPAWN_BACKOFF_MAX_MS ? RESPAWN_BACKOFF_MAX_MS : d;
-}
-
 static void schedule_respawn(master_slot_t *s, int64_t lived_ms, const char *what)
 {
     s->failures = lived_ms < QUICK_DEATH_MS ? s->failures + 1 : 0;
-    int64_t delay = backoff_ms(s->failures > 0 ? s->failures - 1 : 0);
+    /* the first quick death respawns at once, the next ones back off */
+    int64_t delay =
+        s->failures < 2 ? 0 : backoff_delay_ms(RESPAWN_BACKOFF_MIN_MS, RESPAWN_BACKOFF_MAX_MS, s->failures - 2);
     s->respawn_at = clock_monotonic_ms() + delay;
     if (delay > 0)
         log_warn(0, "%s keeps dying: respawn in %lld ms", what, (long long)delay);

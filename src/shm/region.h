@@ -49,7 +49,7 @@ typedef struct {
     } sections[SHM_SECTION_COUNT];
 } shm_header_t;
 
-typedef struct {
+typedef struct shm_region_s { /* tagged: core/child.h names it without this header */
     void *base;
     size_t size;
 } shm_region_t;

@@ -148,7 +148,7 @@ static int worker_setup(worker_t *w)
     return worker_http_setup(w);
 }
 
-int worker_main(const worker_params_t *params)
+int worker_main(const child_params_t *params)
 {
     static worker_t worker;
     worker_t *w = &worker;

@@ -17,22 +17,9 @@
  * respawn cannot fix, e.g. an unreadable TLS certificate). */
 #define WORKER_EXIT_FATAL 2
 
-typedef struct {
-    const config_t *config;
-    const char *config_hash; /* 64 hex chars */
-    shm_region_t *shm;
-    const int *ring_eventfds; /* every consumer's eventfd (to publish) */
-    int ring_slot;            /* our consumer slot */
-    int listen_fd;
-    int lifeline_fd; /* EOF when the master dies */
-    int control_fd;  /* write end of the master's control pipe */
-    unsigned slot;
-    unsigned generation;
-} worker_params_t;
-
 /* The worker process's own context: everything it owns, in one place. */
 typedef struct worker_s {
-    const worker_params_t *params;
+    const child_params_t *params;
     const config_t *config;
     h2o_globalconf_t globalconf;
     h2o_context_t ctx;
@@ -64,7 +51,7 @@ typedef struct worker_s {
 } worker_t;
 
 /* Runs the worker until it is told to stop; returns the exit status. */
-int worker_main(const worker_params_t *params);
+int worker_main(const child_params_t *params);
 
 /* Asks the master for what only it does: SIGHUP reloads the node, SIGUSR2
  * recycles the database connections of every other worker.  -ESRCH when the

@@ -1,5 +1,6 @@
-// What the API test files share: clients, the admin, fresh users, and a way
-// to assert a ClientError.  Every test file makes its own users and teams
+// What the API test files share: clients, the admin, fresh users, a way to
+// assert a ClientError, the raw WebSocket recorder, and the team/channel
+// world the WebSocket tests post into.  Every test file makes its own users and teams
 // (names with a random suffix), so files can run in parallel on one server.
 //   CHORUS_URL                                  the node under test
 //   CHORUS_ADMIN_LOGIN, CHORUS_ADMIN_PASSWORD   its first user (system admin)
@@ -136,4 +137,185 @@ export function installWebSocketGlobals() {
             }
         };
     }
+}
+
+// ---- WebSockets ----
+
+// The WebSocket endpoint of node `url`.
+export const wsUrl = (url = URL) => `${String(url ?? '').replace(/^http/, 'ws')}/api/v4/websocket`;
+export const bearer = (token) => ({Authorization: `BEARER ${token}`});
+
+export function safeJson(v) {
+    try {
+        return JSON.stringify(v);
+    } catch {
+        return String(v);
+    }
+}
+
+// What one connection received: every frame in order (events and replies).
+export class Frames {
+    constructor(label) {
+        this.label = label;
+        this.frames = [];
+        this.closed = null; // {code, reason, at} of the last underlying socket
+        this.error = null;
+    }
+
+    record(text) {
+        let m;
+        try {
+            m = JSON.parse(text);
+        } catch {
+            m = null;
+        }
+        if (!m || typeof m !== 'object' || Array.isArray(m)) {
+            m = {unparsable: String(text).slice(0, 200)};
+        }
+        m.at = Date.now();
+        this.frames.push(m);
+    }
+
+    get events() {
+        return this.frames.filter((f) => f.seq_reply === undefined);
+    }
+
+    hello() {
+        return this.frames.find((f) => f.event === 'hello');
+    }
+
+    reply(seq) {
+        return this.frames.find((f) => f.seq_reply === seq);
+    }
+
+    all(event, pred = () => true) {
+        return this.events.filter((e) => e.event === event && pred(e));
+    }
+
+    find(event, pred = () => true) {
+        return this.all(event, pred)[0];
+    }
+
+    async wait(event, pred = () => true, ms = 3000) {
+        return until(() => this.find(event, pred), ms,
+            () => `${this.label} to receive "${event}" (got: ${this.events.map((e) => e.event).join(', ')})`);
+    }
+
+    none(event, pred = () => true) {
+        const got = this.find(event, pred);
+        assert.equal(got, undefined, `${this.label} must not receive this "${event}": ${safeJson(got)}`);
+    }
+
+    // "posted#3, typing#4": for messages.
+    describe() {
+        return this.events.map((e) => `${e.event}#${e.seq}`).join(', ');
+    }
+
+    // Per connection: events carry seq 0, 1, 2... without gaps; replies
+    // carry seq_reply and no seq; every frame is JSON.
+    checkSeq() {
+        for (const f of this.frames) {
+            assert.equal(f.unparsable, undefined, `${this.label}: a frame that is not JSON: ${f.unparsable}`);
+        }
+        this.events.forEach((e, i) => {
+            assert.equal(e.seq, i, `${this.label}: event #${i} ("${e.event}") has seq ${e.seq}`);
+        });
+        for (const r of this.frames.filter((f) => f.seq_reply !== undefined)) {
+            assert.equal(r.seq, undefined, `${this.label}: a reply with a seq: ${safeJson(r)}`);
+        }
+    }
+}
+
+// A raw `ws` socket to node `url` (headers at the upgrade, `query` after the
+// path), recording what it receives; `opened` resolves to whether the
+// upgrade went through.
+export class RawSocket extends Frames {
+    constructor(t, label, {url = URL, headers, query = ''} = {}) {
+        super(label);
+        this.nextSeq = 1;
+        this.sock = new WebSocket(wsUrl(url) + query, headers ? {headers} : {});
+        this.opened = new Promise((resolve) => {
+            this.sock.once('open', () => {
+                this.openedAt = Date.now();
+                resolve(true);
+            });
+            this.sock.once('close', () => resolve(false));
+        });
+        this.sock.on('message', (data) => this.record(data.toString()));
+        this.sock.on('close', (code, reason) => {
+            this.closed = {code, reason: reason.toString(), at: Date.now()};
+        });
+        this.sock.on('error', (e) => {
+            this.error = e;
+        });
+        t.after(() => this.sock.terminate());
+    }
+
+    send(action, data) {
+        const seq = this.nextSeq++;
+        this.sock.send(JSON.stringify(data === undefined ? {action, seq} : {action, seq, data}));
+        return seq;
+    }
+
+    async request(action, data, ms = 3000) {
+        const seq = this.send(action, data);
+        return until(() => this.reply(seq), ms, `${this.label}: the reply to ${action} (seq ${seq})`);
+    }
+
+    async waitClosed(ms, what = 'closed by the server') {
+        return until(() => this.closed, ms, `${this.label} to be ${what}`);
+    }
+
+    isOpen() {
+        return this.sock.readyState === WebSocket.OPEN && !this.closed;
+    }
+}
+
+// A RawSocket whose upgrade went through.
+export async function rawSocket(t, label, opts) {
+    const r = new RawSocket(t, label, opts);
+    assert.equal(await r.opened, true, `${label}: the upgrade was refused (${r.error && r.error.message})`);
+    return r;
+}
+
+// ---- worlds: a team, its channels and who is in them ----
+
+// A team created by `owner.client` with `members` added to it, and its
+// channels: `channels` maps a name (the key in the result) to {type, members}
+// (members added to that channel).  Returns {team, <name>: channel...}.
+export async function teamWorld(owner, {members = [], channels = {}, type = 'I', prefix = 'team-'} = {}) {
+    const name = unique(prefix);
+    const team = await owner.client.createTeam({name, display_name: name, type});
+    for (const m of members) {
+        await owner.client.addToTeam(team.id, m.user.id);
+    }
+    const world = {team};
+    for (const [key, spec] of Object.entries(channels)) {
+        const ch = await owner.client.createChannel({team_id: team.id, name: unique(`${key}-`),
+            display_name: spec.display_name ?? key, type: spec.type ?? 'O'});
+        for (const m of spec.members ?? []) {
+            await owner.client.addToChannel(m.user.id, ch.id);
+        }
+        world[key] = ch;
+    }
+    return world;
+}
+
+// alice owns a team with an open and a private channel; bob is in the team
+// and the open channel (and the private one too with `bobInPrivate`); carol
+// is in the team only; dave is in no team.  Each user has its `token`.
+export async function world(prefix, {bobInPrivate = false} = {}) {
+    const [alice, bob, carol, dave] = await Promise.all(['a', 'b', 'c', 'd'].map((s) => newUser(`${prefix}${s}`)));
+    for (const u of [alice, bob, carol, dave]) {
+        u.token = u.client.getToken();
+    }
+    const {team, open, priv} = await teamWorld(alice, {
+        members: [bob, carol],
+        prefix: `${prefix}team-`,
+        channels: {
+            open: {type: 'O', display_name: 'Open', members: [bob]},
+            priv: {type: 'P', display_name: 'Priv', members: bobInPrivate ? [bob] : []},
+        },
+    });
+    return {alice, bob, carol, dave, team, open, priv};
 }

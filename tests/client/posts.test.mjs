@@ -5,7 +5,7 @@
 // never show a private channel to a non-member.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {T, admin, client, clientError, newUser, unique, sleep} from './lib.mjs';
+import {T, admin, client, clientError, unique, sleep, world} from './lib.mjs';
 
 const NOBODY = 'abcdefghijklmnopqrstuvwxyz';
 const FORBIDDEN = 'api.context.permissions.app_error';
@@ -13,22 +13,6 @@ const BAD_BODY = 'api.context.invalid_body_param.app_error';
 const BAD_URL = 'api.context.invalid_url_param.app_error';
 const TOO_LONG = 'model.post.is_valid.message_length.app_error';
 
-
-// alice owns a team with an open and a private channel; bob is in the team
-// and the open channel; carol is in the team only; dave is in no team.
-async function world(prefix) {
-    const [alice, bob, carol, dave] = await Promise.all(['a', 'b', 'c', 'd'].map((s) => newUser(`${prefix}${s}`)));
-    const name = unique('pteam-');
-    const team = await alice.client.createTeam({name, display_name: name, type: 'I'});
-    await alice.client.addToTeam(team.id, bob.user.id);
-    await alice.client.addToTeam(team.id, carol.user.id);
-    const open = await alice.client.createChannel({team_id: team.id, name: unique('open-'), display_name: 'Open',
-        type: 'O'});
-    const priv = await alice.client.createChannel({team_id: team.id, name: unique('priv-'), display_name: 'Priv',
-        type: 'P'});
-    await alice.client.addToChannel(bob.user.id, open.id);
-    return {alice, bob, carol, dave, team, open, priv};
-}
 
 // Posts `n` messages one after the other (distinct create_at), oldest first.
 async function postMany(c, channelId, n, text = 'msg') {

@@ -15,7 +15,8 @@ import http from 'node:http';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import mm from '@mattermost/client';
-import {URL, admin, client, installWebSocketGlobals, newUser, unique, sleep, until} from './lib.mjs';
+import {Frames, URL, admin, bearer, client, installWebSocketGlobals, newUser, rawSocket as raw, safeJson, sleep, unique,
+    until, world as libWorld, wsUrl} from './lib.mjs';
 
 installWebSocketGlobals();
 
@@ -35,7 +36,7 @@ console.log = (...args) => {
 };
 
 const {WebSocketClient} = mm;
-const WS_URL = `${String(URL ?? '').replace(/^http/, 'ws')}/api/v4/websocket`;
+const WS_URL = wsUrl();
 const NOBODY = 'abcdefghijklmnopqrstuvwxyz';
 const ID = /^[a-z0-9]{26}$/;
 const INVALID_PARAM = 'api.websocket_handler.invalid_param.app_error';
@@ -47,85 +48,6 @@ const SETTLE = 500; // ms after the expected receivers got an event, before asse
 // queue (256 events), with a margin of 2.
 const SLOW_POSTS = 1000;
 const SLOW_BODY = 'y'.repeat(16000);
-
-
-function safeJson(v) {
-    try {
-        return JSON.stringify(v);
-    } catch {
-        return String(v);
-    }
-}
-
-// Polls `pred` until it returns something truthy; fails with `what` after `ms`.
-
-// What one connection received: every frame in order (events and replies).
-class Frames {
-    constructor(label) {
-        this.label = label;
-        this.frames = [];
-        this.closed = null; // {code, reason, at} of the last underlying socket
-        this.error = null;
-    }
-
-    record(text) {
-        let m;
-        try {
-            m = JSON.parse(text);
-        } catch {
-            m = null;
-        }
-        if (!m || typeof m !== 'object' || Array.isArray(m)) {
-            m = {unparsable: String(text).slice(0, 200)};
-        }
-        m.at = Date.now();
-        this.frames.push(m);
-    }
-
-    get events() {
-        return this.frames.filter((f) => f.seq_reply === undefined);
-    }
-
-    hello() {
-        return this.frames.find((f) => f.event === 'hello');
-    }
-
-    reply(seq) {
-        return this.frames.find((f) => f.seq_reply === seq);
-    }
-
-    all(event, pred = () => true) {
-        return this.events.filter((e) => e.event === event && pred(e));
-    }
-
-    find(event, pred = () => true) {
-        return this.all(event, pred)[0];
-    }
-
-    async wait(event, pred = () => true, ms = 3000) {
-        return until(() => this.find(event, pred), ms,
-            () => `${this.label} to receive "${event}" (got: ${this.events.map((e) => e.event).join(', ')})`);
-    }
-
-    none(event, pred = () => true) {
-        const got = this.find(event, pred);
-        assert.equal(got, undefined, `${this.label} must not receive this "${event}": ${safeJson(got)}`);
-    }
-
-    // Per connection: events carry seq 0, 1, 2... without gaps; replies
-    // carry seq_reply and no seq; every frame is JSON.
-    checkSeq() {
-        for (const f of this.frames) {
-            assert.equal(f.unparsable, undefined, `${this.label}: a frame that is not JSON: ${f.unparsable}`);
-        }
-        this.events.forEach((e, i) => {
-            assert.equal(e.seq, i, `${this.label}: event #${i} ("${e.event}") has seq ${e.seq}`);
-        });
-        for (const r of this.frames.filter((f) => f.seq_reply !== undefined)) {
-            assert.equal(r.seq, undefined, `${this.label}: a reply with a seq: ${safeJson(r)}`);
-        }
-    }
-}
 
 // The official WebSocketClient, with its sockets built here to record every
 // frame (and, for auth at the upgrade, to send headers).
@@ -185,76 +107,8 @@ async function official(t, token, label, {headers} = {}) {
     return o;
 }
 
-// A raw `ws` socket.
-class Raw extends Frames {
-    constructor(t, label, {headers, query = ''} = {}) {
-        super(label);
-        this.nextSeq = 1;
-        this.sock = new WebSocket(WS_URL + query, headers ? {headers} : {});
-        this.opened = new Promise((resolve) => {
-            this.sock.once('open', () => {
-                this.openedAt = Date.now();
-                resolve(true);
-            });
-            this.sock.once('close', () => resolve(false));
-        });
-        this.sock.on('message', (data) => this.record(data.toString()));
-        this.sock.on('close', (code, reason) => {
-            this.closed = {code, reason: reason.toString(), at: Date.now()};
-        });
-        this.sock.on('error', (e) => {
-            this.error = e;
-        });
-        t.after(() => this.sock.terminate());
-    }
-
-    send(action, data) {
-        const seq = this.nextSeq++;
-        this.sock.send(JSON.stringify(data === undefined ? {action, seq} : {action, seq, data}));
-        return seq;
-    }
-
-    async request(action, data, ms = 3000) {
-        const seq = this.send(action, data);
-        return until(() => this.reply(seq), ms, `${this.label}: the reply to ${action} (seq ${seq})`);
-    }
-
-    async waitClosed(ms, what = 'closed by the server') {
-        return until(() => this.closed, ms, `${this.label} to be ${what}`);
-    }
-
-    isOpen() {
-        return this.sock.readyState === WebSocket.OPEN && !this.closed;
-    }
-}
-
-async function raw(t, label, opts) {
-    const r = new Raw(t, label, opts);
-    assert.equal(await r.opened, true, `${label}: the upgrade was refused (${r.error && r.error.message})`);
-    return r;
-}
-
-const bearer = (token) => ({Authorization: `BEARER ${token}`});
-
-// alice owns a team with an open and a private channel, both with bob in
-// them; carol is in the team only; dave is in no team.  Each may get sockets.
-async function world(prefix) {
-    const [alice, bob, carol, dave] = await Promise.all(['a', 'b', 'c', 'd'].map((s) => newUser(`${prefix}${s}`)));
-    for (const u of [alice, bob, carol, dave]) {
-        u.token = u.client.getToken();
-    }
-    const name = unique('wsteam-');
-    const team = await alice.client.createTeam({name, display_name: name, type: 'I'});
-    await alice.client.addToTeam(team.id, bob.user.id);
-    await alice.client.addToTeam(team.id, carol.user.id);
-    const open = await alice.client.createChannel({team_id: team.id, name: unique('open-'), display_name: 'Open WS',
-        type: 'O'});
-    const priv = await alice.client.createChannel({team_id: team.id, name: unique('priv-'), display_name: 'Priv WS',
-        type: 'P'});
-    await alice.client.addToChannel(bob.user.id, open.id);
-    await alice.client.addToChannel(bob.user.id, priv.id);
-    return {alice, bob, carol, dave, team, open, priv};
-}
+// The world of lib.mjs, bob in the private channel too.
+const world = (prefix) => libWorld(prefix, {bobInPrivate: true});
 
 // Sockets for the four users of a world (official clients).
 async function sockets(t, w) {
@@ -531,7 +385,7 @@ test('posted: the channel\'s members get it (Post as a JSON string); non-members
             assert.equal(e.broadcast.channel_id, w.priv.id);
             assert.equal(e.data.channel_type, 'P');
             assert.equal(e.data.channel_name, w.priv.name);
-            assert.equal(e.data.channel_display_name, 'Priv WS');
+            assert.equal(e.data.channel_display_name, w.priv.display_name);
             assert.equal(e.data.team_id, w.team.id);
             assert.ok(String(e.data.sender_name).includes(w.alice.user.username), `sender_name ${e.data.sender_name}`);
             assert.equal(e.data.set_online, true);

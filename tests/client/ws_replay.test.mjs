@@ -11,51 +11,16 @@ import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
-import WebSocket from 'ws';
-import {URL, newUser, unique, sleep, until} from './lib.mjs';
+import {RawSocket, bearer, newUser, rawSocket, sleep, teamWorld, until} from './lib.mjs';
 
-const WS_URL = `${String(URL ?? '').replace(/^http/, 'ws')}/api/v4/websocket`;
 const ID = /^[a-z0-9]{26}$/;
 const T = {timeout: 20000};
 const SETTLE = 400; // ms: no more frames expected after this
 
 
-// A raw socket and what it received.
-class Sock {
-    constructor(t, token, query) {
-        this.frames = [];
-        this.closed = null;
-        this.sock = new WebSocket(WS_URL + query, {headers: {Authorization: `BEARER ${token}`}});
-        this.opened = new Promise((resolve) => {
-            this.sock.once('open', () => resolve(true));
-            this.sock.once('close', () => resolve(false));
-        });
-        this.sock.on('message', (d) => this.frames.push(JSON.parse(d.toString())));
-        this.sock.on('close', (code) => {
-            this.closed = {code};
-        });
-        this.sock.on('error', () => {});
-        t.after(() => this.sock.terminate());
-    }
-
-    get events() {
-        return this.frames.filter((f) => f.seq_reply === undefined);
-    }
-
-    hello() {
-        return this.events.find((e) => e.event === 'hello');
-    }
-
-    describe() {
-        return this.events.map((e) => `${e.event}#${e.seq}`).join(', ');
-    }
-}
-
-async function open(t, token, query) {
-    const s = new Sock(t, token, query);
-    assert.equal(await s.opened, true, 'the upgrade was refused');
-    return s;
-}
+// A raw socket of `token`'s, recording what it receives.
+const sockOf = (t, token, query) => new RawSocket(t, query, {headers: bearer(token), query});
+const open = (t, token, query) => rawSocket(t, query, {headers: bearer(token), query});
 
 const postId = (e) => JSON.parse(e.data.post).id;
 
@@ -63,9 +28,7 @@ const postId = (e) => JSON.parse(e.data.post).id;
 async function setup(t, prefix) {
     const u = await newUser(prefix);
     const token = u.client.getToken();
-    const name = unique('rpteam-');
-    const team = await u.client.createTeam({name, display_name: name, type: 'I'});
-    const ch = await u.client.createChannel({team_id: team.id, name: unique('rp-'), display_name: 'Replay', type: 'O'});
+    const {ch} = await teamWorld(u, {prefix: 'rpteam-', channels: {ch: {type: 'O', display_name: 'Replay'}}});
     const s = await open(t, token, '?connection_id=&sequence_number=0');
     await until(() => s.hello(), 3000, 'hello');
     const cid = s.hello().data.connection_id;
@@ -151,7 +114,7 @@ test('a known connection_id with a seq outside the window gets a fresh connectio
 test('a connection_id without sequence_number is closed', T, async (t) => {
     const {token, cid, s} = await setup(t, 'rpnoseq');
     await drop(s);
-    const again = new Sock(t, token, `?connection_id=${cid}`);
+    const again = sockOf(t, token, `?connection_id=${cid}`);
     await until(() => again.closed, 3000, 'the close');
     assert.equal(again.hello(), undefined);
 });
@@ -186,7 +149,7 @@ test('a reload: the new generation resumes the sockets the old one closed with 1
         // the new generation may still be starting: retry the upgrade
         let again;
         for (let i = 0; i < 100 && !again; i++) {
-            const a = new Sock(t, token, `?connection_id=${cid}&sequence_number=${next}`);
+            const a = sockOf(t, token, `?connection_id=${cid}&sequence_number=${next}`);
             if (await a.opened) {
                 again = a;
             } else {

@@ -6,7 +6,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import mm from '@mattermost/client';
-import {URLS, adminOn, client, clientError, installWebSocketGlobals, quietWebSocketClient, unique, until, userOn}
+import {URLS, adminOn, client, clientError, installWebSocketGlobals, quietWebSocketClient, teamWorld, until, userOn}
     from '../lib.mjs';
 
 installWebSocketGlobals();
@@ -28,11 +28,8 @@ function socketOn(t, url, token) {
 test('a post made through node A reaches a WebSocket on node C, in order', T, async (t) => {
     const alice = await userOn(A, 'alice');
     const bob = await userOn(C, 'bob');
-    const team = await alice.client.createTeam({name: unique('team'), display_name: 'Cluster', type: 'O'});
-    await alice.client.addToTeam(team.id, bob.user.id);
-    const channel = await alice.client.createChannel({team_id: team.id, name: unique('ch-'),
-        display_name: 'Cross', type: 'O'});
-    await alice.client.addToChannel(bob.user.id, channel.id);
+    const {channel} = await teamWorld(alice, {type: 'O', prefix: 'team', members: [bob],
+        channels: {channel: {type: 'O', display_name: 'Cross', members: [bob]}}});
     const ws = socketOn(t, C, bob.client.getToken());
     await until(() => ws.events.find((e) => e.event === 'hello'), 5000, 'hello on node C');
     const sent = [];

@@ -12,7 +12,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import WebSocket from 'ws';
 import mm from '@mattermost/client';
-import {URLS, client, installWebSocketGlobals, quietWebSocketClient, sleep, unique, until, userOn} from '../lib.mjs';
+import {URLS, RawSocket, bearer, client, installWebSocketGlobals, quietWebSocketClient, sleep, teamWorld, until, userOn}
+    from '../lib.mjs';
 
 installWebSocketGlobals();
 quietWebSocketClient();
@@ -23,11 +24,8 @@ const T = {timeout: 40000};
 
 // Alice posts through any node into a channel Bob is in.
 async function channelFor(alice, bob) {
-    const team = await alice.client.createTeam({name: unique('rteam'), display_name: 'Replay', type: 'O'});
-    await alice.client.addToTeam(team.id, bob.user.id);
-    const channel = await alice.client.createChannel({team_id: team.id, name: unique('rch-'),
-        display_name: 'Replay', type: 'O'});
-    await alice.client.addToChannel(bob.user.id, channel.id);
+    const {channel} = await teamWorld(alice, {type: 'O', prefix: 'rteam', members: [bob],
+        channels: {channel: {type: 'O', display_name: 'Replay', members: [bob]}}});
     const on = {};
     for (const url of [A, B, C]) {
         on[url] = client(url);
@@ -83,19 +81,8 @@ test('the official client dropped on node A and back on node C gets exactly what
     assert.deepEqual(seqs, seqs.map((_, i) => i), 'seqs continue without a gap or a repeat');
 });
 
-// A raw socket and what it received.
-function raw(t, url, token, query) {
-    const s = {frames: [], closed: null};
-    s.sock = new WebSocket(`${wsBase(url)}/api/v4/websocket${query}`, {headers: {Authorization: `BEARER ${token}`}});
-    s.sock.on('message', (d) => s.frames.push(JSON.parse(d.toString())));
-    s.sock.on('close', (code) => {
-        s.closed = code;
-    });
-    s.sock.on('error', () => {});
-    s.events = () => s.frames.filter((f) => f.seq_reply === undefined);
-    t.after(() => s.sock.terminate());
-    return s;
-}
+// A raw socket of `token`'s on node `url`, recording what it receives.
+const raw = (t, url, token, query) => new RawSocket(t, `${url}${query}`, {url, headers: bearer(token), query});
 
 test('a reconnect on another node from inside the window gets the re-sent events with their seqs', T, async (t) => {
     const alice = await userOn(A, 'rwalice');
@@ -103,25 +90,25 @@ test('a reconnect on another node from inside the window gets the re-sent events
     const post = await channelFor(alice, bob);
     const token = bob.client.getToken();
     const first = raw(t, A, token, '?connection_id=&sequence_number=0');
-    await until(() => first.events().find((e) => e.event === 'hello'), 5000, 'hello on node A');
-    const cid = first.events()[0].data.connection_id;
+    await until(() => first.events.find((e) => e.event === 'hello'), 5000, 'hello on node A');
+    const cid = first.events[0].data.connection_id;
     const one = await post(A, 'one');
     const two = await post(B, 'two');
-    await until(() => posted(first.events()).length === 2, 5000, 'two posts on node A');
-    const seqOfTwo = first.events().find((e) => e.event === 'posted' && posted([e])[0] === two).seq;
+    await until(() => posted(first.events).length === 2, 5000, 'two posts on node A');
+    const seqOfTwo = first.events.find((e) => e.event === 'posted' && posted([e])[0] === two).seq;
     first.sock.close();
     await until(() => first.closed !== null, 3000, 'the close');
     const three = await post(C, 'three');
     await sleep(300);
     // the client says it got everything before `two`
     const second = raw(t, B, token, `?connection_id=${cid}&sequence_number=${seqOfTwo}`);
-    await until(() => posted(second.events()).includes(three), 5000, 'the resume on node B');
+    await until(() => posted(second.events).includes(three), 5000, 'the resume on node B');
     await sleep(300);
-    const got = second.events();
+    const got = second.events;
     assert.equal(got.find((e) => e.event === 'hello'), undefined, 'a hello: not resumed');
     assert.deepEqual(posted(got), [two, three]);
     assert.deepEqual(got.map((e) => e.seq), [seqOfTwo, seqOfTwo + 1]);
-    assert.ok(posted(first.events()).includes(one));
+    assert.ok(posted(first.events).includes(one));
 });
 
 test('an unknown id, or another user\'s, starts afresh; the owner still resumes', T, async (t) => {
@@ -130,27 +117,27 @@ test('an unknown id, or another user\'s, starts afresh; the owner still resumes'
     const eve = await userOn(C, 'rueve');
     const post = await channelFor(alice, bob);
     const first = raw(t, A, bob.client.getToken(), '?connection_id=&sequence_number=0');
-    await until(() => first.events().find((e) => e.event === 'hello'), 5000, 'hello on node A');
-    const cid = first.events()[0].data.connection_id;
+    await until(() => first.events.find((e) => e.event === 'hello'), 5000, 'hello on node A');
+    const cid = first.events[0].data.connection_id;
     first.sock.close();
     await until(() => first.closed !== null, 3000, 'the close');
     const missedPost = await post(A, 'missed');
 
     const start = Date.now();
     const unknown = raw(t, C, eve.client.getToken(), `?connection_id=${'x'.repeat(26)}&sequence_number=3`);
-    const hello = await until(() => unknown.events().find((e) => e.event === 'hello'), 5000, 'hello for an unknown id');
+    const hello = await until(() => unknown.events.find((e) => e.event === 'hello'), 5000, 'hello for an unknown id');
     assert.notEqual(hello.data.connection_id, 'x'.repeat(26));
     assert.ok(Date.now() - start < 3000, `the unknown id waited ${Date.now() - start} ms`);
 
     const thief = raw(t, C, eve.client.getToken(), `?connection_id=${cid}&sequence_number=1`);
-    const fresh = await until(() => thief.events().find((e) => e.event === 'hello'), 5000, 'hello for the thief');
+    const fresh = await until(() => thief.events.find((e) => e.event === 'hello'), 5000, 'hello for the thief');
     assert.notEqual(fresh.data.connection_id, cid);
-    assert.deepEqual(posted(thief.events()), []);
+    assert.deepEqual(posted(thief.events), []);
 
     const owner = raw(t, B, bob.client.getToken(), `?connection_id=${cid}&sequence_number=1`);
-    await until(() => posted(owner.events()).includes(missedPost), 5000, 'the owner resumes on node B');
-    assert.equal(owner.events().find((e) => e.event === 'hello'), undefined);
-    assert.equal(owner.events()[0].seq, 1);
+    await until(() => posted(owner.events).includes(missedPost), 5000, 'the owner resumes on node B');
+    assert.equal(owner.events.find((e) => e.event === 'hello'), undefined);
+    assert.equal(owner.events[0].seq, 1);
 });
 
 // The pids of a node's serving workers, from their logs (CHORUS_NODE_DIRS).
@@ -174,12 +161,12 @@ test('an event the old node had not seen when it answered comes from the new nod
     const post = await channelFor(alice, bob);
     const token = bob.client.getToken();
     const first = raw(t, A, token, '?connection_id=&sequence_number=0');
-    await until(() => first.events().find((e) => e.event === 'hello'), 5000, 'hello on node A');
-    const cid = first.events()[0].data.connection_id;
+    await until(() => first.events.find((e) => e.event === 'hello'), 5000, 'hello on node A');
+    const cid = first.events[0].data.connection_id;
     const one = await post(A, 'one');
-    await until(() => posted(first.events()).includes(one), 5000, 'the first post on node A');
+    await until(() => posted(first.events).includes(one), 5000, 'the first post on node A');
     await sleep(300);
-    const next = first.events()[first.events().length - 1].seq + 1;
+    const next = first.events[first.events.length - 1].seq + 1;
     first.sock.close();
     await until(() => first.closed !== null, 3000, 'the close');
     await sleep(200);
@@ -200,9 +187,9 @@ test('an event the old node had not seen when it answered comes from the new nod
     } finally {
         pids.forEach((p) => process.kill(p, 'SIGCONT'));
     }
-    await until(() => posted(second.events()).includes(late), 5000, 'the late post on node C');
+    await until(() => posted(second.events).includes(late), 5000, 'the late post on node C');
     await sleep(300);
-    const got = second.events();
+    const got = second.events;
     assert.equal(got.find((e) => e.event === 'hello'), undefined, 'a hello: not resumed');
     assert.deepEqual(posted(got), [late]);
     assert.deepEqual(got.map((e) => e.seq), [next]);

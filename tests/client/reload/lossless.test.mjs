@@ -9,7 +9,7 @@ import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import mm from '@mattermost/client';
-import {URLS, installWebSocketGlobals, quietWebSocketClient, sleep, unique, until, userOn} from '../lib.mjs';
+import {URLS, installWebSocketGlobals, quietWebSocketClient, sleep, teamWorld, until, userOn} from '../lib.mjs';
 
 installWebSocketGlobals();
 quietWebSocketClient();
@@ -21,11 +21,8 @@ const T = {timeout: 60000};
 async function reloadWhilePosting(t, postOn, readOn) {
     const poster = await userOn(postOn, 'rlposter');
     const reader = await userOn(readOn, 'rlreader');
-    const team = await poster.client.createTeam({name: unique('rl'), display_name: 'Reload', type: 'O'});
-    await poster.client.addToTeam(team.id, reader.user.id);
-    const channel = await poster.client.createChannel({team_id: team.id, name: unique('rl-'),
-        display_name: 'Reload', type: 'O'});
-    await poster.client.addToChannel(reader.user.id, channel.id);
+    const {channel} = await teamWorld(poster, {type: 'O', prefix: 'rl', members: [reader],
+        channels: {channel: {type: 'O', display_name: 'Reload', members: [reader]}}});
 
     const got = [];
     let missed = 0;
