@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "db/sqlstate.h"
+#include "store/post.h"
 #include "store/row.h"
 
 #define SEARCH_LIMIT "100"
@@ -391,7 +392,7 @@ static const char *const search_sql =
     " rc AS (SELECT r.RootId, count(*) AS n FROM Posts r WHERE r.ChannelId = ANY(ARRAY(SELECT c FROM thr))"
     "  AND r.CreateAt >= (SELECT min(o.CreateAt) FROM Posts o WHERE o.Id IN (SELECT t FROM thr))"
     "  AND r.RootId IN (SELECT t FROM thr) AND r.DeleteAt = 0 GROUP BY r.RootId)"
-    " SELECT " POST_COLS ", COALESCE(rc.n, 0),"
+    " SELECT " POST_COLUMNS ", COALESCE(rc.n, 0),"
     "  CASE WHEN $14::text IS NOT NULL AND p.Id IN (SELECT Id FROM plain) THEN ts_headline('english', p.Message,"
     "   to_tsquery('english', $14::text), 'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', HighlightAll=true')"
     "  END, p.Id IN (SELECT Id FROM tags)"
@@ -400,7 +401,7 @@ static const char *const search_sql =
 
 static json_t *empty_search_results(void)
 {
-    json_t *list = api_post_list_empty();
+    json_t *list = post_list_empty();
     json_object_set_new(list, "matches", json_object());
     return list;
 }
@@ -428,7 +429,7 @@ static void add_match(json_t *words, const char *w, size_t len)
 static json_t *hit_matches(const search_state_t *st, const PGresult *res, int row)
 {
     json_t *words = json_array();
-    const char *h = PQgetisnull(res, row, API_POST_NCOLUMNS) ? "" : row_str(res, row, API_POST_NCOLUMNS);
+    const char *h = PQgetisnull(res, row, POST_NCOLUMNS) ? "" : row_str(res, row, POST_NCOLUMNS);
     for (const char *open; (open = strchr(h, '\1')) != NULL;) {
         const char *close = strchr(open + 1, '\2');
         if (close == NULL)
@@ -437,7 +438,7 @@ static json_t *hit_matches(const search_state_t *st, const PGresult *res, int ro
             add_match(words, open + 1, (size_t)(close - open - 1));
         h = close + 1;
     }
-    if (!row_bool(res, row, API_POST_NCOLUMNS + 1))
+    if (!row_bool(res, row, POST_NCOLUMNS + 1))
         return words;
     const char *tags = row_str(res, row, 13);
     while (*tags != '\0') {
@@ -467,7 +468,7 @@ static void on_posts_searched(api_request_t *r, PGresult *res, const char *error
     for (int i = 0; i < PQntuples(res); i++) {
         const char *id = row_str(res, i, 0);
         json_array_append_new(order, json_string(id));
-        json_object_set_new(posts, id, api_post_json(res, i));
+        json_object_set_new(posts, id, post_to_json(res, i));
         json_object_set_new(matches, id, hit_matches(st, res, i));
     }
     api_send_json(r, 200, list);
