@@ -295,51 +295,50 @@ static void on_post_created(api_request_t *r, PGresult *res, const char *error)
     find_mentions(r, post, row_str(res, 0, POST_NCOLUMNS + 1));
 }
 
-/* After the channel check: the body's meaning, then the one statement. */
+/* After the channel check: the body as api_posts_create read it (r->input)
+ * checked further, then the one statement. */
 static void create_post_insert(api_request_t *r)
 {
-    new_post_t np;
-    if (!read_new_post(r, r->body, &np))
+    const new_post_t *np = r->input;
+    if (message_too_long(r, np->message))
         return;
-    if (message_too_long(r, np.message))
-        return;
-    if (np.root_id[0] != '\0' && !id_is_valid(np.root_id, strlen(np.root_id))) {
+    if (np->root_id[0] != '\0' && !id_is_valid(np->root_id, strlen(np->root_id))) {
         api_send_error(r, 400, "api.post.create_post.root_id.app_error", "Invalid RootId parameter.", NULL);
         return;
     }
-    if (strncmp(np.type, "system_", 7) == 0) {
+    if (strncmp(np->type, "system_", 7) == 0) {
         api_send_error(r, 400, "api.context.invalid_param.app_error", "Invalid post.type parameter.", NULL);
         return;
     }
-    if (!allowed_post_type(np.type)) {
+    if (!allowed_post_type(np->type)) {
         api_send_error(r, 400, "model.post.is_valid.type.app_error", "Invalid type.", NULL);
         return;
     }
-    if (strlen(np.pending_post_id) > POST_PENDING_ID_MAX) {
+    if (strlen(np->pending_post_id) > POST_PENDING_ID_MAX) {
         api_error_invalid_body(r, "pending_post_id");
         return;
     }
-    const char *props = np.props != NULL ? props_text(r, np.props) : "{}";
+    const char *props = np->props != NULL ? props_text(r, np->props) : "{}";
     if (props == NULL)
         return;
-    const char *files = np.file_ids != NULL ? file_ids_text(r, np.file_ids) : "[]";
+    const char *files = np->file_ids != NULL ? file_ids_text(r, np->file_ids) : "[]";
     if (files == NULL)
         return;
     char id[ID_LENGTH + 1];
     id_new(id);
     int64_t now = clock_now_ms();
-    int64_t create_at = np.create_at > 0 && api_has_role(r, "system_admin") ? np.create_at : now;
+    int64_t create_at = np->create_at > 0 && api_has_role(r, "system_admin") ? np->create_at : now;
     const char *params[] = {id,
                             i64s(r, create_at),
                             r->session.user_id,
                             ((api_channel_access_t *)r->state)->id,
-                            np.root_id,
-                            np.message,
-                            np.type,
+                            np->root_id,
+                            np->message,
+                            np->type,
                             props,
-                            text_hashtags(pool_of(r), np.message),
+                            text_hashtags(pool_of(r), np->message),
                             files,
-                            np.pending_post_id,
+                            np->pending_post_id,
                             i64s(r, now)};
     api_query(r, POST_SQL_CREATE, 12, params, on_post_created);
 }
@@ -349,14 +348,15 @@ void api_posts_create(api_request_t *r)
     json_t *body = api_request_body(r, JSON_OBJECT);
     if (body == NULL)
         return;
-    new_post_t np;
-    if (!read_new_post(r, body, &np))
+    new_post_t *np = h2o_mem_alloc_pool(pool_of(r), sizeof(*np));
+    if (!read_new_post(r, body, np))
         return;
-    if (!id_is_valid(np.channel_id, strlen(np.channel_id))) {
+    if (!id_is_valid(np->channel_id, strlen(np->channel_id))) {
         api_error_invalid_body(r, "channel_id");
         return;
     }
-    api_require_channel(r, text_strndup(pool_of(r), np.channel_id, ID_LENGTH), ACCESS_WRITE, create_post_insert);
+    r->input = np;
+    api_require_channel(r, text_strndup(pool_of(r), np->channel_id, ID_LENGTH), ACCESS_WRITE, create_post_insert);
 }
 
 /* ---- GET /api/v4/posts/{post_id} ------------------------------------------------- */
@@ -484,24 +484,23 @@ static void on_post_patched(api_request_t *r, PGresult *res, const char *error)
     api_send_json(r, 200, post);
 }
 
+/* After the post and channel checks: the body as api_posts_patch read it. */
 static void patch_post_update(api_request_t *r)
 {
-    patch_t pt;
-    if (!read_patch(r, r->body, &pt))
-        return;
-    if (pt.message != NULL && message_too_long(r, pt.message))
+    const patch_t *pt = r->input;
+    if (pt->message != NULL && message_too_long(r, pt->message))
         return;
     const char *props = NULL, *files = NULL;
-    if (pt.props != NULL && (props = props_text(r, pt.props)) == NULL)
+    if (pt->props != NULL && (props = props_text(r, pt->props)) == NULL)
         return;
-    if (pt.file_ids != NULL && (files = file_ids_text(r, pt.file_ids)) == NULL)
+    if (pt->file_ids != NULL && (files = file_ids_text(r, pt->file_ids)) == NULL)
         return;
     const char *params[] = {api_param(r, 0),
-                            pt.message,
-                            pt.message != NULL ? text_hashtags(pool_of(r), pt.message) : NULL,
-                            pt.pinned < 0 ? NULL
-                            : pt.pinned   ? "t"
-                                          : "f",
+                            pt->message,
+                            pt->message != NULL ? text_hashtags(pool_of(r), pt->message) : NULL,
+                            pt->pinned < 0 ? NULL
+                            : pt->pinned   ? "t"
+                                           : "f",
                             props,
                             files,
                             i64s(r, clock_now_ms())};
@@ -516,9 +515,10 @@ void api_posts_patch(api_request_t *r)
     json_t *body = api_request_body(r, JSON_OBJECT);
     if (body == NULL)
         return;
-    patch_t pt;
-    if (!read_patch(r, body, &pt))
+    patch_t *pt = h2o_mem_alloc_pool(pool_of(r), sizeof(*pt));
+    if (!read_patch(r, body, pt))
         return;
+    r->input = pt;
     /* Mattermost: a missing or deleted post is a permission error here */
     find_post(r, id, false, &(post_step_t){patch_post_update, ACCESS_WRITE, 403, true, false});
 }
