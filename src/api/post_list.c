@@ -4,7 +4,8 @@
  * (update_at > since, deleted included, at most 1000, no cursors),
  * `before`/`after` cursors with page/per_page, the thread posts of the page
  * in `posts` only, and next_post_id/prev_post_id as AddCursorIdsForPostList
- * sets them; the page, its threads and both neighbour ids come from one query.
+ * sets them; the page, its threads and both neighbour ids come from one query
+ * (store/post.h, POST_SQL_LIST_*).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,9 +16,7 @@
 #include "api/posts.h"
 #include "api/response.h"
 #include "core/text.h"
-#include "store/row.h"
-
-#define SINCE_LIMIT "1000"
+#include "store/post.h"
 
 typedef struct {
     const char *after, *before; /* "" when absent */
@@ -60,85 +59,15 @@ static bool read_list_params(api_request_t *r, list_params_t *lp)
     return true;
 }
 
-/* Every mode ends the same way: the rows of `page` (kind 'o', in `order`)
- * and of `extra` (kind 'x', in `posts` only), each with its thread's reply
- * count from one grouped scan of the channel (replies are never older than
- * their root), then the id after the newest and before the oldest of the
- * page (GetPostIdAfterTime / GetPostIdBeforeTime). */
-#define LIST_TAIL                                                                                                     \
-    " rows AS (SELECT p.*, 'o' AS kind FROM page p"                                                                   \
-    "  UNION ALL SELECT e.*, 'x' FROM extra e WHERE e.Id NOT IN (SELECT Id FROM page)),"                              \
-    " thr AS (SELECT DISTINCT CASE WHEN RootId = '' THEN Id ELSE RootId END AS t FROM rows),"                         \
-    " rc AS (SELECT r.RootId, count(*) AS n FROM Posts r WHERE r.ChannelId = $1 AND r.DeleteAt = 0"                   \
-    "  AND r.RootId IN (SELECT t FROM thr)"                                                                           \
-    "  AND r.CreateAt >= (SELECT min(o.CreateAt) FROM Posts o WHERE o.Id IN (SELECT t FROM thr)) GROUP BY r.RootId)," \
-    " cur AS (SELECT"                                                                                                 \
-    "  (SELECT n.Id FROM Posts n WHERE n.ChannelId = $1 AND n.DeleteAt = 0"                                           \
-    "   AND n.CreateAt > (SELECT max(CreateAt) FROM page) ORDER BY n.CreateAt ASC LIMIT 1) AS next_id,"               \
-    "  (SELECT n.Id FROM Posts n WHERE n.ChannelId = $1 AND n.DeleteAt = 0"                                           \
-    "   AND n.CreateAt < (SELECT min(CreateAt) FROM page) ORDER BY n.CreateAt DESC LIMIT 1) AS prev_id)"              \
-    " SELECT " POST_COLS ", COALESCE(rc.n, 0), p.kind, cur.next_id, cur.prev_id FROM rows p"                          \
-    "  LEFT JOIN rc ON rc.RootId = (CASE WHEN p.RootId = '' THEN p.Id ELSE p.RootId END) CROSS JOIN cur"              \
-    " ORDER BY p.kind, p.CreateAt DESC"
-
-/* The thread posts of `roots` (ids) for `posts` only: the roots by id and,
- * with $4 (fetch threads), their replies, never older than the oldest root. */
-#define LIST_THREADS(roots)                                                                                    \
-    " extra AS (SELECT * FROM Posts p WHERE p.Id IN (SELECT i FROM " roots ") AND p.ChannelId = $1"            \
-    "  AND ($5::boolean OR p.DeleteAt = 0)"                                                                    \
-    "  UNION SELECT * FROM Posts p WHERE $4::boolean AND p.ChannelId = $1 AND ($5::boolean OR p.DeleteAt = 0)" \
-    "  AND p.CreateAt >= (SELECT min(CreateAt) FROM Posts WHERE Id IN (SELECT i FROM " roots "))"              \
-    "  AND p.RootId IN (SELECT i FROM " roots ")),"
-
-/* $1 channel, $2 limit, $3 offset, $4 fetch threads, $5 include deleted */
-static const char *const sql_list_page =
-    "WITH page AS (SELECT * FROM Posts p WHERE p.ChannelId = $1 AND ($5::boolean OR p.DeleteAt = 0)"
-    "  ORDER BY p.CreateAt DESC LIMIT $2::bigint OFFSET $3::bigint),"
-    " roots AS (SELECT DISTINCT RootId AS i FROM page WHERE RootId <> '')," LIST_THREADS("roots") LIST_TAIL;
-
-/* $6 the anchor post; before: older than it, newest first */
-#define LIST_AROUND(cmp, dir)                                                                                  \
-    "WITH page AS (SELECT * FROM Posts p WHERE p.ChannelId = $1 AND ($5::boolean OR p.DeleteAt = 0)"           \
-    "  AND p.CreateAt " cmp " (SELECT CreateAt FROM Posts WHERE Id = $6)"                                      \
-    "  ORDER BY p.CreateAt " dir " LIMIT $2::bigint OFFSET $3::bigint),"                                       \
-    " ids AS (SELECT Id AS i FROM page UNION SELECT RootId FROM page WHERE RootId <> '')," LIST_THREADS("ids") \
-        LIST_TAIL
-
-static const char *const sql_list_before = LIST_AROUND("<", "DESC");
-static const char *const sql_list_after = LIST_AROUND(">", "ASC");
-
-/* $1 channel, $2 since: changed posts (deleted too) and their roots; no cursors */
-static const char *const sql_list_since =
-    "WITH page AS (SELECT * FROM Posts p WHERE p.ChannelId = $1 AND p.UpdateAt > $2::bigint"
-    "  ORDER BY p.UpdateAt ASC LIMIT " SINCE_LIMIT "),"
-    " extra AS (SELECT * FROM Posts p WHERE p.Id IN (SELECT RootId FROM page))," LIST_TAIL;
-
-json_t *api_post_list_empty(void)
-{
-    return json_pack("{s:[], s:{}, s:s, s:s, s:i}", "order", "posts", "next_post_id", "", "prev_post_id", "",
-                     "first_inaccessible_post_time", 0);
-}
-
 static void on_posts_listed(api_request_t *r, PGresult *res, const char *error)
 {
     if (api_query_failed(r, error))
         return;
     list_params_t lp;
     read_list_params(r, &lp); /* validated before the query */
-    json_t *list = api_post_list_empty();
-    json_t *order = json_object_get(list, "order"), *posts = json_object_get(list, "posts");
-    int n = 0, col = API_POST_NCOLUMNS;
-    const char *next = "", *prev = "";
-    for (int i = 0; i < PQntuples(res); i++) {
-        json_object_set_new(posts, row_str(res, i, 0), api_post_json(res, i));
-        if (row_str(res, i, col)[0] != 'o')
-            continue;
-        json_array_append_new(order, json_string(row_str(res, i, 0)));
-        if (n++ == 0) {
-            next = row_str(res, i, col + 1);
-            prev = row_str(res, i, col + 2);
-        }
-    }
+    const char *next, *prev;
+    int n;
+    json_t *list = post_list_to_json(res, &next, &prev, &n);
     /* AddCursorIdsForPostList */
     if (lp.since > 0) {
         next = prev = "";
@@ -167,7 +96,7 @@ static void list_posts_query(api_request_t *r)
     const char *channel = api_param(r, 0);
     if (lp.since > 0) {
         const char *params[] = {channel, text_i64(pool, lp.since)};
-        api_query_read(r, sql_list_since, 2, params, on_posts_listed);
+        api_query_read(r, POST_SQL_LIST_SINCE, 2, params, on_posts_listed);
         return;
     }
     const char *params[] = {channel,
@@ -177,11 +106,11 @@ static void list_posts_query(api_request_t *r)
                             lp.include_deleted ? "t" : "f",
                             lp.after[0] != '\0' ? lp.after : lp.before};
     if (lp.after[0] != '\0')
-        api_query_read(r, sql_list_after, 6, params, on_posts_listed);
+        api_query_read(r, POST_SQL_LIST_AFTER, 6, params, on_posts_listed);
     else if (lp.before[0] != '\0')
-        api_query_read(r, sql_list_before, 6, params, on_posts_listed);
+        api_query_read(r, POST_SQL_LIST_BEFORE, 6, params, on_posts_listed);
     else
-        api_query_read(r, sql_list_page, 5, params, on_posts_listed);
+        api_query_read(r, POST_SQL_LIST_PAGE, 5, params, on_posts_listed);
 }
 
 void api_posts_for_channel(api_request_t *r)

@@ -1,16 +1,12 @@
 /*
- * Posts, as Mattermost's REST API v4 serves them: the Post model's JSON
- * (api_post_json, api_post_columns) and creating, getting, patching and
- * deleting a post.  Listing a channel's posts is post_list.c, search is
- * post_search.c, the text helpers they share are text.c.
+ * Posts, as Mattermost's REST API v4 serves them: creating, getting,
+ * patching and deleting a post.  Listing a channel's posts is post_list.c,
+ * search is post_search.c; the SQL and the Post model's JSON are
+ * store/post.h, the text rules (hashtags) core/text.c.
  *
- * Every write is one statement: creating a post inserts it, bumps the
- * channel's LastPostAt/TotalMsgCount, marks the channel viewed for the poster
- * (ChannelMembers LastViewedAt/MsgCount/MentionCount) and bumps the root's
- * UpdateAt for a reply, all in CTEs of a single INSERT, which also checks the
- * root post and answers a retried pending_post_id with the post already made
- * (Mattermost's 30 s dedup window).  A patch and a delete are one UPDATE each
- * (a delete also soft-deletes the thread's replies, as Mattermost's store).
+ * Every write is one statement (store/post.h says what each keeps in step);
+ * a create also answers a retried pending_post_id with the post already made
+ * (Mattermost's 30 s dedup window).
  *
  * Handlers that start from a post id look the post up first (its channel),
  * then let api_require_channel decide, then run the statement; a post that
@@ -32,6 +28,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/text.h"
+#include "store/post.h"
 #include "store/row.h"
 #include "ws/ws.h"
 
@@ -40,50 +37,8 @@
 #define POST_FILEIDS_MAX_RUNES 300
 #define POST_PROPS_MAX_RUNES   800000
 #define POST_PENDING_ID_MAX    64
-#define DEDUP_WINDOW_MS        "30000"
 
 #define ERR_MESSAGE_LENGTH "model.post.is_valid.message_length.app_error"
-
-/* Replies of the post's thread that are not deleted.  A reply is never older
- * than its root (create_post_insert makes sure), so the (ChannelId, CreateAt)
- * index bounds the scan to the thread's lifetime. */
-#define REPLY_COUNT                                                                                                    \
-    "(SELECT count(*) FROM Posts r WHERE r.ChannelId = p.ChannelId AND r.RootId = (CASE WHEN p.RootId = '' THEN p.Id " \
-    "ELSE p.RootId END) AND r.DeleteAt = 0 AND r.CreateAt >= (CASE WHEN p.RootId = '' THEN p.CreateAt ELSE "           \
-    "(SELECT o.CreateAt FROM Posts o WHERE o.Id = p.RootId) END))"
-
-const char *const api_post_columns = POST_COLS ", " REPLY_COUNT;
-
-json_t *api_post_json(const PGresult *res, int row)
-{
-    json_t *p = json_object();
-    json_object_set_new(p, "id", json_string(row_str(res, row, 0)));
-    json_object_set_new(p, "create_at", json_integer(row_int64(res, row, 1)));
-    json_object_set_new(p, "update_at", json_integer(row_int64(res, row, 2)));
-    json_object_set_new(p, "edit_at", json_integer(row_int64(res, row, 3)));
-    json_object_set_new(p, "delete_at", json_integer(row_int64(res, row, 4)));
-    json_object_set_new(p, "is_pinned", json_boolean(row_bool(res, row, 5)));
-    json_object_set_new(p, "user_id", json_string(row_str(res, row, 6)));
-    json_object_set_new(p, "channel_id", json_string(row_str(res, row, 7)));
-    json_object_set_new(p, "root_id", json_string(row_str(res, row, 8)));
-    json_object_set_new(p, "original_id", json_string(row_str(res, row, 9)));
-    json_object_set_new(p, "message", json_string(row_str(res, row, 10)));
-    json_object_set_new(p, "type", json_string(row_str(res, row, 11)));
-    json_object_set_new(p, "props", row_json(res, row, 12));
-    json_object_set_new(p, "hashtags", json_string(row_str(res, row, 13)));
-    json_t *files = json_loads(row_str(res, row, 14), 0, NULL);
-    if (!json_is_array(files)) {
-        json_decref(files);
-        files = json_array();
-    }
-    json_object_set_new(p, "file_ids", files);
-    json_object_set_new(p, "pending_post_id", json_string(row_str(res, row, 15)));
-    json_object_set_new(p, "reply_count", json_integer(row_int64(res, row, 16)));
-    json_object_set_new(p, "last_reply_at", json_integer(0));
-    json_object_set_new(p, "participants", json_null());
-    json_object_set_new(p, "metadata", json_object());
-    return p;
-}
 
 /* ---- small helpers -------------------------------------------------------------- */
 
@@ -306,14 +261,7 @@ static void find_mentions(api_request_t *r, json_t *post, const char *sender)
     snprintf(m->sender, sizeof(m->sender), "%s", sender);
     r->state = m;
     const char *params[] = {m->channel->id, json_string_value(json_object_get(post, "message")), r->session.user_id};
-    api_query(r,
-              "SELECT COALESCE(json_agg(DISTINCT cm.UserId ORDER BY cm.UserId), '[]')::text"
-              " FROM ChannelMembers cm JOIN Users u ON u.Id = cm.UserId"
-              " WHERE cm.ChannelId = $1 AND u.Id <> $3 AND u.DeleteAt = 0 AND ("
-              "  u.Username IN (SELECT lower(rtrim(w[1], '.-_'))"
-              "   FROM regexp_matches($2, '@([A-Za-z0-9.\\-_]+)', 'g') AS w)"
-              "  OR $2 ~* '(^|[^A-Za-z0-9_])@(all|channel|here)([^A-Za-z0-9_]|$)')",
-              3, params, on_mentions_found);
+    api_query(r, POST_SQL_MENTIONS, 3, params, on_mentions_found);
 }
 
 static void on_post_created(api_request_t *r, PGresult *res, const char *error)
@@ -325,7 +273,7 @@ static void on_post_created(api_request_t *r, PGresult *res, const char *error)
         return;
     }
     if (PQgetisnull(res, 0, 0)) {
-        const char *verdict = row_str(res, 0, API_POST_NCOLUMNS);
+        const char *verdict = row_str(res, 0, POST_NCOLUMNS);
         if (strcmp(verdict, "channel") == 0)
             api_send_error(r, 400, "api.post.create_post.channel_root_id.app_error",
                            "Invalid ChannelId for RootId parameter.", NULL);
@@ -333,104 +281,66 @@ static void on_post_created(api_request_t *r, PGresult *res, const char *error)
             api_send_error(r, 400, "api.post.create_post.root_id.app_error", "Invalid RootId parameter.", NULL);
         return;
     }
-    json_t *post = api_post_json(res, 0);
-    if (!row_bool(res, 0, API_POST_NCOLUMNS + 2)) { /* a retried pending_post_id: nothing new */
+    json_t *post = post_to_json(res, 0);
+    if (!row_bool(res, 0, POST_NCOLUMNS + 2)) { /* a retried pending_post_id: nothing new */
         api_send_json(r, 201, post);
         return;
     }
     const char *message = json_string_value(json_object_get(post, "message"));
     if (message == NULL || strchr(message, '@') == NULL) {
-        publish_post_event(r, "posted", post, row_str(res, 0, API_POST_NCOLUMNS + 1), NULL);
+        publish_post_event(r, "posted", post, row_str(res, 0, POST_NCOLUMNS + 1), NULL);
         api_send_json(r, 201, post);
         return;
     }
-    find_mentions(r, post, row_str(res, 0, API_POST_NCOLUMNS + 1));
+    find_mentions(r, post, row_str(res, 0, POST_NCOLUMNS + 1));
 }
 
-/* After the channel check: the body's meaning, then the one statement. */
+/* After the channel check: the body as api_posts_create read it (r->input)
+ * checked further, then the one statement. */
 static void create_post_insert(api_request_t *r)
 {
-    new_post_t np;
-    if (!read_new_post(r, r->body, &np))
+    const new_post_t *np = r->input;
+    if (message_too_long(r, np->message))
         return;
-    if (message_too_long(r, np.message))
-        return;
-    if (np.root_id[0] != '\0' && !id_is_valid(np.root_id, strlen(np.root_id))) {
+    if (np->root_id[0] != '\0' && !id_is_valid(np->root_id, strlen(np->root_id))) {
         api_send_error(r, 400, "api.post.create_post.root_id.app_error", "Invalid RootId parameter.", NULL);
         return;
     }
-    if (strncmp(np.type, "system_", 7) == 0) {
+    if (strncmp(np->type, "system_", 7) == 0) {
         api_send_error(r, 400, "api.context.invalid_param.app_error", "Invalid post.type parameter.", NULL);
         return;
     }
-    if (!allowed_post_type(np.type)) {
+    if (!allowed_post_type(np->type)) {
         api_send_error(r, 400, "model.post.is_valid.type.app_error", "Invalid type.", NULL);
         return;
     }
-    if (strlen(np.pending_post_id) > POST_PENDING_ID_MAX) {
+    if (strlen(np->pending_post_id) > POST_PENDING_ID_MAX) {
         api_error_invalid_body(r, "pending_post_id");
         return;
     }
-    const char *props = np.props != NULL ? props_text(r, np.props) : "{}";
+    const char *props = np->props != NULL ? props_text(r, np->props) : "{}";
     if (props == NULL)
         return;
-    const char *files = np.file_ids != NULL ? file_ids_text(r, np.file_ids) : "[]";
+    const char *files = np->file_ids != NULL ? file_ids_text(r, np->file_ids) : "[]";
     if (files == NULL)
         return;
     char id[ID_LENGTH + 1];
     id_new(id);
     int64_t now = clock_now_ms();
-    int64_t create_at = np.create_at > 0 && api_has_role(r, "system_admin") ? np.create_at : now;
+    int64_t create_at = np->create_at > 0 && api_has_role(r, "system_admin") ? np->create_at : now;
     const char *params[] = {id,
                             i64s(r, create_at),
                             r->session.user_id,
                             ((api_channel_access_t *)r->state)->id,
-                            np.root_id,
-                            np.message,
-                            np.type,
+                            np->root_id,
+                            np->message,
+                            np->type,
                             props,
-                            text_hashtags(pool_of(r), np.message),
+                            text_hashtags(pool_of(r), np->message),
                             files,
-                            np.pending_post_id,
+                            np->pending_post_id,
                             i64s(r, now)};
-    api_query(r,
-              "WITH root AS ("
-              "  SELECT Id, ChannelId, RootId, CreateAt FROM Posts WHERE Id = $5 AND DeleteAt = 0),"
-              " verdict AS ("
-              "  SELECT CASE WHEN $5 = '' THEN ''"
-              "   WHEN NOT EXISTS (SELECT 1 FROM root WHERE RootId = '') THEN 'root'"
-              "   WHEN NOT EXISTS (SELECT 1 FROM root WHERE ChannelId = $4) THEN 'channel'"
-              "   ELSE '' END AS v),"
-              " dup AS ("
-              "  SELECT * FROM Posts d WHERE $11 <> '' AND d.ChannelId = $4"
-              "   AND d.CreateAt > $12::bigint - " DEDUP_WINDOW_MS " AND d.PendingPostId = $11 AND d.UserId = $3"
-              "   AND d.DeleteAt = 0 ORDER BY d.CreateAt DESC LIMIT 1),"
-              " ins AS ("
-              "  INSERT INTO Posts (Id, CreateAt, UpdateAt, UserId, ChannelId, RootId, Message, Type, Props, Hashtags,"
-              "   FileIds, PendingPostId)"
-              "  SELECT $1, t.at, t.at, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11 FROM verdict,"
-              "   (SELECT GREATEST($2::bigint, (SELECT CreateAt FROM root)) AS at) t"
-              "  WHERE verdict.v = '' AND NOT EXISTS (SELECT 1 FROM dup) RETURNING *),"
-              " ch AS ("
-              "  UPDATE Channels SET LastPostAt = GREATEST(LastPostAt, (SELECT CreateAt FROM ins)),"
-              "   TotalMsgCount = TotalMsgCount + 1"
-              "  WHERE Id = $4 AND EXISTS (SELECT 1 FROM ins) RETURNING Id, LastPostAt, TotalMsgCount),"
-              " cm AS ("
-              "  UPDATE ChannelMembers m SET LastViewedAt = GREATEST(m.LastViewedAt, ch.LastPostAt),"
-              "   MsgCount = GREATEST(m.MsgCount, ch.TotalMsgCount), MentionCount = 0,"
-              "   LastUpdateAt = GREATEST(m.LastUpdateAt, $12::bigint)"
-              "  FROM ch WHERE m.ChannelId = ch.Id AND m.UserId = $3 RETURNING 1),"
-              " rt AS ("
-              "  UPDATE Posts SET UpdateAt = GREATEST(UpdateAt, (SELECT CreateAt FROM ins))"
-              "  WHERE Id = $5 AND EXISTS (SELECT 1 FROM ins) RETURNING 1)"
-              " SELECT " POST_COLS ", p.rc, verdict.v, (SELECT Username FROM Users WHERE Id = $3),"
-              "  EXISTS (SELECT 1 FROM ins) FROM verdict LEFT JOIN ("
-              "  SELECT i.*, CASE WHEN i.RootId = '' THEN 0 ELSE (SELECT count(*) FROM Posts r"
-              "   WHERE r.ChannelId = i.ChannelId AND r.RootId = i.RootId AND r.DeleteAt = 0"
-              "   AND r.CreateAt >= (SELECT CreateAt FROM root)) + 1 END AS rc FROM ins i"
-              "  UNION ALL"
-              "  SELECT p.*, " REPLY_COUNT " FROM dup p) p ON true",
-              12, params, on_post_created);
+    api_query(r, POST_SQL_CREATE, 12, params, on_post_created);
 }
 
 void api_posts_create(api_request_t *r)
@@ -438,20 +348,18 @@ void api_posts_create(api_request_t *r)
     json_t *body = api_request_body(r, JSON_OBJECT);
     if (body == NULL)
         return;
-    new_post_t np;
-    if (!read_new_post(r, body, &np))
+    new_post_t *np = h2o_mem_alloc_pool(pool_of(r), sizeof(*np));
+    if (!read_new_post(r, body, np))
         return;
-    if (!id_is_valid(np.channel_id, strlen(np.channel_id))) {
+    if (!id_is_valid(np->channel_id, strlen(np->channel_id))) {
         api_error_invalid_body(r, "channel_id");
         return;
     }
-    api_require_channel(r, text_strndup(pool_of(r), np.channel_id, ID_LENGTH), ACCESS_WRITE, create_post_insert);
+    r->input = np;
+    api_require_channel(r, text_strndup(pool_of(r), np->channel_id, ID_LENGTH), ACCESS_WRITE, create_post_insert);
 }
 
 /* ---- GET /api/v4/posts/{post_id} ------------------------------------------------- */
-
-static const char *const sql_get_post =
-    "SELECT " POST_COLS ", " REPLY_COUNT " FROM Posts p WHERE p.Id = $1 AND ($2::boolean OR p.DeleteAt = 0)";
 
 static void on_post_loaded(api_request_t *r, PGresult *res, const char *error)
 {
@@ -461,14 +369,14 @@ static void on_post_loaded(api_request_t *r, PGresult *res, const char *error)
         api_error_not_found(r, "app.post.get.app_error", "post");
         return;
     }
-    api_send_json(r, 200, api_post_json(res, 0));
+    api_send_json(r, 200, post_to_json(res, 0));
 }
 
 static void get_post_send(api_request_t *r)
 {
     bool deleted = text_parse_bool(api_query_param(r, "include_deleted"));
     const char *params[] = {api_param(r, 0), deleted ? "t" : "f"};
-    api_query_read(r, sql_get_post, 2, params, on_post_loaded);
+    api_query_read(r, POST_SQL_GET, 2, params, on_post_loaded);
 }
 
 /* The first step of every post-id handler: the post's channel and author. */
@@ -506,11 +414,10 @@ static void find_post(api_request_t *r, const char *post_id, bool include_delete
     *st = *step;
     r->state = st;
     const char *params[] = {post_id, include_deleted ? "t" : "f"};
-    const char *sql = "SELECT ChannelId, UserId FROM Posts WHERE Id = $1 AND ($2::boolean OR DeleteAt = 0)";
     if (step->read)
-        api_query_read(r, sql, 2, params, on_post_found);
+        api_query_read(r, POST_SQL_FIND, 2, params, on_post_found);
     else
-        api_query(r, sql, 2, params, on_post_found);
+        api_query(r, POST_SQL_FIND, 2, params, on_post_found);
 }
 
 void api_posts_get(api_request_t *r)
@@ -562,7 +469,7 @@ static void on_post_patched(api_request_t *r, PGresult *res, const char *error)
         api_error_database(r, NULL);
         return;
     }
-    const char *verdict = row_str(res, 0, API_POST_NCOLUMNS);
+    const char *verdict = row_str(res, 0, POST_NCOLUMNS);
     if (strcmp(verdict, "system") == 0) {
         api_send_error(r, 400, "api.post.update_post.system_message.app_error", "Unable to update system message.",
                        NULL);
@@ -572,50 +479,32 @@ static void on_post_patched(api_request_t *r, PGresult *res, const char *error)
         api_error_permissions(r); /* deleted meanwhile: as a missing post */
         return;
     }
-    json_t *post = api_post_json(res, 0);
+    json_t *post = post_to_json(res, 0);
     publish_post_event(r, "post_edited", post, NULL, NULL);
     api_send_json(r, 200, post);
 }
 
+/* After the post and channel checks: the body as api_posts_patch read it. */
 static void patch_post_update(api_request_t *r)
 {
-    patch_t pt;
-    if (!read_patch(r, r->body, &pt))
-        return;
-    if (pt.message != NULL && message_too_long(r, pt.message))
+    const patch_t *pt = r->input;
+    if (pt->message != NULL && message_too_long(r, pt->message))
         return;
     const char *props = NULL, *files = NULL;
-    if (pt.props != NULL && (props = props_text(r, pt.props)) == NULL)
+    if (pt->props != NULL && (props = props_text(r, pt->props)) == NULL)
         return;
-    if (pt.file_ids != NULL && (files = file_ids_text(r, pt.file_ids)) == NULL)
+    if (pt->file_ids != NULL && (files = file_ids_text(r, pt->file_ids)) == NULL)
         return;
     const char *params[] = {api_param(r, 0),
-                            pt.message,
-                            pt.message != NULL ? text_hashtags(pool_of(r), pt.message) : NULL,
-                            pt.pinned < 0 ? NULL
-                            : pt.pinned   ? "t"
-                                          : "f",
+                            pt->message,
+                            pt->message != NULL ? text_hashtags(pool_of(r), pt->message) : NULL,
+                            pt->pinned < 0 ? NULL
+                            : pt->pinned   ? "t"
+                                           : "f",
                             props,
                             files,
                             i64s(r, clock_now_ms())};
-    api_query(
-        r,
-        "WITH old AS (SELECT Type FROM Posts WHERE Id = $1 AND DeleteAt = 0),"
-        " verdict AS (SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM old) THEN 'gone'"
-        "  WHEN (SELECT Type FROM old) LIKE 'system\\_%' THEN 'system' ELSE '' END AS v),"
-        " upd AS ("
-        "  UPDATE Posts p SET"
-        "   EditAt = CASE WHEN $2::text IS NOT NULL AND $2::text <> p.Message THEN $7::bigint ELSE p.EditAt END,"
-        "   Hashtags = CASE WHEN $2::text IS NOT NULL AND $2::text <> p.Message THEN $3::text ELSE p.Hashtags END,"
-        "   Message = COALESCE($2::text, p.Message), IsPinned = COALESCE($4::boolean, p.IsPinned),"
-        "   Props = COALESCE($5::jsonb, p.Props), FileIds = COALESCE($6::text, p.FileIds), UpdateAt = $7::bigint"
-        "  FROM verdict WHERE p.Id = $1 AND p.DeleteAt = 0 AND verdict.v = '' RETURNING p.*),"
-        " ch AS (UPDATE Channels SET LastPostAt = $7::bigint"
-        "  WHERE Id IN (SELECT ChannelId FROM upd) AND LastPostAt < $7::bigint RETURNING 1),"
-        " rt AS (UPDATE Posts SET UpdateAt = $7::bigint"
-        "  WHERE Id IN (SELECT RootId FROM upd) AND UpdateAt < $7::bigint RETURNING 1)"
-        " SELECT " POST_COLS ", " REPLY_COUNT ", verdict.v FROM verdict LEFT JOIN upd p ON true",
-        7, params, on_post_patched);
+    api_query(r, POST_SQL_PATCH, 7, params, on_post_patched);
 }
 
 void api_posts_patch(api_request_t *r)
@@ -626,9 +515,10 @@ void api_posts_patch(api_request_t *r)
     json_t *body = api_request_body(r, JSON_OBJECT);
     if (body == NULL)
         return;
-    patch_t pt;
-    if (!read_patch(r, body, &pt))
+    patch_t *pt = h2o_mem_alloc_pool(pool_of(r), sizeof(*pt));
+    if (!read_patch(r, body, pt))
         return;
+    r->input = pt;
     /* Mattermost: a missing or deleted post is a permission error here */
     find_post(r, id, false, &(post_step_t){patch_post_update, ACCESS_WRITE, 403, true, false});
 }
@@ -646,7 +536,7 @@ static void on_post_deleted(api_request_t *r, PGresult *res, const char *error)
         api_error_not_found(r, "app.post.get.app_error", "post");
         return;
     }
-    json_t *post = api_post_json(res, found);
+    json_t *post = post_to_json(res, found);
     publish_post_event(r, "post_deleted", post, NULL, NULL);
     json_decref(post);
     api_send_json(r, 200, json_pack("{s:s}", "status", "OK"));
@@ -656,13 +546,7 @@ static void delete_post_update(api_request_t *r)
 {
     const char *params[] = {api_param(r, 0), i64s(r, clock_now_ms()), r->session.user_id,
                             ((api_channel_access_t *)r->state)->id};
-    api_query(r,
-              "WITH target AS (SELECT Id FROM Posts WHERE Id = $1 AND DeleteAt = 0)"
-              " UPDATE Posts p SET DeleteAt = $2::bigint, UpdateAt = $2::bigint,"
-              "  Props = jsonb_set(Props, '{deleteBy}', to_jsonb($3::text))"
-              " WHERE EXISTS (SELECT 1 FROM target) AND (Id = $1 OR (ChannelId = $4 AND RootId = $1))"
-              " RETURNING " POST_COLS ", 0::bigint",
-              4, params, on_post_deleted);
+    api_query(r, POST_SQL_DELETE, 4, params, on_post_deleted);
 }
 
 void api_posts_delete(api_request_t *r)

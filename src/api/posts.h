@@ -1,32 +1,9 @@
-/* The Post model as Mattermost serializes it, for every handler and
- * WebSocket event (posted, post_edited, post_deleted) that carries posts: select `api_post_columns` from
- * `Posts p` (in that order) and convert a row.  Also what the posts handlers
- * (posts.c, post_list.c, post_search.c) share. */
+/* What the posts handlers (posts.c, post_list.c, post_search.c) share; the
+ * SQL and the Post model's JSON are store/post.h. */
 #ifndef CHORUS_API_POSTS_H
 #define CHORUS_API_POSTS_H
 
-#include <jansson.h>
-#include <libpq-fe.h>
-
 #include "api/request.h"
-
-/* The 16 columns of a post (without its reply count); the table or CTE they
- * come from must be aliased `p`. */
-#define POST_COLS                                                                                                     \
-    "p.Id, p.CreateAt, p.UpdateAt, p.EditAt, p.DeleteAt, p.IsPinned, p.UserId, p.ChannelId, p.RootId, p.OriginalId, " \
-    "p.Message, p.Type, p.Props, p.Hashtags, p.FileIds, p.PendingPostId"
-
-/* The 16 columns of a post, then its reply count (17 in all); the table or
- * CTE they come from must be aliased `p`. */
-extern const char *const api_post_columns;
-#define API_POST_NCOLUMNS 17
-
-/* A post from columns 0..16 of `row`, as PreparePostForClient leaves it
- * (metadata {}, no participants). */
-json_t *api_post_json(const PGresult *res, int row);
-
-/* An empty PostList: no order, no posts, no cursors (post_list.c). */
-json_t *api_post_list_empty(void);
 
 /* Route parameter i, which must be an id ("me" is not one here); NULL after
  * a 400 (posts.c). */

@@ -16,6 +16,7 @@ static void on_request_disposed(void *data)
     if (r->task != NULL)
         cpu_task_cancel(r->task);
     r->task = NULL;
+    r->input = NULL; /* it may borrow the body's strings */
     json_decref(r->body);
     r->body = NULL;
 }

@@ -1,9 +1,10 @@
 /*
  * One API request as handlers see it: its route parameters, its session once
- * authenticated, its parsed body, and the one database query or CPU task it
- * may have in flight.  Allocated in the h2o request's pool; when h2o disposes
- * of the request (answered, or the client went away), whatever is still in
- * flight is cancelled and the body's JSON is released.
+ * authenticated, its parsed body (and the handler's reading of it), and the
+ * one database query or CPU task it may have in flight.  Allocated in the
+ * h2o request's pool; when h2o disposes of the request (answered, or the
+ * client went away), whatever is still in flight is cancelled and the body's
+ * JSON is released.
  */
 #ifndef CHORUS_API_REQUEST_H
 #define CHORUS_API_REQUEST_H
@@ -36,6 +37,8 @@ struct api_request_s {
     char token[ID_LENGTH + 1];
     shm_session_t session; /* valid when authenticated */
     json_t *body;          /* parsed by api_request_body, released with the request */
+    const void *input;     /* the handler's reading of body (its type, in the pool) for the steps after
+                              its checks: the body is read once */
     db_routed_t *query;    /* in flight */
     bool query_replica;    /* the last query was answered by a replica */
     uint64_t min_lsn;      /* its reads must see the master up to here (its writes) */

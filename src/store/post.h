@@ -1,0 +1,210 @@
+/*
+ * The Posts table: the SQL every posts handler runs and the Post model's
+ * JSON as Mattermost serializes it, for every handler and WebSocket event
+ * (posted, post_edited, post_deleted) that carries posts.
+ *
+ * A statement that answers posts selects POST_COLUMNS then a reply count
+ * (POST_NCOLUMNS columns), which post_to_json reads; what a statement adds
+ * after them is at POST_NCOLUMNS + k, as its comment says.  Every write is
+ * one statement: its CTEs keep the channel's LastPostAt/TotalMsgCount, the
+ * poster's ChannelMembers row and the thread root's UpdateAt in step.
+ */
+#ifndef CHORUS_STORE_POST_H
+#define CHORUS_STORE_POST_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+/* The 16 columns of a post; the table or CTE they come from must be
+ * aliased `p`. */
+#define POST_COLUMNS                                                                                                  \
+    "p.Id, p.CreateAt, p.UpdateAt, p.EditAt, p.DeleteAt, p.IsPinned, p.UserId, p.ChannelId, p.RootId, p.OriginalId, " \
+    "p.Message, p.Type, p.Props, p.Hashtags, p.FileIds, p.PendingPostId"
+
+/* POST_COLUMNS and the reply count: what post_to_json reads. */
+#define POST_NCOLUMNS 17
+
+/* Replies of the thread of post `p` that are not deleted.  A reply is never
+ * older than its root (POST_SQL_CREATE makes sure), so the (ChannelId,
+ * CreateAt) index bounds the scan to the thread's lifetime. */
+#define POST_REPLY_COUNT                                                                                               \
+    "(SELECT count(*) FROM Posts r WHERE r.ChannelId = p.ChannelId AND r.RootId = (CASE WHEN p.RootId = '' THEN p.Id " \
+    "ELSE p.RootId END) AND r.DeleteAt = 0 AND r.CreateAt >= (CASE WHEN p.RootId = '' THEN p.CreateAt ELSE "           \
+    "(SELECT o.CreateAt FROM Posts o WHERE o.Id = p.RootId) END))"
+
+/* Mattermost answers a retried pending_post_id with the post it made, for 30 s. */
+#define POST_DEDUP_WINDOW_MS "30000"
+
+/* Create: $1 id, $2 create_at, $3 user, $4 channel, $5 root ('' for none),
+ * $6 message, $7 type, $8 props (JSON text), $9 hashtags, $10 file ids (JSON
+ * text), $11 pending post id, $12 now.  One row: the post (NULL columns when
+ * refused), then the verdict ('' done, 'root' no such root, 'channel' root in
+ * another channel), the poster's username, and whether a post was inserted
+ * (false: the one from the dedup window, or refused).  The post is never
+ * older than its root; the channel's counters, the poster's membership
+ * (viewed) and the root's UpdateAt move with it. */
+#define POST_SQL_CREATE                                                                                       \
+    "WITH root AS ("                                                                                          \
+    "  SELECT Id, ChannelId, RootId, CreateAt FROM Posts WHERE Id = $5 AND DeleteAt = 0),"                    \
+    " verdict AS ("                                                                                           \
+    "  SELECT CASE WHEN $5 = '' THEN ''"                                                                      \
+    "   WHEN NOT EXISTS (SELECT 1 FROM root WHERE RootId = '') THEN 'root'"                                   \
+    "   WHEN NOT EXISTS (SELECT 1 FROM root WHERE ChannelId = $4) THEN 'channel'"                             \
+    "   ELSE '' END AS v),"                                                                                   \
+    " dup AS ("                                                                                               \
+    "  SELECT * FROM Posts d WHERE $11 <> '' AND d.ChannelId = $4"                                            \
+    "   AND d.CreateAt > $12::bigint - " POST_DEDUP_WINDOW_MS " AND d.PendingPostId = $11 AND d.UserId = $3"  \
+    "   AND d.DeleteAt = 0 ORDER BY d.CreateAt DESC LIMIT 1),"                                                \
+    " ins AS ("                                                                                               \
+    "  INSERT INTO Posts (Id, CreateAt, UpdateAt, UserId, ChannelId, RootId, Message, Type, Props, Hashtags," \
+    "   FileIds, PendingPostId)"                                                                              \
+    "  SELECT $1, t.at, t.at, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11 FROM verdict,"                      \
+    "   (SELECT GREATEST($2::bigint, (SELECT CreateAt FROM root)) AS at) t"                                   \
+    "  WHERE verdict.v = '' AND NOT EXISTS (SELECT 1 FROM dup) RETURNING *),"                                 \
+    " ch AS ("                                                                                                \
+    "  UPDATE Channels SET LastPostAt = GREATEST(LastPostAt, (SELECT CreateAt FROM ins)),"                    \
+    "   TotalMsgCount = TotalMsgCount + 1"                                                                    \
+    "  WHERE Id = $4 AND EXISTS (SELECT 1 FROM ins) RETURNING Id, LastPostAt, TotalMsgCount),"                \
+    " cm AS ("                                                                                                \
+    "  UPDATE ChannelMembers m SET LastViewedAt = GREATEST(m.LastViewedAt, ch.LastPostAt),"                   \
+    "   MsgCount = GREATEST(m.MsgCount, ch.TotalMsgCount), MentionCount = 0,"                                 \
+    "   LastUpdateAt = GREATEST(m.LastUpdateAt, $12::bigint)"                                                 \
+    "  FROM ch WHERE m.ChannelId = ch.Id AND m.UserId = $3 RETURNING 1),"                                     \
+    " rt AS ("                                                                                                \
+    "  UPDATE Posts SET UpdateAt = GREATEST(UpdateAt, (SELECT CreateAt FROM ins))"                            \
+    "  WHERE Id = $5 AND EXISTS (SELECT 1 FROM ins) RETURNING 1)"                                             \
+    " SELECT " POST_COLUMNS ", p.rc, verdict.v, (SELECT Username FROM Users WHERE Id = $3),"                  \
+    "  EXISTS (SELECT 1 FROM ins) FROM verdict LEFT JOIN ("                                                   \
+    "  SELECT i.*, CASE WHEN i.RootId = '' THEN 0 ELSE (SELECT count(*) FROM Posts r"                         \
+    "   WHERE r.ChannelId = i.ChannelId AND r.RootId = i.RootId AND r.DeleteAt = 0"                           \
+    "   AND r.CreateAt >= (SELECT CreateAt FROM root)) + 1 END AS rc FROM ins i"                              \
+    "  UNION ALL"                                                                                             \
+    "  SELECT p.*, " POST_REPLY_COUNT " FROM dup p) p ON true"
+
+/* Mentions: $1 channel, $2 message, $3 sender.  One row: the ids of the
+ * channel's active members the message names (@username, or everyone for
+ * @all, @channel, @here), never the sender, as a JSON array text. */
+#define POST_SQL_MENTIONS                                                          \
+    "SELECT COALESCE(json_agg(DISTINCT cm.UserId ORDER BY cm.UserId), '[]')::text" \
+    " FROM ChannelMembers cm JOIN Users u ON u.Id = cm.UserId"                     \
+    " WHERE cm.ChannelId = $1 AND u.Id <> $3 AND u.DeleteAt = 0 AND ("             \
+    "  u.Username IN (SELECT lower(rtrim(w[1], '.-_'))"                            \
+    "   FROM regexp_matches($2, '@([A-Za-z0-9.\\-_]+)', 'g') AS w)"                \
+    "  OR $2 ~* '(^|[^A-Za-z0-9_])@(all|channel|here)([^A-Za-z0-9_]|$)')"
+
+/* Get: $1 id, $2 include deleted (boolean).  The post, or no row. */
+#define POST_SQL_GET \
+    "SELECT " POST_COLUMNS ", " POST_REPLY_COUNT " FROM Posts p WHERE p.Id = $1 AND ($2::boolean OR p.DeleteAt = 0)"
+
+/* Where a post is: $1 id, $2 include deleted (boolean).  ChannelId, UserId,
+ * or no row. */
+#define POST_SQL_FIND "SELECT ChannelId, UserId FROM Posts WHERE Id = $1 AND ($2::boolean OR DeleteAt = 0)"
+
+/* Patch: $1 id, $2 message, $3 its hashtags, $4 is_pinned (boolean), $5
+ * props (JSON text), $6 file ids (JSON text), $7 now; NULL leaves a field
+ * as it is.  One row: the post (NULL columns when refused), then the
+ * verdict ('' done, 'gone' missing or deleted, 'system' a system message).
+ * EditAt moves only when the message changes; the channel's LastPostAt and
+ * the root's UpdateAt move to now. */
+#define POST_SQL_PATCH                                                                                          \
+    "WITH old AS (SELECT Type FROM Posts WHERE Id = $1 AND DeleteAt = 0),"                                      \
+    " verdict AS (SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM old) THEN 'gone'"                                  \
+    "  WHEN (SELECT Type FROM old) LIKE 'system\\_%' THEN 'system' ELSE '' END AS v),"                          \
+    " upd AS ("                                                                                                 \
+    "  UPDATE Posts p SET"                                                                                      \
+    "   EditAt = CASE WHEN $2::text IS NOT NULL AND $2::text <> p.Message THEN $7::bigint ELSE p.EditAt END,"   \
+    "   Hashtags = CASE WHEN $2::text IS NOT NULL AND $2::text <> p.Message THEN $3::text ELSE p.Hashtags END," \
+    "   Message = COALESCE($2::text, p.Message), IsPinned = COALESCE($4::boolean, p.IsPinned),"                 \
+    "   Props = COALESCE($5::jsonb, p.Props), FileIds = COALESCE($6::text, p.FileIds), UpdateAt = $7::bigint"   \
+    "  FROM verdict WHERE p.Id = $1 AND p.DeleteAt = 0 AND verdict.v = '' RETURNING p.*),"                      \
+    " ch AS (UPDATE Channels SET LastPostAt = $7::bigint"                                                       \
+    "  WHERE Id IN (SELECT ChannelId FROM upd) AND LastPostAt < $7::bigint RETURNING 1),"                       \
+    " rt AS (UPDATE Posts SET UpdateAt = $7::bigint"                                                            \
+    "  WHERE Id IN (SELECT RootId FROM upd) AND UpdateAt < $7::bigint RETURNING 1)"                             \
+    " SELECT " POST_COLUMNS ", " POST_REPLY_COUNT ", verdict.v FROM verdict LEFT JOIN upd p ON true"
+
+/* Delete: $1 id, $2 now, $3 the deleter, $4 the post's channel.  Soft-deletes
+ * the post and its thread's replies (as Mattermost's store), props.deleteBy
+ * set; a row per post deleted (reply count 0), none when it was gone. */
+#define POST_SQL_DELETE                                                                      \
+    "WITH target AS (SELECT Id FROM Posts WHERE Id = $1 AND DeleteAt = 0)"                   \
+    " UPDATE Posts p SET DeleteAt = $2::bigint, UpdateAt = $2::bigint,"                      \
+    "  Props = jsonb_set(Props, '{deleteBy}', to_jsonb($3::text))"                           \
+    " WHERE EXISTS (SELECT 1 FROM target) AND (Id = $1 OR (ChannelId = $4 AND RootId = $1))" \
+    " RETURNING " POST_COLUMNS ", 0::bigint"
+
+/*
+ * A channel's posts, as Mattermost's store lists them.  Every list ends the
+ * same way (POST_LIST_TAIL): the rows of `page` (kind 'o', in `order`) and
+ * of `extra` (kind 'x', in `posts` only), each with its thread's reply count
+ * from one grouped scan of the channel (replies are never older than their
+ * root), then the id after the newest and before the oldest of the page
+ * (GetPostIdAfterTime / GetPostIdBeforeTime).  Rows: the post, then at
+ * POST_NCOLUMNS the kind, the next id, the previous id; order rows newest
+ * first.
+ */
+#define POST_LIST_TAIL                                                                                                \
+    " rows AS (SELECT p.*, 'o' AS kind FROM page p"                                                                   \
+    "  UNION ALL SELECT e.*, 'x' FROM extra e WHERE e.Id NOT IN (SELECT Id FROM page)),"                              \
+    " thr AS (SELECT DISTINCT CASE WHEN RootId = '' THEN Id ELSE RootId END AS t FROM rows),"                         \
+    " rc AS (SELECT r.RootId, count(*) AS n FROM Posts r WHERE r.ChannelId = $1 AND r.DeleteAt = 0"                   \
+    "  AND r.RootId IN (SELECT t FROM thr)"                                                                           \
+    "  AND r.CreateAt >= (SELECT min(o.CreateAt) FROM Posts o WHERE o.Id IN (SELECT t FROM thr)) GROUP BY r.RootId)," \
+    " cur AS (SELECT"                                                                                                 \
+    "  (SELECT n.Id FROM Posts n WHERE n.ChannelId = $1 AND n.DeleteAt = 0"                                           \
+    "   AND n.CreateAt > (SELECT max(CreateAt) FROM page) ORDER BY n.CreateAt ASC LIMIT 1) AS next_id,"               \
+    "  (SELECT n.Id FROM Posts n WHERE n.ChannelId = $1 AND n.DeleteAt = 0"                                           \
+    "   AND n.CreateAt < (SELECT min(CreateAt) FROM page) ORDER BY n.CreateAt DESC LIMIT 1) AS prev_id)"              \
+    " SELECT " POST_COLUMNS ", COALESCE(rc.n, 0), p.kind, cur.next_id, cur.prev_id FROM rows p"                       \
+    "  LEFT JOIN rc ON rc.RootId = (CASE WHEN p.RootId = '' THEN p.Id ELSE p.RootId END) CROSS JOIN cur"              \
+    " ORDER BY p.kind, p.CreateAt DESC"
+
+/* The thread posts of `roots` (ids) for `posts` only: the roots by id and,
+ * with $4 (fetch threads), their replies, never older than the oldest root. */
+#define POST_LIST_THREADS(roots)                                                                               \
+    " extra AS (SELECT * FROM Posts p WHERE p.Id IN (SELECT i FROM " roots ") AND p.ChannelId = $1"            \
+    "  AND ($5::boolean OR p.DeleteAt = 0)"                                                                    \
+    "  UNION SELECT * FROM Posts p WHERE $4::boolean AND p.ChannelId = $1 AND ($5::boolean OR p.DeleteAt = 0)" \
+    "  AND p.CreateAt >= (SELECT min(CreateAt) FROM Posts WHERE Id IN (SELECT i FROM " roots "))"              \
+    "  AND p.RootId IN (SELECT i FROM " roots ")),"
+
+/* A page, newest first: $1 channel, $2 limit, $3 offset, $4 fetch threads
+ * (boolean), $5 include deleted (boolean). */
+#define POST_SQL_LIST_PAGE                                                                           \
+    "WITH page AS (SELECT * FROM Posts p WHERE p.ChannelId = $1 AND ($5::boolean OR p.DeleteAt = 0)" \
+    "  ORDER BY p.CreateAt DESC LIMIT $2::bigint OFFSET $3::bigint),"                                \
+    " roots AS (SELECT DISTINCT RootId AS i FROM page WHERE RootId <> '')," POST_LIST_THREADS("roots") POST_LIST_TAIL
+
+/* Around an anchor: $1..$5 as POST_SQL_LIST_PAGE, $6 the anchor post;
+ * before it (older, newest first) or after it (newer, oldest first). */
+#define POST_LIST_AROUND(cmp, dir)                                                                                  \
+    "WITH page AS (SELECT * FROM Posts p WHERE p.ChannelId = $1 AND ($5::boolean OR p.DeleteAt = 0)"                \
+    "  AND p.CreateAt " cmp " (SELECT CreateAt FROM Posts WHERE Id = $6)"                                           \
+    "  ORDER BY p.CreateAt " dir " LIMIT $2::bigint OFFSET $3::bigint),"                                            \
+    " ids AS (SELECT Id AS i FROM page UNION SELECT RootId FROM page WHERE RootId <> '')," POST_LIST_THREADS("ids") \
+        POST_LIST_TAIL
+#define POST_SQL_LIST_BEFORE POST_LIST_AROUND("<", "DESC")
+#define POST_SQL_LIST_AFTER  POST_LIST_AROUND(">", "ASC")
+
+/* Since: $1 channel, $2 since (ms): the posts changed after it (deleted too),
+ * at most POST_LIST_SINCE_MAX, and their roots; no cursors. */
+#define POST_LIST_SINCE_MAX "1000"
+#define POST_SQL_LIST_SINCE                                                                  \
+    "WITH page AS (SELECT * FROM Posts p WHERE p.ChannelId = $1 AND p.UpdateAt > $2::bigint" \
+    "  ORDER BY p.UpdateAt ASC LIMIT " POST_LIST_SINCE_MAX "),"                              \
+    " extra AS (SELECT * FROM Posts p WHERE p.Id IN (SELECT RootId FROM page))," POST_LIST_TAIL
+
+/* A post from columns 0..POST_NCOLUMNS-1 of `row`, as PreparePostForClient
+ * leaves it (metadata {}, no participants). */
+json_t *post_to_json(const PGresult *res, int row);
+
+/* An empty PostList: no order, no posts, no cursors. */
+json_t *post_list_empty(void);
+
+/* The PostList of a POST_SQL_LIST_* result, its cursors still empty;
+ * `*next` and `*prev` are the neighbours of its page ("" when none), which
+ * the caller adjusts as AddCursorIdsForPostList does.  `*n` is the number
+ * of posts in `order`. */
+json_t *post_list_to_json(const PGresult *res, const char **next, const char **prev, int *n);
+
+#endif
