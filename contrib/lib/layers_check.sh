@@ -2,8 +2,9 @@
 # layers_check.sh: the include rules of docs/design.md ("Where things are"),
 # checked on every #include "folder/..." under src/.  Each folder may include
 # only the folders listed for it; the one exception is worker/http.c, the
-# HTTP entry point, which hands requests to the API.  Prints each include
-# that breaks a rule; exits 1 if any does.
+# HTTP entry point, which hands requests to the API.  And src/api/ holds no
+# SQL: its statements live in src/store/.  Prints each line that breaks a
+# rule; exits 1 if any does.
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 
@@ -39,4 +40,9 @@ for file in "$SRC"/src/*/*.[ch]; do
         status=1
     done < <(sed -n 's|^#include "\([a-z_]*\)/.*|\1|p' "$file" | sort -u)
 done
+# Handlers name the store's statements; they write no SQL of their own.
+while IFS= read -r hit; do
+    echo "$hit: SQL in a handler (it belongs in src/store/)"
+    status=1
+done < <(cd "$SRC" && grep -nE '"(SELECT|INSERT|UPDATE|DELETE|WITH) ' src/api/*.c)
 exit $status
