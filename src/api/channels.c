@@ -46,9 +46,7 @@
 
 static const char *now_string(api_request_t *r)
 {
-    char *now = h2o_mem_alloc_pool(&r->req->pool, 24);
-    snprintf(now, 24, "%lld", (long long)clock_now_ms());
-    return now;
+    return text_i64(&r->req->pool, clock_now_ms());
 }
 
 /* ---- creating a channel --------------------------------------------------------- */
@@ -339,9 +337,9 @@ static void load_members(api_request_t *r)
 {
     api_channel_access_t *c = r->state;
     api_page_t page = api_query_page(r, NULL);
-    char limit[24], offset[24];
-    snprintf(limit, sizeof(limit), "%lld", (long long)page.per_page);
-    snprintf(offset, sizeof(offset), "%lld", (long long)page.offset);
+    char limit[TEXT_INT64_SIZE], offset[TEXT_INT64_SIZE];
+    text_int64(limit, page.per_page);
+    text_int64(offset, page.offset);
     const char *params[] = {c->id, limit, offset};
     api_query_read(r, CHANNEL_SQL_MEMBERS_PAGE, 3, params, on_members_loaded);
 }
@@ -538,8 +536,8 @@ void api_channels_for_team_for_user(api_request_t *r)
         api_error_invalid_param(r, "last_delete_at");
         return;
     }
-    char since[24];
-    snprintf(since, sizeof(since), "%lld", last_delete_at);
+    char since[TEXT_INT64_SIZE];
+    text_int64(since, last_delete_at);
     const char *params[] = {
         user_id, team_id, sysadmin ? "t" : "f", r->session.user_id, query_bool(r, "include_deleted") ? "t" : "f",
         since};

@@ -24,6 +24,7 @@
 #include "api/handlers.h"
 #include "api/response.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "store/job.h"
 #include "store/row.h"
 
@@ -107,9 +108,9 @@ static void on_listed(api_request_t *r, PGresult *res, const char *error)
 static void list_jobs(api_request_t *r, const char *type, const char *status)
 {
     api_page_t page = api_query_page(r, NULL);
-    char limit[24], offset[24];
-    snprintf(limit, sizeof(limit), "%lld", (long long)page.per_page);
-    snprintf(offset, sizeof(offset), "%lld", (long long)page.offset);
+    char limit[TEXT_INT64_SIZE], offset[TEXT_INT64_SIZE];
+    text_int64(limit, page.per_page);
+    text_int64(offset, page.offset);
     const char *params[] = {type, status, limit, offset};
     api_query_read(r, JOBS_SQL_PAGE, 4, params, on_listed);
 }

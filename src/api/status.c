@@ -33,6 +33,7 @@
 #include "api/response.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "shm/presence.h"
 #include "store/row.h"
 #include "store/status.h"
@@ -270,10 +271,9 @@ void api_status_update(api_request_t *r)
         status_not_found(r);
         return;
     }
-    char now[24], dnd_end[24];
-    snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
-    snprintf(dnd_end, sizeof(dnd_end), "%lld",
-             (long long)truncate_to_minute(json_integer_value(json_object_get(body, "dnd_end_time"))));
+    char now[TEXT_INT64_SIZE], dnd_end[TEXT_INT64_SIZE];
+    text_int64(now, clock_now_ms());
+    text_int64(dnd_end, truncate_to_minute(json_integer_value(json_object_get(body, "dnd_end_time"))));
     const char *params[] = {id, status, now, dnd_end};
     api_query(r, STATUS_SQL_SET, 4, params, on_status_saved);
 }

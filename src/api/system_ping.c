@@ -31,6 +31,7 @@
 #include "api/handlers.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "shm/cluster_view.h"
 #include "shm/region.h"
 #include "store/system.h"
@@ -159,8 +160,8 @@ static void on_health_row_written(void *data, PGresult *result, const char *erro
 
 static void check_database(ping_state_t *st)
 {
-    char now[32];
-    snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
+    char now[TEXT_INT64_SIZE];
+    text_int64(now, clock_now_ms());
     const char *params[] = {st->row_name, now};
     /* a query that fails at once has answered already: `st` may be gone */
     db_query_t *q = db_pool_query(st->r->worker->db, SYSTEM_SQL_PUT, 2, params, on_health_row_written, st);

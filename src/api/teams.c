@@ -155,12 +155,12 @@ void api_teams_create(api_request_t *r)
     /* Team.PreSave: invite-only teams never allow open invites, and the type
      * follows allow_open_invite */
     bool open = t.allow_open_invite && strcmp(t.type, "I") != 0;
-    char id[ID_LENGTH + 1], invite[ID_LENGTH + 1], town[ID_LENGTH + 1], off[ID_LENGTH + 1], now[24];
+    char id[ID_LENGTH + 1], invite[ID_LENGTH + 1], town[ID_LENGTH + 1], off[ID_LENGTH + 1], now[TEXT_INT64_SIZE];
     id_new(id);
     id_new(invite);
     id_new(town);
     id_new(off);
-    snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
+    text_int64(now, clock_now_ms());
     const char *params[] = {r->session.user_id,
                             id,
                             now,
@@ -277,8 +277,8 @@ static void on_member_added(api_request_t *r, PGresult *res, const char *error)
 static void add_member(api_request_t *r)
 {
     add_member_t *a = r->state;
-    char now[24];
-    snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
+    char now[TEXT_INT64_SIZE];
+    text_int64(now, clock_now_ms());
     const char *params[] = {a->team_id, a->user_id, now, CHANNEL_NOTIFY_PROPS_DEFAULT};
     api_query(r, TEAM_SQL_MEMBER_ADD, 4, params, on_member_added);
 }

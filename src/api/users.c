@@ -18,6 +18,7 @@
 #include "core/events.h"
 #include "core/log.h"
 #include "core/password.h"
+#include "core/text.h"
 #include "db/sqlstate.h"
 #include "shm/events_publish.h"
 #include "shm/region.h"
@@ -109,9 +110,9 @@ static void on_password_hashed(void *data, void *job)
         api_send_error(r, 500, "app.user.save.app_error", "Unable to hash the password.", NULL);
         return;
     }
-    char id[ID_LENGTH + 1], now[24];
+    char id[ID_LENGTH + 1], now[TEXT_INT64_SIZE];
     id_new(id);
-    snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
+    text_int64(now, clock_now_ms());
     const char *params[] = {id, now, su->username, su->email, j->hash, su->allowed_open ? "t" : "f"};
     api_query(r, USER_SQL_CREATE, 6, params, on_user_inserted);
 }
@@ -257,9 +258,9 @@ static void on_password_checked(void *data, void *job)
     id_new(l->csrf);
     int64_t now = clock_now_ms();
     l->expires_at = now + r->worker->config->service.session_length_web_in_hours * 3600 * 1000;
-    char now_s[24], expires_s[24], props[64];
-    snprintf(now_s, sizeof(now_s), "%lld", (long long)now);
-    snprintf(expires_s, sizeof(expires_s), "%lld", (long long)l->expires_at);
+    char now_s[TEXT_INT64_SIZE], expires_s[TEXT_INT64_SIZE], props[64];
+    text_int64(now_s, now);
+    text_int64(expires_s, l->expires_at);
     snprintf(props, sizeof(props), "{\"csrf\":\"%s\"}", l->csrf);
     const char *device = json_string_value(json_object_get(r->body, "device_id"));
     const char *params[] = {l->session_id,

@@ -21,6 +21,7 @@
 #include "cluster/internal.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "db/migrate.h"
 #include "shm/region.h"
 #include "store/system.h"
@@ -109,12 +110,12 @@ static void save_row_done(void *data, PGresult *result, const char *error)
  * upsert ours.  Run at start and as the periodic ping. */
 static void save_row(cluster_t *c)
 {
-    char gossip[16], streaming[16], now_text[24], cleanup[24];
+    char gossip[TEXT_INT64_SIZE], streaming[TEXT_INT64_SIZE], now_text[TEXT_INT64_SIZE], cleanup[TEXT_INT64_SIZE];
     int64_t now = clock_now_ms();
-    snprintf(gossip, sizeof(gossip), "%lld", (long long)c->config->cluster.gossip_port);
-    snprintf(streaming, sizeof(streaming), "%lld", (long long)c->config->cluster.streaming_port);
-    snprintf(now_text, sizeof(now_text), "%lld", (long long)now);
-    snprintf(cleanup, sizeof(cleanup), "%lld", (long long)(now - DISCOVERY_CLEANUP_MS));
+    text_int64(gossip, c->config->cluster.gossip_port);
+    text_int64(streaming, c->config->cluster.streaming_port);
+    text_int64(now_text, now);
+    text_int64(cleanup, now - DISCOVERY_CLEANUP_MS);
     const char *params[] = {
         c->node_id, CLUSTER_DISCOVERY_TYPE, c->config->cluster.cluster_name, c->hostname, gossip, streaming, now_text,
         cleanup};
@@ -164,8 +165,8 @@ static void poll_peers_done(void *data, PGresult *result, const char *error)
 
 static void poll_peers(cluster_t *c)
 {
-    char fresh[24];
-    snprintf(fresh, sizeof(fresh), "%lld", (long long)(clock_now_ms() - DISCOVERY_STALE_MS));
+    char fresh[TEXT_INT64_SIZE];
+    text_int64(fresh, clock_now_ms() - DISCOVERY_STALE_MS);
     const char *params[] = {CLUSTER_DISCOVERY_TYPE, c->config->cluster.cluster_name, c->node_id, fresh};
     c->discovery_in_flight++;
     db_pool_query(c->db,

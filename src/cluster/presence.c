@@ -22,6 +22,7 @@
 #include "cluster/internal.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "db/migrate.h"
 #include "shm/online.h"
 #include "shm/region.h"
@@ -129,8 +130,8 @@ static void resync(cluster_t *c)
     }
     a.text[a.len++] = '}';
     a.text[a.len] = '\0';
-    char now[24];
-    snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
+    char now[TEXT_INT64_SIZE];
+    text_int64(now, clock_now_ms());
     const char *params[] = {a.text, c->node_id, now};
     db_pool_query(c->db, STATUS_SQL_RESYNC, 3, params, on_resynced, c);
     free(a.text);

@@ -24,11 +24,17 @@ const char *text_strndup(h2o_mem_pool_t *pool, const char *s, size_t n)
     return d;
 }
 
+const char *text_int64(char out[TEXT_INT64_SIZE], int64_t v)
+{
+    snprintf(out, TEXT_INT64_SIZE, "%lld", (long long)v);
+    return out;
+}
+
 const char *text_i64(h2o_mem_pool_t *pool, int64_t v)
 {
-    char buf[24];
-    int n = snprintf(buf, sizeof(buf), "%lld", (long long)v);
-    return text_strndup(pool, buf, (size_t)n);
+    char buf[TEXT_INT64_SIZE];
+    text_int64(buf, v);
+    return text_strndup(pool, buf, strlen(buf));
 }
 
 /* strconv.ParseBool */

@@ -33,6 +33,10 @@ const char *text_sl_join(h2o_mem_pool_t *pool, const text_strlist_t *l, const ch
 const char *text_strndup(h2o_mem_pool_t *pool, const char *s, size_t n);
 /* v in decimal, in the pool. */
 const char *text_i64(h2o_mem_pool_t *pool, int64_t v);
+/* Decimal text of `v` into `out`, which it returns: the one way chorus
+ * writes an integer as text (SQL parameters, headers). */
+#define TEXT_INT64_SIZE 24
+const char *text_int64(char out[TEXT_INT64_SIZE], int64_t v);
 /* strconv.ParseBool's true values (NULL is false). */
 bool text_parse_bool(const char *v);
 

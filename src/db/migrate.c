@@ -25,6 +25,7 @@
 #include "core/child.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/text.h"
 
 /* "chorus" in ASCII: the advisory lock key every node agrees on. */
 #define MIGRATE_LOCK_KEY       "109520227464563"
@@ -91,9 +92,9 @@ static int applied_version(PGconn *pg, unsigned *version)
 
 static int apply(PGconn *pg, const migration_t *m)
 {
-    char version[16], now[32];
+    char version[16], now[TEXT_INT64_SIZE];
     snprintf(version, sizeof(version), "%u", m->version);
-    snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
+    text_int64(now, clock_now_ms());
     const char *params[] = {version, m->name, now};
     if (run(pg, "BEGIN", 0, NULL, NULL) != 0)
         return -1;

@@ -32,6 +32,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "jobs/csv.h"
 #include "jobs/internal.h"
 #include "store/job.h"
@@ -113,13 +114,13 @@ static void complete(jobs_run_t *run)
     export_t *x = run->state;
     jobs_data_set_int(run, "exported", x->exported);
     jobs_data_set_str(run, "file", x->final_path);
-    char from[24], until[24], *data = json_dumps(run->data, JSON_COMPACT);
+    char from[TEXT_INT64_SIZE], until[TEXT_INT64_SIZE], *data = json_dumps(run->data, JSON_COMPACT);
     if (data == NULL) {
         jobs_run_fail(run, "out of memory");
         return;
     }
-    snprintf(from, sizeof(from), "%lld", (long long)x->from);
-    snprintf(until, sizeof(until), "%lld", (long long)x->until);
+    text_int64(from, x->from);
+    text_int64(until, x->until);
     const char *params[] = {run->id, run->j->node_id, from, until, data};
     jobs_run_query(
         run,
@@ -193,11 +194,11 @@ static void on_batch(jobs_run_t *run, PGresult *result, const char *error)
 static void step(jobs_run_t *run)
 {
     export_t *x = run->state;
-    char from[24], until[24], after[24], limit[24];
-    snprintf(from, sizeof(from), "%lld", (long long)x->from);
-    snprintf(until, sizeof(until), "%lld", (long long)x->until);
-    snprintf(after, sizeof(after), "%lld", (long long)x->last_create_at);
-    snprintf(limit, sizeof(limit), "%lld", (long long)run->j->config->compliance.batch_size);
+    char from[TEXT_INT64_SIZE], until[TEXT_INT64_SIZE], after[TEXT_INT64_SIZE], limit[TEXT_INT64_SIZE];
+    text_int64(from, x->from);
+    text_int64(until, x->until);
+    text_int64(after, x->last_create_at);
+    text_int64(limit, run->j->config->compliance.batch_size);
     const char *params[] = {from, until, after, x->last_id, limit};
     jobs_run_query(
         run,
@@ -265,9 +266,9 @@ static void on_counted(jobs_run_t *run, PGresult *result, const char *error)
 static void count(jobs_run_t *run)
 {
     export_t *x = run->state;
-    char from[24], until[24];
-    snprintf(from, sizeof(from), "%lld", (long long)x->from);
-    snprintf(until, sizeof(until), "%lld", (long long)x->until);
+    char from[TEXT_INT64_SIZE], until[TEXT_INT64_SIZE];
+    text_int64(from, x->from);
+    text_int64(until, x->until);
     const char *params[] = {from, until};
     jobs_run_query(run, "SELECT count(*) FROM Posts WHERE CreateAt > $1::bigint AND CreateAt <= $2::bigint", 2, params,
                    on_counted);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 
 #include "core/clock.h"
+#include "core/text.h"
 #include "jobs/internal.h"
 #include "store/job.h"
 
@@ -53,9 +54,9 @@ static void on_batch(jobs_run_t *run, PGresult *result, const char *error)
 static void step(jobs_run_t *run)
 {
     retention_t *r = run->state;
-    char cutoff[24], limit[24];
-    snprintf(cutoff, sizeof(cutoff), "%lld", (long long)r->cutoff);
-    snprintf(limit, sizeof(limit), "%lld", (long long)run->j->config->data_retention.batch_size);
+    char cutoff[TEXT_INT64_SIZE], limit[TEXT_INT64_SIZE];
+    text_int64(cutoff, r->cutoff);
+    text_int64(limit, run->j->config->data_retention.batch_size);
     const char *params[] = {cutoff, limit};
     jobs_run_query(
         run,
@@ -97,8 +98,8 @@ static void start(jobs_run_t *run)
     }
     if (!jobs_data_int(run, "deleted", &r->deleted))
         r->deleted = 0;
-    char cutoff[24];
-    snprintf(cutoff, sizeof(cutoff), "%lld", (long long)r->cutoff);
+    char cutoff[TEXT_INT64_SIZE];
+    text_int64(cutoff, r->cutoff);
     const char *params[] = {cutoff};
     jobs_run_query(run, "SELECT count(*) FROM Posts WHERE CreateAt < $1::bigint", 1, params, on_counted);
 }

@@ -23,6 +23,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "jobs/internal.h"
 #include "store/job.h"
 
@@ -71,8 +72,8 @@ bool jobs_data_int(const jobs_run_t *run, const char *key, int64_t *out)
 
 void jobs_data_set_int(jobs_run_t *run, const char *key, int64_t value)
 {
-    char text[24];
-    snprintf(text, sizeof(text), "%lld", (long long)value);
+    char text[TEXT_INT64_SIZE];
+    text_int64(text, value);
     json_object_set_new(run->data, key, json_string(text));
 }
 
@@ -251,10 +252,10 @@ static void on_heartbeat(void *data, PGresult *result, const char *error)
 static void heartbeat(jobs_t *j)
 {
     jobs_run_t *run = j->run;
-    char progress[24], *data = json_dumps(run->data, JSON_COMPACT);
+    char progress[TEXT_INT64_SIZE], *data = json_dumps(run->data, JSON_COMPACT);
     if (data == NULL)
         return;
-    snprintf(progress, sizeof(progress), "%lld", (long long)run->progress);
+    text_int64(progress, run->progress);
     const char *params[] = {run->id, j->node_id, progress, data};
     j->heartbeat_in_flight = true;
     db_pool_query(j->control,

@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/id.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "jobs/internal.h"
 #include "store/job.h"
 
@@ -54,7 +55,7 @@ static void on_inserted(void *data, PGresult *result, const char *error)
 static void insert_slot(jobs_scheduler_t *s, db_pool_t *db, const char *type, int64_t slot)
 {
     schedule_insert_t *ins = malloc(sizeof(*ins));
-    char id[ID_LENGTH + 1], slot_text[24];
+    char id[ID_LENGTH + 1], slot_text[TEXT_INT64_SIZE];
     if (ins == NULL || id_new(id) != 0) {
         free(ins);
         log_error(0, "scheduler: out of memory or randomness");
@@ -62,7 +63,7 @@ static void insert_slot(jobs_scheduler_t *s, db_pool_t *db, const char *type, in
     }
     *ins = (schedule_insert_t){.s = s, .slot = slot};
     snprintf(ins->type, sizeof(ins->type), "%s", type);
-    snprintf(slot_text, sizeof(slot_text), "%lld", (long long)slot);
+    text_int64(slot_text, slot);
     const char *params[] = {id, type, slot_text};
     s->in_flight++;
     db_pool_query(db,

@@ -17,6 +17,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "db/migrate.h"
 #include "shm/online.h"
 #include "shm/region.h"
@@ -46,8 +47,8 @@ static void run_write(ws_hub_t *hub, const char *user_id, const char *sql, bool 
         return;
     pw->worker = hub->worker;
     snprintf(pw->user_id, sizeof(pw->user_id), "%s", user_id);
-    char now[24];
-    snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
+    char now[TEXT_INT64_SIZE];
+    text_int64(now, clock_now_ms());
     const char *params[] = {user_id, now, hub->worker->node_id};
     db_pool_query(hub->worker->db, sql, with_node ? 3 : 2, params, on_status_written, pw);
 }

@@ -116,6 +116,9 @@ START_TEST(test_i64_and_join)
 {
     ck_assert_str_eq(text_i64(&pool, 0), "0");
     ck_assert_str_eq(text_i64(&pool, -9223372036854775807LL - 1), "-9223372036854775808");
+    char out[TEXT_INT64_SIZE];
+    ck_assert_ptr_eq(text_int64(out, 9223372036854775807LL), out);
+    ck_assert_str_eq(out, "9223372036854775807");
     ck_assert_str_eq(text_strndup(&pool, "abcdef", 3), "abc");
     text_strlist_t l = {0};
     ck_assert_str_eq(text_sl_join(&pool, &l, " "), "");
