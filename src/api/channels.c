@@ -86,14 +86,6 @@ static bool looks_direct_or_group(const char *s)
     return true;
 }
 
-static bool channel_invalid(api_request_t *r, const char *what, const char *message)
-{
-    char id[64];
-    snprintf(id, sizeof(id), "model.channel.is_valid.%s.app_error", what);
-    api_send_error(r, 400, id, message, NULL);
-    return false;
-}
-
 /* CreateChannelWithUser's checks, then Channel.IsValid's; answers 400. */
 static bool validate_channel(api_request_t *r, const channel_input_t *in)
 {
@@ -104,18 +96,20 @@ static bool validate_channel(api_request_t *r, const channel_input_t *in)
     }
     size_t runes = text_utf8_runes(in->display_name);
     if (runes == 0 || runes > CHANNEL_DISPLAY_NAME_MAX)
-        return channel_invalid(r, "display_name", "Invalid display name.");
+        return api_error_model_invalid(r, "channel", "display_name", "Invalid display name.");
     if (!valid_channel_name(in->name))
-        return channel_invalid(
-            r, "2_or_more", "Name must be 2 or more lowercase alphanumeric characters (letters, numbers, '-', '_').");
+        return api_error_model_invalid(
+            r, "channel", "2_or_more",
+            "Name must be 2 or more lowercase alphanumeric characters (letters, numbers, '-', '_').");
     if (strcmp(in->type, "O") != 0 && strcmp(in->type, "P") != 0)
-        return channel_invalid(r, "type", "Invalid type.");
+        return api_error_model_invalid(r, "channel", "type", "Invalid type.");
     if (text_utf8_runes(in->header) > CHANNEL_HEADER_MAX)
-        return channel_invalid(r, "header", "Invalid header.");
+        return api_error_model_invalid(r, "channel", "header", "Invalid header.");
     if (text_utf8_runes(in->purpose) > CHANNEL_PURPOSE_MAX)
-        return channel_invalid(r, "purpose", "Invalid purpose.");
+        return api_error_model_invalid(r, "channel", "purpose", "Invalid purpose.");
     if (looks_direct_or_group(in->name))
-        return channel_invalid(r, "name", "Invalid channel name. User ids are not permitted in channel name.");
+        return api_error_model_invalid(r, "channel", "name",
+                                       "Invalid channel name. User ids are not permitted in channel name.");
     return true;
 }
 

@@ -123,6 +123,14 @@ void api_error_invalid_body(api_request_t *r, const char *detail)
     api_send_error(r, 400, "api.context.invalid_body_param.app_error", "Invalid or missing body parameter.", detail);
 }
 
+bool api_error_model_invalid(api_request_t *r, const char *model, const char *field, const char *message)
+{
+    char id[128];
+    snprintf(id, sizeof(id), "model.%s.is_valid.%s.app_error", model, field);
+    api_send_error(r, 400, id, message, NULL);
+    return false;
+}
+
 void api_error_invalid_param(api_request_t *r, const char *name)
 {
     char message[128];

@@ -43,6 +43,9 @@ api_page_t api_query_page(api_request_t *r, const char *per_page_alias);
 /* The errors every handler needs, with Mattermost's ids. */
 void api_error_invalid_body(api_request_t *r, const char *detail);
 void api_error_invalid_param(api_request_t *r, const char *name);
+/* A model's IsValid refusal: 400 model.<model>.is_valid.<field>.app_error.
+ * Returns false, so that a validator can `return api_error_model_invalid(...)`. */
+bool api_error_model_invalid(api_request_t *r, const char *model, const char *field, const char *message);
 void api_error_session_expired(api_request_t *r);
 void api_error_permissions(api_request_t *r);
 void api_error_not_found(api_request_t *r, const char *id, const char *what);

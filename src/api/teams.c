@@ -83,33 +83,26 @@ static bool reserved_team_name(const char *s)
     return false;
 }
 
-static bool team_invalid(api_request_t *r, const char *what, const char *message)
-{
-    char id[64];
-    snprintf(id, sizeof(id), "model.team.is_valid.%s.app_error", what);
-    api_send_error(r, 400, id, message, NULL);
-    return false;
-}
-
 /* Team.IsValid, in Mattermost's order; answers 400 and returns false. */
 static bool validate_team(api_request_t *r, const team_input_t *t)
 {
     size_t runes = text_utf8_runes(t->display_name);
     if (runes == 0 || runes > TEAM_DISPLAY_NAME_MAX)
-        return team_invalid(r, "name", "Invalid display name.");
+        return api_error_model_invalid(r, "team", "name", "Invalid display name.");
     if (strlen(t->name) > TEAM_NAME_MAX)
-        return team_invalid(r, "url", "Invalid team name (more than 64 characters).");
+        return api_error_model_invalid(r, "team", "url", "Invalid team name (more than 64 characters).");
     if (strlen(t->description) > TEAM_DESCRIPTION_MAX)
-        return team_invalid(r, "description", "Invalid description.");
+        return api_error_model_invalid(r, "team", "description", "Invalid description.");
     if (reserved_team_name(t->name))
-        return team_invalid(r, "reserved", "This URL is unavailable. Please try another.");
+        return api_error_model_invalid(r, "team", "reserved", "This URL is unavailable. Please try another.");
     if (!valid_team_name(t->name))
-        return team_invalid(r, "characters",
-                            "Name must be 2 or more lowercase alphanumeric characters (letters, numbers and '-').");
+        return api_error_model_invalid(
+            r, "team", "characters",
+            "Name must be 2 or more lowercase alphanumeric characters (letters, numbers and '-').");
     if (strcmp(t->type, "O") != 0 && strcmp(t->type, "I") != 0)
-        return team_invalid(r, "type", "Invalid type.");
+        return api_error_model_invalid(r, "team", "type", "Invalid type.");
     if (strlen(t->company_name) > TEAM_COMPANY_NAME_MAX)
-        return team_invalid(r, "company", "Invalid company name.");
+        return api_error_model_invalid(r, "team", "company", "Invalid company name.");
     return true;
 }
 
