@@ -37,6 +37,13 @@ void api_status_get(api_request_t *r);        /* GET /api/v4/users/{user_id}/sta
 void api_status_update(api_request_t *r);     /* PUT /api/v4/users/{user_id}/status */
 void api_status_get_by_ids(api_request_t *r); /* POST /api/v4/users/status/ids */
 
+/* preferences */
+void api_preferences_get(api_request_t *r);          /* GET /api/v4/users/{user_id}/preferences */
+void api_preferences_save(api_request_t *r);         /* PUT /api/v4/users/{user_id}/preferences */
+void api_preferences_delete(api_request_t *r);       /* POST /api/v4/users/{user_id}/preferences/delete */
+void api_preferences_get_category(api_request_t *r); /* GET /api/v4/users/{user_id}/preferences/{category} */
+void api_preferences_get_one(api_request_t *r);      /* GET .../preferences/{category}/name/{preference_name} */
+
 /* database, config and cluster */
 void api_database_recycle(api_request_t *r); /* POST /api/v4/database/recycle */
 void api_config_get(api_request_t *r);       /* GET /api/v4/config */

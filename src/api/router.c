@@ -55,6 +55,13 @@ static const api_route_t routes[] = {
     {"POST", "/api/v4/users/status/ids", api_status_get_by_ids, ROUTE_SESSION},
     {"GET", "/api/v4/users/{user_id}/status", api_status_get, ROUTE_SESSION},
     {"PUT", "/api/v4/users/{user_id}/status", api_status_update, ROUTE_SESSION},
+    /* preferences */
+    {"GET", "/api/v4/users/{user_id}/preferences", api_preferences_get, ROUTE_SESSION},
+    {"PUT", "/api/v4/users/{user_id}/preferences", api_preferences_save, ROUTE_SESSION},
+    {"POST", "/api/v4/users/{user_id}/preferences/delete", api_preferences_delete, ROUTE_SESSION},
+    {"GET", "/api/v4/users/{user_id}/preferences/{category}", api_preferences_get_category, ROUTE_SESSION},
+    {"GET", "/api/v4/users/{user_id}/preferences/{category}/name/{preference_name}", api_preferences_get_one,
+     ROUTE_SESSION},
     /* database, config and cluster */
     {"POST", "/api/v4/database/recycle", api_database_recycle, ROUTE_SESSION},
     {"GET", "/api/v4/config", api_config_get, ROUTE_SESSION},
@@ -86,10 +93,16 @@ void api_route(worker_t *worker, h2o_req_t *req)
             api_authenticate(r, routes[i].access == ROUTE_SESSION_OPTIONAL, routes[i].handler);
         return;
     }
+    api_error_no_route(r);
+}
+
+void api_error_no_route(api_request_t *r)
+{
+    h2o_iovec_t path = r->req->path_normalized;
     char detail[512];
     snprintf(detail, sizeof(detail),
              "There doesn't appear to be an api call for the url='%.*s'.  Typo? are you missing a team_id or "
              "user_id as part of the url?",
-             (int)(req->path_normalized.len > 300 ? 300 : req->path_normalized.len), req->path_normalized.base);
+             (int)(path.len > 300 ? 300 : path.len), path.base);
     api_send_error(r, 404, "api.context.404.app_error", "Sorry, we could not find the page.", detail);
 }

@@ -119,6 +119,15 @@ const migration_t migrations[] = {
      "  UserId varchar(26) NOT NULL, NodeId varchar(26) NOT NULL, PRIMARY KEY (UserId, NodeId)"
      ");"
      "CREATE INDEX idx_onlineusers_node_id ON OnlineUsers (NodeId)"},
+    /* Mattermost's Preferences; Value is text, its length bounded (in runes)
+     * by the model's check, not the column. */
+    {8, "create Preferences (a user's settings, saved posts and tutorial steps by category and name)",
+     "CREATE TABLE Preferences ("
+     "  UserId varchar(26) NOT NULL, Category varchar(32) NOT NULL, Name varchar(32) NOT NULL,"
+     "  Value text NOT NULL DEFAULT '', PRIMARY KEY (UserId, Category, Name)"
+     ");"
+     "CREATE INDEX idx_preferences_category ON Preferences (Category);"
+     "CREATE INDEX idx_preferences_name ON Preferences (Name)"},
 };
 
 const unsigned migrations_count = sizeof(migrations) / sizeof(migrations[0]);

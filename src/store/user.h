@@ -9,6 +9,8 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "store/preference.h"
+
 /* The columns user_to_json reads, in its order; ROLES is where a row keeps
  * the user's system roles, and a statement that also wants the password
  * hash selects it right after them (USER_NCOLUMNS). */
@@ -23,16 +25,20 @@
  * $6 whether the server is open (or an admin creates the user).  The first
  * user becomes system admin, and a closed server inserts nothing after it,
  * decided inside the one statement.  Mattermost's default notify props and
- * timezone.  Returns USER_COLUMNS. */
-#define USER_SQL_CREATE                                                                                \
-    "INSERT INTO Users (Id, CreateAt, UpdateAt, Username, Email, Password, LastPasswordUpdate, Roles," \
-    " NotifyProps, Timezone)"                                                                          \
-    " SELECT $1, $2, $2, $3, $4, $5, $2,"                                                              \
-    " CASE WHEN EXISTS (SELECT 1 FROM Users) THEN 'system_user' ELSE 'system_admin system_user' END,"  \
-    " '{\"email\":\"true\",\"push\":\"mention\",\"desktop\":\"mention\",\"channel\":\"true\"}',"       \
-    " '{\"useAutomaticTimezone\":\"true\",\"automaticTimezone\":\"\",\"manualTimezone\":\"\"}'"        \
-    " WHERE $6::boolean OR NOT EXISTS (SELECT 1 FROM Users)"                                           \
-    " RETURNING " USER_COLUMNS
+ * timezone, and the preferences it gives a new user (store/preference.h),
+ * written by the same statement.  Returns USER_COLUMNS. */
+#define USER_SQL_CREATE                                                                                    \
+    "WITH u AS (INSERT INTO Users (Id, CreateAt, UpdateAt, Username, Email, Password, LastPasswordUpdate," \
+    " Roles, NotifyProps, Timezone)"                                                                       \
+    " SELECT $1, $2, $2, $3, $4, $5, $2,"                                                                  \
+    " CASE WHEN EXISTS (SELECT 1 FROM Users) THEN 'system_user' ELSE 'system_admin system_user' END,"      \
+    " '{\"email\":\"true\",\"push\":\"mention\",\"desktop\":\"mention\",\"channel\":\"true\"}',"           \
+    " '{\"useAutomaticTimezone\":\"true\",\"automaticTimezone\":\"\",\"manualTimezone\":\"\"}'"            \
+    " WHERE $6::boolean OR NOT EXISTS (SELECT 1 FROM Users)"                                               \
+    " RETURNING " USER_COLUMNS "),"                                                                        \
+    " p AS (INSERT INTO Preferences (UserId, Category, Name, Value) " PREFERENCE_SQL_INITIAL(              \
+        "u") ")"                                                                                           \
+             " SELECT " USER_COLUMNS " FROM u"
 
 /* Login: $1 username or email (any case) of an active, password-based user.
  * Returns USER_COLUMNS and the password hash. */
