@@ -6,11 +6,18 @@
 
 void api_system_ping(api_request_t *r); /* GET /api/v4/system/ping */
 
-void api_users_create(api_request_t *r);     /* POST /api/v4/users */
-void api_users_login(api_request_t *r);      /* POST /api/v4/users/login */
-void api_users_logout(api_request_t *r);     /* POST /api/v4/users/logout */
-void api_users_get(api_request_t *r);        /* GET /api/v4/users/{user_id} ("me" too) */
-void api_users_get_by_ids(api_request_t *r); /* POST /api/v4/users/ids */
+void api_users_create(api_request_t *r);           /* POST /api/v4/users */
+void api_users_login(api_request_t *r);            /* POST /api/v4/users/login */
+void api_users_logout(api_request_t *r);           /* POST /api/v4/users/logout */
+void api_users_get(api_request_t *r);              /* GET /api/v4/users/{user_id} ("me" too) */
+void api_users_get_by_ids(api_request_t *r);       /* POST /api/v4/users/ids */
+void api_users_get_by_usernames(api_request_t *r); /* POST /api/v4/users/usernames */
+void api_users_get_by_username(api_request_t *r);  /* GET /api/v4/users/username/{username} */
+void api_users_get_by_email(api_request_t *r);     /* GET /api/v4/users/email/{email} */
+void api_users_list(api_request_t *r);             /* GET /api/v4/users */
+void api_users_autocomplete(api_request_t *r);     /* GET /api/v4/users/autocomplete */
+void api_users_search(api_request_t *r);           /* POST /api/v4/users/search */
+void api_users_stats(api_request_t *r);            /* GET /api/v4/users/stats */
 
 /* teams and channels */
 void api_teams_create(api_request_t *r);               /* POST /api/v4/teams */

@@ -40,7 +40,7 @@ static const char *param_name(api_request_t *r, size_t i, const char *what)
     for (size_t k = 0; k < v.len; k++) {
         char c = v.base[k];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
-            api_error_no_route(r);
+            api_route_not_found(r);
             return NULL;
         }
     }

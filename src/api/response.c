@@ -171,6 +171,17 @@ bool api_query_failed(api_request_t *r, const char *error)
     return true;
 }
 
+void api_route_not_found(api_request_t *r)
+{
+    h2o_iovec_t path = r->req->path_normalized;
+    char detail[512];
+    snprintf(detail, sizeof(detail),
+             "There doesn't appear to be an api call for the url='%.*s'.  Typo? are you missing a team_id or "
+             "user_id as part of the url?",
+             (int)(path.len > 300 ? 300 : path.len), path.base);
+    api_send_error(r, 404, "api.context.404.app_error", "Sorry, we could not find the page.", detail);
+}
+
 void api_error_busy(api_request_t *r)
 {
     api_send_error(r, 503, "api.context.server_busy.app_error",

@@ -54,6 +54,10 @@ void api_error_database(api_request_t *r, const char *error);
 /* A query callback's first words: true (and the request answered with the
  * database error) when `error` is set. */
 bool api_query_failed(api_request_t *r, const char *error);
+/* Mattermost's catch-all 404: no route for this method and path (also for a
+ * handler whose route pattern is narrower than "{name}", as a mux regexp
+ * would be). */
+void api_route_not_found(api_request_t *r);
 /* 503 when a bounded queue is full. */
 void api_error_busy(api_request_t *r);
 

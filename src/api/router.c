@@ -29,9 +29,16 @@ typedef struct {
 static const api_route_t routes[] = {
     {"GET", "/api/v4/system/ping", api_system_ping, ROUTE_PUBLIC},
     {"POST", "/api/v4/users", api_users_create, ROUTE_SESSION_OPTIONAL},
+    {"GET", "/api/v4/users", api_users_list, ROUTE_SESSION},
     {"POST", "/api/v4/users/login", api_users_login, ROUTE_PUBLIC},
     {"POST", "/api/v4/users/logout", api_users_logout, ROUTE_SESSION},
     {"POST", "/api/v4/users/ids", api_users_get_by_ids, ROUTE_SESSION},
+    {"POST", "/api/v4/users/usernames", api_users_get_by_usernames, ROUTE_SESSION},
+    {"GET", "/api/v4/users/stats", api_users_stats, ROUTE_SESSION},
+    {"GET", "/api/v4/users/autocomplete", api_users_autocomplete, ROUTE_SESSION},
+    {"POST", "/api/v4/users/search", api_users_search, ROUTE_SESSION},
+    {"GET", "/api/v4/users/username/{username}", api_users_get_by_username, ROUTE_SESSION},
+    {"GET", "/api/v4/users/email/{email}", api_users_get_by_email, ROUTE_SESSION},
     {"GET", "/api/v4/users/{user_id}", api_users_get, ROUTE_SESSION},
     /* teams and channels */
     {"POST", "/api/v4/teams", api_teams_create, ROUTE_SESSION},
@@ -93,16 +100,5 @@ void api_route(worker_t *worker, h2o_req_t *req)
             api_authenticate(r, routes[i].access == ROUTE_SESSION_OPTIONAL, routes[i].handler);
         return;
     }
-    api_error_no_route(r);
-}
-
-void api_error_no_route(api_request_t *r)
-{
-    h2o_iovec_t path = r->req->path_normalized;
-    char detail[512];
-    snprintf(detail, sizeof(detail),
-             "There doesn't appear to be an api call for the url='%.*s'.  Typo? are you missing a team_id or "
-             "user_id as part of the url?",
-             (int)(path.len > 300 ? 300 : path.len), path.base);
-    api_send_error(r, 404, "api.context.404.app_error", "Sorry, we could not find the page.", detail);
+    api_route_not_found(r);
 }

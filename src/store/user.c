@@ -29,3 +29,9 @@ json_t *user_to_json(const PGresult *res, int row)
     json_object_set_new(u, "is_bot", json_boolean(row_bool(res, row, 19)));
     return u;
 }
+
+void user_sanitize_profile(json_t *user)
+{
+    json_object_set_new(user, "email_verified", json_false());
+    json_object_set_new(user, "last_password_update", json_integer(0));
+}

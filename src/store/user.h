@@ -52,7 +52,68 @@
 /* $1 a varchar[] of ids; by username. */
 #define USER_SQL_BY_IDS "SELECT " USER_COLUMNS " FROM Users WHERE Id = ANY($1::varchar[]) ORDER BY Username"
 
-/* A sanitized user from `row` of a USER_COLUMNS result. */
+/* $1 a username; $1 an email (any case: stored lower). */
+#define USER_SQL_BY_USERNAME "SELECT " USER_COLUMNS " FROM Users WHERE Username = $1"
+#define USER_SQL_BY_EMAIL    "SELECT " USER_COLUMNS " FROM Users WHERE Email = lower($1)"
+
+/* $1 a jsonb array of usernames; by username. */
+#define USER_SQL_BY_USERNAMES \
+    "SELECT " USER_COLUMNS    \
+    " FROM Users WHERE Username IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY Username"
+
+/* GET /users: a page of users, each filter NULL when not asked for.  $1 in
+ * team, $2 not in team, $3 in channel, $4 not in channel, $5 only users in
+ * no team, $6 'active', 'inactive' or 'all', $7 the order ('create_at' and
+ * 'last_activity_at' newest first; anything else by username), $8 limit,
+ * $9 offset.  Returns USER_COLUMNS. */
+#define USER_SQL_PAGE                                                                                                  \
+    "SELECT " USER_COLUMNS " FROM Users u"                                                                             \
+    " WHERE ($1::text IS NULL OR EXISTS (SELECT 1 FROM TeamMembers tm"                                                 \
+    "  WHERE tm.TeamId = $1 AND tm.UserId = u.Id AND tm.DeleteAt = 0))"                                                \
+    " AND ($2::text IS NULL OR NOT EXISTS (SELECT 1 FROM TeamMembers tm"                                               \
+    "  WHERE tm.TeamId = $2 AND tm.UserId = u.Id AND tm.DeleteAt = 0))"                                                \
+    " AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM ChannelMembers cm WHERE cm.ChannelId = $3 AND cm.UserId = u.Id))" \
+    " AND ($4::text IS NULL OR NOT EXISTS (SELECT 1 FROM ChannelMembers cm"                                            \
+    "  WHERE cm.ChannelId = $4 AND cm.UserId = u.Id))"                                                                 \
+    " AND (NOT $5::boolean OR NOT EXISTS (SELECT 1 FROM TeamMembers tm WHERE tm.UserId = u.Id AND tm.DeleteAt = 0))"   \
+    " AND ($6::text = 'all' OR ($6::text = 'active') = (u.DeleteAt = 0))"                                              \
+    " ORDER BY CASE $7::text WHEN 'create_at' THEN u.CreateAt"                                                         \
+    "  WHEN 'last_activity_at' THEN COALESCE((SELECT s.LastActivityAt FROM Status s WHERE s.UserId = u.Id), 0) END"    \
+    " DESC NULLS LAST, u.Username LIMIT $8::bigint OFFSET $9::bigint"
+
+/* Users matching a search, as Mattermost's user search: every term ($1, a
+ * jsonb array of lower-case terms; empty: everyone) must start the username, the
+ * first or last name, the nickname or, when $8, the email.  Filters as
+ * USER_SQL_PAGE, NULL when not asked for: $2 in team, $3 not in team, $4 in
+ * channel, $5 not in channel, $6 only users in no team; $7 deactivated users
+ * too; $9 limit.  By username.  Returns USER_COLUMNS. */
+#define USER_SQL_SEARCH                                                                                                \
+    "SELECT " USER_COLUMNS " FROM Users u"                                                                             \
+    " WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text($1::jsonb) AS t (term) WHERE NOT ("                    \
+    "  starts_with(u.Username, t.term) OR starts_with(lower(u.FirstName), t.term)"                                     \
+    "  OR starts_with(lower(u.LastName), t.term) OR starts_with(lower(u.Nickname), t.term)"                            \
+    "  OR ($8::boolean AND starts_with(u.Email, t.term))))"                                                            \
+    " AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM TeamMembers tm"                                                   \
+    "  WHERE tm.TeamId = $2 AND tm.UserId = u.Id AND tm.DeleteAt = 0))"                                                \
+    " AND ($3::text IS NULL OR NOT EXISTS (SELECT 1 FROM TeamMembers tm"                                               \
+    "  WHERE tm.TeamId = $3 AND tm.UserId = u.Id AND tm.DeleteAt = 0))"                                                \
+    " AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM ChannelMembers cm WHERE cm.ChannelId = $4 AND cm.UserId = u.Id))" \
+    " AND ($5::text IS NULL OR NOT EXISTS (SELECT 1 FROM ChannelMembers cm"                                            \
+    "  WHERE cm.ChannelId = $5 AND cm.UserId = u.Id))"                                                                 \
+    " AND (NOT $6::boolean OR NOT EXISTS (SELECT 1 FROM TeamMembers tm WHERE tm.UserId = u.Id AND tm.DeleteAt = 0))"   \
+    " AND ($7::boolean OR u.DeleteAt = 0)"                                                                             \
+    " ORDER BY u.Username LIMIT $9::bigint"
+
+/* GET /users/stats: the active accounts, bots included, as Mattermost counts them. */
+#define USER_SQL_COUNT_ACTIVE "SELECT count(*) FROM Users WHERE DeleteAt = 0"
+
+/* A user from `row` of a USER_COLUMNS result, as its owner sees it (never
+ * the password or an MFA secret). */
 json_t *user_to_json(const PGresult *res, int row);
+
+/* What Mattermost's SanitizeProfile takes away when anyone else, a system
+ * admin included, reads a user: whether the email was verified and when the
+ * password last changed. */
+void user_sanitize_profile(json_t *user);
 
 #endif
