@@ -31,6 +31,17 @@ void api_channels_add_member(api_request_t *r);        /* POST /api/v4/channels/
 void api_channels_get_members(api_request_t *r);       /* GET /api/v4/channels/{channel_id}/members */
 void api_channels_for_team_for_user(api_request_t *r); /* GET /api/v4/users/{user_id}/teams/{team_id}/channels */
 
+/* memberships and unreads (me too for user_id) */
+void api_teams_members_for_user(api_request_t *r);             /* GET /users/{user_id}/teams/members */
+void api_teams_unread_for_user(api_request_t *r);              /* GET /users/{user_id}/teams/unread */
+void api_channels_members_for_team_for_user(api_request_t *r); /* GET /users/{u}/teams/{t}/channels/members */
+void api_channels_members_for_user(api_request_t *r);          /* GET /users/{user_id}/channel_members */
+void api_channels_for_user(api_request_t *r);                  /* GET /users/{user_id}/channels */
+void api_channels_stats(api_request_t *r);                     /* GET /channels/{channel_id}/stats */
+void api_channels_view(api_request_t *r);                      /* POST /channels/members/{user_id}/view */
+void api_posts_set_unread(api_request_t *r);                   /* POST /users/{u}/posts/{post_id}/set_unread */
+void api_posts_unread_for_channel(api_request_t *r);           /* GET /users/{u}/channels/{c}/posts/unread */
+
 /* posts and search */
 void api_posts_create(api_request_t *r);      /* POST /api/v4/posts */
 void api_posts_get(api_request_t *r);         /* GET /api/v4/posts/{post_id} */

@@ -14,7 +14,9 @@
  *
  * Creating, patching and deleting a post publish `posted`, `post_edited` and
  * `post_deleted` to the channel's WebSockets (publish_post_event); a retried
- * create answered from the dedup window publishes nothing.
+ * create answered from the dedup window publishes nothing.  The create
+ * statement also counts the post's mentions (store/post.h, POST_MENTIONS)
+ * and answers who they are, for `posted`.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -222,48 +224,6 @@ static void publish_post_event(api_request_t *r, const char *event, json_t *post
     json_decref(data);
 }
 
-/* A post that mentions someone: `posted` carries the mentioned members' ids
- * (explicit @username, or everyone for @all, @channel, @here), never the
- * sender, as a JSON-array string.  Resolved by one query, only for messages
- * with an '@'. */
-typedef struct {
-    api_channel_access_t *channel;
-    json_t *post;
-    char sender[65];
-} mentions_t;
-
-static void on_mentions_found(api_request_t *r, PGresult *res, const char *error)
-{
-    mentions_t *m = r->state;
-    r->state = m->channel;
-    const char *ids = NULL;
-    if (error == NULL && PQntuples(res) == 1 && strcmp(row_str(res, 0, 0), "[]") != 0)
-        ids = row_str(res, 0, 0);
-    else if (error != NULL)
-        log_warn(0, "mentions not resolved: %.*s", (int)strcspn(error, "\n"), error);
-    publish_post_event(r, "posted", m->post, m->sender, ids);
-    json_t *post = m->post;
-    m->post = NULL; /* the response takes it */
-    api_send_json(r, 201, post);
-}
-
-/* A request that goes away while its mentions resolve still owns the post. */
-static void on_mentions_disposed(void *data)
-{
-    json_decref(((mentions_t *)data)->post);
-}
-
-static void find_mentions(api_request_t *r, json_t *post, const char *sender)
-{
-    mentions_t *m = h2o_mem_alloc_shared(&r->req->pool, sizeof(*m), on_mentions_disposed);
-    m->channel = r->state;
-    m->post = post;
-    snprintf(m->sender, sizeof(m->sender), "%s", sender);
-    r->state = m;
-    const char *params[] = {m->channel->id, json_string_value(json_object_get(post, "message")), r->session.user_id};
-    api_query(r, POST_SQL_MENTIONS, 3, params, on_mentions_found);
-}
-
 static void on_post_created(api_request_t *r, PGresult *res, const char *error)
 {
     if (api_query_failed(r, error))
@@ -286,13 +246,12 @@ static void on_post_created(api_request_t *r, PGresult *res, const char *error)
         api_send_json(r, 201, post);
         return;
     }
-    const char *message = json_string_value(json_object_get(post, "message"));
-    if (message == NULL || strchr(message, '@') == NULL) {
-        publish_post_event(r, "posted", post, row_str(res, 0, POST_NCOLUMNS + 1), NULL);
-        api_send_json(r, 201, post);
-        return;
-    }
-    find_mentions(r, post, row_str(res, 0, POST_NCOLUMNS + 1));
+    /* the members it mentions: `posted` carries their ids (never the
+     * sender's) as a JSON-array string, and only when there are some */
+    const char *mentions = row_str(res, 0, POST_NCOLUMNS + 3);
+    publish_post_event(r, "posted", post, row_str(res, 0, POST_NCOLUMNS + 1),
+                       strcmp(mentions, "[]") != 0 ? mentions : NULL);
+    api_send_json(r, 201, post);
 }
 
 /* After the channel check: the body as api_posts_create read it (r->input)

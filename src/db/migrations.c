@@ -128,6 +128,19 @@ const migration_t migrations[] = {
      ");"
      "CREATE INDEX idx_preferences_category ON Preferences (Category);"
      "CREATE INDEX idx_preferences_name ON Preferences (Name)"},
+    /* Mattermost's root-post counters (collapsed threads count only roots)
+     * and urgent mentions, filled from the posts already there: a member
+     * who had read every post has read every root too. */
+    {10, "unread counters of root posts and urgent mentions (TotalMsgCountRoot, MsgCountRoot...)",
+     "ALTER TABLE Channels ADD COLUMN TotalMsgCountRoot bigint NOT NULL DEFAULT 0,"
+     "  ADD COLUMN LastRootPostAt bigint NOT NULL DEFAULT 0;"
+     "ALTER TABLE ChannelMembers ADD COLUMN MsgCountRoot bigint NOT NULL DEFAULT 0,"
+     "  ADD COLUMN MentionCountRoot bigint NOT NULL DEFAULT 0, ADD COLUMN UrgentMentionCount bigint NOT NULL DEFAULT 0;"
+     "UPDATE Channels c SET TotalMsgCountRoot = r.n, LastRootPostAt = r.last FROM"
+     "  (SELECT ChannelId, count(*) AS n, max(CreateAt) AS last FROM Posts WHERE RootId = '' AND DeleteAt = 0"
+     "   GROUP BY ChannelId) AS r WHERE r.ChannelId = c.Id;"
+     "UPDATE ChannelMembers m SET MsgCountRoot = GREATEST(0, c.TotalMsgCountRoot - (c.TotalMsgCount - m.MsgCount))"
+     "  FROM Channels c WHERE c.Id = m.ChannelId"},
 };
 
 const unsigned migrations_count = sizeof(migrations) / sizeof(migrations[0]);

@@ -1,7 +1,7 @@
 /*
  * Channels and ChannelMembers as Mattermost serializes them
  * (store/channel.h).  The fields chorus does not keep (schemes, policies,
- * banners, categories, root-post counts) are written empty: null, false, 0
+ * banners, categories) are written empty: null, false, 0
  * or "" (and "shared" false on a direct channel, null on the others).
  */
 #include "store/channel.h"
@@ -19,9 +19,7 @@ static void set_channel_defaults(json_t *ch, bool direct)
     json_object_set_new(ch, "group_constrained", json_null());
     json_object_set_new(ch, "autotranslation", json_false());
     json_object_set_new(ch, "shared", direct ? json_false() : json_null());
-    json_object_set_new(ch, "total_msg_count_root", json_integer(0));
     json_object_set_new(ch, "policy_id", json_null());
-    json_object_set_new(ch, "last_root_post_at", json_integer(0));
     json_object_set_new(ch, "banner_info", json_null());
     json_object_set_new(ch, "policy_enforced", json_false());
     json_object_set_new(ch, "policy_is_active", json_false());
@@ -46,6 +44,8 @@ json_t *channel_to_json(const PGresult *res, int row, int c)
     json_object_set_new(ch, "last_post_at", json_integer(row_int64(res, row, c + 10)));
     json_object_set_new(ch, "total_msg_count", json_integer(row_int64(res, row, c + 11)));
     json_object_set_new(ch, "creator_id", json_string(row_str(res, row, c + 12)));
+    json_object_set_new(ch, "total_msg_count_root", json_integer(row_int64(res, row, c + 13)));
+    json_object_set_new(ch, "last_root_post_at", json_integer(row_int64(res, row, c + 14)));
     set_channel_defaults(ch, row_str(res, row, c + 5)[0] == 'D');
     return ch;
 }
@@ -60,9 +60,9 @@ json_t *channel_member_to_json(const PGresult *res, int row, int c)
     json_object_set_new(m, "last_viewed_at", json_integer(row_int64(res, row, c + 3)));
     json_object_set_new(m, "msg_count", json_integer(row_int64(res, row, c + 4)));
     json_object_set_new(m, "mention_count", json_integer(row_int64(res, row, c + 5)));
-    json_object_set_new(m, "mention_count_root", json_integer(0));
-    json_object_set_new(m, "urgent_mention_count", json_integer(0));
-    json_object_set_new(m, "msg_count_root", json_integer(0));
+    json_object_set_new(m, "mention_count_root", json_integer(row_int64(res, row, c + 11)));
+    json_object_set_new(m, "urgent_mention_count", json_integer(row_int64(res, row, c + 12)));
+    json_object_set_new(m, "msg_count_root", json_integer(row_int64(res, row, c + 10)));
     json_object_set_new(m, "notify_props", row_json(res, row, c + 6));
     json_object_set_new(m, "last_update_at", json_integer(row_int64(res, row, c + 7)));
     json_object_set_new(m, "scheme_guest", json_false());

@@ -13,17 +13,19 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-/* The 13 columns channel_to_json reads, in its order. */
+/* The 15 columns channel_to_json reads, in its order. */
 #define CHANNEL_COLUMNS(p)                                                                                       \
     p "Id, " p "CreateAt, " p "UpdateAt, " p "DeleteAt, " p "TeamId, " p "Type, " p "DisplayName, " p "Name, " p \
-      "Header, " p "Purpose, " p "LastPostAt, " p "TotalMsgCount, " p "CreatorId"
-#define CHANNEL_NCOLUMNS 13
+      "Header, " p "Purpose, " p "LastPostAt, " p "TotalMsgCount, " p "CreatorId, " p "TotalMsgCountRoot, " p    \
+      "LastRootPostAt"
+#define CHANNEL_NCOLUMNS 15
 
-/* The 10 columns channel_member_to_json reads, in its order. */
+/* The 13 columns channel_member_to_json reads, in its order. */
 #define CHANNEL_MEMBER_COLUMNS(p)                                                                                     \
     p "ChannelId, " p "UserId, " p "Roles, " p "LastViewedAt, " p "MsgCount, " p "MentionCount, " p "NotifyProps, " p \
-      "LastUpdateAt, " p "SchemeUser, " p "SchemeAdmin"
-#define CHANNEL_MEMBER_NCOLUMNS 10
+      "LastUpdateAt, " p "SchemeUser, " p "SchemeAdmin, " p "MsgCountRoot, " p "MentionCountRoot, " p                 \
+      "UrgentMentionCount"
+#define CHANNEL_MEMBER_NCOLUMNS 13
 
 /* NotifyProps of a new channel member (Mattermost's defaults), as JSON: the
  * parameter every statement that adds channel members takes. */
@@ -142,6 +144,44 @@
               " WHERE p.ok AND (c.TeamId = $2 OR c.TeamId = '') AND (c.DeleteAt = 0"                       \
               " OR ($5::boolean AND ($6::bigint = 0 OR c.DeleteAt >= $6::bigint)))) AS ch ON true"         \
               " ORDER BY ch.DisplayName, ch.Id"
+
+/* User $1's channel members in team $2 and in their direct and group
+ * channels (GetMembersForUser), for caller $4: a system admin ($3) or an
+ * active member of the team sees them.  Rows: whether the caller may, then
+ * CHANNEL_MEMBER_COLUMNS from column 1, NULL when there is none to see (one
+ * row then). */
+#define CHANNEL_SQL_MEMBERS_FOR_TEAM_FOR_USER                                                              \
+    "WITH p AS (SELECT $3::boolean OR EXISTS (SELECT 1 FROM TeamMembers WHERE TeamId = $2 AND UserId = $4" \
+    " AND DeleteAt = 0) AS ok)"                                                                            \
+    " SELECT p.ok, cm.* FROM p LEFT JOIN LATERAL (SELECT " CHANNEL_MEMBER_COLUMNS(                         \
+        "m.") " FROM ChannelMembers m JOIN Channels c ON c.Id = m.ChannelId"                               \
+              " WHERE p.ok AND m.UserId = $1 AND (c.TeamId = $2 OR c.TeamId = '')) AS cm ON true"          \
+              " ORDER BY cm.ChannelId"
+
+/* User $1's channel members in every team, by channel id, with their team's
+ * DisplayName, Name and UpdateAt ('', '', 0 for direct and group channels:
+ * ChannelMemberWithTeamData): $2 the limit (NULL for all), $3 the offset.
+ * Returns CHANNEL_MEMBER_COLUMNS then those three. */
+#define CHANNEL_SQL_MEMBERS_FOR_USER                                                                              \
+    "SELECT " CHANNEL_MEMBER_COLUMNS(                                                                             \
+        "m.") ", COALESCE(t.DisplayName, ''), COALESCE(t.Name, ''), COALESCE(t.UpdateAt, 0)"                      \
+              " FROM ChannelMembers m JOIN Channels c ON c.Id = m.ChannelId LEFT JOIN Teams t ON t.Id = c.TeamId" \
+              " WHERE m.UserId = $1 ORDER BY m.ChannelId LIMIT $2::bigint OFFSET $3::bigint"
+
+/* User $1's channels in every team, by id (GetChannelsForUser): $2 include
+ * deleted channels, $3 only those deleted since then (ms; 0 for all).
+ * Returns CHANNEL_COLUMNS. */
+#define CHANNEL_SQL_FOR_USER                                                                                       \
+    "SELECT " CHANNEL_COLUMNS("c.") " FROM Channels c JOIN ChannelMembers m ON m.ChannelId = c.Id"                 \
+                                    " WHERE m.UserId = $1 AND (c.DeleteAt = 0 OR ($2::boolean AND ($3::bigint = 0" \
+                                    " OR c.DeleteAt >= $3::bigint))) ORDER BY c.Id"
+
+/* Channel $1's statistics: its members whose account is active, its pinned
+ * posts (not deleted). */
+#define CHANNEL_SQL_STATS                                                           \
+    "SELECT (SELECT count(*) FROM ChannelMembers m JOIN Users u ON u.Id = m.UserId" \
+    " WHERE m.ChannelId = $1 AND u.DeleteAt = 0),"                                  \
+    " (SELECT count(*) FROM Posts WHERE ChannelId = $1 AND IsPinned AND DeleteAt = 0)"
 
 /* A CHANNEL_COLUMNS row from column `col` as Mattermost's Channel. */
 json_t *channel_to_json(const PGresult *res, int row, int col);

@@ -35,14 +35,47 @@
 /* Mattermost answers a retried pending_post_id with the post it made, for 30 s. */
 #define POST_DEDUP_WINDOW_MS "30000"
 
+/*
+ * Whether the message `msg` (a SQL text expression) mentions user `u`
+ * (Users row), member `m` (its ChannelMembers row) of a channel of type
+ * `ctype`, as Mattermost's app/notification.go decides: everyone in a direct
+ * or group channel; @username (not inside a word: an email is none); @channel and @all, and @here when `here` (a
+ * boolean expression: the user is online), unless the member ignores
+ * channel mentions (the channel's ignore_channel_mentions "on", or the
+ * user's "channel" notify prop "false"); the user's mention_keys and, with
+ * first_name "true", their first name, as words of the message.  The sender
+ * is the caller's to exclude.
+ */
+#define POST_MENTIONS(u, m, msg, ctype, here)                                                                  \
+    "(" ctype " IN ('D', 'G')"                                                                                 \
+    " OR " u ".Username IN (SELECT lower(rtrim(w[2], '.-_'))"                                                  \
+    "  FROM regexp_matches(" msg ", '(^|[^A-Za-z0-9_])@([A-Za-z0-9.\\-_]+)', 'g') AS w)"                       \
+    " OR (COALESCE(" m ".NotifyProps->>'ignore_channel_mentions', '') <> 'on'"                                 \
+    "  AND COALESCE(" u ".NotifyProps->>'channel', 'true') = 'true'"                                           \
+    "  AND (" msg " ~* '(^|[^A-Za-z0-9_])@(all|channel)([^A-Za-z0-9_]|$)'"                                     \
+    "   OR (" here " AND " msg " ~* '(^|[^A-Za-z0-9_])@here([^A-Za-z0-9_]|$)')))"                              \
+    " OR EXISTS (SELECT 1 FROM regexp_split_to_table(lower(" msg "), '\\s+') AS x(w),"                         \
+    "  regexp_split_to_table(lower(COALESCE(" u ".NotifyProps->>'mention_keys', '')"                           \
+    "   || CASE WHEN " u ".NotifyProps->>'first_name' = 'true' THEN ',' || " u ".FirstName ELSE '' END), ',')" \
+    "   AS k(key) WHERE btrim(k.key) <> '' AND btrim(x.w, '.,:;!?()[]{}<>\"''*~') = btrim(k.key)))"
+
+/* A member of the channel of a new post ($6 the message, `ch` the channel)
+ * it mentions: @here for those online. */
+#define POST_ONLINE(u)       "EXISTS (SELECT 1 FROM Status s WHERE s.UserId = " u ".Id AND s.Status = 'online')"
+#define POST_CREATE_MENTIONS POST_MENTIONS("u", "m", "$6::text", "ch.Type", POST_ONLINE("u"))
+
 /* Create: $1 id, $2 create_at, $3 user, $4 channel, $5 root ('' for none),
  * $6 message, $7 type, $8 props (JSON text), $9 hashtags, $10 file ids (JSON
  * text), $11 pending post id, $12 now.  One row: the post (NULL columns when
  * refused), then the verdict ('' done, 'root' no such root, 'channel' root in
- * another channel), the poster's username, and whether a post was inserted
- * (false: the one from the dedup window, or refused).  The post is never
- * older than its root; the channel's counters, the poster's membership
- * (viewed) and the root's UpdateAt move with it. */
+ * another channel), the poster's username, whether a post was inserted
+ * (false: the one from the dedup window, or refused), and the ids of the
+ * members it mentions (POST_MENTIONS, @here for those online; a JSON array
+ * text, '[]' for none).  The post is never older than its root; the
+ * channel's counters (TotalMsgCount, and for a root TotalMsgCountRoot and
+ * LastRootPostAt), the poster's membership (viewed), the mentioned members'
+ * MentionCount (and MentionCountRoot for a root) and the root's UpdateAt
+ * move with it. */
 #define POST_SQL_CREATE                                                                                       \
     "WITH root AS ("                                                                                          \
     "  SELECT Id, ChannelId, RootId, CreateAt FROM Posts WHERE Id = $5 AND DeleteAt = 0),"                    \
@@ -63,34 +96,39 @@
     "  WHERE verdict.v = '' AND NOT EXISTS (SELECT 1 FROM dup) RETURNING *),"                                 \
     " ch AS ("                                                                                                \
     "  UPDATE Channels SET LastPostAt = GREATEST(LastPostAt, (SELECT CreateAt FROM ins)),"                    \
-    "   TotalMsgCount = TotalMsgCount + 1"                                                                    \
-    "  WHERE Id = $4 AND EXISTS (SELECT 1 FROM ins) RETURNING Id, LastPostAt, TotalMsgCount),"                \
+    "   TotalMsgCount = TotalMsgCount + 1,"                                                                   \
+    "   TotalMsgCountRoot = TotalMsgCountRoot + CASE WHEN $5 = '' THEN 1 ELSE 0 END,"                         \
+    "   LastRootPostAt = CASE WHEN $5 = '' THEN GREATEST(LastRootPostAt, (SELECT CreateAt FROM ins))"         \
+    "    ELSE LastRootPostAt END"                                                                             \
+    "  WHERE Id = $4 AND EXISTS (SELECT 1 FROM ins)"                                                          \
+    "  RETURNING Id, Type, LastPostAt, TotalMsgCount, TotalMsgCountRoot),"                                    \
     " cm AS ("                                                                                                \
     "  UPDATE ChannelMembers m SET LastViewedAt = GREATEST(m.LastViewedAt, ch.LastPostAt),"                   \
-    "   MsgCount = GREATEST(m.MsgCount, ch.TotalMsgCount), MentionCount = 0,"                                 \
+    "   MsgCount = GREATEST(m.MsgCount, ch.TotalMsgCount),"                                                   \
+    "   MsgCountRoot = GREATEST(m.MsgCountRoot, ch.TotalMsgCountRoot),"                                       \
+    "   MentionCount = 0, MentionCountRoot = 0, UrgentMentionCount = 0,"                                      \
     "   LastUpdateAt = GREATEST(m.LastUpdateAt, $12::bigint)"                                                 \
     "  FROM ch WHERE m.ChannelId = ch.Id AND m.UserId = $3 RETURNING 1),"                                     \
+    " ment AS ("                                                                                              \
+    "  SELECT m.UserId FROM ch JOIN ChannelMembers m ON m.ChannelId = ch.Id JOIN Users u ON u.Id = m.UserId"  \
+    "  WHERE m.UserId <> $3 AND u.DeleteAt = 0 AND " POST_CREATE_MENTIONS "),"                                \
+    " mc AS ("                                                                                                \
+    "  UPDATE ChannelMembers m SET MentionCount = m.MentionCount + 1,"                                        \
+    "   MentionCountRoot = m.MentionCountRoot + CASE WHEN $5 = '' THEN 1 ELSE 0 END,"                         \
+    "   LastUpdateAt = $12::bigint"                                                                           \
+    "  FROM ment WHERE m.ChannelId = $4 AND m.UserId = ment.UserId RETURNING 1),"                             \
     " rt AS ("                                                                                                \
     "  UPDATE Posts SET UpdateAt = GREATEST(UpdateAt, (SELECT CreateAt FROM ins))"                            \
     "  WHERE Id = $5 AND EXISTS (SELECT 1 FROM ins) RETURNING 1)"                                             \
     " SELECT " POST_COLUMNS ", p.rc, verdict.v, (SELECT Username FROM Users WHERE Id = $3),"                  \
-    "  EXISTS (SELECT 1 FROM ins) FROM verdict LEFT JOIN ("                                                   \
+    "  EXISTS (SELECT 1 FROM ins),"                                                                           \
+    "  (SELECT COALESCE(json_agg(UserId ORDER BY UserId), '[]')::text FROM ment)"                             \
+    "  FROM verdict LEFT JOIN ("                                                                              \
     "  SELECT i.*, CASE WHEN i.RootId = '' THEN 0 ELSE (SELECT count(*) FROM Posts r"                         \
     "   WHERE r.ChannelId = i.ChannelId AND r.RootId = i.RootId AND r.DeleteAt = 0"                           \
     "   AND r.CreateAt >= (SELECT CreateAt FROM root)) + 1 END AS rc FROM ins i"                              \
     "  UNION ALL"                                                                                             \
     "  SELECT p.*, " POST_REPLY_COUNT " FROM dup p) p ON true"
-
-/* Mentions: $1 channel, $2 message, $3 sender.  One row: the ids of the
- * channel's active members the message names (@username, or everyone for
- * @all, @channel, @here), never the sender, as a JSON array text. */
-#define POST_SQL_MENTIONS                                                          \
-    "SELECT COALESCE(json_agg(DISTINCT cm.UserId ORDER BY cm.UserId), '[]')::text" \
-    " FROM ChannelMembers cm JOIN Users u ON u.Id = cm.UserId"                     \
-    " WHERE cm.ChannelId = $1 AND u.Id <> $3 AND u.DeleteAt = 0 AND ("             \
-    "  u.Username IN (SELECT lower(rtrim(w[1], '.-_'))"                            \
-    "   FROM regexp_matches($2, '@([A-Za-z0-9.\\-_]+)', 'g') AS w)"                \
-    "  OR $2 ~* '(^|[^A-Za-z0-9_])@(all|channel|here)([^A-Za-z0-9_]|$)')"
 
 /* Get: $1 id, $2 include deleted (boolean).  The post, or no row. */
 #define POST_SQL_GET \
@@ -185,6 +223,24 @@
         POST_LIST_TAIL
 #define POST_SQL_LIST_BEFORE POST_LIST_AROUND("<", "DESC")
 #define POST_SQL_LIST_AFTER  POST_LIST_AROUND(">", "ASC")
+
+/* Around the first unread post (GetPostsForChannelAroundLastUnread): $1..$5
+ * as POST_SQL_LIST_PAGE but $2 the posts to take before it and $3 after it,
+ * $6 when the user last viewed the channel (ms), $7 root posts only
+ * (collapsed threads).  The anchor is the oldest post after $6; the page is
+ * it, the $2 before it and the $3 after it; no rows when there is none. */
+#define POST_SQL_LIST_UNREAD                                                                                        \
+    "WITH anchor AS (SELECT * FROM Posts p WHERE p.ChannelId = $1 AND p.DeleteAt = 0 AND p.CreateAt > $6::bigint"   \
+    "  AND (NOT $7::boolean OR p.RootId = '') ORDER BY p.CreateAt ASC LIMIT 1),"                                    \
+    " page AS (SELECT * FROM anchor"                                                                                \
+    "  UNION ALL (SELECT p.* FROM Posts p, anchor a WHERE p.ChannelId = $1 AND ($5::boolean OR p.DeleteAt = 0)"     \
+    "   AND (NOT $7::boolean OR p.RootId = '') AND p.CreateAt < a.CreateAt ORDER BY p.CreateAt DESC"                \
+    "   LIMIT $2::bigint)"                                                                                          \
+    "  UNION ALL (SELECT p.* FROM Posts p, anchor a WHERE p.ChannelId = $1 AND ($5::boolean OR p.DeleteAt = 0)"     \
+    "   AND (NOT $7::boolean OR p.RootId = '') AND p.CreateAt > a.CreateAt ORDER BY p.CreateAt ASC"                 \
+    "   LIMIT $3::bigint)),"                                                                                        \
+    " ids AS (SELECT Id AS i FROM page UNION SELECT RootId FROM page WHERE RootId <> '')," POST_LIST_THREADS("ids") \
+        POST_LIST_TAIL
 
 /* Since: $1 channel, $2 since (ms): the posts changed after it (deleted too),
  * at most POST_LIST_SINCE_MAX, and their roots; no cursors. */

@@ -105,6 +105,11 @@
 #define TEAM_SQL_MEMBER_GET \
     "SELECT " TEAM_MEMBER_COLUMNS("") " FROM TeamMembers WHERE TeamId = $1 AND UserId = $2 AND DeleteAt = 0"
 
+/* Every team membership of user $1, left ones too (GetTeamsForUser with
+ * deleted members), by team id: TEAM_MEMBER_COLUMNS. */
+#define TEAM_SQL_MEMBERS_FOR_USER \
+    "SELECT " TEAM_MEMBER_COLUMNS("") " FROM TeamMembers WHERE UserId = $1 ORDER BY TeamId"
+
 /* Team $1 and whether caller $2 is an active member of it (the access
  * check).  Returns Id, DeleteAt, member; no row when there is no such team. */
 #define TEAM_SQL_ACCESS                                                               \
