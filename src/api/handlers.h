@@ -24,6 +24,16 @@ void api_channels_add_member(api_request_t *r);        /* POST /api/v4/channels/
 void api_channels_get_members(api_request_t *r);       /* GET /api/v4/channels/{channel_id}/members */
 void api_channels_for_team_for_user(api_request_t *r); /* GET /api/v4/users/{user_id}/teams/{team_id}/channels */
 
+/* sidebar categories, under /api/v4/users/{user_id}/teams/{team_id}/channels/categories */
+void api_sidebar_get_categories(api_request_t *r);    /* GET . */
+void api_sidebar_create_category(api_request_t *r);   /* POST . */
+void api_sidebar_update_categories(api_request_t *r); /* PUT . */
+void api_sidebar_get_order(api_request_t *r);         /* GET ./order */
+void api_sidebar_update_order(api_request_t *r);      /* PUT ./order */
+void api_sidebar_get_category(api_request_t *r);      /* GET ./{category_id} */
+void api_sidebar_update_category(api_request_t *r);   /* PUT ./{category_id} */
+void api_sidebar_delete_category(api_request_t *r);   /* DELETE ./{category_id} */
+
 /* posts and search */
 void api_posts_create(api_request_t *r);      /* POST /api/v4/posts */
 void api_posts_get(api_request_t *r);         /* GET /api/v4/posts/{post_id} */
