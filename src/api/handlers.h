@@ -41,6 +41,15 @@ void api_channels_stats(api_request_t *r);                     /* GET /channels/
 void api_channels_view(api_request_t *r);                      /* POST /channels/members/{user_id}/view */
 void api_posts_set_unread(api_request_t *r);                   /* POST /users/{u}/posts/{post_id}/set_unread */
 void api_posts_unread_for_channel(api_request_t *r);           /* GET /users/{u}/channels/{c}/posts/unread */
+/* sidebar categories, under /api/v4/users/{user_id}/teams/{team_id}/channels/categories */
+void api_sidebar_get_categories(api_request_t *r);    /* GET . */
+void api_sidebar_create_category(api_request_t *r);   /* POST . */
+void api_sidebar_update_categories(api_request_t *r); /* PUT . */
+void api_sidebar_get_order(api_request_t *r);         /* GET ./order */
+void api_sidebar_update_order(api_request_t *r);      /* PUT ./order */
+void api_sidebar_get_category(api_request_t *r);      /* GET ./{category_id} */
+void api_sidebar_update_category(api_request_t *r);   /* PUT ./{category_id} */
+void api_sidebar_delete_category(api_request_t *r);   /* DELETE ./{category_id} */
 
 /* posts and search */
 void api_posts_create(api_request_t *r);      /* POST /api/v4/posts */

@@ -26,6 +26,8 @@ typedef struct {
     route_access_t access;
 } api_route_t;
 
+#define CATEGORIES "/api/v4/users/{user_id}/teams/{team_id}/channels/categories"
+
 static const api_route_t routes[] = {
     {"GET", "/api/v4/system/ping", api_system_ping, ROUTE_PUBLIC},
     {"POST", "/api/v4/users", api_users_create, ROUTE_SESSION_OPTIONAL},
@@ -55,6 +57,15 @@ static const api_route_t routes[] = {
     {"POST", "/api/v4/users/{user_id}/posts/{post_id}/set_unread", api_posts_set_unread, ROUTE_SESSION},
     {"POST", "/api/v4/channels/members/{user_id}/view", api_channels_view, ROUTE_SESSION},
     {"GET", "/api/v4/users/{user_id}/teams/{team_id}/channels", api_channels_for_team_for_user, ROUTE_SESSION},
+    /* sidebar categories: order before {category_id} */
+    {"GET", CATEGORIES, api_sidebar_get_categories, ROUTE_SESSION},
+    {"POST", CATEGORIES, api_sidebar_create_category, ROUTE_SESSION},
+    {"PUT", CATEGORIES, api_sidebar_update_categories, ROUTE_SESSION},
+    {"GET", CATEGORIES "/order", api_sidebar_get_order, ROUTE_SESSION},
+    {"PUT", CATEGORIES "/order", api_sidebar_update_order, ROUTE_SESSION},
+    {"GET", CATEGORIES "/{category_id}", api_sidebar_get_category, ROUTE_SESSION},
+    {"PUT", CATEGORIES "/{category_id}", api_sidebar_update_category, ROUTE_SESSION},
+    {"DELETE", CATEGORIES "/{category_id}", api_sidebar_delete_category, ROUTE_SESSION},
     {"POST", "/api/v4/channels", api_channels_create, ROUTE_SESSION},
     {"POST", "/api/v4/channels/direct", api_channels_create_direct, ROUTE_SESSION},
     {"GET", "/api/v4/channels/{channel_id}", api_channels_get, ROUTE_SESSION},

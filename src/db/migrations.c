@@ -141,6 +141,23 @@ const migration_t migrations[] = {
      "   GROUP BY ChannelId) AS r WHERE r.ChannelId = c.Id;"
      "UPDATE ChannelMembers m SET MsgCountRoot = GREATEST(0, c.TotalMsgCountRoot - (c.TotalMsgCount - m.MsgCount))"
      "  FROM Channels c WHERE c.Id = m.ChannelId"},
+    /* Mattermost's sidebar tables.  A default category's Id is
+     * "<type>_<user id>_<team id>" (hence 128), so creating the defaults twice
+     * at once makes one row.  SidebarChannels holds only what a user placed:
+     * the Channels and Direct Messages categories list the rest themselves. */
+    {11, "create SidebarCategories and SidebarChannels (each user's sidebar per team)",
+     "CREATE TABLE SidebarCategories ("
+     "  Id varchar(128) PRIMARY KEY, UserId varchar(26) NOT NULL, TeamId varchar(26) NOT NULL,"
+     "  SortOrder bigint NOT NULL DEFAULT 0, Sorting varchar(64) NOT NULL DEFAULT '',"
+     "  Type varchar(64) NOT NULL, DisplayName varchar(64) NOT NULL DEFAULT '',"
+     "  Muted boolean NOT NULL DEFAULT false, Collapsed boolean NOT NULL DEFAULT false"
+     ");"
+     "CREATE INDEX idx_sidebarcategories_user_id_team_id ON SidebarCategories (UserId, TeamId);"
+     "CREATE TABLE SidebarChannels ("
+     "  ChannelId varchar(26) NOT NULL, UserId varchar(26) NOT NULL, CategoryId varchar(128) NOT NULL,"
+     "  SortOrder bigint NOT NULL DEFAULT 0, PRIMARY KEY (ChannelId, UserId, CategoryId)"
+     ");"
+     "CREATE INDEX idx_sidebarchannels_category_id ON SidebarChannels (CategoryId)"},
 };
 
 const unsigned migrations_count = sizeof(migrations) / sizeof(migrations[0]);
