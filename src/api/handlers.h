@@ -24,6 +24,13 @@ void api_channels_add_member(api_request_t *r);        /* POST /api/v4/channels/
 void api_channels_get_members(api_request_t *r);       /* GET /api/v4/channels/{channel_id}/members */
 void api_channels_for_team_for_user(api_request_t *r); /* GET /api/v4/users/{user_id}/teams/{team_id}/channels */
 
+/* roles */
+void api_roles_list(api_request_t *r);        /* GET /api/v4/roles */
+void api_roles_by_names(api_request_t *r);    /* POST /api/v4/roles/names */
+void api_roles_get_by_name(api_request_t *r); /* GET /api/v4/roles/name/{role_name} */
+void api_roles_get(api_request_t *r);         /* GET /api/v4/roles/{role_id} */
+void api_roles_patch(api_request_t *r);       /* PUT /api/v4/roles/{role_id}/patch */
+
 /* posts and search */
 void api_posts_create(api_request_t *r);      /* POST /api/v4/posts */
 void api_posts_get(api_request_t *r);         /* GET /api/v4/posts/{post_id} */
