@@ -1,23 +1,86 @@
-/* Team and channel permission checks (see access.h).  One query each
- * (TEAM_SQL_ACCESS, CHANNEL_SQL_ACCESS): the object and the caller's
- * memberships come back together. */
+/* Permission checks (see access.h): the roles a request's checks read, and
+ * the team and channel checks, one query each (TEAM_SQL_ACCESS,
+ * CHANNEL_SQL_ACCESS): the object and the caller's memberships come back
+ * together. */
 #include "api/access.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "api/response.h"
+#include "core/log.h"
+#include "db/migrate.h"
 #include "store/channel.h"
+#include "store/role.h"
 #include "store/row.h"
 #include "store/team.h"
 
-bool api_require_admin(api_request_t *r)
+/* ---- the roles checks read ------------------------------------------------------ */
+
+typedef struct {
+    api_handler_fn next;
+    uint64_t version; /* the roles version the load started at */
+} roles_load_t;
+
+static void on_roles_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (api_has_role(r, "system_admin"))
+    roles_load_t *st = r->state;
+    int rc;
+    if (error != NULL)
+        log_warn(0, "cannot load the roles (%s): checking with those loaded before", error);
+    else if ((rc = worker_roles_install(&r->worker->roles, res, st->version)) != 0)
+        log_warn(-rc, "cannot hold the roles: checking with those loaded before");
+    r->state = NULL;
+    st->next(r);
+}
+
+void api_roles_ready(api_request_t *r, api_handler_fn next)
+{
+    shm_region_t *shm = r->worker->params->shm;
+    /* an older schema has no Roles table: the defaults stand */
+    if (worker_roles_fresh(&r->worker->roles, shm) || !schema_at_least(shm, SCHEMA_ROLES)) {
+        next(r);
+        return;
+    }
+    roles_load_t *st = h2o_mem_alloc_pool(&r->req->pool, sizeof(*st));
+    /* read the version first: a change after it makes this load stale */
+    *st = (roles_load_t){.next = next, .version = worker_roles_version(shm)};
+    r->state = st;
+    api_query(r, ROLE_SQL_PERMISSIONS, 0, NULL, on_roles_loaded);
+}
+
+bool api_has_permission(const api_request_t *r, const char *permission, const char *member_roles)
+{
+    const worker_roles_t *roles = &r->worker->roles;
+    if (r->authenticated && worker_roles_grant(roles, r->session.roles, permission))
+        return true;
+    return member_roles != NULL && worker_roles_grant(roles, member_roles, permission);
+}
+
+bool api_require_permission(api_request_t *r, const char *permission)
+{
+    if (api_has_permission(r, permission, NULL))
         return true;
     api_error_permissions(r);
     return false;
 }
+
+bool api_require_admin(api_request_t *r)
+{
+    return api_require_permission(r, "manage_system");
+}
+
+const char *api_roles_granting(api_request_t *r, const char *permission)
+{
+    /* every role name at most ROLE_NAME_MAX bytes and a comma */
+    size_t size = (r->worker->roles.count + 1) * (ROLE_NAME_MAX + 1) + 3;
+    char *out = h2o_mem_alloc_pool(&r->req->pool, size);
+    if (!worker_roles_granting(&r->worker->roles, permission, out, size))
+        snprintf(out, size, "{}");
+    return out;
+}
+
+/* ---- teams and channels --------------------------------------------------------- */
 
 typedef struct {
     api_handler_fn next;
@@ -42,7 +105,7 @@ static void on_channel_loaded(api_request_t *r, PGresult *res, const char *error
     c->team_member = row_bool(res, 0, 5);
     snprintf(c->name, sizeof(c->name), "%s", row_str(res, 0, 6));
     snprintf(c->display_name, sizeof(c->display_name), "%s", row_str(res, 0, 7));
-    bool admin = api_has_role(r, "system_admin");
+    bool admin = api_has_permission(r, st->want == ACCESS_READ ? "read_channel" : "create_post", NULL);
     bool allowed = admin || c->member || (st->want == ACCESS_READ && c->type == 'O' && c->team_member);
     if (!allowed) {
         api_error_permissions(r);
@@ -70,7 +133,7 @@ static void on_team_loaded(api_request_t *r, PGresult *res, const char *error)
         api_error_not_found(r, "app.team.get.find.app_error", "team");
         return;
     }
-    if (!row_bool(res, 0, 2) && !api_has_role(r, "system_admin")) {
+    if (!row_bool(res, 0, 2) && !api_has_permission(r, "view_team", NULL)) {
         api_error_permissions(r);
         return;
     }

@@ -1,9 +1,17 @@
 /*
- * Permissions on teams and channels, as Mattermost grants them by default:
- * a system admin may do anything; a team member reads the team; a channel
- * member reads and writes its channel; a team member also reads the open
- * (type O) channels of the team; nobody else sees a private, direct or
- * group channel (403), and a missing or deleted one is a 404.
+ * Permissions, as Mattermost grants them: a permission is held through a
+ * role (the Roles table: worker/roles.h), and a caller holds the roles of
+ * its session (system scope) and, within a team or channel, those of its
+ * membership (scheme roles team_user / team_admin and the explicit ones).
+ * api_has_permission answers for the session's roles (and any member roles
+ * the handler read); a statement that checks a membership itself takes the
+ * names of the roles granting the permission (api_roles_granting).
+ *
+ * Teams and channels under the default roles: a system admin may do
+ * anything; a team member reads the team; a channel member reads and writes
+ * its channel; a team member also reads the open (type O) channels of the
+ * team; nobody else sees a private, direct or group channel (403), and a
+ * missing or deleted one is a 404.
  */
 #ifndef CHORUS_API_ACCESS_H
 #define CHORUS_API_ACCESS_H
@@ -23,9 +31,24 @@ typedef struct {
     bool team_member; /* ... of its team */
 } api_channel_access_t;
 
-/* The caller is a system admin: true; else answers 403
+/* Brings the worker's roles up to date when a role changed since it loaded
+ * them (one query on the master), then calls `next`; every authenticated
+ * request passes here before its handler (auth.c).  Should the load fail,
+ * the checks read the roles last loaded. */
+void api_roles_ready(api_request_t *r, api_handler_fn next);
+
+/* The caller's session roles, or the space-separated `member_roles` (NULL
+ * for none), grant `permission` ("create_public_channel"). */
+bool api_has_permission(const api_request_t *r, const char *permission, const char *member_roles);
+/* api_has_permission at system scope: true; else answers 403
  * (api.context.permissions.app_error) and returns false. */
+bool api_require_permission(api_request_t *r, const char *permission);
+/* The caller may manage the system (manage_system): api_require_permission. */
 bool api_require_admin(api_request_t *r);
+/* The names of the roles that grant `permission`, as a PostgreSQL text[]
+ * literal in the request pool, for statements that check a membership's
+ * roles themselves (TEAM_MEMBER_GRANTS). */
+const char *api_roles_granting(api_request_t *r, const char *permission);
 
 /* Loads channel `channel_id` and the caller's memberships, checks `want`,
  * stores what it learned in r->state (an api_channel_access_t, which the

@@ -7,7 +7,8 @@
  * WebSocket upgrade looks (worker/token.c); the query parameter is for API
  * requests only.  The session behind it comes from the node's shared cache
  * or the database, by the rules the WebSocket follows too (worker/session.c);
- * a request may read it from a replica first.
+ * a request may read it from a replica first.  Then the roles its checks
+ * will read are brought up to date (access.c api_roles_ready).
  *
  * CSRF, as Mattermost's default: only cookie-authenticated requests other
  * than GET are checked; they pass with X-CSRF-Token equal to the session's
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/access.h"
 #include "api/response.h"
 #include "core/clock.h"
 #include "store/session.h"
@@ -57,7 +59,7 @@ static void proceed(api_request_t *r, auth_state_t *st)
         return;
     }
     r->authenticated = true;
-    st->next(r);
+    api_roles_ready(r, st->next);
 }
 
 static void on_session_loaded(api_request_t *r, PGresult *res, const char *error)

@@ -2,12 +2,16 @@
  * Channels: creating open and private channels, direct messages, reading a
  * channel, adding members, listing members and a user's channels in a team.
  *
- * Permissions follow Mattermost's default scheme (see access.h): a team
- * member creates channels in its team and joins its open channels; a channel
- * member adds others (channel_user holds manage_public/private_channel_
- * members), so nobody joins a private channel uninvited; a user opens a
- * direct channel with anyone (or with itself); a system admin may do
- * anything.  An added user must be an active member of the channel's team.
+ * Permissions (see access.h): creating an open or private channel takes
+ * create_public_channel or create_private_channel, from the creator's system
+ * roles or their team membership's roles (checked in the statement that
+ * creates it, so a role patched a moment ago counts); a direct channel takes
+ * create_direct_channel, and manage_system for someone else's.  The others
+ * follow Mattermost's default scheme, a system role's permission standing in
+ * for a system admin: a team member joins its team's open channels; a
+ * channel member adds others (channel_user holds manage_public/private_
+ * channel_members), so nobody joins a private channel uninvited.  An added
+ * user must be an active member of the channel's team.
  *
  * Every write is one statement: a channel comes with its creator's
  * membership (as channel admin), a direct channel with both members, and a
@@ -138,13 +142,20 @@ static bool read_channel_input(api_request_t *r, json_t *body, channel_input_t *
     return true;
 }
 
-/* The team, before anything else: as in Mattermost, a non-admin without a
- * team gets 403 (no permission on a team ""), an admin 400. */
+/* The permission creating a channel of `type` takes. */
+static const char *create_permission(const char *type)
+{
+    return strcmp(type, "P") == 0 ? "create_private_channel" : "create_public_channel";
+}
+
+/* The team, before anything else: as in Mattermost, a caller without a
+ * team gets 403 (no permission on a team ""), unless their system roles
+ * grant the permission (a system admin): 400. */
 static bool check_team_id(api_request_t *r, const channel_input_t *in)
 {
     if (in->team_id[0] == '\0') {
         bool open_or_private = strcmp(in->type, "O") == 0 || strcmp(in->type, "P") == 0;
-        if (open_or_private && !api_has_role(r, "system_admin"))
+        if (open_or_private && !api_has_permission(r, create_permission(in->type), NULL))
             api_error_permissions(r);
         else
             api_send_error(r, 400, "app.channel.create_channel.no_team_id.app_error",
@@ -168,8 +179,8 @@ static void on_channel_created(api_request_t *r, PGresult *res, const char *erro
     if (api_query_failed(r, error))
         return;
     if (PQntuples(res) != 1) {
-        /* no such team, or the caller is not in it */
-        if (api_has_role(r, "system_admin"))
+        /* no such team, or the caller's membership does not grant it */
+        if (api_has_permission(r, r->state, NULL))
             api_error_not_found(r, "app.team.get.find.app_error", "team");
         else
             api_error_permissions(r);
@@ -190,6 +201,8 @@ void api_channels_create(api_request_t *r)
     channel_input_t in;
     if (body == NULL || !read_channel_input(r, body, &in) || !check_team_id(r, &in) || !validate_channel(r, &in))
         return;
+    const char *permission = create_permission(in.type);
+    r->state = (void *)permission;
     char id[ID_LENGTH + 1];
     id_new(id);
     const char *params[] = {id,
@@ -201,9 +214,10 @@ void api_channels_create(api_request_t *r)
                             in.header,
                             in.purpose,
                             r->session.user_id,
-                            api_has_role(r, "system_admin") ? "t" : "f",
-                            CHANNEL_NOTIFY_PROPS_DEFAULT};
-    api_query(r, CHANNEL_SQL_CREATE, 11, params, on_channel_created);
+                            api_has_permission(r, permission, NULL) ? "t" : "f",
+                            CHANNEL_NOTIFY_PROPS_DEFAULT,
+                            api_roles_granting(r, permission)};
+    api_query(r, CHANNEL_SQL_CREATE, 12, params, on_channel_created);
 }
 
 /* ---- direct channels ------------------------------------------------------------ */
@@ -275,11 +289,11 @@ void api_channels_create_direct(api_request_t *r)
         api_error_invalid_body(r, "user_id");
         return;
     }
-    bool mine = strcmp(a, r->session.user_id) == 0 || strcmp(b, r->session.user_id) == 0;
-    if (!mine && !api_has_role(r, "system_admin")) {
-        api_error_permissions(r);
+    if (!api_require_permission(r, "create_direct_channel"))
         return;
-    }
+    bool mine = strcmp(a, r->session.user_id) == 0 || strcmp(b, r->session.user_id) == 0;
+    if (!mine && !api_require_permission(r, "manage_system"))
+        return;
     char id[ID_LENGTH + 1];
     id_new(id);
     r->state = direct_name(r, a, b);
@@ -395,9 +409,11 @@ enum {
  * adding anyone else, or joining a private channel, needs the channel. */
 static bool may_add(api_request_t *r, const PGresult *res, bool self)
 {
-    if (api_has_role(r, "system_admin") || (self && row_bool(res, 0, AM_MEMBER)))
+    bool open = row_str(res, 0, AM_TYPE)[0] == 'O';
+    const char *manage = open ? "manage_public_channel_members" : "manage_private_channel_members";
+    if (api_has_permission(r, manage, NULL) || (self && row_bool(res, 0, AM_MEMBER)))
         return true;
-    if (self && row_str(res, 0, AM_TYPE)[0] == 'O')
+    if (self && open)
         return row_bool(res, 0, AM_CALLER_IN_TEAM);
     return !self && row_bool(res, 0, AM_CALLER_MEMBER);
 }
@@ -516,11 +532,11 @@ void api_channels_for_team_for_user(api_request_t *r)
     const char *user_id = api_param_id(r, 0, "user_id"), *team_id;
     if (user_id == NULL || (team_id = api_param_id(r, 1, "team_id")) == NULL)
         return;
-    bool sysadmin = api_has_role(r, "system_admin");
-    if (strcmp(user_id, r->session.user_id) != 0 && !sysadmin) {
-        api_error_permissions(r);
+    /* SessionHasPermissionToUser, then view_team (the statement checks the
+     * membership) */
+    if (strcmp(user_id, r->session.user_id) != 0 && !api_require_permission(r, "edit_other_users"))
         return;
-    }
+    bool sysadmin = api_has_permission(r, "view_team", NULL);
     const char *s = api_query_param(r, "last_delete_at");
     char *end = NULL;
     long long last_delete_at = s != NULL ? strtoll(s, &end, 10) : 0;

@@ -50,6 +50,12 @@ void api_sidebar_update_order(api_request_t *r);      /* PUT ./order */
 void api_sidebar_get_category(api_request_t *r);      /* GET ./{category_id} */
 void api_sidebar_update_category(api_request_t *r);   /* PUT ./{category_id} */
 void api_sidebar_delete_category(api_request_t *r);   /* DELETE ./{category_id} */
+/* roles */
+void api_roles_list(api_request_t *r);        /* GET /api/v4/roles */
+void api_roles_by_names(api_request_t *r);    /* POST /api/v4/roles/names */
+void api_roles_get_by_name(api_request_t *r); /* GET /api/v4/roles/name/{role_name} */
+void api_roles_get(api_request_t *r);         /* GET /api/v4/roles/{role_id} */
+void api_roles_patch(api_request_t *r);       /* PUT /api/v4/roles/{role_id}/patch */
 
 /* posts and search */
 void api_posts_create(api_request_t *r);      /* POST /api/v4/posts */

@@ -56,10 +56,8 @@ static bool read_list_params(api_request_t *r, list_params_t *lp)
     lp->offset = page.offset;
     lp->skip_threads = text_parse_bool(api_query_param(r, "skipFetchThreads"));
     lp->include_deleted = text_parse_bool(api_query_param(r, "include_deleted"));
-    if (lp->include_deleted && !api_has_role(r, "system_admin")) {
-        api_error_permissions(r);
+    if (lp->include_deleted && !api_require_permission(r, "read_deleted_posts"))
         return false;
-    }
     return true;
 }
 

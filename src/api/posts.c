@@ -286,7 +286,7 @@ static void create_post_insert(api_request_t *r)
     char id[ID_LENGTH + 1];
     id_new(id);
     int64_t now = clock_now_ms();
-    int64_t create_at = np->create_at > 0 && api_has_role(r, "system_admin") ? np->create_at : now;
+    int64_t create_at = np->create_at > 0 && api_has_permission(r, "manage_system", NULL) ? np->create_at : now;
     const char *params[] = {id,
                             i64s(r, create_at),
                             r->session.user_id,
@@ -343,7 +343,8 @@ typedef struct {
     api_handler_fn next;
     api_access_t want;
     int missing_status; /* 404, or 403 where Mattermost answers a permission error */
-    bool author_only;   /* others need system_admin (edit/delete_others_posts) */
+    const char *others; /* the permission another's post takes (edit/delete_others_posts; at system
+                           scope only for now), NULL for none */
     bool read;          /* may ask a replica (a read), else the master (before a write) */
 } post_step_t;
 
@@ -359,7 +360,8 @@ static void on_post_found(api_request_t *r, PGresult *res, const char *error)
             api_error_not_found(r, "app.post.get.app_error", "post");
         return;
     }
-    if (st->author_only && strcmp(row_str(res, 0, 1), r->session.user_id) != 0 && !api_has_role(r, "system_admin")) {
+    if (st->others != NULL && strcmp(row_str(res, 0, 1), r->session.user_id) != 0 &&
+        !api_has_permission(r, st->others, NULL)) {
         api_error_permissions(r);
         return;
     }
@@ -385,11 +387,9 @@ void api_posts_get(api_request_t *r)
     if (id == NULL)
         return;
     bool deleted = text_parse_bool(api_query_param(r, "include_deleted"));
-    if (deleted && !api_has_role(r, "system_admin")) {
-        api_error_permissions(r);
+    if (deleted && !api_require_permission(r, "read_deleted_posts"))
         return;
-    }
-    find_post(r, id, deleted, &(post_step_t){get_post_send, ACCESS_READ, 404, false, true});
+    find_post(r, id, deleted, &(post_step_t){get_post_send, ACCESS_READ, 404, NULL, true});
 }
 
 /* ---- PUT /api/v4/posts/{post_id}/patch ------------------------------------------- */
@@ -479,7 +479,7 @@ void api_posts_patch(api_request_t *r)
         return;
     r->input = pt;
     /* Mattermost: a missing or deleted post is a permission error here */
-    find_post(r, id, false, &(post_step_t){patch_post_update, ACCESS_WRITE, 403, true, false});
+    find_post(r, id, false, &(post_step_t){patch_post_update, ACCESS_WRITE, 403, "edit_others_posts", false});
 }
 
 /* ---- DELETE /api/v4/posts/{post_id} ---------------------------------------------- */
@@ -513,5 +513,5 @@ void api_posts_delete(api_request_t *r)
     const char *id = api_post_param_id(r, 0, "post_id");
     if (id == NULL)
         return;
-    find_post(r, id, false, &(post_step_t){delete_post_update, ACCESS_WRITE, 404, true, false});
+    find_post(r, id, false, &(post_step_t){delete_post_update, ACCESS_WRITE, 404, "delete_others_posts", false});
 }

@@ -72,6 +72,12 @@ static const api_route_t routes[] = {
     {"GET", "/api/v4/channels/{channel_id}/members", api_channels_get_members, ROUTE_SESSION},
     {"GET", "/api/v4/channels/{channel_id}/stats", api_channels_stats, ROUTE_SESSION},
     {"POST", "/api/v4/channels/{channel_id}/members", api_channels_add_member, ROUTE_SESSION},
+    /* roles */
+    {"GET", "/api/v4/roles", api_roles_list, ROUTE_SESSION},
+    {"POST", "/api/v4/roles/names", api_roles_by_names, ROUTE_SESSION},
+    {"GET", "/api/v4/roles/name/{role_name}", api_roles_get_by_name, ROUTE_SESSION},
+    {"GET", "/api/v4/roles/{role_id}", api_roles_get, ROUTE_SESSION},
+    {"PUT", "/api/v4/roles/{role_id}/patch", api_roles_patch, ROUTE_SESSION},
     /* posts and search */
     {"POST", "/api/v4/posts", api_posts_create, ROUTE_SESSION},
     {"GET", "/api/v4/posts/{post_id}", api_posts_get, ROUTE_SESSION},

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/access.h"
 #include "api/handlers.h"
 #include "api/response.h"
 #include "core/clock.h"
@@ -255,10 +256,8 @@ void api_status_update(api_request_t *r)
         api_error_invalid_body(r, "user_id");
         return;
     }
-    if (strcmp(id, r->session.user_id) != 0 && !api_has_role(r, "system_admin")) {
-        api_error_permissions(r);
+    if (strcmp(id, r->session.user_id) != 0 && !api_require_permission(r, "edit_other_users"))
         return;
-    }
     static const char *const settable[] = {"online", "offline", "away", "dnd"};
     bool valid = false;
     for (size_t i = 0; status != NULL && i < sizeof(settable) / sizeof(settable[0]); i++)

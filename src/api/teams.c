@@ -2,13 +2,16 @@
  * Teams: creating one, reading one, joining or adding members, listing a
  * user's teams.
  *
- * Permissions follow Mattermost's default scheme: any user may create a team
- * (and becomes its admin: the team's Email is the creator's, and Mattermost
- * makes the member whose email matches the team's a scheme admin); a team
- * member reads the team, and so does anyone when the team is open (type O and
- * allow_open_invite); a team member may add others (team_user holds
- * add_user_to_team); a user may add themselves only to an open team; a system
- * admin may do anything.  Type and allow_open_invite are kept in sync as
+ * Permissions (see access.h): creating a team takes create_team (every user
+ * holds it by default, and becomes the team's admin: the team's Email is the
+ * creator's, and Mattermost makes the member whose email matches the team's
+ * a scheme admin); adding someone else takes add_user_to_team, from the
+ * caller's system roles or team membership (team_user holds it); adding
+ * oneself takes join_public_teams for an open team (type O and
+ * allow_open_invite), join_private_teams for another.  A team member reads
+ * the team, and so does anyone when the team is open; view_team,
+ * manage_team and read_other_users_teams at system scope stand for a system
+ * admin elsewhere.  Type and allow_open_invite are kept in sync as
  * current Mattermost does (Team.PreSave): invite-only unless open invites are
  * allowed.
  *
@@ -26,6 +29,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/access.h"
 #include "api/handlers.h"
 #include "api/response.h"
 #include "core/clock.h"
@@ -143,7 +147,14 @@ void api_teams_create(api_request_t *r)
 {
     json_t *body = api_request_body(r, JSON_OBJECT);
     team_input_t t;
-    if (body == NULL || !read_team_input(r, body, &t) || !validate_team(r, &t))
+    if (body == NULL || !read_team_input(r, body, &t))
+        return;
+    if (!api_has_permission(r, "create_team", NULL)) {
+        api_send_error(r, 403, "api.team.is_team_creation_allowed.disabled.app_error",
+                       "Team creation has been disabled. Please ask your System Administrator for details.", NULL);
+        return;
+    }
+    if (!validate_team(r, &t))
         return;
     /* Team.PreSave: invite-only teams never allow open invites, and the type
      * follows allow_open_invite */
@@ -181,13 +192,12 @@ static void on_team_loaded(api_request_t *r, PGresult *res, const char *error)
         return;
     }
     const int c = TEAM_NCOLUMNS;
-    bool sysadmin = api_has_role(r, "system_admin");
     bool open = row_bool(res, 0, TEAM_COLUMN_ALLOW_OPEN_INVITE) && strcmp(row_str(res, 0, TEAM_COLUMN_TYPE), "O") == 0;
-    if (!open && !row_bool(res, 0, c) && !sysadmin) {
+    if (!open && !row_bool(res, 0, c) && !api_has_permission(r, "view_team", NULL)) {
         api_error_permissions(r);
         return;
     }
-    bool manager = sysadmin || row_bool(res, 0, c + 1);
+    bool manager = api_has_permission(r, "manage_team", NULL) || row_bool(res, 0, c + 1);
     api_send_json(r, 200, team_to_json(res, 0, 0, !manager));
 }
 
@@ -205,7 +215,7 @@ static void on_teams_for_user_loaded(api_request_t *r, PGresult *res, const char
     if (api_query_failed(r, error))
         return;
     /* a system admin sees every field; the user sees them on teams it administers */
-    bool sysadmin = api_has_role(r, "system_admin");
+    bool sysadmin = api_has_permission(r, "manage_team", NULL);
     json_t *list = json_array();
     for (int i = 0; i < PQntuples(res); i++)
         json_array_append_new(list, team_to_json(res, i, 0, !sysadmin && !row_bool(res, i, TEAM_NCOLUMNS)));
@@ -217,10 +227,8 @@ void api_teams_for_user(api_request_t *r)
     const char *user_id = api_param_id(r, 0, "user_id");
     if (user_id == NULL)
         return;
-    if (strcmp(user_id, r->session.user_id) != 0 && !api_has_role(r, "system_admin")) {
-        api_error_permissions(r);
+    if (strcmp(user_id, r->session.user_id) != 0 && !api_require_permission(r, "read_other_users_teams"))
         return;
-    }
     const char *params[] = {user_id};
     api_query_read(r, TEAM_SQL_FOR_USER, 1, params, on_teams_for_user_loaded);
 }
@@ -283,16 +291,15 @@ static void on_add_member_checked(api_request_t *r, PGresult *res, const char *e
     add_member_t *a = r->state;
     if (api_query_failed(r, error))
         return;
-    bool team = row_bool(res, 0, 0), open = row_bool(res, 0, 1), caller_member = row_bool(res, 0, 2);
-    bool sysadmin = api_has_role(r, "system_admin");
+    bool team = row_bool(res, 0, 0), open = row_bool(res, 0, 1), member_grants = row_bool(res, 0, 2);
     bool self = strcmp(a->user_id, r->session.user_id) == 0;
-    /* joining oneself needs an open team (join_public_teams); adding someone
-     * else needs add_user_to_team, which every team member holds */
     if (self && !team) {
         api_error_not_found(r, "app.team.get.find.app_error", "team");
         return;
     }
-    if (!sysadmin && (self ? !open : !caller_member)) {
+    bool allowed = self ? api_has_permission(r, open ? "join_public_teams" : "join_private_teams", NULL)
+                        : member_grants || api_has_permission(r, "add_user_to_team", NULL);
+    if (!allowed) {
         api_error_permissions(r);
         return;
     }
@@ -339,6 +346,6 @@ void api_teams_add_member(api_request_t *r)
     if (a->team_id == NULL || !read_member_body(r, a))
         return;
     r->state = a;
-    const char *params[] = {a->team_id, r->session.user_id, a->user_id};
-    api_query(r, TEAM_SQL_MEMBER_ADD_CHECK, 3, params, on_add_member_checked);
+    const char *params[] = {a->team_id, r->session.user_id, a->user_id, api_roles_granting(r, "add_user_to_team")};
+    api_query(r, TEAM_SQL_MEMBER_ADD_CHECK, 4, params, on_add_member_checked);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api/auth.h"
+#include "api/access.h"
 #include "api/handlers.h"
 #include "api/response.h"
 #include "api/users.h"
@@ -125,7 +126,7 @@ void api_users_create(api_request_t *r)
     const char *username = json_string_value(json_object_get(body, "username"));
     const char *email = json_string_value(json_object_get(body, "email"));
     const char *password = json_string_value(json_object_get(body, "password"));
-    bool admin = r->authenticated && api_has_role(r, "system_admin");
+    bool admin = api_has_permission(r, "manage_system", NULL);
     const config_team_t *team = &r->worker->config->team;
     if (!team->enable_user_creation && !admin) {
         api_send_error(r, 403, "api.user.create_user.disabled.app_error", "User creation is disabled.", NULL);

@@ -20,6 +20,7 @@ typedef struct {
 #define SCHEMA_CLUSTER_DISCOVERY 5 /* ClusterDiscovery */
 #define SCHEMA_JOBS              6 /* Jobs */
 #define SCHEMA_ONLINE_USERS      7 /* OnlineUsers: cluster-wide presence */
+#define SCHEMA_ROLES             9 /* Roles: permissions as data */
 
 /* True once the node's schema is at `version` or later (the migration child
  * publishes it in the shm header; any process may ask). */

@@ -6,6 +6,8 @@
  */
 #include "db/migrate.h"
 
+#include "db/roles_default.h"
+
 const migration_t migrations[] = {
     {1, "create Systems",
      "CREATE TABLE IF NOT EXISTS Systems ("
@@ -128,6 +130,47 @@ const migration_t migrations[] = {
      ");"
      "CREATE INDEX idx_preferences_category ON Preferences (Category);"
      "CREATE INDEX idx_preferences_name ON Preferences (Name)"},
+    /* Roles as Mattermost keeps them (Permissions space-separated), seeded
+     * with its built-in roles and their default permissions (roles_default.h).
+     * Ids are derived from the names, so that a role has the same id whichever
+     * node's migration created it. */
+    {9, "create Roles with Mattermost's default roles and permissions",
+     "CREATE TABLE Roles ("
+     "  Id varchar(26) PRIMARY KEY, Name varchar(64) NOT NULL UNIQUE, DisplayName varchar(128) NOT NULL DEFAULT '',"
+     "  Description text NOT NULL DEFAULT '', CreateAt bigint NOT NULL, UpdateAt bigint NOT NULL,"
+     "  DeleteAt bigint NOT NULL DEFAULT 0, Permissions text NOT NULL DEFAULT '',"
+     "  SchemeManaged boolean NOT NULL DEFAULT false, BuiltIn boolean NOT NULL DEFAULT false"
+     ");"
+     "INSERT INTO Roles (Id, Name, DisplayName, Description, CreateAt, UpdateAt, Permissions, SchemeManaged, BuiltIn)"
+     " SELECT substr(md5('chorus role ' || v.name), 1, 26), v.name, 'authentication.roles.' || v.key || '.name',"
+     " 'authentication.roles.' || v.key || '.description', t.now, t.now, v.permissions, v.scheme_managed, v.built_in"
+     " FROM (SELECT (extract(epoch FROM now()) * 1000)::bigint AS now) AS t, (VALUES"
+     " ('system_admin', 'global_admin', '" ROLE_PERMISSIONS_ALL "', true, true),"
+     " ('system_user', 'global_user', '" ROLE_PERMISSIONS_SYSTEM_USER "', true, true),"
+     " ('system_guest', 'global_guest', '" ROLE_PERMISSIONS_SYSTEM_GUEST "', true, true),"
+     " ('system_post_all', 'system_post_all', '" ROLE_PERMISSIONS_SYSTEM_POST_ALL "', false, true),"
+     " ('system_post_all_public', 'system_post_all_public', '" ROLE_PERMISSIONS_SYSTEM_POST_ALL_PUBLIC
+     "', false, true),"
+     " ('system_user_access_token', 'system_user_access_token', '" ROLE_PERMISSIONS_SYSTEM_USER_ACCESS_TOKEN
+     "', false, true),"
+     " ('system_user_manager', 'system_user_manager', '" ROLE_PERMISSIONS_SYSTEM_USER_MANAGER "', false, true),"
+     " ('system_read_only_admin', 'system_read_only_admin', '" ROLE_PERMISSIONS_SYSTEM_READ_ONLY_ADMIN
+     "', false, true),"
+     " ('system_manager', 'system_manager', '" ROLE_PERMISSIONS_SYSTEM_MANAGER "', false, true),"
+     " ('system_custom_group_admin', 'system_custom_group_admin', '" ROLE_PERMISSIONS_SYSTEM_CUSTOM_GROUP_ADMIN
+     "', false, true),"
+     " ('system_shared_channel_manager', 'system_shared_channel_manager', "
+     "'" ROLE_PERMISSIONS_SYSTEM_SHARED_CHANNEL_MANAGER "', false, true),"
+     " ('team_admin', 'team_admin', '" ROLE_PERMISSIONS_TEAM_ADMIN "', true, true),"
+     " ('team_user', 'team_user', '" ROLE_PERMISSIONS_TEAM_USER "', true, true),"
+     " ('team_guest', 'team_guest', '" ROLE_PERMISSIONS_TEAM_GUEST "', true, true),"
+     " ('team_post_all', 'team_post_all', '" ROLE_PERMISSIONS_TEAM_POST_ALL "', false, true),"
+     " ('team_post_all_public', 'team_post_all_public', '" ROLE_PERMISSIONS_TEAM_POST_ALL_PUBLIC "', false, true),"
+     " ('channel_admin', 'channel_admin', '" ROLE_PERMISSIONS_CHANNEL_ADMIN "', true, true),"
+     " ('channel_user', 'channel_user', '" ROLE_PERMISSIONS_CHANNEL_USER "', true, true),"
+     " ('channel_guest', 'channel_guest', '" ROLE_PERMISSIONS_CHANNEL_GUEST "', true, true),"
+     " ('custom_group_user', 'custom_group_user', '" ROLE_PERMISSIONS_CUSTOM_GROUP_USER "', false, false)"
+     " ) AS v (name, key, permissions, scheme_managed, built_in)"},
     /* Mattermost's root-post counters (collapsed threads count only roots)
      * and urgent mentions, filled from the posts already there: a member
      * who had read every post has read every root too. */

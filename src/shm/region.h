@@ -13,7 +13,7 @@
 #include "shm/ring.h"
 
 #define SHM_MAGIC          0x43484f5255535348ULL
-#define SHM_LAYOUT_VERSION 4
+#define SHM_LAYOUT_VERSION 5
 #define SHM_SECTION_ALIGN  4096u
 
 /* The region's sections (region.c sizes and lays them out). */
@@ -44,6 +44,10 @@ typedef struct {
      * never sees one check's time with another's result; 0 before the first. */
     volatile uint64_t health_last;
     volatile int64_t health_claimed_until; /* monotonic ms: a worker is checking until then */
+    /* Bumped after every change to the Roles table seen on this node (a patch
+     * here, a role_updated from a peer): a worker's roles cache loaded at an
+     * older value is stale (worker/roles.c). */
+    volatile uint64_t roles_version;
     struct {
         uint64_t offset, size; /* from the region base; offsets are SHM_SECTION_ALIGN */
     } sections[SHM_SECTION_COUNT];

@@ -13,6 +13,8 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "store/team.h"
+
 /* The 15 columns channel_to_json reads, in its order. */
 #define CHANNEL_COLUMNS(p)                                                                                       \
     p "Id, " p "CreateAt, " p "UpdateAt, " p "DeleteAt, " p "TeamId, " p "Type, " p "DisplayName, " p "Name, " p \
@@ -34,21 +36,27 @@
     "\"ignore_channel_mentions\":\"default\",\"channel_auto_follow_threads\":\"off\"}"
 
 /* An open or private channel with its creator as member and channel admin,
- * in a team the creator is an active member of (or any team for a system
- * admin).  $1 the channel id, $2 the team, $3 the time in ms, $4 type,
- * $5 display name, $6 name, $7 header, $8 purpose, $9 the creator, $10 the
- * creator is a system admin, $11 the member's NotifyProps.  Returns
- * CHANNEL_COLUMNS; no row when the team is missing or not the creator's. */
-#define CHANNEL_SQL_CREATE                                                                                   \
-    "WITH t AS (SELECT Id FROM Teams WHERE Id = $2 AND DeleteAt = 0 AND ($10::boolean OR EXISTS"             \
-    " (SELECT 1 FROM TeamMembers WHERE TeamId = $2 AND UserId = $9 AND DeleteAt = 0))),"                     \
-    " c AS (INSERT INTO Channels (Id, CreateAt, UpdateAt, TeamId, Type, DisplayName, Name, Header, Purpose," \
-    " CreatorId) SELECT $1, $3, $3, t.Id, $4, $5, $6, $7, $8, $9 FROM t"                                     \
-    " RETURNING " CHANNEL_COLUMNS(                                                                           \
-        "") "),"                                                                                             \
-            " m AS (INSERT INTO ChannelMembers (ChannelId, UserId, NotifyProps, LastUpdateAt, SchemeUser,"   \
-            " SchemeAdmin) SELECT c.Id, $9, $11, $3, true, true FROM c)"                                     \
-            " SELECT " CHANNEL_COLUMNS("") " FROM c"
+ * in a team whose membership grants the creator the permission to create it
+ * (or any team when their system roles do).  $1 the channel id, $2 the team,
+ * $3 the time in ms, $4 type, $5 display name, $6 name, $7 header,
+ * $8 purpose, $9 the creator, $10 the creator's system roles grant the
+ * permission, $11 the member's NotifyProps, $12 the roles that grant it (a
+ * text[]: TEAM_MEMBER_GRANTS).  Returns CHANNEL_COLUMNS; no row when the
+ * team is missing or its membership does not grant it. */
+#define CHANNEL_SQL_CREATE                                                                                            \
+    "WITH t AS (SELECT Id FROM Teams WHERE Id = $2 AND DeleteAt = 0 AND ($10::boolean OR EXISTS"                      \
+    " (SELECT 1 FROM TeamMembers tm WHERE tm.TeamId = $2 AND tm.UserId = $9 AND tm.DeleteAt = 0"                      \
+    " AND " TEAM_MEMBER_GRANTS(                                                                                       \
+        "tm",                                                                                                         \
+        "$12") "))),"                                                                                                 \
+               " c AS (INSERT INTO Channels (Id, CreateAt, UpdateAt, TeamId, Type, DisplayName, Name, Header, "       \
+               "Purpose,"                                                                                             \
+               " CreatorId) SELECT $1, $3, $3, t.Id, $4, $5, $6, $7, $8, $9 FROM t"                                   \
+               " RETURNING " CHANNEL_COLUMNS(                                                                         \
+                   "") "),"                                                                                           \
+                       " m AS (INSERT INTO ChannelMembers (ChannelId, UserId, NotifyProps, LastUpdateAt, SchemeUser," \
+                       " SchemeAdmin) SELECT c.Id, $9, $11, $3, true, true FROM c)"                                   \
+                       " SELECT " CHANNEL_COLUMNS("") " FROM c"
 
 /* The direct channel of users $2 and $3 (the same user for one's own), with
  * both as members, or the one already there.  $1 the channel id, $4 the time

@@ -28,6 +28,13 @@
     p "TeamId, " p "UserId, " p "Roles, " p "DeleteAt, " p "SchemeUser, " p "SchemeAdmin, " p "CreateAt"
 #define TEAM_MEMBER_NCOLUMNS 7
 
+/* SQL: team member row `m` (a table alias) holds one of the roles named in
+ * `names` (a text[] parameter: api_roles_granting's), through its scheme
+ * roles (team_user, team_admin) or its explicit Roles. */
+#define TEAM_MEMBER_GRANTS(m, names)                                                                      \
+    "((" m ".SchemeUser AND 'team_user' = ANY(" names "::text[])) OR (" m ".SchemeAdmin AND 'team_admin'" \
+    " = ANY(" names "::text[])) OR string_to_array(" m ".Roles, ' ') && " names "::text[])"
+
 /* A new team with its creator as member and scheme admin, and the default
  * channels ("town-square", "off-topic") with the creator in them.  $1 the
  * creator (the team's Email is theirs), $2 the team id, $3 the time in ms,
@@ -69,12 +76,14 @@
 
 /* What adding user $3 to team $1 depends on, for caller $2.  One row: the
  * team exists (not deleted), it is open (type O and allow_open_invite), the
- * caller is an active member, the user exists. */
-#define TEAM_SQL_MEMBER_ADD_CHECK                                                             \
-    "SELECT t.Id IS NOT NULL, COALESCE(t.AllowOpenInvite AND t.Type = 'O', false),"           \
-    " EXISTS (SELECT 1 FROM TeamMembers WHERE TeamId = $1 AND UserId = $2 AND DeleteAt = 0)," \
-    " EXISTS (SELECT 1 FROM Users WHERE Id = $3)"                                             \
-    " FROM (SELECT 1) AS one LEFT JOIN Teams t ON t.Id = $1 AND t.DeleteAt = 0"
+ * caller is an active member holding one of the roles in $4 (a text[]: those
+ * granting add_user_to_team), the user exists. */
+#define TEAM_SQL_MEMBER_ADD_CHECK                                                                   \
+    "SELECT t.Id IS NOT NULL, COALESCE(t.AllowOpenInvite AND t.Type = 'O', false),"                 \
+    " EXISTS (SELECT 1 FROM TeamMembers m WHERE m.TeamId = $1 AND m.UserId = $2 AND m.DeleteAt = 0" \
+    " AND " TEAM_MEMBER_GRANTS("m", "$4") "),"                                                      \
+                                          " EXISTS (SELECT 1 FROM Users WHERE Id = $3)"             \
+                                          " FROM (SELECT 1) AS one LEFT JOIN Teams t ON t.Id = $1 AND t.DeleteAt = 0"
 
 /* User $2 joins team $1 (JoinUserToTeam): a new member, or a removed one
  * active again, a scheme admin when the team's Email is theirs, and in the

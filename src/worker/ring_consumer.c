@@ -9,16 +9,19 @@
  * publisher usually removed it already, but a record from another node did
  * not); WebSocket events, status changes, membership changes and the
  * revocations go to the WebSocket hub (src/ws), which delivers them to this
- * worker's sockets in ring order.  A record that does not decode is logged
- * and skipped.
+ * worker's sockets in ring order.  A peer's role_updated makes the node's
+ * roles copies stale (worker/roles.h: the patching node's worker did that
+ * for its own).  A record that does not decode is logged and skipped.
  * An overrun means records were lost: the worker must then drop whatever
- * caches the lost records would have invalidated, which it counts and logs.
+ * caches the lost records would have invalidated (the roles copies among
+ * them), which it counts and logs.
  * A producer killed between publishing and writing the eventfds leaves a
  * record nobody was woken for: the worker's tick also polls the ring, so such
  * a record waits at most one tick.
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/events.h"
 #include "core/log.h"
@@ -29,6 +32,7 @@
 static void on_ring_overrun(worker_t *w)
 {
     w->ring_overruns++;
+    worker_roles_changed(w->params->shm);
     ws_on_ring_overrun(w);
     log_warn(0, "fell a full ring behind: resynchronised at seq %llu",
              (unsigned long long)shm_ring_head_seq(shm_region_ring(w->params->shm)));
@@ -58,6 +62,13 @@ static void dispatch_record(worker_t *w, uint16_t raw_type, const void *raw, siz
         event_user_sessions_revoked_t ev;
         if ((rc = event_decode_user_sessions_revoked(data, len, &ev)) == 0)
             shm_sessions_remove_user(sessions, ev.user_id);
+        break;
+    }
+    case EVENT_WS_EVENT: {
+        static event_ws_event_t ev; /* ~1 KB of omitted users: not on the stack */
+        if (r.from_cluster && (rc = event_decode_ws_event(data, len, &ev)) == 0 &&
+            strcmp(ev.event, "role_updated") == 0)
+            worker_roles_changed(w->params->shm);
         break;
     }
     case EVENT_STATUS_CHANGED: {

@@ -130,6 +130,10 @@ static int worker_setup(worker_t *w)
         log_error(-rc, "cannot watch signals");
         return rc;
     }
+    if ((rc = worker_roles_init(&w->roles)) != 0) {
+        log_error(-rc, "cannot hold the default roles");
+        return rc;
+    }
     if ((rc = open_database(w)) != 0) {
         log_error(-rc, "cannot create the database pool");
         return rc;
@@ -173,6 +177,7 @@ int worker_main(const child_params_t *params)
     ws_dispose(w);
     worker_http_dispose(w);
     db_router_destroy(w->router);
+    worker_roles_free(&w->roles);
     if (w->cpu != NULL)
         cpu_pool_destroy(w->cpu);
     log_info("worker %u exiting (%llu ring events, %llu overruns; session cache %llu hits, %llu misses)", params->slot,

@@ -12,6 +12,7 @@
 #include "db/router.h"
 #include "shm/region.h"
 #include "shm/ring.h"
+#include "worker/roles.h"
 
 /* Exit status that tells the master not to respawn (a config problem that a
  * respawn cannot fix, e.g. an unreadable TLS certificate). */
@@ -45,6 +46,7 @@ typedef struct worker_s {
     shm_ring_cursor_t ring_cursor;
     uint64_t ring_events, ring_overruns;
     uint64_t session_cache_hits, session_cache_misses;
+    worker_roles_t roles; /* what permission checks read (roles.h) */
     char node_id[ID_LENGTH + 1];
     char version_id[192]; /* X-Version-ID */
     char process_name[32];

@@ -67,6 +67,16 @@ for n in a b c; do
     check "after the reloads node $n sees three green members" wait_for 15 all_green "$n" 3
 done
 
+# Roles as data: a permission taken from team_user is refused on every node
+# (alone: every other client test creates channels as a team_user).
+(cd "$CLIENT_DIR" && CHORUS_URLS="$(url a),$(url b),$(url c)" CHORUS_ADMIN_LOGIN=admin \
+    CHORUS_ADMIN_PASSWORD=admin-password timeout 120 \
+    node --test --test-concurrency=1 --test-reporter=tap roles/*.test.mjs) >"$T/tap-roles.txt" 2>"$T/node-roles.err"
+before=$((PASSED + FAILED))
+tap_to_results <"$T/tap-roles.txt"
+[ $((PASSED + FAILED)) -gt "$before" ] || { cat "$T/node-roles.err"; fail "the roles client tests ran"; }
+grep -A12 '^not ok' "$T/tap-roles.txt" | head -40
+
 # A paused node (300 ms, every process of it) is not declared dead.
 TREE_C="$(master_pid "$T/c") $(pgrep -P "$(master_pid "$T/c")" | tr '\n' ' ')"
 # shellcheck disable=SC2086
