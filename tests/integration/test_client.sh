@@ -48,7 +48,7 @@ mapfile -t files < <(cd "$CLIENT_DIR" && ls -- *.test.mjs)
 (cd "$CLIENT_DIR" &&
     CHORUS_URL="http://127.0.0.1:$PORT" CHORUS_DOWN_URL="http://127.0.0.1:$DPORT" CHORUS_CONFIG="$T/config.json" \
         CHORUS_ADMIN_LOGIN=$ADMIN_LOGIN CHORUS_ADMIN_PASSWORD=$ADMIN_PASSWORD \
-        timeout 120 node --test --test-reporter=tap "${files[@]}") >"$T/tap.txt" 2>"$T/node.err"
+        timeout "${CHORUS_NODE_TIMEOUT:-120}" node --test --test-reporter=tap "${files[@]}") >"$T/tap.txt" 2>"$T/node.err"
 rc=$?
 before=$((PASSED + FAILED))
 tap_to_results <"$T/tap.txt"
