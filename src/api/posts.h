@@ -10,6 +10,10 @@
 
 #include "api/request.h"
 
+/* Posts.Message is varchar(65535): Mattermost allows a quarter of it, in
+ * runes (and tells the clients so: MaxPostSize in the client config). */
+#define POST_MESSAGE_MAX_RUNES 16383
+
 /* The 16 columns of a post (without its reply count); the table or CTE they
  * come from must be aliased `p`. */
 #define POST_COLS                                                                                                     \
