@@ -3,7 +3,8 @@
 // with its Client4 singleton pointed at the node, as the web app's root
 // component dispatches them: the client config and license before login,
 // login, getMe, the config again (now the full map), the server limits and
-// the web app plugins.  State is asserted in the store afterwards.  Each
+// the web app plugins; and the same public answers from a node whose
+// database is down.  State is asserted in the store afterwards.  Each
 // test builds its own store; the Client4 singleton is shared, so the tests
 // of this file run one after the other (node --test's default).
 import assert from 'node:assert/strict';
@@ -153,4 +154,13 @@ test('bad input: format missing or unknown, no session for the limits, an expire
     await out.logout();
     out.setToken(token);
     assert.equal((await out.getClientConfig()).CollapsedThreads, undefined);
+});
+
+test('database down: the client config, license and plugins still load', T, async () => {
+    const down = client(process.env.CHORUS_DOWN_URL);
+    const c = await down.getClientConfig();
+    assert.equal(c.NoAccounts, 'false'); // it cannot tell: Mattermost's answer then
+    assert.equal(c.Version, '11.9.0');
+    assert.deepEqual(await down.getClientLicenseOld(), {IsLicensed: 'false'});
+    assert.deepEqual(await down.getWebappPlugins(), []);
 });
