@@ -29,9 +29,22 @@
 
 typedef struct {
     api_handler_fn next;
+    api_auth_t mode;
     bool from_query;
     uint64_t prior_write_lsn; /* of the expired cache entry being refilled */
 } auth_state_t;
+
+/* No valid session: 401, or on as a caller without one (API_AUTH_IF_VALID). */
+static void refuse(api_request_t *r, auth_state_t *st)
+{
+    if (st->mode != API_AUTH_IF_VALID) {
+        api_error_session_expired(r);
+        return;
+    }
+    r->authenticated = false;
+    memset(&r->session, 0, sizeof(r->session));
+    st->next(r);
+}
 
 static bool header_equals(h2o_req_t *req, const char *name, const char *value)
 {
@@ -50,12 +63,8 @@ static bool csrf_ok(api_request_t *r)
 
 static void proceed(api_request_t *r, auth_state_t *st)
 {
-    if (st->from_query && !r->session.is_oauth) {
-        api_error_session_expired(r);
-        return;
-    }
-    if (!csrf_ok(r)) {
-        api_error_session_expired(r);
+    if ((st->from_query && !r->session.is_oauth) || !csrf_ok(r)) {
+        refuse(r, st);
         return;
     }
     r->authenticated = true;
@@ -75,24 +84,24 @@ static void on_session_loaded(api_request_t *r, PGresult *res, const char *error
             api_query(r, SESSION_SQL_BY_TOKEN, 1, params, on_session_loaded);
             return;
         }
-        api_error_session_expired(r);
+        refuse(r, st);
         return;
     }
     session_cache_fill(r->worker, r->token, &r->session, st->prior_write_lsn);
     proceed(r, st);
 }
 
-void api_authenticate(api_request_t *r, bool optional, api_handler_fn next)
+void api_authenticate(api_request_t *r, api_auth_t mode, api_handler_fn next)
 {
     auth_state_t *st = h2o_mem_alloc_pool(&r->req->pool, sizeof(*st));
-    *st = (auth_state_t){.next = next};
+    *st = (auth_state_t){.next = next, .mode = mode};
     r->state = st;
     token_source_t source = token_from_headers(r->req, r->token);
     r->cookie_auth = source == TOKEN_FROM_COOKIE;
     if (source == TOKEN_NONE) {
         const char *q = api_query_param(r, "access_token");
         if (q == NULL) {
-            if (optional)
+            if (mode != API_AUTH_REQUIRED)
                 next(r);
             else
                 api_error_session_expired(r);
@@ -102,7 +111,7 @@ void api_authenticate(api_request_t *r, bool optional, api_handler_fn next)
         st->from_query = true;
     }
     if (!id_is_valid(r->token, strlen(r->token))) {
-        api_error_session_expired(r);
+        refuse(r, st);
         return;
     }
     worker_t *w = r->worker;

@@ -6,9 +6,18 @@
 
 #include "api/request.h"
 
-/* Authenticates `r`, then calls `next`; answers 401 itself when there is no
- * valid session (unless `optional`: then `next` runs unauthenticated when no
- * token was given at all). */
-void api_authenticate(api_request_t *r, bool optional, api_handler_fn next);
+/* How a route treats the caller's token. */
+typedef enum {
+    API_AUTH_REQUIRED, /* no valid session: 401 */
+    API_AUTH_OPTIONAL, /* no token: anonymous; a token that is not valid: 401 */
+    /* Mattermost's APIHandler routes (the client config, the license): a
+     * token naming no live session is ignored, so a web app holding an
+     * expired cookie still loads what a logged-out visitor sees */
+    API_AUTH_IF_VALID,
+} api_auth_t;
+
+/* Authenticates `r` as `mode` says, then calls `next` (with r->authenticated
+ * set when a session was found); answers 401 itself where `mode` says. */
+void api_authenticate(api_request_t *r, api_auth_t mode, api_handler_fn next);
 
 #endif

@@ -84,6 +84,12 @@ void api_config_update(api_request_t *r);    /* PUT /api/v4/config */
 void api_config_reload(api_request_t *r);    /* POST /api/v4/config/reload */
 void api_cluster_status(api_request_t *r);   /* GET /api/v4/cluster/status */
 
+/* the server describing itself to the apps (config_client.c, identity.c) */
+void api_config_client(api_request_t *r);  /* GET /api/v4/config/client */
+void api_license_client(api_request_t *r); /* GET /api/v4/license/client */
+void api_limits_server(api_request_t *r);  /* GET /api/v4/limits/server */
+void api_plugins_webapp(api_request_t *r); /* GET /api/v4/plugins/webapp */
+
 /* jobs */
 void api_jobs_create(api_request_t *r);       /* POST /api/v4/jobs */
 void api_jobs_list(api_request_t *r);         /* GET /api/v4/jobs */

@@ -34,8 +34,6 @@
 #include "store/row.h"
 #include "ws/ws.h"
 
-/* Posts.Message is varchar(65535): Mattermost allows a quarter of it, in runes. */
-#define POST_MESSAGE_MAX_RUNES 16383
 #define POST_FILEIDS_MAX_RUNES 300
 #define POST_PROPS_MAX_RUNES   800000
 #define POST_PENDING_ID_MAX    64

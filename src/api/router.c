@@ -17,7 +17,9 @@
 #include "api/handlers.h"
 #include "api/route_match.h"
 
-typedef enum { ROUTE_PUBLIC, ROUTE_SESSION, ROUTE_SESSION_OPTIONAL } route_access_t;
+/* ROUTE_SESSION_IF_VALID: Mattermost's APIHandler routes whose answer
+ * depends on who asks; a token naming no live session is ignored there. */
+typedef enum { ROUTE_PUBLIC, ROUTE_SESSION, ROUTE_SESSION_OPTIONAL, ROUTE_SESSION_IF_VALID } route_access_t;
 
 typedef struct {
     const char *method;
@@ -101,6 +103,11 @@ static const api_route_t routes[] = {
     {"GET", "/api/v4/config", api_config_get, ROUTE_SESSION},
     {"PUT", "/api/v4/config", api_config_update, ROUTE_SESSION},
     {"POST", "/api/v4/config/reload", api_config_reload, ROUTE_SESSION},
+    /* what the apps load first: the server describing itself */
+    {"GET", "/api/v4/config/client", api_config_client, ROUTE_SESSION_IF_VALID},
+    {"GET", "/api/v4/license/client", api_license_client, ROUTE_SESSION_IF_VALID},
+    {"GET", "/api/v4/limits/server", api_limits_server, ROUTE_SESSION},
+    {"GET", "/api/v4/plugins/webapp", api_plugins_webapp, ROUTE_PUBLIC},
     {"GET", "/api/v4/cluster/status", api_cluster_status, ROUTE_SESSION},
     /* jobs */
     {"POST", "/api/v4/jobs", api_jobs_create, ROUTE_SESSION},
@@ -121,10 +128,12 @@ void api_route(worker_t *worker, h2o_req_t *req)
         if (!h2o_memis(req->method.base, req->method.len, routes[i].method, strlen(routes[i].method)) ||
             !api_route_match(routes[i].pattern, req->path_normalized, r->params, API_PARAMS_MAX, &r->nparams))
             continue;
-        if (routes[i].access == ROUTE_PUBLIC)
-            routes[i].handler(r);
-        else
-            api_authenticate(r, routes[i].access == ROUTE_SESSION_OPTIONAL, routes[i].handler);
+        switch (routes[i].access) {
+        case ROUTE_PUBLIC: routes[i].handler(r); break;
+        case ROUTE_SESSION: api_authenticate(r, API_AUTH_REQUIRED, routes[i].handler); break;
+        case ROUTE_SESSION_OPTIONAL: api_authenticate(r, API_AUTH_OPTIONAL, routes[i].handler); break;
+        case ROUTE_SESSION_IF_VALID: api_authenticate(r, API_AUTH_IF_VALID, routes[i].handler); break;
+        }
         return;
     }
     api_route_not_found(r);
