@@ -9,10 +9,9 @@
 /* How a route treats the caller's token. */
 typedef enum {
     API_AUTH_REQUIRED, /* no valid session: 401 */
-    API_AUTH_OPTIONAL, /* no token: anonymous; a token that is not valid: 401 */
-    /* Mattermost's APIHandler routes (the client config, the license): a
-     * token naming no live session is ignored, so a web app holding an
-     * expired cookie still loads what a logged-out visitor sees */
+    /* Mattermost's APIHandler routes (sign-up, the client config, the
+     * license): a token naming no live session is ignored, so a web app
+     * holding an expired cookie still loads what a logged-out visitor sees */
     API_AUTH_IF_VALID,
 } api_auth_t;
 

@@ -16,6 +16,7 @@
  * - GET /plugins/webapp: plugins "on" (PluginsEnabled in the client config)
  *   and none installed: an empty list.
  */
+#include "api/access.h"
 #include "api/handlers.h"
 #include "api/response.h"
 #include "core/log.h"
@@ -57,7 +58,7 @@ static void on_active_users(api_request_t *r, PGresult *res, const char *error)
 
 void api_limits_server(api_request_t *r)
 {
-    if (!api_has_role(r, "system_admin")) {
+    if (!api_has_permission(r, "manage_system", NULL)) {
         send_limits(r, 0);
         return;
     }

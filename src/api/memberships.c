@@ -26,7 +26,7 @@
  * else 403. */
 static bool may_read_user(api_request_t *r, const char *user_id)
 {
-    if (strcmp(user_id, r->session.user_id) == 0 || api_has_role(r, "system_admin"))
+    if (strcmp(user_id, r->session.user_id) == 0 || api_has_permission(r, "edit_other_users", NULL))
         return true;
     api_error_permissions(r);
     return false;
@@ -76,7 +76,7 @@ void api_channels_members_for_team_for_user(api_request_t *r)
     const char *user_id = api_param_id(r, 0, "user_id"), *team_id;
     if (user_id == NULL || (team_id = api_param_id(r, 1, "team_id")) == NULL)
         return;
-    bool sysadmin = api_has_role(r, "system_admin");
+    bool sysadmin = api_has_permission(r, "manage_system", NULL);
     /* view_team first, then manage_system for another user's: both 403 */
     if (strcmp(user_id, r->session.user_id) != 0 && !sysadmin) {
         api_error_permissions(r);

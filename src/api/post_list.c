@@ -194,7 +194,7 @@ void api_posts_unread_for_channel(api_request_t *r)
     const char *user_id = api_param_id(r, 0, "user_id"), *channel;
     if (user_id == NULL || (channel = api_post_param_id(r, 1, "channel_id")) == NULL)
         return;
-    if (strcmp(user_id, r->session.user_id) != 0 && !api_has_role(r, "system_admin")) {
+    if (strcmp(user_id, r->session.user_id) != 0 && !api_has_permission(r, "edit_other_users", NULL)) {
         api_error_permissions(r);
         return;
     }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/access.h"
 #include "api/handlers.h"
 #include "api/response.h"
 #include "store/preference.h"
@@ -25,7 +26,7 @@
 /* Mattermost's SessionHasPermissionToUser with edit_other_users. */
 static bool may_edit_user(api_request_t *r, const char *user_id)
 {
-    if (strcmp(user_id, r->session.user_id) == 0 || api_has_role(r, "system_admin"))
+    if (strcmp(user_id, r->session.user_id) == 0 || api_has_permission(r, "edit_other_users", NULL))
         return true;
     api_error_permissions(r);
     return false;
@@ -286,7 +287,7 @@ static void on_flagged_checked(api_request_t *r, PGresult *res, const char *erro
     batch_t *b = r->state;
     if (api_query_failed(r, error))
         return;
-    bool admin = api_has_role(r, "system_admin");
+    bool admin = api_has_permission(r, "manage_system", NULL);
     for (int i = 0; i < PQntuples(res); i++) {
         if (!row_bool(res, i, 1)) {
             api_error_invalid_body(r, "preference.name");

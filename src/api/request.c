@@ -158,15 +158,3 @@ void api_query_search(api_request_t *r, const char *sql, int nparams, const char
 {
     run_query(r, DB_INTENT_SEARCH, sql, nparams, params, cb);
 }
-
-bool api_has_role(const api_request_t *r, const char *role)
-{
-    size_t len = strlen(role);
-    for (const char *p = r->session.roles; (p = strstr(p, role)) != NULL; p += len) {
-        bool starts = p == r->session.roles || p[-1] == ' ';
-        bool ends = p[len] == '\0' || p[len] == ' ';
-        if (starts && ends)
-            return true;
-    }
-    return false;
-}

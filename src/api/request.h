@@ -89,7 +89,4 @@ void api_query_search(api_request_t *r, const char *sql, int nparams, const char
 /* The smallest master WAL position a read of this request must see. */
 uint64_t api_request_min_lsn(const api_request_t *r);
 
-/* True when the caller has `role` ("system_admin") among its session roles. */
-bool api_has_role(const api_request_t *r, const char *role);
-
 #endif

@@ -19,7 +19,7 @@
 
 /* ROUTE_SESSION_IF_VALID: Mattermost's APIHandler routes whose answer
  * depends on who asks; a token naming no live session is ignored there. */
-typedef enum { ROUTE_PUBLIC, ROUTE_SESSION, ROUTE_SESSION_OPTIONAL, ROUTE_SESSION_IF_VALID } route_access_t;
+typedef enum { ROUTE_PUBLIC, ROUTE_SESSION, ROUTE_SESSION_IF_VALID } route_access_t;
 
 typedef struct {
     const char *method;
@@ -32,7 +32,7 @@ typedef struct {
 
 static const api_route_t routes[] = {
     {"GET", "/api/v4/system/ping", api_system_ping, ROUTE_PUBLIC},
-    {"POST", "/api/v4/users", api_users_create, ROUTE_SESSION_OPTIONAL},
+    {"POST", "/api/v4/users", api_users_create, ROUTE_SESSION_IF_VALID},
     {"GET", "/api/v4/users", api_users_list, ROUTE_SESSION},
     {"POST", "/api/v4/users/login", api_users_login, ROUTE_PUBLIC},
     {"POST", "/api/v4/users/logout", api_users_logout, ROUTE_SESSION},
@@ -131,7 +131,6 @@ void api_route(worker_t *worker, h2o_req_t *req)
         switch (routes[i].access) {
         case ROUTE_PUBLIC: routes[i].handler(r); break;
         case ROUTE_SESSION: api_authenticate(r, API_AUTH_REQUIRED, routes[i].handler); break;
-        case ROUTE_SESSION_OPTIONAL: api_authenticate(r, API_AUTH_OPTIONAL, routes[i].handler); break;
         case ROUTE_SESSION_IF_VALID: api_authenticate(r, API_AUTH_IF_VALID, routes[i].handler); break;
         }
         return;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/access.h"
 #include "api/handlers.h"
 #include "api/response.h"
 #include "core/text.h"
@@ -61,7 +62,7 @@ static bool valid_category_id(const char *s)
 api_sidebar_t *api_sidebar_begin(api_request_t *r, bool with_category)
 {
     api_sidebar_t *s = h2o_mem_alloc_pool(&r->req->pool, sizeof(*s));
-    *s = (api_sidebar_t){.admin = api_has_role(r, "system_admin")};
+    *s = (api_sidebar_t){.admin = api_has_permission(r, "edit_other_users", NULL)};
     if ((s->user_id = api_param_id(r, 0, "user_id")) == NULL || (s->team_id = api_param_id(r, 1, "team_id")) == NULL)
         return NULL;
     if (with_category) {

@@ -32,7 +32,7 @@
  * else 403. */
 static bool may_act_for(api_request_t *r, const char *user_id)
 {
-    if (strcmp(user_id, r->session.user_id) == 0 || api_has_role(r, "system_admin"))
+    if (strcmp(user_id, r->session.user_id) == 0 || api_has_permission(r, "edit_other_users", NULL))
         return true;
     api_error_permissions(r);
     return false;

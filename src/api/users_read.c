@@ -338,7 +338,7 @@ void api_users_list(api_request_t *r)
     r->input = q;
     /* the permission of the first filter Mattermost looks at, in its order */
     if (q->without_team) {
-        if (api_require_admin(r)) /* list_users_without_team: system admins */
+        if (api_require_permission(r, "list_users_without_team"))
             load_users_page(r);
     } else if (q->not_in_channel != NULL) {
         api_require_channel(r, q->not_in_channel, ACCESS_READ, load_users_page);
