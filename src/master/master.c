@@ -47,7 +47,7 @@
 #include "master/process.h"
 #include "shm/region.h"
 #include "shm/ring.h"
-#include "worker/worker.h"
+#include "worker/main.h"
 
 #define RELOAD_TIMEOUT_MS        15000
 #define FAST_STOP_TIMEOUT_MS     5000

@@ -12,11 +12,8 @@
 #include "db/router.h"
 #include "shm/region.h"
 #include "shm/ring.h"
+#include "worker/main.h"
 #include "worker/roles.h"
-
-/* Exit status that tells the master not to respawn (a config problem that a
- * respawn cannot fix, e.g. an unreadable TLS certificate). */
-#define WORKER_EXIT_FATAL 2
 
 /* The worker process's own context: everything it owns, in one place. */
 typedef struct worker_s {
@@ -51,9 +48,6 @@ typedef struct worker_s {
     char version_id[192]; /* X-Version-ID */
     char process_name[32];
 } worker_t;
-
-/* Runs the worker until it is told to stop; returns the exit status. */
-int worker_main(const child_params_t *params);
 
 /* Asks the master for what only it does: SIGHUP reloads the node, SIGUSR2
  * recycles the database connections of every other worker.  -ESRCH when the
