@@ -173,11 +173,23 @@ static json_t *ordered_categories(const PGresult *res)
     return json_pack("{s:o,s:o}", "categories", categories, "order", order);
 }
 
-static void on_defaults_created(api_request_t *r, PGresult *res, const char *error)
+static void on_defaults_read(api_request_t *r, PGresult *res, const char *error)
 {
     if (api_query_failed(r, error))
         return;
     api_send_json(r, 200, ordered_categories(res));
+}
+
+/* Read again: the favorites the statement placed are not in its own
+ * snapshot of the channel ids. */
+static void on_defaults_created(api_request_t *r, PGresult *res, const char *error)
+{
+    const api_sidebar_t *s = r->state;
+    (void)res;
+    if (api_query_failed(r, error))
+        return;
+    const char *params[] = {s->user_id, s->team_id};
+    api_query(r, SIDEBAR_SQL_FOR_TEAM, 2, params, on_defaults_read);
 }
 
 static void on_categories_loaded(api_request_t *r, PGresult *res, const char *error)

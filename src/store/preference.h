@@ -30,20 +30,49 @@
 #define PREFERENCE_SQL_ONE \
     "SELECT " PREFERENCE_COLUMNS " FROM Preferences WHERE UserId = $1 AND Category = $2 AND Name = $3"
 
+/* The tail of a save or delete: CTE `fav` (ch, fav) lists the channels whose
+ * favorite_channel preference of user $1 changed; their favorites
+ * categories follow (sidebar.h keeps the other direction). */
+#define PREFERENCE_SQL_FAVORITES_SYNC                                                                       \
+    " cats AS (SELECT k.Id AS cat, k.TeamId AS team, f.ch, f.fav FROM fav f JOIN Channels c ON c.Id = f.ch" \
+    "  JOIN SidebarCategories k ON k.UserId = $1 AND k.Type = 'favorites'"                                  \
+    "  AND (k.TeamId = c.TeamId OR c.TeamId = '')),"                                                        \
+    " unfav AS (DELETE FROM SidebarChannels sc USING cats WHERE NOT cats.fav AND sc.UserId = $1"            \
+    "  AND sc.CategoryId = cats.cat AND sc.ChannelId = cats.ch),"                                           \
+    " moved AS (DELETE FROM SidebarChannels sc USING cats, SidebarCategories o WHERE cats.fav"              \
+    "  AND sc.UserId = $1 AND sc.ChannelId = cats.ch AND o.Id = sc.CategoryId AND o.TeamId = cats.team"     \
+    "  AND o.Type <> 'favorites'),"                                                                         \
+    " faved AS (INSERT INTO SidebarChannels (ChannelId, UserId, CategoryId, SortOrder)"                     \
+    "  SELECT cats.ch, $1, cats.cat, COALESCE((SELECT max(x.SortOrder) FROM SidebarChannels x"              \
+    "  WHERE x.CategoryId = cats.cat), -10) + 10 FROM cats WHERE cats.fav"                                  \
+    "  ON CONFLICT (ChannelId, UserId, CategoryId) DO NOTHING)"                                             \
+    " SELECT count(*) FROM fav"
+
 /* Save: $1 the user, $2 a JSON array of {category, name, value} (checked by
  * preference_check).  Upserts each; when the batch names one key twice the
- * later entry wins, as Mattermost's one-by-one upserts leave it. */
+ * later entry wins, as Mattermost's one-by-one upserts leave it.  A
+ * favorite_channel preference moves its channel as Mattermost's
+ * UpdateSidebarChannelsByPreferences does: "true" into the user's favorites
+ * category (of the channel's team; of every team for a direct or group
+ * channel), out of the user's other categories there; anything else out of
+ * favorites. */
 #define PREFERENCE_SQL_SAVE                                                                        \
-    "INSERT INTO Preferences AS p (UserId, Category, Name, Value)"                                 \
+    "WITH saved AS (INSERT INTO Preferences AS p (UserId, Category, Name, Value)"                  \
     " SELECT DISTINCT ON (e->>'category', e->>'name') $1, e->>'category', e->>'name', e->>'value'" \
     " FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS t (e, n)"                            \
     " ORDER BY e->>'category', e->>'name', n DESC"                                                 \
-    " ON CONFLICT (UserId, Category, Name) DO UPDATE SET Value = EXCLUDED.Value"
+    " ON CONFLICT (UserId, Category, Name) DO UPDATE SET Value = EXCLUDED.Value"                   \
+    " RETURNING p.Category, p.Name, p.Value),"                                                     \
+    " fav AS (SELECT s.Name AS ch, s.Value = 'true' AS fav FROM saved s WHERE s.Category = "       \
+    "'favorite_channel')," PREFERENCE_SQL_FAVORITES_SYNC
 
-/* Delete: $1 the user, $2 a JSON array of {category, name}. */
-#define PREFERENCE_SQL_DELETE                                                  \
-    "DELETE FROM Preferences p USING jsonb_array_elements($2::jsonb) AS t (e)" \
-    " WHERE p.UserId = $1 AND p.Category = e->>'category' AND p.Name = e->>'name'"
+/* Delete: $1 the user, $2 a JSON array of {category, name}.  A deleted
+ * favorite_channel preference takes its channel out of favorites. */
+#define PREFERENCE_SQL_DELETE                                                                                     \
+    "WITH gone AS (DELETE FROM Preferences p USING jsonb_array_elements($2::jsonb) AS t (e)"                      \
+    " WHERE p.UserId = $1 AND p.Category = e->>'category' AND p.Name = e->>'name' RETURNING p.Category, p.Name)," \
+    " fav AS (SELECT g.Name AS ch, false AS fav FROM gone g WHERE g.Category = "                                  \
+    "'favorite_channel')," PREFERENCE_SQL_FAVORITES_SYNC
 
 /* Flagged posts a save names: $1 the user, $2 a JSON array of post ids, in
  * the batch's order.  Per id: whether it is a live post, and whether the

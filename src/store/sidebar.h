@@ -62,23 +62,31 @@
 /* Creates the default categories of user $1 in team $2 that are missing
  * (Mattermost's createInitialSidebarCategories: favorites 0, channels 10,
  * direct_messages 20 sorted by recency) while the user is an active member
- * of the team, and returns all the user's categories there as
- * SIDEBAR_SQL_FOR_TEAM does. */
-#define SIDEBAR_SQL_CREATE_DEFAULTS                                                                                 \
-    "WITH m AS (SELECT 1 FROM TeamMembers tm JOIN Teams t ON t.Id = tm.TeamId AND t.DeleteAt = 0"                   \
-    " WHERE tm.TeamId = $2::varchar AND tm.UserId = $1::varchar AND tm.DeleteAt = 0),"                              \
-    " d (type, name, ord, sorting) AS (VALUES ('favorites', 'Favorites', 0, ''),"                                   \
-    " ('channels', 'Channels', 10, ''), ('direct_messages', 'Direct Messages', 20, 'recent')),"                     \
-    " ins AS (INSERT INTO SidebarCategories (Id, UserId, TeamId, SortOrder, Sorting, Type, DisplayName, Muted,"     \
-    " Collapsed) SELECT d.type || '_' || $1::varchar || '_' || $2::varchar, $1::varchar, $2::varchar, d.ord, "      \
-    "d.sorting, d.type, d.name, false, false"                                                                       \
-    " FROM d, m WHERE NOT EXISTS (SELECT 1 FROM SidebarCategories e WHERE e.UserId = $1::varchar AND e.TeamId = "   \
-    "$2::varchar"                                                                                                   \
-    " AND e.Type = d.type) ON CONFLICT (Id) DO NOTHING"                                                             \
-    " RETURNING Id, UserId, TeamId, SortOrder, Sorting, Type, DisplayName, Muted, Collapsed),"                      \
-    " k AS (SELECT * FROM ins UNION ALL SELECT e.Id, e.UserId, e.TeamId, e.SortOrder, e.Sorting, e.Type,"           \
-    " e.DisplayName, e.Muted, e.Collapsed FROM SidebarCategories e, m WHERE e.UserId = $1::varchar AND e.TeamId = " \
-    "$2::varchar)"                                                                                                  \
+ * of the team, the channels its favorite_channel preferences name in
+ * favorites, and returns the user's categories there (their channel ids as
+ * this statement's snapshot saw them: read SIDEBAR_SQL_FOR_TEAM after it). */
+#define SIDEBAR_SQL_CREATE_DEFAULTS                                                                                    \
+    "WITH m AS (SELECT 1 FROM TeamMembers tm JOIN Teams t ON t.Id = tm.TeamId AND t.DeleteAt = 0"                      \
+    " WHERE tm.TeamId = $2::varchar AND tm.UserId = $1::varchar AND tm.DeleteAt = 0),"                                 \
+    " d (type, name, ord, sorting) AS (VALUES ('favorites', 'Favorites', 0, ''),"                                      \
+    " ('channels', 'Channels', 10, ''), ('direct_messages', 'Direct Messages', 20, 'recent')),"                        \
+    " ins AS (INSERT INTO SidebarCategories (Id, UserId, TeamId, SortOrder, Sorting, Type, DisplayName, Muted,"        \
+    " Collapsed) SELECT d.type || '_' || $1::varchar || '_' || $2::varchar, $1::varchar, $2::varchar, d.ord, "         \
+    "d.sorting, d.type, d.name, false, false"                                                                          \
+    " FROM d, m WHERE NOT EXISTS (SELECT 1 FROM SidebarCategories e WHERE e.UserId = $1::varchar AND e.TeamId = "      \
+    "$2::varchar"                                                                                                      \
+    " AND e.Type = d.type) ON CONFLICT (Id) DO NOTHING"                                                                \
+    " RETURNING Id, UserId, TeamId, SortOrder, Sorting, Type, DisplayName, Muted, Collapsed),"                         \
+    " favs AS (INSERT INTO SidebarChannels (ChannelId, UserId, CategoryId, SortOrder)"                                 \
+    " SELECT c.Id, $1::varchar, i.Id, (row_number() OVER (ORDER BY c.DisplayName, c.Id) - 1) * " SIDEBAR_SORT_DISTANCE \
+    " FROM ins i JOIN Preferences p ON p.UserId = $1::varchar AND p.Category = 'favorite_channel' AND p.Value = "      \
+    "'true'"                                                                                                           \
+    " JOIN Channels c ON c.Id = p.Name AND (c.TeamId = $2::varchar OR c.TeamId = '')"                                  \
+    " JOIN ChannelMembers cm ON cm.ChannelId = c.Id AND cm.UserId = $1::varchar"                                       \
+    " WHERE i.Type = 'favorites' ON CONFLICT (ChannelId, UserId, CategoryId) DO NOTHING),"                             \
+    " k AS (SELECT * FROM ins UNION ALL SELECT e.Id, e.UserId, e.TeamId, e.SortOrder, e.Sorting, e.Type,"              \
+    " e.DisplayName, e.Muted, e.Collapsed FROM SidebarCategories e, m WHERE e.UserId = $1::varchar AND e.TeamId = "    \
+    "$2::varchar)"                                                                                                     \
     " SELECT " SIDEBAR_CATEGORY_COLUMNS("k.") " FROM k ORDER BY k.SortOrder, k.Id"
 
 /* Category $1: SIDEBAR_CATEGORY_COLUMNS, or no row. */
@@ -115,30 +123,37 @@
  * channel to place and has categories in the team.  One row: the user has a
  * channel to place, then SIDEBAR_CATEGORY_COLUMNS of the new category's row
  * (NULL when not created) with the kept channels as channel ids. */
-#define SIDEBAR_SQL_CREATE                                                                                          \
-    "WITH " SIDEBAR_SQL_MINE ","                                                                                    \
-    " req AS (SELECT x.id, min(x.ord) AS ord FROM jsonb_array_elements_text($7::jsonb) WITH ORDINALITY"             \
-    " AS x (id, ord) WHERE x.id IN (SELECT ChannelId FROM mine) GROUP BY x.id),"                                    \
-    " cats AS (SELECT k.Id, k.Type, row_number() OVER (ORDER BY k.SortOrder, k.Id) AS pos"                          \
-    " FROM SidebarCategories k JOIN Teams t ON t.Id = k.TeamId AND t.DeleteAt = 0"                                  \
-    " JOIN TeamMembers tm ON tm.TeamId = k.TeamId AND tm.UserId = k.UserId AND tm.DeleteAt = 0"                     \
-    " WHERE k.UserId = $2::varchar AND k.TeamId = $3::varchar),"                                                    \
-    " head AS (SELECT Type = 'favorites' AS fav FROM cats WHERE pos = 1 AND EXISTS (SELECT 1 FROM mine)),"          \
-    " ins AS (INSERT INTO SidebarCategories (Id, UserId, TeamId, SortOrder, Sorting, Type, DisplayName, Muted,"     \
-    " Collapsed) SELECT $1::varchar, $2::varchar, $3::varchar, CASE WHEN head.fav THEN " SIDEBAR_SORT_DISTANCE      \
-    " ELSE 0 END, $4::varchar,"                                                                                     \
-    " 'custom', $5::varchar, $6::boolean, false FROM head"                                                          \
-    " RETURNING Id, UserId, TeamId, SortOrder, Sorting, Type, DisplayName, Muted, Collapsed),"                      \
-    " renumber AS (UPDATE SidebarCategories k SET SortOrder = CASE WHEN head.fav AND c.pos = 1 THEN 0"              \
-    " ELSE c.pos * " SIDEBAR_SORT_DISTANCE " END FROM cats c, head WHERE k.Id = c.Id),"                             \
-    " moved AS (DELETE FROM SidebarChannels s USING SidebarCategories k, head WHERE s.CategoryId = k.Id"            \
-    " AND s.UserId = $2::varchar AND k.TeamId = $3::varchar AND s.ChannelId IN (SELECT id FROM req)),"              \
-    " placed AS (INSERT INTO SidebarChannels (ChannelId, UserId, CategoryId, SortOrder)"                            \
-    " SELECT req.id, $2::varchar, $1::varchar, (row_number() OVER (ORDER BY req.ord) - 1) * " SIDEBAR_SORT_DISTANCE \
-    " FROM req, head)"                                                                                              \
-    " SELECT EXISTS (SELECT 1 FROM mine), ins.Id, ins.UserId, ins.TeamId, ins.SortOrder, ins.Sorting,"              \
-    " ins.Type, ins.DisplayName, ins.Muted, ins.Collapsed,"                                                         \
-    " (SELECT COALESCE(json_agg(id ORDER BY ord), '[]') FROM req)"                                                  \
+#define SIDEBAR_SQL_CREATE                                                                                             \
+    "WITH " SIDEBAR_SQL_MINE ","                                                                                       \
+    " req AS (SELECT x.id, min(x.ord) AS ord FROM jsonb_array_elements_text($7::jsonb) WITH ORDINALITY"                \
+    " AS x (id, ord) WHERE x.id IN (SELECT ChannelId FROM mine) GROUP BY x.id),"                                       \
+    " cats AS (SELECT k.Id, k.Type, row_number() OVER (ORDER BY k.SortOrder, k.Id) AS pos"                             \
+    " FROM SidebarCategories k JOIN Teams t ON t.Id = k.TeamId AND t.DeleteAt = 0"                                     \
+    " JOIN TeamMembers tm ON tm.TeamId = k.TeamId AND tm.UserId = k.UserId AND tm.DeleteAt = 0"                        \
+    " WHERE k.UserId = $2::varchar AND k.TeamId = $3::varchar),"                                                       \
+    " head AS (SELECT Type = 'favorites' AS fav FROM cats WHERE pos = 1 AND EXISTS (SELECT 1 FROM mine)),"             \
+    " ins AS (INSERT INTO SidebarCategories (Id, UserId, TeamId, SortOrder, Sorting, Type, DisplayName, Muted,"        \
+    " Collapsed) SELECT $1::varchar, $2::varchar, $3::varchar, CASE WHEN head.fav THEN " SIDEBAR_SORT_DISTANCE         \
+    " ELSE 0 END, $4::varchar,"                                                                                        \
+    " 'custom', $5::varchar, $6::boolean, false FROM head"                                                             \
+    " RETURNING Id, UserId, TeamId, SortOrder, Sorting, Type, DisplayName, Muted, Collapsed),"                         \
+    " favs AS (INSERT INTO SidebarChannels (ChannelId, UserId, CategoryId, SortOrder)"                                 \
+    " SELECT c.Id, $1::varchar, i.Id, (row_number() OVER (ORDER BY c.DisplayName, c.Id) - 1) * " SIDEBAR_SORT_DISTANCE \
+    " FROM ins i JOIN Preferences p ON p.UserId = $1::varchar AND p.Category = 'favorite_channel' AND p.Value = "      \
+    "'true'"                                                                                                           \
+    " JOIN Channels c ON c.Id = p.Name AND (c.TeamId = $2::varchar OR c.TeamId = '')"                                  \
+    " JOIN ChannelMembers cm ON cm.ChannelId = c.Id AND cm.UserId = $1::varchar"                                       \
+    " WHERE i.Type = 'favorites' ON CONFLICT (ChannelId, UserId, CategoryId) DO NOTHING),"                             \
+    " renumber AS (UPDATE SidebarCategories k SET SortOrder = CASE WHEN head.fav AND c.pos = 1 THEN 0"                 \
+    " ELSE c.pos * " SIDEBAR_SORT_DISTANCE " END FROM cats c, head WHERE k.Id = c.Id),"                                \
+    " moved AS (DELETE FROM SidebarChannels s USING SidebarCategories k, head WHERE s.CategoryId = k.Id"               \
+    " AND s.UserId = $2::varchar AND k.TeamId = $3::varchar AND s.ChannelId IN (SELECT id FROM req)),"                 \
+    " placed AS (INSERT INTO SidebarChannels (ChannelId, UserId, CategoryId, SortOrder)"                               \
+    " SELECT req.id, $2::varchar, $1::varchar, (row_number() OVER (ORDER BY req.ord) - 1) * " SIDEBAR_SORT_DISTANCE    \
+    " FROM req, head)"                                                                                                 \
+    " SELECT EXISTS (SELECT 1 FROM mine), ins.Id, ins.UserId, ins.TeamId, ins.SortOrder, ins.Sorting,"                 \
+    " ins.Type, ins.DisplayName, ins.Muted, ins.Collapsed,"                                                            \
+    " (SELECT COALESCE(json_agg(id ORDER BY ord), '[]') FROM req)"                                                     \
     " FROM (SELECT 1) AS one LEFT JOIN ins ON true"
 
 /* Updates categories of user $2 in team $3 (UpdateSidebarCategories): $1 a
@@ -147,8 +162,10 @@
  * category, display_name on custom ones, muted and the placed channels
  * (those the user may place, in the given order) on all but
  * direct_messages; a category's placed channels are exactly the given ones
- * afterwards.  Nothing is written unless every id is a category of the user
- * in the team and the user has a channel to place.  One row: how many
+ * afterwards; the channels favorites gains or loses set or delete their
+ * favorite_channel preference, as Mattermost keeps both in step.  Nothing is
+ * written unless every id is a category of the user in the team and the
+ * user has a channel to place.  One row: how many
  * entries, how many of them name a category of the user in the team,
  * whether the user has a channel to place. */
 #define SIDEBAR_SQL_UPDATE                                                                                        \
@@ -174,6 +191,14 @@
     " , placed AS (INSERT INTO SidebarChannels (ChannelId, UserId, CategoryId, SortOrder)"                        \
     " SELECT w.ch, $2::varchar, w.cat, w.ord FROM want w ON CONFLICT (ChannelId, UserId, CategoryId)"             \
     " DO UPDATE SET SortOrder = excluded.SortOrder)"                                                              \
+    " , fav_now AS (SELECT w.ch FROM want w JOIN src s ON s.Id = w.cat WHERE s.Type = 'favorites'),"              \
+    " fav_before AS (SELECT c.ChannelId AS ch FROM SidebarChannels c JOIN src s ON s.Id = c.CategoryId"           \
+    " WHERE s.Type = 'favorites' AND c.UserId = $2::varchar),"                                                    \
+    " fav_on AS (INSERT INTO Preferences (UserId, Category, Name, Value)"                                         \
+    " SELECT $2::varchar, 'favorite_channel', ch, 'true' FROM fav_now"                                            \
+    " ON CONFLICT (UserId, Category, Name) DO UPDATE SET Value = 'true'),"                                        \
+    " fav_off AS (DELETE FROM Preferences p WHERE p.UserId = $2::varchar AND p.Category = 'favorite_channel'"     \
+    " AND p.Name IN (SELECT ch FROM fav_before) AND p.Name NOT IN (SELECT ch FROM fav_now))"                      \
     " SELECT (SELECT count(*) FROM r), (SELECT n FROM found), EXISTS (SELECT 1 FROM mine)"
 
 /* Orders the categories of user $2 in team $3 as $1 (a JSON array of

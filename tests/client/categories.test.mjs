@@ -249,3 +249,34 @@ test('bad input: ids in the URL, bodies, a user who never read their categories'
     await clientError(w.dave.client.createChannelCategory(w.dave.user.id, team.id,
         {user_id: w.dave.user.id, team_id: team.id, display_name: 'X', channel_ids: []}), 400, 'api.invalid_channel');
 });
+
+test('favorites and favorite_channel preferences move together, both ways', T, async () => {
+    const w = await sidebarWorld('sbfav');
+    const {bob, team} = w;
+    const fav = (p) => ({user_id: bob.user.id, category: 'favorite_channel', name: w.open.id, value: p});
+    // a favorite saved before the sidebar exists is in favorites on the first read
+    await bob.client.savePreferences(bob.user.id, [fav('true')]);
+    let cats = await bob.client.getChannelCategories(bob.user.id, team.id);
+    assert.deepEqual(byType(cats, 'favorites').channel_ids, [w.open.id]);
+    assert.ok(!byType(cats, 'channels').channel_ids.includes(w.open.id));
+    // the preference set to false: out of favorites, back among the channels
+    await bob.client.savePreferences(bob.user.id, [fav('false')]);
+    cats = await bob.client.getChannelCategories(bob.user.id, team.id);
+    assert.deepEqual(byType(cats, 'favorites').channel_ids, []);
+    assert.ok(byType(cats, 'channels').channel_ids.includes(w.open.id));
+    // moved into favorites through the sidebar: the preference follows
+    const favorites = byType(cats, 'favorites');
+    await bob.client.updateChannelCategory(bob.user.id, team.id, {...favorites, channel_ids: [w.dm.id, w.open.id]});
+    const prefs = await bob.client.getUserPreferences(bob.user.id);
+    const favs = prefs.filter((p) => p.category === 'favorite_channel' && p.value === 'true').map((p) => p.name).sort();
+    assert.deepEqual(favs, [w.dm.id, w.open.id].sort());
+    // and out again: the preferences go
+    await bob.client.updateChannelCategory(bob.user.id, team.id, {...favorites, channel_ids: []});
+    const after = await bob.client.getUserPreferences(bob.user.id);
+    assert.ok(!(after ?? []).some((p) => p.category === 'favorite_channel' && p.value === 'true'));
+    // deleting the preference takes the channel out of favorites too
+    await bob.client.savePreferences(bob.user.id, [fav('true')]);
+    assert.deepEqual(byType(await bob.client.getChannelCategories(bob.user.id, team.id), 'favorites').channel_ids, [w.open.id]);
+    await bob.client.deletePreferences(bob.user.id, [fav('true')]);
+    assert.deepEqual(byType(await bob.client.getChannelCategories(bob.user.id, team.id), 'favorites').channel_ids, []);
+});
