@@ -39,6 +39,8 @@ typedef struct {
     bool enable_user_statuses;
     int64_t session_length_web_in_hours;
     int64_t session_cache_in_minutes;
+    char *webserver_mode;   /* "gzip" | "uncompressed" | "disabled": the web client's files */
+    char *client_directory; /* chorus's own: the web client to serve, "" for none */
 } config_service_t;
 
 typedef struct {

@@ -3,6 +3,7 @@
  *
  * Defaults are Mattermost's (see reference/mattermost-wire.md, "Config
  * defaults"), plus chorus's own: SessionLengthWebInHours, TLSMinVer,
+ * ClientDirectory (Mattermost has no key: it looks for ./client),
  * StreamingPort, TeamSettings.SiteName/MaxUsersPerTeam and ProcessSettings.
  * Sections and keys follow the order of Mattermost's config.json so the JSON
  * view reads like the file an operator knows.
@@ -185,6 +186,7 @@ static const char *const tls_versions[] = {"1.0", "1.1", "1.2", "1.3", NULL};
 static const char *const sql_drivers[] = {"postgres", NULL};
 static const char *const log_levels[] = {"DEBUG", "INFO", "WARN", "ERROR", NULL};
 static const char *const file_drivers[] = {"local", "amazons3", NULL};
+static const char *const webserver_modes[] = {"gzip", "uncompressed", "disabled", NULL};
 
 #define AT(F) .offset = offsetof(config_t, F)
 #define BOOL(S, K, F, D, FL)                                                           \
@@ -237,6 +239,8 @@ const config_key_t config_schema[] = {
     BOOL(SVC, "EnableUserStatuses", service.enable_user_statuses, true, 0),
     INT(SVC, "SessionLengthWebInHours", service.session_length_web_in_hours, 720, 1, NO_MAX, NULL, 0),
     INT(SVC, "SessionCacheInMinutes", service.session_cache_in_minutes, 10, 0, NO_MAX, NULL, 0),
+    STR(SVC, "WebserverMode", service.webserver_mode, "gzip", webserver_modes, NULL, 0),
+    STR(SVC, "ClientDirectory", service.client_directory, "", NULL, NULL, PN),
 
     STR(TEAM, "SiteName", team.site_name, "Mattermost", NULL, NULL, 0),
     INT(TEAM, "MaxUsersPerTeam", team.max_users_per_team, 50, 1, NO_MAX, NULL, 0),

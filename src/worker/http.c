@@ -1,6 +1,8 @@
 /*
  * HTTP serving with h2o: configuration, accepting, connection accounting,
  * draining, and Mattermost-shaped errors for what h2o refuses by itself.
+ * A request is the web client's (webclient.c) when it takes it, else the
+ * API's.
  *
  * Accepting is ours (h2o_evloop_socket_accept in a bounded loop), so every
  * connection is counted through its socket's on_close callback; h2o keeps no
@@ -58,7 +60,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     worker_t *w = ((http_handler_t *)self)->worker;
     if (!ws_is_websocket_path(req->path_normalized)) {
-        api_route(w, req);
+        if (worker_webclient_serve(w, req) != WEBCLIENT_SERVED)
+            api_route(w, req);
         return 0;
     }
     /* an upgrade is a request in flight too, until the 101 is written */
@@ -199,7 +202,13 @@ int worker_http_setup(worker_t *w)
         filter->super.on_setup_ostream = on_setup_error_ostream;
         filter->worker = w;
     }
+    int rc = worker_webclient_setup(w);
+    if (rc != 0) {
+        log_error(-rc, "cannot set up the web client");
+        return rc;
+    }
     h2o_context_init(&w->ctx, w->loop, &w->globalconf);
+    worker_webclient_context_init(w);
     h2o_linklist_init_anchor(&w->connection_list);
     w->accept_ctx.ctx = &w->ctx;
     w->accept_ctx.hosts = w->globalconf.hosts;
@@ -265,4 +274,5 @@ void worker_http_dispose(worker_t *w)
     }
     if (w->accept_ctx.ssl_ctx != NULL)
         SSL_CTX_free(w->accept_ctx.ssl_ctx);
+    worker_webclient_dispose(w);
 }

@@ -43,7 +43,8 @@ typedef struct worker_s {
     shm_ring_cursor_t ring_cursor;
     uint64_t ring_events, ring_overruns;
     uint64_t session_cache_hits, session_cache_misses;
-    worker_roles_t roles; /* what permission checks read (roles.h) */
+    worker_roles_t roles;                 /* what permission checks read (roles.h) */
+    struct worker_webclient_s *webclient; /* NULL: no web client to serve */
     char node_id[ID_LENGTH + 1];
     char version_id[192]; /* X-Version-ID */
     char process_name[32];
@@ -65,4 +66,18 @@ int worker_http_setup(worker_t *worker);
 void worker_http_start_drain(worker_t *worker);
 void worker_http_close_idle(worker_t *worker, int64_t now);
 void worker_http_dispose(worker_t *worker);
+
+/* The web client's files (webclient.c).  Setup reads ServiceSettings
+ * (WebserverMode, ClientDirectory) between h2o_config_init and
+ * h2o_context_init, and logs, on slot 0, a directory it cannot serve. */
+typedef struct worker_webclient_s worker_webclient_t;
+typedef enum {
+    WEBCLIENT_NOT_MINE, /* the API's: an API path, another method, no web client */
+    WEBCLIENT_SERVED,
+    WEBCLIENT_NOT_FOUND, /* a miss: Cache-Control is set, the API's 404 follows */
+} webclient_result_t;
+int worker_webclient_setup(worker_t *worker);
+void worker_webclient_context_init(worker_t *worker);
+webclient_result_t worker_webclient_serve(worker_t *worker, h2o_req_t *req);
+void worker_webclient_dispose(worker_t *worker);
 #endif

@@ -1,8 +1,8 @@
 /*
  * Client requests on an authenticated socket, as Mattermost answers them:
  * ping, user_typing, user_update_active_status, get_statuses,
- * get_statuses_by_ids.  An unknown action gets Mattermost's FAIL reply
- * (api.web_socket_router.bad_action.app_error).
+ * get_statuses_by_ids, presence, posted_notify_ack.  An unknown action gets
+ * Mattermost's FAIL reply (api.web_socket_router.bad_action.app_error).
  *
  * user_typing needs the sender to be a member of the channel: the worker's
  * membership cache answers, and when the channel's set is not loaded the
@@ -166,6 +166,24 @@ static void get_statuses(ws_conn_t *c, int64_t seq)
     ws_conn_reply_ok(c, seq, out);
 }
 
+/* The web app names the channel, team or thread on screen.  Mattermost keeps
+ * them on the connection for what it alone does with them (push
+ * notifications skipped for the channel being read, plugin hooks) and answers
+ * OK whatever the data holds; chorus has no such reader, so it keeps nothing
+ * (no bytes per socket for it) and answers the same OK. */
+static void presence(ws_conn_t *c, int64_t seq)
+{
+    ws_conn_reply_ok(c, seq, NULL);
+}
+
+/* The client acknowledges a `posted` event it was notified of (post_id,
+ * status, reason...).  Mattermost only counts these in its metrics, and
+ * answers OK to any data. */
+static void posted_notify_ack(ws_conn_t *c, int64_t seq)
+{
+    ws_conn_reply_ok(c, seq, NULL);
+}
+
 void ws_action_dispatch(ws_conn_t *c, const char *action, int64_t seq, json_t *data)
 {
     if (strcmp(action, "ping") == 0)
@@ -178,6 +196,10 @@ void ws_action_dispatch(ws_conn_t *c, const char *action, int64_t seq, json_t *d
         get_statuses_by_ids(c, seq, data);
     else if (strcmp(action, "user_update_active_status") == 0)
         update_active_status(c, seq, data);
+    else if (strcmp(action, "presence") == 0)
+        presence(c, seq);
+    else if (strcmp(action, "posted_notify_ack") == 0)
+        posted_notify_ack(c, seq);
     else
         ws_conn_reply_fail(c, seq, "api.web_socket_router.bad_action.app_error", "We could not find the action.", 500);
 }

@@ -370,6 +370,43 @@ test('ping, get_statuses, get_statuses_by_ids, bad and unknown requests: replies
     c.healthy();
 });
 
+test('presence and posted_notify_ack, as the web app sends them: OK by seq_reply, whatever the data', T, async (t) => {
+    const w = await world('wspres');
+    const a = await official(t, w.alice.token, 'alice');
+    const call = (fn) => new Promise((resolve) => fn(resolve));
+    const ok = (reply, what) => {
+        assert.equal(reply.status, 'OK', `${what}: ${safeJson(reply)}`);
+        assert.equal(reply.error, undefined, `${what}: no error`);
+        assert.equal(reply.data, undefined, `${what}: no data (Mattermost's reply carries none)`);
+    };
+    // the three forms of the official client (switching channel, team, thread)
+    ok(await call((cb) => a.wsc.updateActiveChannel(w.open.id, cb)), 'presence {channel_id}');
+    ok(await call((cb) => a.wsc.updateActiveTeam(w.team.id, cb)), 'presence {team_id}');
+    ok(await call((cb) => a.wsc.updateActiveThread(true, w.open.id, cb)), 'presence {thread_channel_id, thread view}');
+    ok(await call((cb) => a.wsc.updateActiveThread(false, w.open.id, cb)), 'presence {thread_channel_id, RHS}');
+    // leaving a channel for none: the web app sends an empty id
+    ok(await call((cb) => a.wsc.updateActiveChannel('', cb)), 'presence {channel_id: ""}');
+
+    // a raw socket: posted_notify_ack as the client builds it (it passes no
+    // callback), and both actions with data Mattermost ignores
+    const r = await raw(t, 'raw', {headers: bearer(w.bob.token)});
+    const p = await w.alice.client.createPost({channel_id: w.open.id, message: 'ack me'});
+    ok(await r.request('posted_notify_ack', {post_id: p.id, user_agent: 'node', status: 'success',
+        reason: '', data: ''}), 'posted_notify_ack');
+    ok(await r.request('posted_notify_ack', {post_id: p.id, status: 'not_sent', reason: 'user_status',
+        post_type: 'system_generic'}), 'posted_notify_ack not_sent');
+    ok(await r.request('posted_notify_ack'), 'posted_notify_ack without data');
+    ok(await r.request('posted_notify_ack', {status: null, reason: 5}), 'posted_notify_ack odd data');
+    ok(await r.request('presence', {channel_id: 5, team_id: null}), 'presence odd data');
+    ok(await r.request('presence'), 'presence without data');
+    // the unknown action still fails as Mattermost's router does
+    const unknown = await r.request('presence_indicator', {channel_id: w.open.id});
+    assert.equal(unknown.status, 'FAIL', safeJson(unknown));
+    assert.equal(unknown.error.id, 'api.web_socket_router.bad_action.app_error');
+    r.checkSeq();
+    a.healthy();
+});
+
 test('posted: the channel\'s members get it (Post as a JSON string); non-members never, even of the team',
     T, async (t) => {
         const w = await world('wspost');
