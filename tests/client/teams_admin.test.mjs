@@ -37,9 +37,11 @@ function ok(r) {
 }
 
 // owner (team admin of an open and a private team), member (in both),
-// outsider (in neither), each with a token for raw sockets.
+// outsider (in neither), each with a token for raw sockets.  Usernames start
+// with z: users_read.test.mjs reads the first 200 users not in a team, by
+// username, and expects its own among them.
 async function teams(prefix) {
-    const [owner, member, outsider] = await Promise.all(['o', 'm', 'x'].map((s) => newUser(`${prefix}${s}`)));
+    const [owner, member, outsider] = await Promise.all(['o', 'm', 'x'].map((s) => newUser(`z${prefix}${s}`)));
     for (const u of [owner, member, outsider]) {
         u.token = u.client.getToken();
     }
