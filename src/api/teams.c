@@ -53,28 +53,6 @@ typedef struct {
     bool allow_open_invite;
 } team_input_t;
 
-static bool is_lower_alnum(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* IsValidTeamName: ^[a-z0-9]+([a-z\-0-9]+|(__)?)[a-z0-9]+$, so either
- * letters, digits and inner hyphens, or one inner "__" and no hyphen. */
-static bool valid_team_name(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 2 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[n - 1]))
-        return false;
-    const char *us = strstr(s, "__");
-    bool underscores = strchr(s, '_') != NULL;
-    for (size_t i = 0; i < n; i++) {
-        bool in_us = us != NULL && (s + i == us || s + i == us + 1);
-        if (underscores ? !(in_us || is_lower_alnum(s[i])) : !(s[i] == '-' || is_lower_alnum(s[i])))
-            return false;
-    }
-    return true;
-}
-
 /* IsReservedTeamName: these are prefixes, not whole names. */
 static bool reserved_team_name(const char *s)
 {
@@ -99,7 +77,7 @@ static bool validate_team(api_request_t *r, const team_input_t *t)
         return api_error_model_invalid(r, "team", "description", "Invalid description.");
     if (reserved_team_name(t->name))
         return api_error_model_invalid(r, "team", "reserved", "This URL is unavailable. Please try another.");
-    if (!valid_team_name(t->name))
+    if (!team_name_valid(t->name))
         return api_error_model_invalid(
             r, "team", "characters",
             "Name must be 2 or more lowercase alphanumeric characters (letters, numbers and '-').");
@@ -348,4 +326,44 @@ void api_teams_add_member(api_request_t *r)
     r->state = a;
     const char *params[] = {a->team_id, r->session.user_id, a->user_id, api_roles_granting(r, "add_user_to_team")};
     api_query(r, TEAM_SQL_MEMBER_ADD_CHECK, 4, params, on_add_member_checked);
+}
+
+/* ---- joining by invite id -------------------------------------------------------- */
+
+static void on_invite_found(api_request_t *r, PGresult *res, const char *error)
+{
+    add_member_t *a = r->state;
+    if (api_query_failed(r, error))
+        return;
+    if (PQntuples(res) != 1) {
+        api_send_error(r, 404, "app.team.get_by_invite_id.finding.app_error", "Unable to find the existing team.",
+                       NULL);
+        return;
+    }
+    a->team_id = h2o_strdup(&r->req->pool, row_str(res, 0, 0), SIZE_MAX).base;
+    add_member(r);
+}
+
+/* POST /teams/members/invite: the caller joins the team whose invite id it
+ * holds, whatever the team's type (AddUserToTeamByInviteId).  Email
+ * invitation tokens (`token`) need the Tokens table chorus does not keep:
+ * every token is unknown. */
+void api_teams_join_by_invite(api_request_t *r)
+{
+    const char *token = api_query_param(r, "token"), *invite_id = api_query_param(r, "invite_id");
+    if (token != NULL && token[0] != '\0') {
+        api_send_error(r, 400, "api.user.create_user.signup_link_invalid.app_error",
+                       "The signup link does not appear to be valid.", NULL);
+        return;
+    }
+    if (invite_id == NULL || invite_id[0] == '\0') {
+        api_send_error(r, 400, "api.team.add_user_to_team.missing_parameter.app_error",
+                       "Parameter required to add user to team.", NULL);
+        return;
+    }
+    add_member_t *a = h2o_mem_alloc_pool(&r->req->pool, sizeof(*a));
+    *a = (add_member_t){.user_id = r->session.user_id};
+    r->state = a;
+    const char *params[] = {invite_id};
+    api_query(r, TEAM_SQL_BY_INVITE_ID, 1, params, on_invite_found);
 }

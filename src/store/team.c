@@ -6,6 +6,7 @@
 #include "store/team.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "store/row.h"
 
@@ -60,4 +61,25 @@ json_t *team_member_to_json(const PGresult *res, int row, int c)
     json_object_set_new(m, "explicit_roles", json_string(row_str(res, row, c + 2)));
     json_object_set_new(m, "create_at", json_integer(row_int64(res, row, c + 6)));
     return m;
+}
+
+static bool is_lower_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* ^[a-z0-9]+([a-z\-0-9]+|(__)?)[a-z0-9]+$ */
+bool team_name_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 2 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[n - 1]))
+        return false;
+    const char *us = strstr(s, "__");
+    bool underscores = strchr(s, '_') != NULL;
+    for (size_t i = 0; i < n; i++) {
+        bool in_us = us != NULL && (s + i == us || s + i == us + 1);
+        if (underscores ? !(in_us || is_lower_alnum(s[i])) : !(s[i] == '-' || is_lower_alnum(s[i])))
+            return false;
+    }
+    return true;
 }

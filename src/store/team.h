@@ -125,6 +125,136 @@
     "SELECT t.Id, t.DeleteAt, tm.UserId IS NOT NULL AND tm.DeleteAt = 0 FROM Teams t" \
     " LEFT JOIN TeamMembers tm ON tm.TeamId = t.Id AND tm.UserId = $2 WHERE t.Id = $1"
 
+/* SQL: a team member row `m`'s effective roles as one space-separated text
+ * (scheme roles first, as member_roles_json writes them); '' for no row. */
+#define TEAM_MEMBER_ROLES(m)                                                                                    \
+    "COALESCE(concat_ws(' ', CASE WHEN " m ".SchemeUser THEN 'team_user' END, CASE WHEN " m ".SchemeAdmin THEN" \
+    " 'team_admin' END, NULLIF(" m ".Roles, '')), '')"
+
+/* Team $1 (by id) and caller $2's place in it: TEAM_COLUMNS, then the
+ * caller's team roles (TEAM_MEMBER_ROLES: '' for no active membership),
+ * then whether the caller is an active member; no row for no such team
+ * (deleted teams included). */
+#define TEAM_SQL_WITH_CALLER                                                     \
+    "SELECT " TEAM_COLUMNS("t.") ", " TEAM_MEMBER_ROLES(                         \
+        "tm") ", tm.UserId IS NOT NULL FROM Teams t"                             \
+              " LEFT JOIN TeamMembers tm ON tm.TeamId = t.Id AND tm.UserId = $2" \
+              " AND tm.DeleteAt = 0 WHERE t.Id = $1"
+/* TEAM_SQL_WITH_CALLER for the team named $1. */
+#define TEAM_SQL_BY_NAME_WITH_CALLER                                             \
+    "SELECT " TEAM_COLUMNS("t.") ", " TEAM_MEMBER_ROLES(                         \
+        "tm") ", tm.UserId IS NOT NULL FROM Teams t"                             \
+              " LEFT JOIN TeamMembers tm ON tm.TeamId = t.Id AND tm.UserId = $2" \
+              " AND tm.DeleteAt = 0 WHERE t.Name = $1"
+
+/* A page of every team, deleted ones too (GetAllPage), by display name.
+ * $1 '' for any team, 't' or 'f' for those whose AllowOpenInvite is that;
+ * $2 the limit, $3 the offset, $4 the caller.  Returns TEAM_COLUMNS, then
+ * the caller's team roles (TEAM_MEMBER_ROLES). */
+#define TEAM_SQL_LIST                                                                  \
+    "SELECT " TEAM_COLUMNS("t.") ", " TEAM_MEMBER_ROLES(                               \
+        "tm") " FROM Teams t"                                                          \
+              " LEFT JOIN TeamMembers tm ON tm.TeamId = t.Id AND tm.UserId = $4"       \
+              " AND tm.DeleteAt = 0 WHERE ($1 = '' OR t.AllowOpenInvite = ($1 = 't'))" \
+              " ORDER BY t.DisplayName, t.Id LIMIT $2 OFFSET $3"
+/* How many teams TEAM_SQL_LIST's filter $1 holds, deleted ones left out
+ * (AnalyticsTeamCount): one row, one count. */
+#define TEAM_SQL_COUNT "SELECT count(*) FROM Teams WHERE DeleteAt = 0 AND ($1 = '' OR AllowOpenInvite = ($1 = 't'))"
+
+/* Team $1's editable fields (Team.Patch, then PreUpdate): $2 the time in
+ * ms, $3 display name, $4 description, $5 company name, $6 allowed domains,
+ * $7 allow_open_invite ('t'/'f'); each NULL keeps the stored value.  Type
+ * and AllowOpenInvite stay in sync as Mattermost keeps them: an invite-only
+ * team never allows open invites, and a team that does not is invite-only.
+ * $8 a new invite id, or NULL to keep it.  Returns TEAM_COLUMNS; no row for
+ * no such team. */
+#define TEAM_SQL_UPDATE                                                                               \
+    "UPDATE Teams SET UpdateAt = $2, DisplayName = COALESCE($3, DisplayName),"                        \
+    " Description = COALESCE($4, Description), CompanyName = COALESCE($5, CompanyName),"              \
+    " AllowedDomains = COALESCE($6, AllowedDomains),"                                                 \
+    " AllowOpenInvite = COALESCE($7::boolean, AllowOpenInvite) AND Type <> 'I',"                      \
+    " Type = CASE WHEN COALESCE($7::boolean, AllowOpenInvite) AND Type <> 'I' THEN 'O' ELSE 'I' END," \
+    " InviteId = COALESCE($8, InviteId) WHERE Id = $1 RETURNING " TEAM_COLUMNS("")
+
+/* Soft-deletes (DeleteAt $2, the time in ms) or restores ($2 = 0) team $1;
+ * $3 the time in ms.  Returns TEAM_COLUMNS; no row for no such team. */
+#define TEAM_SQL_SET_DELETED "UPDATE Teams SET DeleteAt = $2, UpdateAt = $3 WHERE Id = $1 RETURNING " TEAM_COLUMNS("")
+
+/* Team $1 and everything in it, for good (PermanentDeleteTeam): its
+ * channels with their posts, members and sidebar places, the sidebar
+ * categories of the team, its members.  Returns TEAM_COLUMNS as the team
+ * was; no row for no such team. */
+#define TEAM_SQL_DELETE_PERMANENTLY                                                                      \
+    "WITH ch AS (SELECT Id FROM Channels WHERE TeamId = $1),"                                            \
+    " p AS (DELETE FROM Posts WHERE ChannelId IN (SELECT Id FROM ch)),"                                  \
+    " cm AS (DELETE FROM ChannelMembers WHERE ChannelId IN (SELECT Id FROM ch)),"                        \
+    " sch AS (DELETE FROM SidebarChannels WHERE ChannelId IN (SELECT Id FROM ch)"                        \
+    " OR CategoryId IN (SELECT Id FROM SidebarCategories WHERE TeamId = $1)),"                           \
+    " sca AS (DELETE FROM SidebarCategories WHERE TeamId = $1),"                                         \
+    " c AS (DELETE FROM Channels WHERE TeamId = $1), tm AS (DELETE FROM TeamMembers WHERE TeamId = $1)," \
+    " t AS (DELETE FROM Teams WHERE Id = $1 RETURNING " TEAM_COLUMNS("") ") SELECT * FROM t"
+
+/* Team $1's member counts (GetTotalMemberCount, GetActiveMemberCount): its
+ * active members, and those of them whose account is not deactivated. */
+#define TEAM_SQL_STATS                                                            \
+    "SELECT count(*), count(*) FILTER (WHERE u.DeleteAt = 0) FROM TeamMembers tm" \
+    " JOIN Users u ON u.Id = tm.UserId WHERE tm.TeamId = $1 AND tm.DeleteAt = 0"
+
+/* A page of team $1's active members: $2 the limit, $3 the offset, $4 't'
+ * to order by username (else by user id), $5 't' to leave deactivated
+ * accounts out.  Returns TEAM_MEMBER_COLUMNS. */
+#define TEAM_SQL_MEMBERS                                                                    \
+    "SELECT " TEAM_MEMBER_COLUMNS(                                                          \
+        "tm.") " FROM TeamMembers tm JOIN Users u ON u.Id = tm.UserId WHERE tm.TeamId = $1" \
+               " AND tm.DeleteAt = 0 AND (NOT $5::boolean OR u.DeleteAt = 0)"               \
+               " ORDER BY CASE WHEN $4::boolean THEN u.Username END, tm.UserId LIMIT $2 OFFSET $3"
+
+/* Team $1's active members among the users in $2 (a JSON array of
+ * strings), by user id: TEAM_MEMBER_COLUMNS. */
+#define TEAM_SQL_MEMBERS_BY_IDS                                                              \
+    "SELECT " TEAM_MEMBER_COLUMNS("") " FROM TeamMembers WHERE TeamId = $1 AND DeleteAt = 0" \
+                                      " AND UserId IN (SELECT jsonb_array_elements_text($2::jsonb)) ORDER BY UserId"
+
+/* Member $2 of team $1, a removed one too (GetMember): TEAM_MEMBER_COLUMNS,
+ * or no row. */
+#define TEAM_SQL_MEMBER_GET_ANY "SELECT " TEAM_MEMBER_COLUMNS("") " FROM TeamMembers WHERE TeamId = $1 AND UserId = $2"
+
+/* What an action of caller $2 on user $3's membership of team $1 depends
+ * on.  One row: the team exists, the caller's team roles
+ * (TEAM_MEMBER_ROLES), the user exists, the user has a membership (a
+ * removed one too). */
+#define TEAM_SQL_MEMBER_CHECK                                                                      \
+    "SELECT t.Id IS NOT NULL, COALESCE((SELECT " TEAM_MEMBER_ROLES(                                \
+        "c") " FROM TeamMembers c WHERE c.TeamId = $1 AND c.UserId = $2 AND c.DeleteAt = 0), '')," \
+             " EXISTS (SELECT 1 FROM Users WHERE Id = $3),"                                        \
+             " EXISTS (SELECT 1 FROM TeamMembers m WHERE m.TeamId = $1 AND m.UserId = $3)"         \
+             " FROM (SELECT 1) AS one LEFT JOIN Teams t ON t.Id = $1"
+
+/* User $2 leaves team $1 (LeaveTeam): the membership is removed (DeleteAt
+ * $3, the time in ms, and no explicit roles), the user leaves every channel
+ * of the team, and its sidebar and team preferences there go.  Returns the
+ * user id; no row when there was no membership. */
+#define TEAM_SQL_MEMBER_REMOVE                                                                         \
+    "WITH tm AS (UPDATE TeamMembers SET Roles = '', DeleteAt = $3 WHERE TeamId = $1 AND UserId = $2"   \
+    " RETURNING UserId),"                                                                              \
+    " cm AS (DELETE FROM ChannelMembers WHERE UserId IN (SELECT UserId FROM tm)"                       \
+    " AND ChannelId IN (SELECT Id FROM Channels WHERE TeamId = $1)),"                                  \
+    " sch AS (DELETE FROM SidebarChannels WHERE UserId IN (SELECT UserId FROM tm)"                     \
+    " AND CategoryId IN (SELECT Id FROM SidebarCategories WHERE UserId = $2 AND TeamId = $1)),"        \
+    " sca AS (DELETE FROM SidebarCategories WHERE UserId IN (SELECT UserId FROM tm) AND TeamId = $1)," \
+    " pr AS (DELETE FROM Preferences WHERE UserId IN (SELECT UserId FROM tm) AND Category = $1),"      \
+    " uu AS (UPDATE Users SET UpdateAt = $3 WHERE Id IN (SELECT UserId FROM tm)) SELECT UserId FROM tm"
+
+/* Member $2 of team $1 gets explicit roles $3 and scheme roles user $4 and
+ * admin $5 ('t'/'f').  Returns TEAM_MEMBER_COLUMNS; no row for no such
+ * member. */
+#define TEAM_SQL_MEMBER_SET_ROLES                                                            \
+    "UPDATE TeamMembers SET Roles = $3, SchemeUser = $4, SchemeAdmin = $5 WHERE TeamId = $1" \
+    " AND UserId = $2 RETURNING " TEAM_MEMBER_COLUMNS("")
+
+/* The team whose invite id is $1, not deleted: its Id, or no row. */
+#define TEAM_SQL_BY_INVITE_ID "SELECT Id FROM Teams WHERE InviteId = $1 AND DeleteAt = 0"
+
 /* A TEAM_COLUMNS row from column `col` as Mattermost's Team; `sanitize`
  * blanks email and invite_id (callers that may not manage the team:
  * Team.Sanitize). */
@@ -136,5 +266,9 @@ json_t *team_member_to_json(const PGresult *res, int row, int col);
  * the scheme roles ("<kind>_user", "<kind>_admin", kind "team" or
  * "channel") first, then the explicit ones. */
 json_t *member_roles_json(const char *kind, bool scheme_user, bool scheme_admin, const char *explicit_roles);
+
+/* IsValidTeamName: 2 or more lowercase letters and digits, with inner
+ * hyphens, or one inner "__" and no hyphen. */
+bool team_name_valid(const char *name);
 
 #endif
