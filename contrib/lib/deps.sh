@@ -4,7 +4,7 @@
 
 # shellcheck disable=SC2034 # used by the scripts that source this file
 CHORUS_BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config libh2o-evloop-dev libh2o-dev
- libwslay-dev libjemalloc-dev libmsgpack-dev check libpq-dev libssl-dev libjansson-dev libcrypt-dev"
+ libwslay-dev libjemalloc-dev libmsgpack-dev check libpq-dev libssl-dev libjansson-dev libcrypt-dev zlib1g-dev"
 # shellcheck disable=SC2034
 CHORUS_RUN_PACKAGES="postgresql postgresql-client nginx curl iproute2 procps psmisc"
 CHORUS_TEST_PACKAGES="haproxy wrk valgrind shellcheck clang-format openssl iptables"

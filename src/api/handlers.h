@@ -18,6 +18,12 @@ void api_users_list(api_request_t *r);             /* GET /api/v4/users */
 void api_users_autocomplete(api_request_t *r);     /* GET /api/v4/users/autocomplete */
 void api_users_search(api_request_t *r);           /* POST /api/v4/users/search */
 void api_users_stats(api_request_t *r);            /* GET /api/v4/users/stats */
+void api_users_patch(api_request_t *r);            /* PUT /api/v4/users/{user_id}/patch */
+void api_users_update(api_request_t *r);           /* PUT /api/v4/users/{user_id} */
+void api_users_update_active(api_request_t *r);    /* PUT /api/v4/users/{user_id}/active */
+void api_users_update_roles(api_request_t *r);     /* PUT /api/v4/users/{user_id}/roles */
+void api_users_update_password(api_request_t *r);  /* PUT /api/v4/users/{user_id}/password */
+void api_users_image(api_request_t *r);            /* GET /api/v4/users/{user_id}/image (and /image/default) */
 
 /* teams and channels */
 void api_teams_create(api_request_t *r);         /* POST /api/v4/teams */

@@ -94,6 +94,17 @@ void api_send_static(api_request_t *r, int status, const char *body, size_t len)
     send_body(r, status, h2o_iovec_init(body, len));
 }
 
+void api_send_bytes(api_request_t *r, int status, const char *content_type, const void *body, size_t len)
+{
+    h2o_req_t *req = r->req;
+    req->res.status = status;
+    req->res.reason = api_reason_phrase(status);
+    req->res.content_length = len;
+    api_add_common_headers(r->worker, req, r->request_id);
+    h2o_set_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, content_type, strlen(content_type), 1);
+    h2o_send_inline(req, body, len);
+}
+
 void api_send_json(api_request_t *r, int status, json_t *body)
 {
     h2o_iovec_t text = body != NULL ? dump_to_pool(&r->req->pool, body) : h2o_iovec_init(H2O_STRLIT("{}"));

@@ -19,6 +19,8 @@ const char *api_reason_phrase(int status);
 void api_send_json(api_request_t *r, int status, json_t *body);
 /* Sends a body that outlives the request (a constant). */
 void api_send_static(api_request_t *r, int status, const char *body, size_t len);
+/* Bytes of `content_type` (a static string), copied into the response. */
+void api_send_bytes(api_request_t *r, int status, const char *content_type, const void *body, size_t len);
 /* Mattermost's error body: {id, message, detailed_error, request_id, status_code};
  * detailed_error is kept only with ServiceSettings.EnableDeveloper. */
 void api_send_error(api_request_t *r, int status, const char *id, const char *message, const char *detailed);

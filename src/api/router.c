@@ -44,6 +44,13 @@ static const api_route_t routes[] = {
     {"GET", "/api/v4/users/username/{username}", api_users_get_by_username, ROUTE_SESSION},
     {"GET", "/api/v4/users/email/{email}", api_users_get_by_email, ROUTE_SESSION},
     {"GET", "/api/v4/users/{user_id}", api_users_get, ROUTE_SESSION},
+    {"PUT", "/api/v4/users/{user_id}", api_users_update, ROUTE_SESSION},
+    {"PUT", "/api/v4/users/{user_id}/patch", api_users_patch, ROUTE_SESSION},
+    {"PUT", "/api/v4/users/{user_id}/active", api_users_update_active, ROUTE_SESSION},
+    {"PUT", "/api/v4/users/{user_id}/roles", api_users_update_roles, ROUTE_SESSION},
+    {"PUT", "/api/v4/users/{user_id}/password", api_users_update_password, ROUTE_SESSION},
+    {"GET", "/api/v4/users/{user_id}/image", api_users_image, ROUTE_SESSION},
+    {"GET", "/api/v4/users/{user_id}/image/default", api_users_image, ROUTE_SESSION},
     /* teams and channels */
     {"POST", "/api/v4/teams", api_teams_create, ROUTE_SESSION},
     {"GET", "/api/v4/teams", api_teams_list, ROUTE_SESSION},

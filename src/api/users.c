@@ -30,10 +30,6 @@
 #include "worker/session.h"
 #include "ws/ws.h"
 
-/* Mattermost's PasswordSettings: MinimumLength 8 (default), at most 64. */
-#define PASSWORD_MIN_LENGTH 8
-#define PASSWORD_INPUT_MAX  64
-
 /* ---- sign-up ---------------------------------------------------------------- */
 
 typedef struct {
@@ -53,26 +49,20 @@ typedef struct {
     bool allowed_open; /* open server, or an admin creates the user */
 } signup_t;
 
-static bool valid_username(const char *u)
-{
-    size_t n = strlen(u);
-    if (n < 3 || n > 22 || !(u[0] >= 'a' && u[0] <= 'z'))
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((u[i] >= 'a' && u[i] <= 'z') || (u[i] >= '0' && u[i] <= '9') || strchr(".-_", u[i]) != NULL))
-            return false;
-    static const char *const reserved[] = {"all", "channel", "here", "matterbot", "system"};
-    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
-        if (strcmp(u, reserved[i]) == 0)
-            return false;
-    return true;
-}
-
-static void lower(char *s)
+void api_lower(char *s)
 {
     for (; *s != '\0'; s++)
         if (*s >= 'A' && *s <= 'Z')
             *s = (char)(*s - 'A' + 'a');
+}
+
+bool api_password_valid(api_request_t *r, const char *password)
+{
+    if (password != NULL && strlen(password) >= PASSWORD_MIN_LENGTH && strlen(password) <= PASSWORD_INPUT_MAX)
+        return true;
+    api_send_error(r, 400, "model.user.is_valid.pwd_length.app_error",
+                   "Your password must contain between 8 and 64 characters.", NULL);
+    return false;
 }
 
 static void on_user_inserted(api_request_t *r, PGresult *res, const char *error)
@@ -135,8 +125,8 @@ void api_users_create(api_request_t *r)
     signup_t *su = h2o_mem_alloc_pool(&r->req->pool, sizeof(*su));
     memset(su, 0, sizeof(*su));
     if (username == NULL || strlen(username) > 64 ||
-        (snprintf(su->username, sizeof(su->username), "%s", username), lower(su->username),
-         !valid_username(su->username))) {
+        (snprintf(su->username, sizeof(su->username), "%s", username), api_lower(su->username),
+         !user_username_valid(su->username))) {
         api_send_error(r, 400, "model.user.is_valid.username.app_error",
                        "Username must begin with a letter, and contain between 3 to 22 lowercase characters made up "
                        "of numbers, letters, and the symbols \".\", \"-\", and \"_\".",
@@ -148,12 +138,9 @@ void api_users_create(api_request_t *r)
         return;
     }
     snprintf(su->email, sizeof(su->email), "%s", email);
-    lower(su->email);
-    if (password == NULL || strlen(password) < PASSWORD_MIN_LENGTH || strlen(password) > PASSWORD_INPUT_MAX) {
-        api_send_error(r, 400, "model.user.is_valid.pwd_length.app_error",
-                       "Your password must contain between 8 and 64 characters.", NULL);
+    api_lower(su->email);
+    if (!api_password_valid(r, password))
         return;
-    }
     su->allowed_open = team->enable_open_server || admin;
     r->state = su;
     hash_job_t job = {0};

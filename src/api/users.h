@@ -10,4 +10,20 @@
  * `max` valid ids), in the request pool; NULL after answering 400. */
 const char *api_id_array_literal(api_request_t *r, json_t *ids, size_t max);
 
+/* Mattermost's PasswordSettings: MinimumLength 8 (default), at most 64. */
+#define PASSWORD_MIN_LENGTH 8
+#define PASSWORD_INPUT_MAX  64
+
+/* True when `password` (NULL: none) has an allowed length; else answers 400
+ * model.user.is_valid.pwd_length.app_error, as sign-up does. */
+bool api_password_valid(api_request_t *r, const char *password);
+
+/* ASCII lower case, in place (usernames and emails are stored so). */
+void api_lower(char *s);
+
+/* A user changed: its entry leaves the users cache of this node now and of
+ * every node through the ring; `sessions` also drops its cached sessions
+ * (they carry the roles). */
+void api_user_changed(api_request_t *r, const char *user_id, bool sessions);
+
 #endif

@@ -118,6 +118,7 @@ void cluster_inbound_record(cluster_t *c, const char *peer_id, uint16_t type, co
     case EVENT_WS_EVENT:
     case EVENT_SESSION_REVOKED:
     case EVENT_USER_SESSIONS_REVOKED:
+    case EVENT_USER_CHANGED:
     case EVENT_MEMBERS_CHANGED: break;
     default: log_debug("record type %u from %s not handled here: dropped", type, peer_id); return;
     }

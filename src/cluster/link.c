@@ -193,6 +193,7 @@ static bool forwarded(uint16_t type)
     case EVENT_WS_EVENT:
     case EVENT_SESSION_REVOKED:
     case EVENT_USER_SESSIONS_REVOKED:
+    case EVENT_USER_CHANGED:
     case EVENT_STATUS_CHANGED:
     case EVENT_MEMBERS_CHANGED:
     case EVENT_CONFIG_RELOAD:

@@ -80,6 +80,11 @@ static const field_t user_sessions_revoked_fields[] = {
     FIELD(event_user_sessions_revoked_t, user_id, FIELD_ID, ID_LENGTH),
 };
 
+static const field_t user_changed_fields[] = {
+    FIELD(event_user_changed_t, user_id, FIELD_ID, ID_LENGTH),
+    FIELD(event_user_changed_t, sessions, FIELD_BOOL, 0),
+};
+
 static const field_t members_changed_fields[] = {
     FIELD(event_members_changed_t, channel_id, FIELD_OPT_ID, ID_LENGTH),
     FIELD(event_members_changed_t, team_id, FIELD_OPT_ID, ID_LENGTH),
@@ -138,6 +143,7 @@ const char *event_type_name(uint16_t type)
     case EVENT_CONFIG_SAVED: return "config_saved";
     case EVENT_REPLAY_REQUEST: return "replay_request";
     case EVENT_REPLAY_ANSWER: return "replay_answer";
+    case EVENT_USER_CHANGED: return "user_changed";
     }
     return "unknown";
 }
@@ -501,6 +507,17 @@ int event_decode_user_sessions_revoked(const void *data, size_t len, event_user_
 {
     return decode_fields(user_sessions_revoked_fields, NFIELDS(user_sessions_revoked_fields), data, len, ev,
                          sizeof(*ev), EVENT_ENCODED_MAX);
+}
+
+int event_encode_user_changed(const event_user_changed_t *ev, event_buf_t *out)
+{
+    return encode_small(user_changed_fields, NFIELDS(user_changed_fields), ev, out);
+}
+
+int event_decode_user_changed(const void *data, size_t len, event_user_changed_t *ev)
+{
+    return decode_fields(user_changed_fields, NFIELDS(user_changed_fields), data, len, ev, sizeof(*ev),
+                         EVENT_ENCODED_MAX);
 }
 
 int event_encode_members_changed(const event_members_changed_t *ev, event_buf_t *out)

@@ -25,6 +25,7 @@ typedef enum {
     EVENT_CONFIG_SAVED = 7,          /* a new config was saved (PUT /config): every node adopts it */
     EVENT_REPLAY_REQUEST = 8,        /* a reconnect asks the cluster for its connection (ws/replay_cluster.c) */
     EVENT_REPLAY_ANSWER = 9,         /* the node that owned it answers: one part of the missed events */
+    EVENT_USER_CHANGED = 10,         /* a user's row changed: drop its cached JSON (and maybe sessions) */
 } event_type_t;
 
 /* Set on the type of a record the cluster child received from a peer and
@@ -103,6 +104,13 @@ typedef struct {
 typedef struct {
     char user_id[ID_LENGTH + 1];
 } event_user_sessions_revoked_t;
+
+/* `sessions`: the change reaches what a cached session holds (the roles),
+ * so the user's cached sessions go too (its sockets stay open). */
+typedef struct {
+    char user_id[ID_LENGTH + 1];
+    bool sessions;
+} event_user_changed_t;
 
 /* A byte string borrowed from elsewhere: when decoded, from the record. */
 typedef struct {
@@ -205,6 +213,9 @@ int event_decode_session_revoked(const void *data, size_t len, event_session_rev
 
 int event_encode_user_sessions_revoked(const event_user_sessions_revoked_t *ev, event_buf_t *out);
 int event_decode_user_sessions_revoked(const void *data, size_t len, event_user_sessions_revoked_t *ev);
+
+int event_encode_user_changed(const event_user_changed_t *ev, event_buf_t *out);
+int event_decode_user_changed(const void *data, size_t len, event_user_changed_t *ev);
 
 int event_encode_members_changed(const event_members_changed_t *ev, event_buf_t *out);
 int event_decode_members_changed(const void *data, size_t len, event_members_changed_t *ev);

@@ -41,6 +41,12 @@ int events_publish_user_sessions_revoked(shm_ring_t *ring, const int *efds, cons
     return publish_small(ring, efds, EVENT_USER_SESSIONS_REVOKED, event_encode_user_sessions_revoked(ev, &buf), &buf);
 }
 
+int events_publish_user_changed(shm_ring_t *ring, const int *efds, const event_user_changed_t *ev)
+{
+    event_buf_t buf;
+    return publish_small(ring, efds, EVENT_USER_CHANGED, event_encode_user_changed(ev, &buf), &buf);
+}
+
 int events_publish_members_changed(shm_ring_t *ring, const int *efds, const event_members_changed_t *ev)
 {
     event_buf_t buf;

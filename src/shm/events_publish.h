@@ -13,6 +13,7 @@ int events_publish(shm_ring_t *ring, const int *efds, event_type_t type, const e
 int events_publish_status_changed(shm_ring_t *ring, const int *efds, const event_status_changed_t *ev);
 int events_publish_session_revoked(shm_ring_t *ring, const int *efds, const event_session_revoked_t *ev);
 int events_publish_user_sessions_revoked(shm_ring_t *ring, const int *efds, const event_user_sessions_revoked_t *ev);
+int events_publish_user_changed(shm_ring_t *ring, const int *efds, const event_user_changed_t *ev);
 int events_publish_members_changed(shm_ring_t *ring, const int *efds, const event_members_changed_t *ev);
 int events_publish_config_reload(shm_ring_t *ring, const int *efds, const event_config_reload_t *ev);
 int events_publish_replay_request(shm_ring_t *ring, const int *efds, const event_replay_request_t *ev);

@@ -1,7 +1,31 @@
 /* Users rows as Mattermost's User JSON (store/user.h). */
 #include "store/user.h"
 
+#include <string.h>
+
 #include "store/row.h"
+
+bool user_username_valid(const char *u)
+{
+    size_t n = strlen(u);
+    if (n < 3 || n > 22 || !(u[0] >= 'a' && u[0] <= 'z'))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((u[i] >= 'a' && u[i] <= 'z') || (u[i] >= '0' && u[i] <= '9') || strchr(".-_", u[i]) != NULL))
+            return false;
+    static const char *const reserved[] = {"all", "channel", "here", "matterbot", "system"};
+    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+        if (strcmp(u, reserved[i]) == 0)
+            return false;
+    return true;
+}
+
+bool user_email_valid(const char *email)
+{
+    const char *at = strchr(email, '@');
+    return at != NULL && at != email && at[1] != '\0' && strchr(at + 1, '@') == NULL && strlen(email) <= 128 &&
+           strpbrk(email, " <>\t\r\n") == NULL;
+}
 
 json_t *user_to_json(const PGresult *res, int row)
 {

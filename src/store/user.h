@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <stdbool.h>
 
 #include "store/preference.h"
 
@@ -104,8 +105,61 @@
     " AND ($7::boolean OR u.DeleteAt = 0)"                                                                             \
     " ORDER BY u.Username LIMIT $9::bigint"
 
+/* $1 id: USER_COLUMNS and the password hash (the checks of a write). */
+#define USER_SQL_BY_ID_WITH_PASSWORD "SELECT " USER_COLUMNS ", Password FROM Users WHERE Id = $1"
+
+/* PUT /users/{id}/patch and PUT /users/{id}: $1 id, $2 now (ms), $3 a jsonb
+ * object of the fields that change, already validated and normalized
+ * (username, email, nickname, first_name, last_name, position, locale as
+ * text; props, notify_props, timezone as objects, each replaced whole, as
+ * Mattermost's Patch does).  Returns USER_COLUMNS; a unique violation names
+ * the username or email constraint. */
+#define USER_SQL_PATCH                                                                                              \
+    "UPDATE Users SET UpdateAt = $2,"                                                                               \
+    " Username = COALESCE($3::jsonb->>'username', Username), Email = COALESCE($3::jsonb->>'email', Email),"         \
+    " Nickname = COALESCE($3::jsonb->>'nickname', Nickname),"                                                       \
+    " FirstName = COALESCE($3::jsonb->>'first_name', FirstName),"                                                   \
+    " LastName = COALESCE($3::jsonb->>'last_name', LastName),"                                                      \
+    " Position = COALESCE($3::jsonb->>'position', Position), Locale = COALESCE($3::jsonb->>'locale', Locale),"      \
+    " Props = COALESCE($3::jsonb->'props', Props), NotifyProps = COALESCE($3::jsonb->'notify_props', NotifyProps)," \
+    " Timezone = COALESCE($3::jsonb->'timezone', Timezone)"                                                         \
+    " WHERE Id = $1 RETURNING " USER_COLUMNS
+
+/* PUT /users/{id}/active: $1 id, $2 now (ms), $3 active.  Deactivating also
+ * deletes every session of the user, in the same statement, so no session
+ * outlives it on any node (the cached ones go by EVENT_USER_SESSIONS_REVOKED).
+ * Returns USER_COLUMNS; no row when there is no such user. */
+#define USER_SQL_SET_ACTIVE                                                                                          \
+    "WITH u AS (UPDATE Users SET UpdateAt = $2::bigint, DeleteAt = CASE WHEN $3::boolean THEN 0 ELSE $2::bigint END" \
+    "  WHERE Id = $1 RETURNING " USER_COLUMNS "),"                                                                   \
+    " s AS (DELETE FROM Sessions WHERE UserId = $1 AND NOT $3::boolean AND EXISTS (SELECT 1 FROM u))"                \
+    " SELECT * FROM u"
+
+/* PUT /users/{id}/roles: $1 id, $2 the roles (space-separated, valid names),
+ * $3 now (ms).  The user's sessions take the roles too (they carry them, as
+ * Mattermost's Session.Roles), in the same statement.  Nothing changes when
+ * a name is no role.  Returns one row: whether every role exists, whether
+ * the user exists. */
+#define USER_SQL_SET_ROLES                                                                                    \
+    "WITH r AS (SELECT NOT EXISTS (SELECT 1 FROM unnest(string_to_array($2, ' ')) AS n (name)"                \
+    "  WHERE n.name <> '' AND NOT EXISTS (SELECT 1 FROM Roles WHERE Name = n.name AND DeleteAt = 0)) AS ok)," \
+    " u AS (UPDATE Users SET Roles = $2, UpdateAt = $3 WHERE Id = $1 AND (SELECT ok FROM r) RETURNING Id),"   \
+    " s AS (UPDATE Sessions SET Roles = $2 WHERE UserId = $1 AND (SELECT ok FROM r))"                         \
+    " SELECT (SELECT ok FROM r), EXISTS (SELECT 1 FROM Users WHERE Id = $1)"
+
+/* PUT /users/{id}/password: $1 id, $2 the new bcrypt hash, $3 now (ms). */
+#define USER_SQL_SET_PASSWORD \
+    "UPDATE Users SET Password = $2, LastPasswordUpdate = $3, UpdateAt = $3, FailedAttempts = 0 WHERE Id = $1"
+
 /* GET /users/stats: the active accounts, bots included, as Mattermost counts them. */
 #define USER_SQL_COUNT_ACTIVE "SELECT count(*) FROM Users WHERE DeleteAt = 0"
+
+/* Mattermost's rules on a user's fields (model.User.IsValid), shared by
+ * sign-up and the updates: a username of 3 to 22 of [a-z0-9.-_] starting
+ * with a letter and not reserved; an email with text on each side of one
+ * '@', within 128 bytes. */
+bool user_username_valid(const char *username);
+bool user_email_valid(const char *email);
 
 /* A user from `row` of a USER_COLUMNS result, as its owner sees it (never
  * the password or an MFA secret). */

@@ -7,7 +7,8 @@
  * with our private cursor.  Records are dispatched by type (core/events.h):
  * a revoked session or user leaves the shared session cache (idempotent: the
  * publisher usually removed it already, but a record from another node did
- * not); WebSocket events, status changes, membership changes and the
+ * not); a changed user leaves the users cache (and, when its roles changed,
+ * the session cache: sessions carry the roles); WebSocket events, status changes, membership changes and the
  * revocations go to the WebSocket hub (src/ws), which delivers them to this
  * worker's sockets in ring order.  A peer's role_updated makes the node's
  * roles copies stale (worker/roles.h: the patching node's worker did that
@@ -62,6 +63,15 @@ static void dispatch_record(worker_t *w, uint16_t raw_type, const void *raw, siz
         event_user_sessions_revoked_t ev;
         if ((rc = event_decode_user_sessions_revoked(data, len, &ev)) == 0)
             shm_sessions_remove_user(sessions, ev.user_id);
+        break;
+    }
+    case EVENT_USER_CHANGED: {
+        event_user_changed_t ev;
+        if ((rc = event_decode_user_changed(data, len, &ev)) == 0) {
+            shm_cache_remove(shm_region_users(w->params->shm), ev.user_id);
+            if (ev.sessions)
+                shm_sessions_remove_user(sessions, ev.user_id);
+        }
         break;
     }
     case EVENT_WS_EVENT: {

@@ -137,6 +137,23 @@ START_TEST(test_user_sessions_revoked_round_trip)
 }
 END_TEST
 
+START_TEST(test_user_changed_round_trip)
+{
+    event_user_changed_t in = {.sessions = true}, out;
+    strcpy(in.user_id, UID);
+    event_buf_t buf;
+    ck_assert_int_eq(event_encode_user_changed(&in, &buf), 0);
+    ck_assert_int_eq(event_decode_user_changed(buf.data, buf.len, &out), 0);
+    ck_assert_str_eq(out.user_id, UID);
+    ck_assert(out.sessions);
+    in.sessions = false;
+    ck_assert_int_eq(event_encode_user_changed(&in, &buf), 0);
+    ck_assert_int_eq(event_decode_user_changed(buf.data, buf.len, &out), 0);
+    ck_assert(!out.sessions);
+    ck_assert_str_eq(event_type_name(EVENT_USER_CHANGED), "user_changed");
+}
+END_TEST
+
 START_TEST(test_type_names)
 {
     ck_assert_str_eq(event_type_name(EVENT_STATUS_CHANGED), "status_changed");
@@ -758,6 +775,7 @@ int main(void)
     tcase_add_test(tc, test_status_changed_round_trip);
     tcase_add_test(tc, test_session_revoked_round_trip);
     tcase_add_test(tc, test_user_sessions_revoked_round_trip);
+    tcase_add_test(tc, test_user_changed_round_trip);
     tcase_add_test(tc, test_type_names);
     tcase_add_test(tc, test_wrong_type_is_missing_fields);
     tcase_add_test(tc, test_truncated_at_every_length);
