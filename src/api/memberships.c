@@ -36,12 +36,7 @@ static bool may_read_user(api_request_t *r, const char *user_id)
 
 static void on_team_members_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (api_query_failed(r, error))
-        return;
-    json_t *list = json_array();
-    for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(list, team_member_to_json(res, i, 0));
-    api_send_json(r, 200, list);
+    api_send_rows(r, res, error, team_member_to_json);
 }
 
 void api_teams_members_for_user(api_request_t *r)
@@ -123,12 +118,7 @@ void api_channels_members_for_user(api_request_t *r)
 
 static void on_user_channels_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (api_query_failed(r, error))
-        return;
-    json_t *list = json_array();
-    for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(list, channel_to_json(res, i, 0));
-    api_send_json(r, 200, list);
+    api_send_rows(r, res, error, channel_to_json);
 }
 
 /* Every team's channels of the user and their direct and group channels, by

@@ -155,12 +155,8 @@ static void on_unread_listed(api_request_t *r, PGresult *res, const char *error)
  * else the list around the oldest post after it. */
 static void on_last_viewed(api_request_t *r, PGresult *res, const char *error)
 {
-    if (api_query_failed(r, error))
+    if (!api_query_one_row(r, res, error, "app.channel.get_member.missing.app_error", "channel member"))
         return;
-    if (PQntuples(res) != 1) {
-        api_error_not_found(r, "app.channel.get_member.missing.app_error", "channel member");
-        return;
-    }
     int64_t last_viewed = row_int64(res, 0, 0);
     if (last_viewed == 0) {
         api_send_json(r, 200, post_list_empty());

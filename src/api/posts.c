@@ -320,12 +320,8 @@ void api_posts_create(api_request_t *r)
 
 static void on_post_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (api_query_failed(r, error))
+    if (!api_query_one_row(r, res, error, "app.post.get.app_error", "post"))
         return;
-    if (PQntuples(res) != 1) {
-        api_error_not_found(r, "app.post.get.app_error", "post");
-        return;
-    }
     api_send_json(r, 200, post_to_json(res, 0));
 }
 

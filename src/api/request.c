@@ -72,6 +72,12 @@ bool api_json_string_field(json_t *obj, const char *key, const char **out)
     return *out != NULL;
 }
 
+json_t *api_param_id_and_body(api_request_t *r, const char *name, const char **id)
+{
+    *id = api_param_id(r, 0, name);
+    return *id != NULL ? api_request_body(r, JSON_OBJECT) : NULL;
+}
+
 const char *api_param(api_request_t *r, size_t i)
 {
     h2o_iovec_t v = h2o_strdup(&r->req->pool, r->params[i].base, r->params[i].len);

@@ -67,6 +67,10 @@ typedef struct {
  * (Go's decoder refuses the body otherwise). */
 bool api_body_types_ok(json_t *body, const api_body_field_t *fields, size_t nfields);
 
+/* Route parameter 0 as an id (api_param_id, named `name`) into *id, then the
+ * body as a JSON object: the body, or NULL after answering 400. */
+json_t *api_param_id_and_body(api_request_t *r, const char *name, const char **id);
+
 /* Route parameter `i` as a NUL-terminated string in the request pool. */
 const char *api_param(api_request_t *r, size_t i);
 /* Route parameter `i` when it is a valid id (or "me", resolved to the

@@ -182,6 +182,27 @@ bool api_query_failed(api_request_t *r, const char *error)
     return true;
 }
 
+void api_send_rows(api_request_t *r, const PGresult *res, const char *error, api_row_json_fn to_json)
+{
+    if (api_query_failed(r, error))
+        return;
+    json_t *list = json_array();
+    for (int i = 0; i < PQntuples(res); i++)
+        json_array_append_new(list, to_json(res, i, 0));
+    api_send_json(r, 200, list);
+}
+
+bool api_query_one_row(api_request_t *r, const PGresult *res, const char *error, const char *not_found_id,
+                       const char *what)
+{
+    if (api_query_failed(r, error))
+        return false;
+    if (PQntuples(res) == 1)
+        return true;
+    api_error_not_found(r, not_found_id, what);
+    return false;
+}
+
 void api_route_not_found(api_request_t *r)
 {
     h2o_iovec_t path = r->req->path_normalized;

@@ -56,6 +56,15 @@ void api_error_database(api_request_t *r, const char *error);
 /* A query callback's first words: true (and the request answered with the
  * database error) when `error` is set. */
 bool api_query_failed(api_request_t *r, const char *error);
+/* A list answer: every row of `res` through `to_json` (its columns from 0)
+ * as a JSON array, 200; or the database error. */
+typedef json_t *(*api_row_json_fn)(const PGresult *res, int row, int column);
+void api_send_rows(api_request_t *r, const PGresult *res, const char *error, api_row_json_fn to_json);
+/* A query callback's first words when it needs its one row: true when the
+ * query succeeded with exactly one row; else the request is answered (the
+ * database error, or 404 `not_found_id` naming `what`). */
+bool api_query_one_row(api_request_t *r, const PGresult *res, const char *error, const char *not_found_id,
+                       const char *what);
 /* Mattermost's catch-all 404: no route for this method and path (also for a
  * handler whose route pattern is narrower than "{name}", as a mux regexp
  * would be). */

@@ -44,12 +44,7 @@ static void send_role_or_404(api_request_t *r, PGresult *res, const char *error,
 
 static void send_role_list(api_request_t *r, PGresult *res, const char *error)
 {
-    if (api_query_failed(r, error))
-        return;
-    json_t *list = json_array();
-    for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(list, role_to_json(res, i, 0));
-    api_send_json(r, 200, list);
+    api_send_rows(r, res, error, role_to_json);
 }
 
 /* The route's role id ("me" is no role); NULL after answering 400. */

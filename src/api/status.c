@@ -240,10 +240,8 @@ static const api_body_field_t status_fields[] = {{"user_id", JSON_STRING},      
 
 void api_status_update(api_request_t *r)
 {
-    const char *id = api_param_id(r, 0, "user_id");
-    if (id == NULL)
-        return;
-    json_t *body = api_request_body(r, JSON_OBJECT);
+    const char *id;
+    json_t *body = api_param_id_and_body(r, "user_id", &id);
     if (body == NULL)
         return;
     if (!api_body_types_ok(body, status_fields, sizeof(status_fields) / sizeof(status_fields[0]))) {

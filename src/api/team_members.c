@@ -77,12 +77,7 @@ static void with_team_permission(api_request_t *r, member_op_t *op, const char *
 
 static void on_members_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (api_query_failed(r, error))
-        return;
-    json_t *list = json_array();
-    for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(list, team_member_to_json(res, i, 0));
-    api_send_json(r, 200, list);
+    api_send_rows(r, res, error, team_member_to_json);
 }
 
 static void list_members(api_request_t *r)

@@ -111,12 +111,8 @@ static void on_team_created(api_request_t *r, PGresult *res, const char *error)
         api_send_error(r, 400, "app.team.save.existing.app_error", "A team with that name already exists.", NULL);
         return;
     }
-    if (api_query_failed(r, error))
+    if (!api_query_one_row(r, res, error, "app.user.missing_account.const", "user"))
         return;
-    if (PQntuples(res) != 1) {
-        api_error_not_found(r, "app.user.missing_account.const", "user");
-        return;
-    }
     /* event: none for the team itself; added_to_team for the creator would go here */
     api_send_json(r, 201, team_to_json(res, 0, 0, false));
 }
@@ -163,12 +159,8 @@ void api_teams_create(api_request_t *r)
 
 static void on_team_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (api_query_failed(r, error))
+    if (!api_query_one_row(r, res, error, "app.team.get.find.app_error", "team"))
         return;
-    if (PQntuples(res) != 1) {
-        api_error_not_found(r, "app.team.get.find.app_error", "team");
-        return;
-    }
     const int c = TEAM_NCOLUMNS;
     bool open = row_bool(res, 0, TEAM_COLUMN_ALLOW_OPEN_INVITE) && strcmp(row_str(res, 0, TEAM_COLUMN_TYPE), "O") == 0;
     if (!open && !row_bool(res, 0, c) && !api_has_permission(r, "view_team", NULL)) {

@@ -280,12 +280,8 @@ static bool validate_edit(api_request_t *r, const team_op_t *op)
 static void on_team_edited(api_request_t *r, PGresult *res, const char *error)
 {
     team_op_t *op = r->state;
-    if (api_query_failed(r, error))
+    if (!api_query_one_row(r, res, error, "app.team.get.find.app_error", "team"))
         return;
-    if (PQntuples(res) != 1) {
-        api_error_not_found(r, "app.team.get.find.app_error", "team");
-        return;
-    }
     json_t *team = team_to_json(res, 0, 0, false);
     api_team_publish(r, "update_team", team);
     json_decref(team);
@@ -371,12 +367,8 @@ void api_teams_update(api_request_t *r)
 static void on_team_deleted(api_request_t *r, PGresult *res, const char *error)
 {
     team_op_t *op = r->state;
-    if (api_query_failed(r, error))
+    if (!api_query_one_row(r, res, error, "app.team.get.find.app_error", "team"))
         return;
-    if (PQntuples(res) != 1) {
-        api_error_not_found(r, "app.team.get.find.app_error", "team");
-        return;
-    }
     json_t *team = team_to_json(res, 0, 0, false);
     if (op->permanent && team != NULL)
         json_object_set_new(team, "delete_at", json_integer(clock_now_ms()));
@@ -418,12 +410,8 @@ void api_teams_delete(api_request_t *r)
 
 static void on_team_restored(api_request_t *r, PGresult *res, const char *error)
 {
-    if (api_query_failed(r, error))
+    if (!api_query_one_row(r, res, error, "app.team.get.find.app_error", "team"))
         return;
-    if (PQntuples(res) != 1) {
-        api_error_not_found(r, "app.team.get.find.app_error", "team");
-        return;
-    }
     json_t *team = team_to_json(res, 0, 0, false);
     api_team_publish(r, "restore_team", team);
     /* restoreTeam answers the team as GetTeam reads it, unsanitized */

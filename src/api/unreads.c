@@ -131,12 +131,8 @@ void api_channels_view(api_request_t *r)
 
 static void on_set_unread(api_request_t *r, PGresult *res, const char *error)
 {
-    if (api_query_failed(r, error))
+    if (!api_query_one_row(r, res, error, "app.channel.get_member.missing.app_error", "channel member"))
         return;
-    if (PQntuples(res) != 1) {
-        api_error_not_found(r, "app.channel.get_member.missing.app_error", "channel member");
-        return;
-    }
     json_t *unread = unread_channel_at_to_json(res, 0);
     json_t *data = json_deep_copy(unread);
     json_object_del(data, "team_id");

@@ -65,7 +65,7 @@ bool api_password_valid(api_request_t *r, const char *password)
     return false;
 }
 
-static void on_user_inserted(api_request_t *r, PGresult *res, const char *error)
+bool api_user_write_failed(api_request_t *r, const PGresult *res, const char *error)
 {
     if (error != NULL && sqlstate_is(row_sqlstate(res), SQLSTATE_UNIQUE_VIOLATION)) {
         bool email = strstr(row_constraint(res), "email") != NULL;
@@ -73,9 +73,14 @@ static void on_user_inserted(api_request_t *r, PGresult *res, const char *error)
             r, 400, email ? "app.user.save.email_exists.app_error" : "app.user.save.username_exists.app_error",
             email ? "An account with that email already exists." : "An account with that username already exists.",
             NULL);
-        return;
+        return true;
     }
-    if (api_query_failed(r, error))
+    return api_query_failed(r, error);
+}
+
+static void on_user_inserted(api_request_t *r, PGresult *res, const char *error)
+{
+    if (api_user_write_failed(r, res, error))
         return;
     if (PQntuples(res) != 1) {
         api_send_error(r, 403, "api.user.create_user.no_open_server",

@@ -26,4 +26,8 @@ void api_lower(char *s);
  * (they carry the roles). */
 void api_user_changed(api_request_t *r, const char *user_id, bool sessions);
 
+/* A users write's callback's first words: true, with the request answered,
+ * when the write failed (a taken username or email: Mattermost's 400s). */
+bool api_user_write_failed(api_request_t *r, const PGresult *res, const char *error);
+
 #endif

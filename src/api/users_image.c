@@ -50,12 +50,8 @@ static void send_picture(api_request_t *r, const char *user_id, const char *user
 
 static void on_user_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (api_query_failed(r, error))
+    if (!api_query_one_row(r, res, error, "app.user.missing_account.const", "user"))
         return;
-    if (PQntuples(res) != 1) {
-        api_error_not_found(r, "app.user.missing_account.const", "user");
-        return;
-    }
     send_picture(r, row_str(res, 0, USER_COLUMN_ID), row_str(res, 0, 4));
 }
 

@@ -134,10 +134,8 @@ static void on_user_loaded(api_request_t *r, PGresult *res, const char *error)
 
 void api_users_update_password(api_request_t *r)
 {
-    const char *id = api_param_id(r, 0, "user_id");
-    if (id == NULL)
-        return;
-    json_t *body = api_request_body(r, JSON_OBJECT);
+    const char *id;
+    json_t *body = api_param_id_and_body(r, "user_id", &id);
     if (body == NULL)
         return;
     password_t *p = h2o_mem_alloc_pool(&r->req->pool, sizeof(*p));

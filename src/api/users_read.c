@@ -54,12 +54,8 @@ static void send_users(api_request_t *r, const PGresult *res)
 
 static void on_user_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (api_query_failed(r, error))
+    if (!api_query_one_row(r, res, error, "app.user.missing_account.const", "user"))
         return;
-    if (PQntuples(res) != 1) {
-        api_error_not_found(r, "app.user.missing_account.const", "user");
-        return;
-    }
     json_t *user = user_to_json(res, 0);
     shm_user_t *cached = h2o_mem_alloc_pool(&r->req->pool, sizeof(*cached));
     size_t len = json_dumpb(user, cached->json, sizeof(cached->json), JSON_COMPACT);
@@ -134,12 +130,8 @@ void api_users_get_by_username(api_request_t *r)
 
 static void on_user_by_email_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (api_query_failed(r, error))
+    if (!api_query_one_row(r, res, error, "app.user.missing_account.const", "user"))
         return;
-    if (PQntuples(res) != 1) {
-        api_error_not_found(r, "app.user.missing_account.const", "user");
-        return;
-    }
     api_send_json(r, 200, as_seen_by_caller(r, user_to_json(res, 0)));
 }
 

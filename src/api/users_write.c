@@ -30,7 +30,6 @@
 #include "core/log.h"
 #include "core/password.h"
 #include "core/text.h"
-#include "db/sqlstate.h"
 #include "shm/events_publish.h"
 #include "shm/region.h"
 #include "shm/sessions.h"
@@ -205,20 +204,9 @@ static json_t *read_patch(api_request_t *r, json_t *body, bool full)
 
 static void on_user_patched(api_request_t *r, PGresult *res, const char *error)
 {
-    if (error != NULL && sqlstate_is(row_sqlstate(res), SQLSTATE_UNIQUE_VIOLATION)) {
-        bool email = strstr(row_constraint(res), "email") != NULL;
-        api_send_error(
-            r, 400, email ? "app.user.save.email_exists.app_error" : "app.user.save.username_exists.app_error",
-            email ? "An account with that email already exists." : "An account with that username already exists.",
-            NULL);
+    if (api_user_write_failed(r, res, error) ||
+        !api_query_one_row(r, res, NULL, "app.user.missing_account.const", "user"))
         return;
-    }
-    if (api_query_failed(r, error))
-        return;
-    if (PQntuples(res) != 1) {
-        api_error_not_found(r, "app.user.missing_account.const", "user");
-        return;
-    }
     api_user_changed(r, row_str(res, 0, USER_COLUMN_ID), false);
     publish_user_updated(r, res);
     api_send_json(r, 200, user_to_json(res, 0));
@@ -282,10 +270,8 @@ static void on_patch_target_loaded(api_request_t *r, PGresult *res, const char *
 
 static void patch_or_update(api_request_t *r, bool full)
 {
-    const char *id = api_param_id(r, 0, "user_id");
-    if (id == NULL)
-        return;
-    json_t *body = api_request_body(r, JSON_OBJECT);
+    const char *id;
+    json_t *body = api_param_id_and_body(r, "user_id", &id);
     if (body == NULL)
         return;
     const char *password = NULL;
@@ -349,12 +335,8 @@ typedef struct {
 static void on_active_set(api_request_t *r, PGresult *res, const char *error)
 {
     const active_t *a = r->state;
-    if (api_query_failed(r, error))
+    if (!api_query_one_row(r, res, error, "app.user.missing_account.const", "user"))
         return;
-    if (PQntuples(res) != 1) {
-        api_error_not_found(r, "app.user.missing_account.const", "user");
-        return;
-    }
     const child_params_t *p = r->worker->params;
     if (!a->active) {
         /* its sessions are gone from the database: now from every node's
@@ -377,12 +359,8 @@ static void on_active_set(api_request_t *r, PGresult *res, const char *error)
 static void on_active_target_loaded(api_request_t *r, PGresult *res, const char *error)
 {
     const active_t *a = r->state;
-    if (api_query_failed(r, error))
+    if (!api_query_one_row(r, res, error, "app.user.missing_account.const", "user"))
         return;
-    if (PQntuples(res) != 1) {
-        api_error_not_found(r, "app.user.missing_account.const", "user");
-        return;
-    }
     if (row_is_system_admin(res) && !api_require_permission(r, "manage_system"))
         return;
     char now[TEXT_INT64_SIZE];
@@ -393,10 +371,8 @@ static void on_active_target_loaded(api_request_t *r, PGresult *res, const char 
 
 void api_users_update_active(api_request_t *r)
 {
-    const char *id = api_param_id(r, 0, "user_id");
-    if (id == NULL)
-        return;
-    json_t *body = api_request_body(r, JSON_OBJECT);
+    const char *id;
+    json_t *body = api_param_id_and_body(r, "user_id", &id);
     if (body == NULL)
         return;
     json_t *active = json_object_get(body, "active");
@@ -492,10 +468,8 @@ static void on_roles_set(api_request_t *r, PGresult *res, const char *error)
 
 void api_users_update_roles(api_request_t *r)
 {
-    const char *id = api_param_id(r, 0, "user_id");
-    if (id == NULL)
-        return;
-    json_t *body = api_request_body(r, JSON_OBJECT);
+    const char *id;
+    json_t *body = api_param_id_and_body(r, "user_id", &id);
     if (body == NULL)
         return;
     const char *roles = json_string_value(json_object_get(body, "roles"));
