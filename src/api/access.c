@@ -92,7 +92,7 @@ static void on_channel_loaded(api_request_t *r, PGresult *res, const char *error
     access_state_t *st = r->state;
     if (api_query_failed(r, error))
         return;
-    if (PQntuples(res) != 1 || row_int64(res, 0, 3) != 0) {
+    if (PQntuples(res) != 1 || (st->want != ACCESS_MANAGE && row_int64(res, 0, 3) != 0)) {
         api_error_not_found(r, "app.channel.get.existing.app_error", "channel");
         return;
     }
@@ -105,6 +105,14 @@ static void on_channel_loaded(api_request_t *r, PGresult *res, const char *error
     c->team_member = row_bool(res, 0, 5);
     snprintf(c->name, sizeof(c->name), "%s", row_str(res, 0, 6));
     snprintf(c->display_name, sizeof(c->display_name), "%s", row_str(res, 0, 7));
+    c->delete_at = row_int64(res, 0, 3);
+    c->channel_roles = h2o_strdup(&r->req->pool, row_str(res, 0, 8), SIZE_MAX).base;
+    c->team_roles = h2o_strdup(&r->req->pool, row_str(res, 0, 9), SIZE_MAX).base;
+    if (st->want == ACCESS_MANAGE) {
+        r->state = c;
+        st->next(r);
+        return;
+    }
     bool admin = api_has_permission(r, st->want == ACCESS_READ ? "read_channel" : "create_post", NULL);
     bool allowed = admin || c->member || (st->want == ACCESS_READ && c->type == 'O' && c->team_member);
     if (!allowed) {
@@ -113,6 +121,11 @@ static void on_channel_loaded(api_request_t *r, PGresult *res, const char *error
     }
     r->state = c;
     st->next(r);
+}
+
+bool api_has_channel_permission(const api_request_t *r, const api_channel_access_t *c, const char *permission)
+{
+    return api_has_permission(r, permission, c->channel_roles) || api_has_permission(r, permission, c->team_roles);
 }
 
 void api_require_channel(api_request_t *r, const char *channel_id, api_access_t want, api_handler_fn next)

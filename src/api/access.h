@@ -18,7 +18,9 @@
 
 #include "api/request.h"
 
-typedef enum { ACCESS_READ, ACCESS_WRITE } api_access_t;
+/* ACCESS_MANAGE loads the channel, an archived one too, and checks nothing:
+ * the handler checks its own permission with the member roles. */
+typedef enum { ACCESS_READ, ACCESS_WRITE, ACCESS_MANAGE } api_access_t;
 
 /* What the access check learned of the channel, for the handler. */
 typedef struct {
@@ -29,7 +31,15 @@ typedef struct {
     char display_name[65];
     bool member;      /* the caller is a member of the channel */
     bool team_member; /* ... of its team */
+    int64_t delete_at;
+    /* The caller's roles in the channel and in its team, space-separated
+     * ("" for none), for api_has_permission at channel or team scope
+     * (SessionHasPermissionToChannel reads both, ...ToTeam the team's). */
+    const char *channel_roles, *team_roles;
 } api_channel_access_t;
+
+/* `permission` at channel scope: the caller's system, channel or team roles. */
+bool api_has_channel_permission(const api_request_t *r, const api_channel_access_t *c, const char *permission);
 
 /* Brings the worker's roles up to date when a role changed since it loaded
  * them (one query on the master), then calls `next`; every authenticated

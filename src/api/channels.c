@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "api/access.h"
+#include "api/channels.h"
 #include "api/handlers.h"
 #include "api/response.h"
 #include "core/clock.h"
@@ -48,9 +49,20 @@
 #define CHANNEL_HEADER_MAX       1024
 #define CHANNEL_PURPOSE_MAX      250
 
-static const char *now_string(api_request_t *r)
+const char *api_channel_now(api_request_t *r)
 {
     return text_i64(&r->req->pool, clock_now_ms());
+}
+
+void api_channel_publish_updated(api_request_t *r, json_t *channel)
+{
+    char *text = json_dumps(channel, JSON_COMPACT);
+    json_t *data = text != NULL ? json_pack("{s:s}", "channel", text) : NULL;
+    const char *id = json_string_value(json_object_get(channel, "id"));
+    if (data != NULL && id != NULL)
+        ws_publish(r->worker, "channel_updated", data, &(ws_broadcast_t){.channel_id = id});
+    json_decref(data);
+    free(text);
 }
 
 /* ---- creating a channel --------------------------------------------------------- */
@@ -98,20 +110,28 @@ static bool validate_channel(api_request_t *r, const channel_input_t *in)
                        "Must use createDirectChannel API service for direct message channel creation.", NULL);
         return false;
     }
-    size_t runes = text_utf8_runes(in->display_name);
-    if (runes == 0 || runes > CHANNEL_DISPLAY_NAME_MAX)
+    if (in->display_name[0] == '\0')
         return api_error_model_invalid(r, "channel", "display_name", "Invalid display name.");
-    if (!valid_channel_name(in->name))
+    return api_channel_validate(r, in->type, in->name, in->display_name, in->header, in->purpose);
+}
+
+bool api_channel_validate(api_request_t *r, const char *type, const char *name, const char *display_name,
+                          const char *header, const char *purpose)
+{
+    bool direct_or_group = strcmp(type, "D") == 0 || strcmp(type, "G") == 0;
+    if (text_utf8_runes(display_name) > CHANNEL_DISPLAY_NAME_MAX)
+        return api_error_model_invalid(r, "channel", "display_name", "Invalid display name.");
+    if (!valid_channel_name(name))
         return api_error_model_invalid(
             r, "channel", "2_or_more",
             "Name must be 2 or more lowercase alphanumeric characters (letters, numbers, '-', '_').");
-    if (strcmp(in->type, "O") != 0 && strcmp(in->type, "P") != 0)
+    if (strcmp(type, "O") != 0 && strcmp(type, "P") != 0 && !direct_or_group)
         return api_error_model_invalid(r, "channel", "type", "Invalid type.");
-    if (text_utf8_runes(in->header) > CHANNEL_HEADER_MAX)
+    if (text_utf8_runes(header) > CHANNEL_HEADER_MAX)
         return api_error_model_invalid(r, "channel", "header", "Invalid header.");
-    if (text_utf8_runes(in->purpose) > CHANNEL_PURPOSE_MAX)
+    if (text_utf8_runes(purpose) > CHANNEL_PURPOSE_MAX)
         return api_error_model_invalid(r, "channel", "purpose", "Invalid purpose.");
-    if (looks_direct_or_group(in->name))
+    if (!direct_or_group && looks_direct_or_group(name))
         return api_error_model_invalid(r, "channel", "name",
                                        "Invalid channel name. User ids are not permitted in channel name.");
     return true;
@@ -207,7 +227,7 @@ void api_channels_create(api_request_t *r)
     id_new(id);
     const char *params[] = {id,
                             in.team_id,
-                            now_string(r),
+                            api_channel_now(r),
                             in.type,
                             in.display_name,
                             in.name,
@@ -298,7 +318,7 @@ void api_channels_create_direct(api_request_t *r)
     id_new(id);
     r->state = direct_name(r, a, b);
     const char *params[] = {
-        id, a, b, now_string(r), r->state, strcmp(a, b) == 0 ? "1" : "2", CHANNEL_NOTIFY_PROPS_DEFAULT};
+        id, a, b, api_channel_now(r), r->state, strcmp(a, b) == 0 ? "1" : "2", CHANNEL_NOTIFY_PROPS_DEFAULT};
     api_query(r, CHANNEL_SQL_CREATE_DIRECT, 7, params, on_direct_created);
 }
 
@@ -389,7 +409,7 @@ static void on_member_added(api_request_t *r, PGresult *res, const char *error)
 static void add_member(api_request_t *r)
 {
     add_member_t *a = r->state;
-    const char *params[] = {a->channel_id, a->user_id, CHANNEL_NOTIFY_PROPS_DEFAULT, now_string(r)};
+    const char *params[] = {a->channel_id, a->user_id, CHANNEL_NOTIFY_PROPS_DEFAULT, api_channel_now(r)};
     api_query(r, CHANNEL_SQL_MEMBER_ADD, 4, params, on_member_added);
 }
 

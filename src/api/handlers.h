@@ -52,6 +52,29 @@ void api_channels_get(api_request_t *r);               /* GET /api/v4/channels/{
 void api_channels_add_member(api_request_t *r);        /* POST /api/v4/channels/{channel_id}/members */
 void api_channels_get_members(api_request_t *r);       /* GET /api/v4/channels/{channel_id}/members */
 void api_channels_for_team_for_user(api_request_t *r); /* GET /api/v4/users/{user_id}/teams/{team_id}/channels */
+/* changing a channel (channel_admin.c), under /api/v4/channels/{channel_id} */
+void api_channels_patch(api_request_t *r);          /* PUT .../patch */
+void api_channels_update(api_request_t *r);         /* PUT (the channel) */
+void api_channels_delete(api_request_t *r);         /* DELETE (archive) */
+void api_channels_restore(api_request_t *r);        /* POST .../restore */
+void api_channels_update_privacy(api_request_t *r); /* PUT .../privacy */
+/* a team's channels (channel_lists.c), under /api/v4/teams/{team_id}/channels */
+void api_channels_team_public(api_request_t *r);           /* GET */
+void api_channels_team_deleted(api_request_t *r);          /* GET .../deleted */
+void api_channels_team_search(api_request_t *r);           /* POST .../search */
+void api_channels_team_autocomplete(api_request_t *r);     /* GET .../autocomplete */
+void api_channels_team_by_ids(api_request_t *r);           /* POST .../ids */
+void api_channels_by_name(api_request_t *r);               /* GET .../name/{channel_name} */
+void api_channels_by_name_for_team_name(api_request_t *r); /* GET /teams/name/{t}/channels/name/{c} */
+/* one channel member (channel_members.c), under /api/v4/channels/{channel_id}/members */
+void api_channels_get_member(api_request_t *r);                 /* GET .../{user_id} */
+void api_channels_members_by_ids(api_request_t *r);             /* POST .../ids */
+void api_channels_remove_member(api_request_t *r);              /* DELETE .../{user_id} */
+void api_channels_update_member_roles(api_request_t *r);        /* PUT .../{user_id}/roles */
+void api_channels_update_member_notify_props(api_request_t *r); /* PUT .../{user_id}/notify_props */
+/* group channels (channel_group.c) */
+void api_channels_create_group(api_request_t *r);      /* POST /api/v4/channels/group */
+void api_users_by_group_channel_ids(api_request_t *r); /* POST /api/v4/users/group_channels */
 
 /* memberships and unreads (me too for user_id) */
 void api_teams_members_for_user(api_request_t *r);             /* GET /users/{user_id}/teams/members */

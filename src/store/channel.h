@@ -35,6 +35,16 @@
     "{\"desktop\":\"default\",\"email\":\"default\",\"mark_unread\":\"all\",\"push\":\"default\"," \
     "\"ignore_channel_mentions\":\"default\",\"channel_auto_follow_threads\":\"off\"}"
 
+/* The role names a channel membership `m` (an alias, NULL when there is
+ * none) holds, space-separated: its scheme roles and its explicit ones. */
+#define CHANNEL_MEMBER_ROLES(m)                                                                      \
+    "concat_ws(' ', CASE WHEN " m ".SchemeUser THEN 'channel_user' END, CASE WHEN " m ".SchemeAdmin" \
+    " THEN 'channel_admin' END, NULLIF(" m ".Roles, ''))"
+/* The same for an active team membership `m`. */
+#define CHANNEL_TEAM_ROLES(m)                                                                           \
+    "CASE WHEN " m ".DeleteAt = 0 THEN concat_ws(' ', CASE WHEN " m ".SchemeUser THEN 'team_user' END," \
+    " CASE WHEN " m ".SchemeAdmin THEN 'team_admin' END, NULLIF(" m ".Roles, '')) ELSE '' END"
+
 /* An open or private channel with its creator as member and channel admin,
  * in a team whose membership grants the creator the permission to create it
  * (or any team when their system roles do).  $1 the channel id, $2 the team,
@@ -85,15 +95,16 @@
 
 /* Channel $1 and caller $2's memberships (the access check).  Returns Id,
  * Type, TeamId, DeleteAt, whether the caller is a member of the channel,
- * whether they are an active member of its team, Name, DisplayName; no row
- * when there is no such channel. */
-#define CHANNEL_SQL_ACCESS                                                   \
-    "SELECT c.Id, c.Type, c.TeamId, c.DeleteAt, cm.UserId IS NOT NULL,"      \
-    " tm.UserId IS NOT NULL AND tm.DeleteAt = 0, c.Name, c.DisplayName"      \
-    " FROM Channels c"                                                       \
-    " LEFT JOIN ChannelMembers cm ON cm.ChannelId = c.Id AND cm.UserId = $2" \
-    " LEFT JOIN TeamMembers tm ON tm.TeamId = c.TeamId AND tm.UserId = $2"   \
-    " WHERE c.Id = $1"
+ * whether they are an active member of its team, Name, DisplayName, the
+ * caller's channel roles and team roles (CHANNEL_MEMBER_ROLES,
+ * CHANNEL_TEAM_ROLES); no row when there is no such channel. */
+#define CHANNEL_SQL_ACCESS                                                                                           \
+    "SELECT c.Id, c.Type, c.TeamId, c.DeleteAt, cm.UserId IS NOT NULL,"                                              \
+    " tm.UserId IS NOT NULL AND tm.DeleteAt = 0, c.Name, c.DisplayName, " CHANNEL_MEMBER_ROLES(                      \
+        "cm") ", " CHANNEL_TEAM_ROLES("tm") " FROM Channels c"                                                       \
+                                            " LEFT JOIN ChannelMembers cm ON cm.ChannelId = c.Id AND cm.UserId = $2" \
+                                            " LEFT JOIN TeamMembers tm ON tm.TeamId = c.TeamId AND tm.UserId = $2"   \
+                                            " WHERE c.Id = $1"
 
 /* A page of channel $1's members by user id: $2 the limit, $3 the offset.
  * Returns CHANNEL_MEMBER_COLUMNS. */

@@ -1,6 +1,7 @@
 // Three nodes of one cluster (CHORUS_URLS=a,b,c) behave as one server:
 // an event made through one node reaches WebSockets on another, a session
-// revoked on one is refused on the others at once, a status set on one is
+// revoked on one is refused on the others at once, a member removed on one
+// stops getting the channel's posts on the others, a status set on one is
 // read on another, and PUT /config is refused on a read-only clustered config.
 // Run by tests/integration/test_cluster.sh.
 import {test} from 'node:test';
@@ -107,4 +108,31 @@ test('a user is offline only when no node holds a socket of theirs', {timeout: 3
         now = await status();
     } while (now !== 'offline' && Date.now() - closed < 9000);
     assert.equal(now, 'offline', 'still online after the last socket closed and the grace passed');
+});
+
+test('a member removed through node A stops getting the channel on node C; a group made on A reaches C', T, async (t) => {
+    const alice = await userOn(A, 'alice');
+    const bob = await userOn(C, 'bob');
+    const carol = await userOn(B, 'carol');
+    const {channel} = await teamWorld(alice, {type: 'O', prefix: 'team', members: [bob],
+        channels: {channel: {type: 'O', display_name: 'Leaving', members: [bob]}}});
+    const ws = socketOn(t, C, bob.client.getToken());
+    await until(() => ws.events.find((e) => e.event === 'hello'), 5000, 'hello on node C');
+    const posted = (message) => ws.events.find((e) => e.event === 'posted' && JSON.parse(e.data.post).message === message);
+    // node C's worker now holds the channel's members, bob among them
+    await alice.client.createPost({channel_id: channel.id, message: 'before'});
+    await until(() => posted('before'), 5000, 'the post before on node C');
+
+    await alice.client.removeFromChannel(bob.user.id, channel.id);
+    await until(() => ws.events.find((e) => e.event === 'user_removed' && e.data.channel_id === channel.id), 5000,
+        'user_removed to bob on node C');
+    await alice.client.createPost({channel_id: channel.id, message: 'after'});
+
+    const group = await alice.client.createGroupChannel([bob.user.id, carol.user.id]);
+    await until(() => ws.events.find((e) => e.event === 'group_added' && e.broadcast.channel_id === group.id), 5000,
+        'group_added on node C');
+    await alice.client.createPost({channel_id: group.id, message: 'in the group'});
+    await until(() => posted('in the group'), 5000, 'the group post on node C');
+    // the group post came after "after" through the same ring order
+    assert.equal(posted('after'), undefined, 'bob got a post of a channel he left');
 });
