@@ -51,12 +51,8 @@ static void on_channel_changed(api_request_t *r, PGresult *res, const char *erro
         api_send_error(r, 400, "app.channel.update.bad_id", "Unable to update the channel.", NULL);
         return;
     }
-    if (api_query_failed(r, error))
+    if (!api_query_one_row(r, res, error, "app.channel.get.existing.app_error", "channel"))
         return;
-    if (PQntuples(res) != 1) {
-        api_error_not_found(r, "app.channel.get.existing.app_error", "channel");
-        return;
-    }
     json_t *channel = channel_to_json(res, 0, 0);
     api_channel_publish_updated(r, channel);
     if (change_of(r)->converted) {

@@ -88,12 +88,7 @@ void api_channels_get_member(api_request_t *r)
 
 static void on_members_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (api_query_failed(r, error))
-        return;
-    json_t *list = json_array();
-    for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(list, channel_member_to_json(res, i, 0));
-    api_send_json(r, 200, list);
+    api_send_rows(r, res, error, channel_member_to_json);
 }
 
 static void load_members(api_request_t *r)

@@ -326,12 +326,8 @@ void api_channels_create_direct(api_request_t *r)
 
 static void on_channel_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (api_query_failed(r, error))
+    if (!api_query_one_row(r, res, error, "app.channel.get.existing.app_error", "channel"))
         return;
-    if (PQntuples(res) != 1) {
-        api_error_not_found(r, "app.channel.get.existing.app_error", "channel");
-        return;
-    }
     api_send_json(r, 200, channel_to_json(res, 0, 0));
 }
 
@@ -353,12 +349,7 @@ void api_channels_get(api_request_t *r)
 
 static void on_members_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (api_query_failed(r, error))
-        return;
-    json_t *list = json_array();
-    for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(list, channel_member_to_json(res, i, 0));
-    api_send_json(r, 200, list);
+    api_send_rows(r, res, error, channel_member_to_json);
 }
 
 static void load_members(api_request_t *r)
