@@ -93,6 +93,35 @@ for t in core/test_config core/test_id core/test_events core/test_resolver core/
     fi
 done
 
+# The fuzz corpora (tests/fuzz/corpus, bench/fuzz.sh grows them) replayed
+# through their libFuzzer targets, each input once, without mutation: a
+# regression input that crashes again fails its target.
+replay_fuzz_corpora() {
+    local out=$BUILD/fuzz t n inputs=0 targets=0 failed=0
+    if ! make -s -f "$SRC/tests/fuzz/fuzz.mk" SRC="$SRC" OUT="$out" -j"$(nproc)" >"$out.log" 2>&1; then
+        echo "fuzz corpora: targets do not build (see $out.log)"
+        tail -5 "$out.log"
+        count 0 1
+        return
+    fi
+    for t in "$SRC"/tests/fuzz/corpus/*/; do
+        t=$(basename "$t")
+        n=$(find "$SRC/tests/fuzz/corpus/$t" -type f | wc -l)
+        targets=$((targets + 1))
+        inputs=$((inputs + n))
+        if "$out/$t" -runs=0 "$SRC/tests/fuzz/corpus/$t" >"$out/$t.replay.log" 2>&1; then
+            count 1 0
+        else
+            echo "fuzz corpora $t: crashed (see $out/$t.replay.log)"
+            grep -m3 -E '^==[0-9]+==ERROR|runtime error:|deadly signal' "$out/$t.replay.log"
+            failed=$((failed + 1))
+            count 0 1
+        fi
+    done
+    echo "fuzz corpora: $targets targets, $inputs inputs replayed, $failed crashed"
+}
+replay_fuzz_corpora
+
 # Integration suites share one private PostgreSQL.
 PG_DIR=$(pg_dir "$BUILD/var/pg")
 PG_PORT=$(free_port 25432)

@@ -7,7 +7,7 @@ CHORUS_BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config libh
  libwslay-dev libjemalloc-dev libmsgpack-dev check libpq-dev libssl-dev libjansson-dev libcrypt-dev zlib1g-dev"
 # shellcheck disable=SC2034
 CHORUS_RUN_PACKAGES="postgresql postgresql-client nginx curl iproute2 procps psmisc"
-CHORUS_TEST_PACKAGES="haproxy wrk valgrind shellcheck clang-format openssl iptables"
+CHORUS_TEST_PACKAGES="haproxy wrk valgrind shellcheck clang-format clang libclang-rt-dev openssl iptables"
 # Node.js and Python may come from elsewhere than Debian (Node.js with its own
 # npm, which then conflicts with Debian's npm package; Python from pyenv):
 # install them only when absent.
