@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    uint16_t raw_type = (uint16_t)(1 + (data[0] & 0x7f) % 9);
+    uint16_t raw_type = (uint16_t)(1 + (data[0] & 0x7f) % 10);
     if (data[0] & 0x80)
         raw_type |= EVENT_FROM_CLUSTER;
     event_record_t rec;
@@ -71,6 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CASE(LARGE, config_saved, EVENT_CONFIG_SAVED)
         CASE(SMALL, replay_request, EVENT_REPLAY_REQUEST)
         CASE(LARGE, replay_answer, EVENT_REPLAY_ANSWER)
+        CASE(SMALL, user_changed, EVENT_USER_CHANGED)
     default: abort();
     }
     return 0;

@@ -137,6 +137,9 @@ static void records(void)
     event_user_sessions_revoked_t ur = {.user_id = ID_A};
     need(event_encode_user_sessions_revoked(&ur, &b) == 0, "user_sessions_revoked");
     record("user_sessions_revoked", EVENT_USER_SESSIONS_REVOKED, b.data, b.len);
+    event_user_changed_t uc = {.user_id = ID_A, .sessions = true};
+    need(event_encode_user_changed(&uc, &b) == 0, "user_changed");
+    record("user_changed", EVENT_USER_CHANGED, b.data, b.len);
     event_members_changed_t mc = {.channel_id = ID_B};
     need(event_encode_members_changed(&mc, &b) == 0, "members_changed");
     record("members_changed", EVENT_MEMBERS_CHANGED, b.data, b.len);
