@@ -21,8 +21,8 @@ import {getClientConfig, getLicenseConfig} from 'mattermost-redux/actions/genera
 import {loadMe} from 'mattermost-redux/actions/users';
 import {getMyTeamUnreads, selectTeam} from 'mattermost-redux/actions/teams';
 import {loadRolesIfNeeded} from 'mattermost-redux/actions/roles';
-import {favoriteChannel, fetchAllMyChannelMembers, fetchChannelsAndMembers, getMyChannelMember, markChannelAsRead}
-    from 'mattermost-redux/actions/channels';
+import {favoriteChannel, fetchAllMyChannelMembers, fetchAllMyTeamsChannels, fetchChannelsAndMembers, getMyChannelMember,
+    markChannelAsRead} from 'mattermost-redux/actions/channels';
 import {fetchMyCategories} from 'mattermost-redux/actions/channel_categories';
 import {getMyPreferences} from 'mattermost-redux/actions/preferences';
 import {createPost} from 'mattermost-redux/actions/posts';
@@ -107,7 +107,10 @@ test('first load on node B: config, loadMe, the team, its channels and members, 
         store.dispatch(fetchMyCategories(team.id))]);
     ok(cm, 'fetchChannelsAndMembers');
     ok(cats, 'fetchMyCategories');
-    ok(await store.dispatch(fetchAllMyChannelMembers()), 'fetchAllMyChannelMembers');
+    const all = ok(await store.dispatch(fetchAllMyChannelMembers()), 'fetchAllMyChannelMembers');
+    const everywhere = ok(await store.dispatch(fetchAllMyTeamsChannels()), 'fetchAllMyTeamsChannels');
+    assert.deepEqual(all.map((m) => m.channel_id).sort(), everywhere.map((c) => c.id).sort(),
+        'a member of every channel of hers, in every team');
     s = store.getState();
     assert.equal(getCurrentTeamId(s), team.id);
     const names = [...s.entities.channels.channelsInTeam[team.id]].map((id) => s.entities.channels.channels[id].name);
