@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Three chorus nodes on loopback, one PostgreSQL, clustering on: discovery,
 # gossip, links, cross-node events (through the official @mattermost/client in
-# tests/client/cluster/), status with reasons, leader, failure detection,
+# tests/client/cluster/, with a day of the web app's mattermost-redux store on
+# two nodes), status with reasons, leader, failure detection,
 # config mismatch and reload-all, version mismatch, gossip encryption.
 # shellcheck source=tests/integration/lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
