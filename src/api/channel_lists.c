@@ -35,43 +35,23 @@ static void send_channels(api_request_t *r, PGresult *res, int col)
 
 static void on_list_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (api_query_failed(r, error))
+    if (!api_channel_list_allowed(r, res, error, NULL))
         return;
-    if (PQntuples(res) < 1 || !row_bool(res, 0, 0)) {
-        api_error_permissions(r);
-        return;
-    }
     send_channels(r, res, 1);
 }
 
 /* The archived list: Mattermost's store answers none as not found. */
 static void on_deleted_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (api_query_failed(r, error))
+    if (!api_channel_list_allowed(r, res, error, "app.channel.get_deleted.missing.app_error"))
         return;
-    if (PQntuples(res) < 1 || !row_bool(res, 0, 0)) {
-        api_error_permissions(r);
-        return;
-    }
-    if (PQgetisnull(res, 0, 1)) {
-        api_error_not_found(r, "app.channel.get_deleted.missing.app_error", "channels");
-        return;
-    }
     send_channels(r, res, 1);
 }
 
 static void on_by_ids_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (api_query_failed(r, error))
+    if (!api_channel_list_allowed(r, res, error, "app.channel.get_channels_by_ids.not_found.app_error"))
         return;
-    if (PQntuples(res) < 1 || !row_bool(res, 0, 0)) {
-        api_error_permissions(r);
-        return;
-    }
-    if (PQgetisnull(res, 0, 1)) {
-        api_error_not_found(r, "app.channel.get_channels_by_ids.not_found.app_error", "channels");
-        return;
-    }
     send_channels(r, res, 1);
 }
 

@@ -49,6 +49,21 @@
 #define CHANNEL_HEADER_MAX       1024
 #define CHANNEL_PURPOSE_MAX      250
 
+bool api_channel_list_allowed(api_request_t *r, const PGresult *res, const char *error, const char *not_found_id)
+{
+    if (api_query_failed(r, error))
+        return false;
+    if (PQntuples(res) < 1 || !row_bool(res, 0, 0)) {
+        api_error_permissions(r);
+        return false;
+    }
+    if (not_found_id != NULL && PQgetisnull(res, 0, 1)) {
+        api_error_not_found(r, not_found_id, "channels");
+        return false;
+    }
+    return true;
+}
+
 const char *api_channel_now(api_request_t *r)
 {
     return text_i64(&r->req->pool, clock_now_ms());
@@ -511,16 +526,8 @@ void api_channels_add_member(api_request_t *r)
  * caller may not, or when there is none). */
 static void on_channels_for_user_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    if (api_query_failed(r, error))
+    if (!api_channel_list_allowed(r, res, error, "app.channel.get_channels.not_found.app_error"))
         return;
-    if (PQntuples(res) < 1 || !row_bool(res, 0, 0)) {
-        api_error_permissions(r);
-        return;
-    }
-    if (PQgetisnull(res, 0, 1)) {
-        api_error_not_found(r, "app.channel.get_channels.not_found.app_error", "channels");
-        return;
-    }
     json_t *list = json_array();
     for (int i = 0; i < PQntuples(res); i++)
         json_array_append_new(list, channel_to_json(res, i, 1));

@@ -20,6 +20,12 @@ bool api_channel_validate(api_request_t *r, const char *type, const char *name, 
 /* The time now in ms, as text in the request pool. */
 const char *api_channel_now(api_request_t *r);
 
+/* A callback of a permission-checked list (rows of "allowed", then a channel
+ * or NULL): true when the caller was allowed and, with `not_found_id`, there
+ * is a channel; else the request is answered (the database error, 403, or
+ * 404 `not_found_id`, as Mattermost's store answers an empty list there). */
+bool api_channel_list_allowed(api_request_t *r, const PGresult *res, const char *error, const char *not_found_id);
+
 /* Publishes channel_updated (the channel as a JSON string) to its members. */
 void api_channel_publish_updated(api_request_t *r, json_t *channel);
 
