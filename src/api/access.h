@@ -53,7 +53,7 @@ bool api_has_permission(const api_request_t *r, const char *permission, const ch
 /* api_has_permission at system scope: true; else answers 403
  * (api.context.permissions.app_error) and returns false. */
 bool api_require_permission(api_request_t *r, const char *permission);
-/* The caller may manage the system (manage_system): api_require_permission. */
+/* The caller holds manage_system: api_require_permission for it. */
 bool api_require_admin(api_request_t *r);
 /* The names of the roles that grant `permission`, as a PostgreSQL text[]
  * literal in the request pool, for statements that check a membership's
