@@ -67,6 +67,17 @@ static void on_member_loaded(api_request_t *r, PGresult *res, const char *error)
     api_send_json(r, 200, channel_member_to_json(res, 0, 0));
 }
 
+/* A /channels/{channel_id}/members/{user_id} route: the channel checked for
+ * `want`, then `next` with the user id in r->input. */
+static void with_member_route(api_request_t *r, api_access_t want, api_handler_fn next)
+{
+    const char *channel_id = api_post_param_id(r, 0, "channel_id"), *user_id;
+    if (channel_id == NULL || (user_id = api_param_id(r, 1, "user_id")) == NULL)
+        return;
+    r->input = user_id;
+    api_require_channel(r, channel_id, want, next);
+}
+
 static void load_member(api_request_t *r)
 {
     const api_channel_access_t *c = r->state;
@@ -77,11 +88,7 @@ static void load_member(api_request_t *r)
 
 void api_channels_get_member(api_request_t *r)
 {
-    const char *channel_id = api_post_param_id(r, 0, "channel_id"), *user_id;
-    if (channel_id == NULL || (user_id = api_param_id(r, 1, "user_id")) == NULL)
-        return;
-    r->input = user_id;
-    api_require_channel(r, channel_id, ACCESS_READ, load_member);
+    with_member_route(r, ACCESS_READ, load_member);
 }
 
 /* ---- POST /channels/{channel_id}/members/ids ------------------------------------- */
@@ -179,11 +186,7 @@ static void check_remove(api_request_t *r)
 
 void api_channels_remove_member(api_request_t *r)
 {
-    const char *channel_id = api_post_param_id(r, 0, "channel_id"), *user_id;
-    if (channel_id == NULL || (user_id = api_param_id(r, 1, "user_id")) == NULL)
-        return;
-    r->input = user_id;
-    api_require_channel(r, channel_id, ACCESS_MANAGE, check_remove);
+    with_member_route(r, ACCESS_MANAGE, check_remove);
 }
 
 /* ---- PUT /channels/{channel_id}/members/{user_id}/roles --------------------------- */
