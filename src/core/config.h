@@ -55,6 +55,7 @@ typedef struct {
     int64_t conn_max_idle_time_milliseconds;
     int64_t query_timeout; /* seconds */
     int64_t replica_monitor_interval_seconds;
+    bool prepare_statements; /* chorus's own: plan once per connection */
 } config_sql_t;
 
 typedef struct {

@@ -4,7 +4,8 @@
  * Defaults are Mattermost's (see reference/mattermost-wire.md, "Config
  * defaults"), plus chorus's own: SessionLengthWebInHours, TLSMinVer,
  * ClientDirectory (Mattermost has no key: it looks for ./client),
- * StreamingPort, TeamSettings.SiteName/MaxUsersPerTeam and ProcessSettings.
+ * StreamingPort, TeamSettings.SiteName/MaxUsersPerTeam, SqlSettings.PrepareStatements
+ * and ProcessSettings.
  * Sections and keys follow the order of Mattermost's config.json so the JSON
  * view reads like the file an operator knows.
  *
@@ -260,6 +261,7 @@ const config_key_t config_schema[] = {
     INT(SQL, "ConnMaxIdleTimeMilliseconds", sql.conn_max_idle_time_milliseconds, 300000, 0, NO_MAX, NULL, 0),
     INT(SQL, "QueryTimeout", sql.query_timeout, 30, 1, NO_MAX, NULL, 0),
     INT(SQL, "ReplicaMonitorIntervalSeconds", sql.replica_monitor_interval_seconds, 5, 1, NO_MAX, NULL, 0),
+    BOOL(SQL, "PrepareStatements", sql.prepare_statements, true, 0),
 
     BOOL(LOG, "EnableConsole", log.enable_console, true, 0),
     STR(LOG, "ConsoleLevel", log.console_level, "DEBUG", log_levels, NULL, ICASE),

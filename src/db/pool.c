@@ -18,6 +18,17 @@
  * jit off: its planning cost dwarfs chat queries), so the
  * server gives up on a slow statement too.
  *
+ * With `prepare` (SqlSettings.PrepareStatements), each connection prepares a
+ * statement the first time it runs it (named by a hash of its text) and
+ * executes it prepared from then on: PostgreSQL then plans it once per
+ * connection instead of on every call, and planning was most of the cost of
+ * the web app's reads (the post list around the first unread plans in ~2 ms
+ * and runs in ~1).  The first run costs one more round trip.  A statement
+ * whose plan a schema change outdated runs again unnamed and its connection
+ * retires; one that vanished (a transaction pooler that does not carry
+ * prepared statements, PgBouncer before 1.21) turns preparing off for the
+ * pool.
+ *
  * Recycling (manual failover, POST /database/recycle) bumps the pool's
  * generation: idle and connecting connections close at once, a busy one
  * closes as soon as its query completes, and what comes next opens new ones.
@@ -38,6 +49,10 @@
 #define DB_POOL_CONNS_MAX 256
 #define DB_BACKOFF_MIN_MS 100
 #define DB_BACKOFF_MAX_MS 5000
+/* Statements one connection keeps prepared; beyond, they run unnamed (chorus
+ * sends a few hundred distinct ones; the bound keeps a server's backends
+ * small should some caller ever build SQL text per call). */
+#define DB_PREPARED_MAX 1024
 
 typedef enum { CONN_CLOSED, CONN_CONNECTING, CONN_IDLE, CONN_BUSY } conn_state_t;
 
@@ -51,6 +66,11 @@ typedef struct {
     db_query_t *query;   /* in flight */
     PGresult *result;    /* last result of the query in flight */
     unsigned generation; /* the pool's generation when it was opened */
+    bool preparing;      /* the query in flight is being prepared first */
+    bool ran_prepared;   /* ... or was sent as a prepared statement */
+    bool stale;          /* its prepared statements outlived a schema change */
+    uint64_t *prepared;  /* open addressing, DB_PREPARED_MAX slots, 0 free */
+    unsigned nprepared;
 } db_conn_t;
 
 struct db_query_s {
@@ -61,6 +81,7 @@ struct db_query_s {
     db_query_cb cb;  /* NULL once cancelled */
     void *data;
     char *sql;
+    uint64_t sql_hash; /* the prepared statement's name; 0 without `prepare` */
     int nparams;
     char **params;
     bool submitting; /* inside db_pool_query: finish without freeing */
@@ -172,6 +193,12 @@ static void conn_close(db_conn_t *conn)
         PQfinish(conn->pg);
     conn->pg = NULL;
     conn->state = CONN_CLOSED;
+    conn->preparing = false;
+    conn->ran_prepared = false;
+    conn->stale = false;
+    free(conn->prepared); /* they lived in the server's session */
+    conn->prepared = NULL;
+    conn->nprepared = 0;
     if (q != NULL) {
         q->conn = NULL;
         query_finish(q, NULL, "database connection lost");
@@ -242,6 +269,9 @@ static void conn_poll_connect(db_conn_t *conn)
     case PGRES_POLLING_OK:
         if (conn_watch(conn) != 0 || PQsetnonblocking(conn->pg, 1) != 0)
             break;
+        /* without memory for the set, this connection runs statements unnamed */
+        if (conn->pool->options.prepare && conn->prepared == NULL)
+            conn->prepared = calloc(DB_PREPARED_MAX, sizeof(*conn->prepared));
         conn->state = CONN_IDLE;
         if (!conn->pool->reachable)
             log_info("database %s reachable", conn->pool->name);
@@ -304,12 +334,121 @@ static void on_flush_ready(h2o_socket_t *sock, const char *err)
     }
 }
 
+/* FNV-1a: statement names need only tell a few hundred texts apart. */
+static uint64_t sql_hash(const char *sql)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (const unsigned char *p = (const unsigned char *)sql; *p != '\0'; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h != 0 ? h : 1; /* 0 marks a free slot */
+}
+
+static uint64_t *prepared_slot(db_conn_t *conn, uint64_t hash)
+{
+    unsigned i = (unsigned)(hash % DB_PREPARED_MAX);
+    while (conn->prepared[i] != 0 && conn->prepared[i] != hash)
+        i = (i + 1) % DB_PREPARED_MAX;
+    return &conn->prepared[i];
+}
+
+static bool is_prepared(db_conn_t *conn, uint64_t hash)
+{
+    return conn->prepared != NULL && *prepared_slot(conn, hash) == hash;
+}
+
+static void remember_prepared(db_conn_t *conn, uint64_t hash)
+{
+    /* a quarter free keeps the probes short */
+    if (conn->prepared == NULL || conn->nprepared >= DB_PREPARED_MAX / 4 * 3)
+        return;
+    uint64_t *slot = prepared_slot(conn, hash);
+    if (*slot == 0) {
+        *slot = hash;
+        conn->nprepared++;
+    }
+}
+
+static void statement_name(char *buf, size_t size, uint64_t hash)
+{
+    snprintf(buf, size, "chorus_%016llx", (unsigned long long)hash);
+}
+
+/* A prepared statement failed because the schema changed under it
+ * ("cached plan must not change result type": 0A000) or it is gone (26000:
+ * the server session that prepared it is not the one that ran it, which is
+ * what a transaction pooler does). */
+static bool plan_outdated(db_pool_t *pool, const PGresult *result)
+{
+    const char *state = result != NULL ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : NULL;
+    if (state == NULL)
+        return false;
+    if (strcmp(state, "26000") == 0) {
+        if (pool->options.prepare)
+            log_warn(0, "database %s: a prepared statement vanished between two transactions (a transaction "
+                        "pooler?): statements run unnamed from now on; set SqlSettings.PrepareStatements to false",
+                     pool->name);
+        pool->options.prepare = false;
+        return true;
+    }
+    return strcmp(state, "0A000") == 0;
+}
+
+static bool send_unnamed(db_conn_t *conn, db_query_t *q)
+{
+    conn->ran_prepared = false;
+    return PQsendQueryParams(conn->pg, q->sql, q->nparams, NULL, (const char *const *)q->params, NULL, NULL, 0) != 0;
+}
+
+static bool send_prepared(db_conn_t *conn, db_query_t *q)
+{
+    char name[32];
+    statement_name(name, sizeof(name), q->sql_hash);
+    conn->ran_prepared = true;
+    return PQsendQueryPrepared(conn->pg, name, q->nparams, (const char *const *)q->params, NULL, NULL, 0) != 0;
+}
+
+/* Sends `q` prepared when it is, else prepares it first when it may be, else
+ * unnamed; false when the connection is broken. */
+static bool conn_send_statement(db_conn_t *conn, db_query_t *q)
+{
+    if (q->sql_hash == 0 || conn->prepared == NULL || conn->stale || !conn->pool->options.prepare)
+        return send_unnamed(conn, q);
+    if (is_prepared(conn, q->sql_hash))
+        return send_prepared(conn, q);
+    if (conn->nprepared >= DB_PREPARED_MAX / 4 * 3)
+        return send_unnamed(conn, q);
+    char name[32];
+    statement_name(name, sizeof(name), q->sql_hash);
+    conn->ran_prepared = false;
+    conn->preparing = true;
+    return PQsendPrepare(conn->pg, name, q->sql, q->nparams, NULL) != 0;
+}
+
+/* The preparation of the query in flight is done: run it, prepared when that
+ * worked, else unnamed (so a bad statement fails with its own error). */
+static bool conn_prepared(db_conn_t *conn, PGresult *result)
+{
+    db_query_t *q = conn->query;
+    conn->preparing = false;
+    bool ok = result != NULL && PQresultStatus(result) == PGRES_COMMAND_OK;
+    if (ok)
+        remember_prepared(conn, q->sql_hash);
+    else
+        log_debug("database %s: could not prepare a statement: %s", conn->pool->name,
+                  result != NULL ? PQresultErrorMessage(result) : "no result");
+    if (!(ok ? send_prepared(conn, q) : send_unnamed(conn, q)))
+        return false;
+    on_flush_ready(conn->watch, NULL);
+    return true;
+}
+
 static void conn_send(db_conn_t *conn, db_query_t *q)
 {
     h2o_linklist_unlink(&q->link);
     q->pool->queued--;
-    if (!PQsendQueryParams(conn->pg, q->sql, q->nparams, NULL, (const char *const *)q->params, NULL, NULL, 0)) {
+    if (!conn_send_statement(conn, q)) {
         /* the connection is broken: the query goes back to the head */
+        conn->preparing = false;
         h2o_linklist_insert(q->pool->queue.next, &q->link);
         q->pool->queued++;
         conn_failed(conn, "lost");
@@ -342,8 +481,31 @@ static void on_conn_io(h2o_socket_t *sock, const char *err)
         }
         db_query_t *q = conn->query;
         PGresult *result = conn->result;
-        conn->query = NULL;
         conn->result = NULL;
+        if (conn->preparing && q != NULL) {
+            bool sent = conn_prepared(conn, result);
+            if (result != NULL)
+                PQclear(result);
+            if (!sent) {
+                conn_failed(conn, "lost while sending");
+                break;
+            }
+            continue;
+        }
+        if (conn->ran_prepared && q != NULL && plan_outdated(conn->pool, result)) {
+            /* another node's migration changed a table under our plans:
+             * this query runs again unnamed, the connection retires */
+            conn->stale = true;
+            if (result != NULL)
+                PQclear(result);
+            if (!conn_send_statement(conn, q)) {
+                conn_failed(conn, "lost while sending");
+                break;
+            }
+            on_flush_ready(conn->watch, NULL);
+            continue;
+        }
+        conn->query = NULL;
         conn->state = CONN_IDLE;
         if (q != NULL) {
             q->conn = NULL;
@@ -356,8 +518,8 @@ static void on_conn_io(h2o_socket_t *sock, const char *err)
         if (result != NULL)
             PQclear(result);
     }
-    if (conn->state == CONN_IDLE && conn->generation != conn->pool->generation)
-        conn_close(conn); /* recycled while busy: retired now that it is done */
+    if (conn->state == CONN_IDLE && (conn->generation != conn->pool->generation || conn->stale))
+        conn_close(conn); /* recycled (or stale) while busy: retired now that it is done */
     else if (conn->state == CONN_IDLE && PQstatus(conn->pg) == CONNECTION_BAD)
         conn_failed(conn, "closed by the server");
     pool_dispatch(conn->pool);
@@ -411,6 +573,8 @@ db_query_t *db_pool_query(db_pool_t *pool, const char *sql, int nparams, const c
         return NULL;
     }
     q->nparams = nparams;
+    if (pool->options.prepare)
+        q->sql_hash = sql_hash(sql);
     for (int i = 0; i < nparams; i++) {
         q->params[i] = strdup_or_null(params[i]);
         if (params[i] != NULL && q->params[i] == NULL) {
@@ -454,9 +618,15 @@ int db_pool_create(db_pool_t **out, h2o_loop_t *loop, const db_pool_options_t *o
         pool->options.max_conns = 1;
     if (pool->options.max_conns > DB_POOL_CONNS_MAX)
         pool->options.max_conns = DB_POOL_CONNS_MAX;
-    char st[64];
-    /* JIT compilation costs more than these short OLTP statements ever run */
-    snprintf(st, sizeof(st), "-c statement_timeout=%lld -c jit=off", (long long)options->query_timeout_ms);
+    char st[128];
+    /* JIT compilation costs more than these short OLTP statements ever run.
+     * Prepared statements use their generic plan from the first run: every
+     * statement chorus sends selects by ids and keys, whose best plan does
+     * not depend on the values, and PostgreSQL's default (five custom plans
+     * per connection, then a cost comparison) kept replanning the largest
+     * ones on most connections. */
+    snprintf(st, sizeof(st), "-c statement_timeout=%lld -c jit=off%s", (long long)options->query_timeout_ms,
+             options->prepare ? " -c plan_cache_mode=force_generic_plan" : "");
     pool->name = strdup(options->name);
     pool->conninfo = strdup(options->conninfo);
     pool->statement_timeout = strdup(st);

@@ -29,6 +29,7 @@ typedef struct {
     unsigned max_conns;   /* this worker's share of SqlSettings.MaxOpenConns */
     int64_t query_timeout_ms;
     unsigned queue_max; /* queries waiting beyond this fail at once */
+    bool prepare;       /* each connection prepares what it runs (pool.c) */
 } db_pool_options_t;
 
 int db_pool_create(db_pool_t **out, h2o_loop_t *loop, const db_pool_options_t *options);

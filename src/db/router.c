@@ -566,6 +566,7 @@ int db_router_create(db_router_t **out, h2o_loop_t *loop, const config_sql_t *sq
         .max_conns = share < 1 ? 1 : (unsigned)share,
         .query_timeout_ms = sql->query_timeout * 1000,
         .queue_max = ROUTER_QUEUE_MAX,
+        .prepare = sql->prepare_statements,
     };
     int rc = add_sources(rt, sql, &base);
     if (rc != 0) {

@@ -2,7 +2,8 @@
 # Schema migrations: two nodes starting at once on an empty database apply
 # each migration exactly once; a node that starts while another holds the
 # migration lock waits (serving plain ping meanwhile) and then finds the work
-# done; a restart on a migrated database applies nothing.
+# done; a restart on a migrated database applies nothing; a column another
+# node's migration widens fails no request on a node with prepared statements.
 . "$(dirname "$0")/lib.sh"
 
 T=$CHORUS_TEST_TMP
@@ -52,4 +53,28 @@ check "restart: healthy" wait_for 10 healthy "$P1"
 check "restart: nothing applied again" not grep -q 'applied migration' "$T/d/logs/migrate.log"
 check "restart: still one row per migration" \
     [ "$(sql migrations "SELECT count(*) FROM chorus_migrations")" = "$expected" ]
+
+# Another node's migration changes a table under the statements this node
+# keeps prepared (SqlSettings.PrepareStatements): "cached plan must not change
+# result type" must cost no request.  The channel-by-name route returns
+# Channels.Header, so widening it (Mattermost's migrations do such things)
+# changes that statement's result; each of the six reads before and after
+# may land on either worker.
+api="http://127.0.0.1:$P1/api/v4"
+curl -s -o /dev/null -H 'Content-Type: application/json' \
+    -d '{"email":"mig@example.com","username":"mig","password":"Migrate-123"}' "$api/users"
+token=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
+    -d '{"login_id":"mig","password":"Migrate-123"}' "$api/users/login" | tr -d '\r' | awk 'tolower($1) == "token:" { print $2 }')
+team=$(curl -s -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d '{"name":"migteam","display_name":"Mig","type":"O"}' "$api/teams" | sed -n 's/^{"id":"\([a-z0-9]*\)".*/\1/p')
+by_name() {
+    local i
+    for ((i = 0; i < 6; i++)); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" \
+            "$api/teams/$team/channels/name/town-square")" = 200 ] || return 1
+    done
+}
+check "a channel by name, read with prepared statements" by_name
+sql migrations "ALTER TABLE Channels ALTER COLUMN Header TYPE varchar(1025)" >/dev/null
+check "the same reads after another node widened a column" by_name
 finish
