@@ -142,6 +142,25 @@ void api_channels_for_user(api_request_t *r)
 
 /* ---- GET /channels/{channel_id}/stats ------------------------------------------- */
 
+/* The member count comes from the worker's cache when it has it
+ * (worker/member_counts.h); the pinned count is always read. */
+typedef struct {
+    api_channel_access_t access; /* what api_require_channel learned */
+    int64_t members;             /* -1: not cached, the query counts them */
+    uint64_t ticket;
+} stats_t;
+
+static void send_stats(api_request_t *r, int64_t members, int64_t pinned)
+{
+    const stats_t *st = r->state;
+    /* chorus has no guests and no files: 0, or -1 when files are not counted */
+    bool no_files = text_parse_bool(api_query_param(r, "exclude_files_count"));
+    api_send_json(r, 200,
+                  json_pack("{s:s,s:I,s:i,s:I,s:i}", "channel_id", st->access.id, "member_count", (json_int_t)members,
+                            "guest_count", 0, "pinnedpost_count", (json_int_t)pinned, "files_count",
+                            no_files ? -1 : 0));
+}
+
 static void on_stats_loaded(api_request_t *r, PGresult *res, const char *error)
 {
     if (api_query_failed(r, error))
@@ -150,19 +169,29 @@ static void on_stats_loaded(api_request_t *r, PGresult *res, const char *error)
         api_error_database(r, NULL);
         return;
     }
-    const api_channel_access_t *c = r->state;
-    /* chorus has no guests and no files: 0, or -1 when files are not counted */
-    bool no_files = text_parse_bool(api_query_param(r, "exclude_files_count"));
-    api_send_json(r, 200,
-                  json_pack("{s:s,s:I,s:i,s:I,s:i}", "channel_id", c->id, "member_count",
-                            (json_int_t)row_int64(res, 0, 0), "guest_count", 0, "pinnedpost_count",
-                            (json_int_t)row_int64(res, 0, 1), "files_count", no_files ? -1 : 0));
+    stats_t *st = r->state;
+    if (st->members >= 0) {
+        send_stats(r, st->members, row_int64(res, 0, 0));
+        return;
+    }
+    int64_t members = row_int64(res, 0, 0);
+    member_counts_put(&r->worker->member_counts, st->access.id, members, st->ticket);
+    send_stats(r, members, row_int64(res, 0, 1));
 }
 
 static void load_stats(api_request_t *r)
 {
-    const api_channel_access_t *c = r->state;
-    const char *params[] = {c->id};
+    stats_t *st = h2o_mem_alloc_pool(&r->req->pool, sizeof(*st));
+    st->access = *(const api_channel_access_t *)r->state;
+    r->state = st;
+    const char *params[] = {st->access.id};
+    member_counts_t *mc = &r->worker->member_counts;
+    if (member_counts_get(mc, st->access.id, &st->members)) {
+        api_query_read(r, CHANNEL_SQL_PINNED_COUNT, 1, params, on_stats_loaded);
+        return;
+    }
+    st->members = -1;
+    st->ticket = member_counts_ticket(mc);
     api_query_read(r, CHANNEL_SQL_STATS, 1, params, on_stats_loaded);
 }
 

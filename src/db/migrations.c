@@ -201,6 +201,10 @@ const migration_t migrations[] = {
      "  SortOrder bigint NOT NULL DEFAULT 0, PRIMARY KEY (ChannelId, UserId, CategoryId)"
      ");"
      "CREATE INDEX idx_sidebarchannels_category_id ON SidebarChannels (CategoryId)"},
+    /* Channel stats count pinned posts on every channel switch: without it
+     * that count reads every post of the channel. */
+    {12, "index pinned posts (idx_posts_channel_id_pinned)",
+     "CREATE INDEX idx_posts_channel_id_pinned ON Posts (ChannelId) WHERE IsPinned AND DeleteAt = 0"},
 };
 
 const unsigned migrations_count = sizeof(migrations) / sizeof(migrations[0]);

@@ -196,11 +196,14 @@
                                     " OR c.DeleteAt >= $3::bigint))) ORDER BY c.Id"
 
 /* Channel $1's statistics: its members whose account is active, its pinned
- * posts (not deleted). */
+ * posts (not deleted; idx_posts_channel_id_pinned finds them). */
 #define CHANNEL_SQL_STATS                                                           \
     "SELECT (SELECT count(*) FROM ChannelMembers m JOIN Users u ON u.Id = m.UserId" \
     " WHERE m.ChannelId = $1 AND u.DeleteAt = 0),"                                  \
     " (SELECT count(*) FROM Posts WHERE ChannelId = $1 AND IsPinned AND DeleteAt = 0)"
+
+/* Only the pinned posts of CHANNEL_SQL_STATS, when the member count is known. */
+#define CHANNEL_SQL_PINNED_COUNT "SELECT count(*) FROM Posts WHERE ChannelId = $1 AND IsPinned AND DeleteAt = 0"
 
 /* A CHANNEL_COLUMNS row from column `col` as Mattermost's Channel. */
 json_t *channel_to_json(const PGresult *res, int row, int col);

@@ -8,7 +8,8 @@
  * a revoked session or user leaves the shared session cache (idempotent: the
  * publisher usually removed it already, but a record from another node did
  * not); a changed user leaves the users cache (and, when its roles changed,
- * the session cache: sessions carry the roles); WebSocket events, status changes, membership changes and the
+ * the session cache: sessions carry the roles) and, like a membership change,
+ * the member counts of channel stats (worker/member_counts.h); WebSocket events, status changes, membership changes and the
  * revocations go to the WebSocket hub (src/ws), which delivers them to this
  * worker's sockets in ring order.  A peer's role_updated makes the node's
  * roles copies stale (worker/roles.h: the patching node's worker did that
@@ -34,6 +35,7 @@ static void on_ring_overrun(worker_t *w)
 {
     w->ring_overruns++;
     worker_roles_changed(w->params->shm);
+    member_counts_forget_all(&w->member_counts);
     ws_on_ring_overrun(w);
     log_warn(0, "fell a full ring behind: resynchronised at seq %llu",
              (unsigned long long)shm_ring_head_seq(shm_region_ring(w->params->shm)));
@@ -69,6 +71,7 @@ static void dispatch_record(worker_t *w, uint16_t raw_type, const void *raw, siz
         event_user_changed_t ev;
         if ((rc = event_decode_user_changed(data, len, &ev)) == 0) {
             shm_cache_remove(shm_region_users(w->params->shm), ev.user_id);
+            member_counts_forget_all(&w->member_counts); /* (de)activation changes counts */
             if (ev.sessions)
                 shm_sessions_remove_user(sessions, ev.user_id);
         }
@@ -79,6 +82,16 @@ static void dispatch_record(worker_t *w, uint16_t raw_type, const void *raw, siz
         if (r.from_cluster && (rc = event_decode_ws_event(data, len, &ev)) == 0 &&
             strcmp(ev.event, "role_updated") == 0)
             worker_roles_changed(w->params->shm);
+        break;
+    }
+    case EVENT_MEMBERS_CHANGED: {
+        event_members_changed_t ev;
+        if ((rc = event_decode_members_changed(data, len, &ev)) == 0) {
+            if (ev.team_id[0] != '\0') /* leaving a team leaves its channels */
+                member_counts_forget_all(&w->member_counts);
+            else
+                member_counts_forget(&w->member_counts, ev.channel_id);
+        }
         break;
     }
     case EVENT_STATUS_CHANGED: {

@@ -13,6 +13,7 @@
 #include "shm/region.h"
 #include "shm/ring.h"
 #include "worker/main.h"
+#include "worker/member_counts.h"
 #include "worker/roles.h"
 
 /* The worker process's own context: everything it owns, in one place. */
@@ -44,6 +45,7 @@ typedef struct worker_s {
     uint64_t ring_events, ring_overruns;
     uint64_t session_cache_hits, session_cache_misses;
     worker_roles_t roles;                 /* what permission checks read (roles.h) */
+    member_counts_t member_counts;        /* channel stats (member_counts.h) */
     struct worker_webclient_s *webclient; /* NULL: no web client to serve */
     char node_id[ID_LENGTH + 1];
     char version_id[192]; /* X-Version-ID */

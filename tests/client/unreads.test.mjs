@@ -299,6 +299,34 @@ test('getChannelStats: members, guests, pinned posts, files', T, async () => {
     await clientError(bob.client.getChannelStats('bad'), 400, BAD_URL);
 });
 
+// Every worker keeps member counts: each read below may land on any of them,
+// so each change is read back several times.
+test('getChannelStats follows members, deactivations and pins at once', T, async () => {
+    const w = await world('unc');
+    const {alice, bob, carol, open} = w;
+    const {client: a} = await admin();
+    const counts = async (want, what) => {
+        for (let i = 0; i < 6; i++) {
+            const s = await alice.client.getChannelStats(open.id);
+            assert.deepEqual([s.member_count, s.pinnedpost_count], want, what);
+        }
+    };
+    const p = await post(alice.client, open.id, 'pin me');
+    await counts([2, 0], 'cached');
+    await alice.client.addToChannel(carol.user.id, open.id);
+    await counts([3, 0], 'after a join');
+    await a.updateUserActive(bob.user.id, false);
+    await counts([2, 0], 'a deactivated member is not counted');
+    await a.updateUserActive(bob.user.id, true);
+    await counts([3, 0], 'reactivated');
+    await alice.client.patchPost({id: p.id, is_pinned: true});
+    await counts([3, 1], 'pinned');
+    await alice.client.removeFromChannel(carol.user.id, open.id);
+    await counts([2, 1], 'after a removal');
+    await alice.client.deletePost(p.id);
+    await counts([2, 0], 'a deleted pinned post is not counted');
+});
+
 test('team unreads: another user 403, an admin for anyone', T, async () => {
     const {alice, bob, team} = await world('unt');
     await clientError(raw(bob.client, `/users/${alice.user.id}/teams/unread`, {method: 'get'}), 403, FORBIDDEN);
