@@ -33,7 +33,9 @@
     " WHERE m.UserId = $1 AND c.DeleteAt = 0 AND c.TeamId <> $2 GROUP BY c.TeamId ORDER BY c.TeamId"
 
 /* User $1 views channels $2 (a varchar[] literal): their memberships read
- * up to the channel's last post, mentions cleared (UpdateLastViewedAt).
+ * up to the channel's last post, mentions cleared (UpdateLastViewedAt);
+ * a membership already in that state is not rewritten (most views are of
+ * channels read before: no write, no dead row).
  * Rows: each existing channel's Id and LastPostAt (member or not, as
  * Mattermost answers them); none when no channel exists. */
 #define UNREAD_SQL_VIEW                                                                                            \
@@ -43,6 +45,9 @@
     "  MsgCount = GREATEST(cm.MsgCount, c.TotalMsgCount), MsgCountRoot = GREATEST(cm.MsgCountRoot,"                \
     "  c.TotalMsgCountRoot), LastViewedAt = GREATEST(cm.LastViewedAt, c.LastPostAt),"                              \
     "  LastUpdateAt = GREATEST(cm.LastViewedAt, c.LastPostAt) FROM c WHERE cm.UserId = $1 AND cm.ChannelId = c.Id" \
+    "  AND (cm.LastViewedAt < c.LastPostAt OR cm.MsgCount < c.TotalMsgCount"                                       \
+    "  OR cm.MsgCountRoot < c.TotalMsgCountRoot OR cm.MentionCount <> 0 OR cm.MentionCountRoot <> 0"               \
+    "  OR cm.UrgentMentionCount <> 0)"                                                                             \
     "  RETURNING 1)"                                                                                               \
     " SELECT Id, LastPostAt FROM c ORDER BY Id"
 
