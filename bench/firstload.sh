@@ -56,8 +56,11 @@
 #
 # Environment: USERS (1000) CHANNELS (20) POSTS (100) UNREAD (5) PEERS (20)
 #   CONNS (64) DURATION (5 s) ROUNDS (3) WORKERS (2)
+#   WARMUP (5 s: a firstload round first, in no figure, so that the rounds
+#   measure a server that has run a while: pools open, statements planned)
 #   PG_TOP (0; N > 0 loads pg_stat_statements and prints, after the rounds,
-#   the N statements that took PostgreSQL the most time, planning included)
+#   the N statements that took PostgreSQL the most time, planning included;
+#   the warm-up round counts there too)
 #   CHORUSD ($SRC/build/chorusd) CHORUS_PORT (19065)
 # Last lines: the per-step table, then
 #   ping_rps=X firstload_rps=X firstload_vs_ping=X load_p50_ms=X load_p99_ms=X loads=N
@@ -77,6 +80,7 @@ PEERS=${PEERS:-20}
 CONNS=${CONNS:-64}
 DURATION=${DURATION:-5}
 ROUNDS=${ROUNDS:-3}
+WARMUP=${WARMUP:-5}
 WORKERS=${WORKERS:-2}
 PG_TOP=${PG_TOP:-0}
 CHORUSD=${CHORUSD:-$SRC/build/chorusd}
@@ -256,7 +260,7 @@ code=$(curl -s -o "$tmp/me.json" -w '%{http_code}' -H "Authorization: Bearer $fi
 
 if [ "$PG_TOP" -gt 0 ]; then sql -c "SELECT pg_stat_statements_reset()" >/dev/null; fi
 "$tmp/firstload" -u "$URL" -f "$tmp/users" --team "$TEAM" --channel "$CHANNEL" -c "$CONNS" -d "$DURATION" \
-    -r "$ROUNDS" --peers "$PEERS" --server-pid "$chorus_pid" \
+    -r "$ROUNDS" --warmup "$WARMUP" --peers "$PEERS" --server-pid "$chorus_pid" \
     --db-pid "$(head -n 1 "$tmp/pg/data/postmaster.pid")" | tee "$tmp/out" || die "the load client failed"
 kill -0 "$chorus_pid" 2>/dev/null || die "chorusd died during the run"
 if [ "$PG_TOP" -gt 0 ]; then

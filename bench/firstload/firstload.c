@@ -17,6 +17,10 @@
  * first step the next firstload round.  Any non-2xx answer, or a connection
  * that fails, is an error; the first error of each step is shown on stderr.
  *
+ * With --warmup S, a firstload round of S seconds comes first, printed as
+ * round=0 and left out of every figure: a server that has run for a while
+ * has its database connections open and their statements planned.
+ *
  * Users file: one "USER_ID TOKEN" per line.  The first --peers users are the
  * ones whose statuses and profiles every load asks for (the authors of the
  * open channel's posts, as the web app would).
@@ -130,9 +134,11 @@ struct lat {
 static struct {
     const char *users_file, *team, *channel;
     char host[256], port[16], prefix[256], hostport[300];
-    int conns, duration, rounds, peers;
+    int conns, duration, rounds, peers, warmup;
     long server_pid, db_pid;
 } cfg = {.conns = 64, .duration = 5, .rounds = 3, .peers = 20};
+/* the warm-up round's answers go into no figure */
+static int warming;
 
 static char **user_ids, **tokens;
 static long nusers;
@@ -472,7 +478,7 @@ static void request_ended(struct conn *c, int ok, uint64_t t)
     }
     if (mode != M_LOAD)
         return;
-    if (counted) {
+    if (counted && !warming) {
         lat_add(&step_lat[c->step], t - c->sent_ns);
         if (!ok)
             step_errors[c->step]++;
@@ -484,7 +490,8 @@ static void request_ended(struct conn *c, int ok, uint64_t t)
     if (counted) {
         r_loads++;
         lat_add(&r_load_lat, t - c->load_start_ns);
-        lat_add(&all_load_lat, t - c->load_start_ns);
+        if (!warming)
+            lat_add(&all_load_lat, t - c->load_start_ns);
     }
     c->user = -1;
 }
@@ -582,7 +589,7 @@ static double median(double *v, int n)
     return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-static double run_round(int round, int m)
+static double run_round(int round, int m, int seconds)
 {
     mode = m;
     draining = 0;
@@ -594,7 +601,7 @@ static double run_round(int round, int m)
     double cpu0 = self_cpu();
     unsigned long long srv0 = tree_ticks(cfg.server_pid), db0 = tree_ticks(cfg.db_pid), mach0 = machine_ticks();
     uint64_t t0 = now_ns();
-    deadline_ns = t0 + (uint64_t)cfg.duration * 1000000000u;
+    deadline_ns = t0 + (uint64_t)seconds * 1000000000u;
     for (int i = 0; i < cfg.conns; i++)
         conn_next(&conns[i]);
     struct epoll_event evs[256];
@@ -703,7 +710,7 @@ static void parse_url(const char *url)
 static void usage(void)
 {
     fputs("usage: firstload -u http://HOST:PORT/api/v4 -f USERS --team ID --channel ID\n"
-          "                 [-c CONNS] [-d SECONDS] [-r ROUNDS] [--peers N]\n"
+          "                 [-c CONNS] [-d SECONDS] [-r ROUNDS] [--peers N] [--warmup SECONDS]\n"
           "                 [--server-pid PID] [--db-pid PID]\n",
           stderr);
     exit(2);
@@ -714,7 +721,8 @@ int main(int argc, char **argv)
     static const struct option opts[] = {{"url", 1, 0, 'u'},     {"users", 1, 0, 'f'}, {"team", 1, 0, 'T'},
                                          {"channel", 1, 0, 'C'}, {"conns", 1, 0, 'c'}, {"duration", 1, 0, 'd'},
                                          {"rounds", 1, 0, 'r'},  {"peers", 1, 0, 'p'}, {"server-pid", 1, 0, 'S'},
-                                         {"db-pid", 1, 0, 'D'},  {0, 0, 0, 0}};
+                                         {"db-pid", 1, 0, 'D'},  {"warmup", 1, 0, 'W'},
+                                         {0, 0, 0, 0}};
     const char *url = NULL;
     int o;
     while ((o = getopt_long(argc, argv, "u:f:c:d:r:", opts, NULL)) != -1) {
@@ -729,11 +737,12 @@ int main(int argc, char **argv)
         case 'p': cfg.peers = atoi(optarg); break;
         case 'S': cfg.server_pid = atol(optarg); break;
         case 'D': cfg.db_pid = atol(optarg); break;
+        case 'W': cfg.warmup = atoi(optarg); break;
         default: usage();
         }
     }
     if (url == NULL || cfg.users_file == NULL || cfg.team == NULL || cfg.channel == NULL || cfg.conns < 1 ||
-        cfg.duration < 1 || cfg.rounds < 1 || cfg.peers < 1)
+        cfg.duration < 1 || cfg.rounds < 1 || cfg.peers < 1 || cfg.warmup < 0)
         usage();
     parse_url(url);
     load_users();
@@ -758,9 +767,14 @@ int main(int argc, char **argv)
 
     double *ping = xrealloc(NULL, (size_t)cfg.rounds * sizeof *ping);
     double *load = xrealloc(NULL, (size_t)cfg.rounds * sizeof *load);
+    if (cfg.warmup > 0) {
+        warming = 1;
+        run_round(0, M_LOAD, cfg.warmup);
+        warming = 0;
+    }
     for (int r = 0; r < cfg.rounds; r++) {
-        ping[r] = run_round(r + 1, M_PING);
-        load[r] = run_round(r + 1, M_LOAD);
+        ping[r] = run_round(r + 1, M_PING, cfg.duration);
+        load[r] = run_round(r + 1, M_LOAD, cfg.duration);
     }
 
     printf("per step (all firstload rounds):\n");
