@@ -327,6 +327,10 @@ test('ping, get_statuses, get_statuses_by_ids, bad and unknown requests: replies
     await w.bob.client.updateStatus({user_id: w.bob.user.id, status: 'away'});
     const a = await official(t, w.alice.token, 'alice');
     const call = (fn) => new Promise((resolve) => fn(resolve));
+    // a socket makes its user online once the status is saved (as Mattermost: asynchronously)
+    for (let i = 0; i < 100 && (await w.alice.client.getStatus(w.alice.user.id)).status !== 'online'; i++) {
+        await sleep(50);
+    }
 
     const byIds = await call((cb) => a.wsc.getStatusesByIds([w.alice.user.id, w.bob.user.id, NOBODY], cb));
     assert.equal(byIds.status, 'OK', safeJson(byIds));
