@@ -32,8 +32,10 @@
 # (Promise.all), a whole load here is their sum, so load_p99_ms is an upper
 # bound on what the app would wait.
 # Left out, not served by chorus yet: POST /emoji/names,
-# GET /users/me/teams/{team}/threads?totalsOnly=true, POST /users/group_channels,
-# the profile, emoji and file images, and the WebSocket (bench/fanout.sh).
+# GET /users/me/teams/{team}/threads?totalsOnly=true, the emoji and file
+# images; and the WebSocket (bench/fanout.sh), the profile images (cached by
+# the browser), POST /users/group_channels (the seeded users are in no group
+# channel: the web app sends it only for the ones in its sidebar).
 # GET /teams/name/{team}/channels/name/{channel} is left out too: the web app
 # calls it only for a channel in the URL it does not know yet.
 #
