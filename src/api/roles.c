@@ -137,6 +137,13 @@ void api_roles_by_names(api_request_t *r)
         api_send_json(r, 200, json_array());
         return;
     }
+    /* every web app load asks: the worker's copy answers while it is fresh */
+    const worker_roles_t *roles = &r->worker->roles;
+    json_t *found = worker_roles_fresh(roles, r->worker->params->shm) ? worker_roles_by_names(roles, names) : NULL;
+    if (found != NULL) {
+        api_send_json(r, 200, found);
+        return;
+    }
     const char *params[] = {list};
     api_query_read(r, ROLE_SQL_BY_NAMES, 1, params, send_role_list);
 }

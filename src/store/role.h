@@ -21,6 +21,7 @@
 #define ROLE_NCOLUMNS 10
 /* Where Name and Permissions sit in ROLE_COLUMNS. */
 #define ROLE_COLUMN_NAME        1
+#define ROLE_COLUMN_DELETE_AT   6
 #define ROLE_COLUMN_PERMISSIONS 7
 
 /* Every role, by name.  Returns ROLE_COLUMNS. */
@@ -32,8 +33,9 @@
 /* The roles named in $1 (a text[]), by name; names of no role are skipped.
  * Returns ROLE_COLUMNS. */
 #define ROLE_SQL_BY_NAMES "SELECT " ROLE_COLUMNS " FROM Roles WHERE Name = ANY($1::text[]) ORDER BY Name"
-/* What permission checks read: Name, Permissions of every role not deleted. */
-#define ROLE_SQL_PERMISSIONS "SELECT Name, Permissions FROM Roles WHERE DeleteAt = 0"
+/* What permission checks read, and POST /roles/names answers from: every
+ * role, by name.  Returns ROLE_COLUMNS (checks skip the deleted ones). */
+#define ROLE_SQL_PERMISSIONS "SELECT " ROLE_COLUMNS " FROM Roles ORDER BY Name"
 /* Role $1 gets permissions $2 (space-separated; NULL keeps them) at time $3
  * (ms).  UpdateAt only grows, even for two patches in the same ms.  Returns
  * ROLE_COLUMNS; no row when there is no such role. */

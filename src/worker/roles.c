@@ -14,6 +14,7 @@ static void free_table(worker_role_t *table, size_t count)
     for (size_t i = 0; i < count; i++) {
         free(table[i].name);
         free(table[i].permissions);
+        json_decref(table[i].json);
     }
     free(table);
 }
@@ -73,9 +74,11 @@ int worker_roles_install(worker_roles_t *roles, const PGresult *res, uint64_t ve
     if (table == NULL)
         return -ENOMEM;
     for (size_t i = 0; i < count; i++) {
-        table[i].name = strdup(PQgetvalue(res, (int)i, 0));
-        table[i].permissions = strdup(PQgetvalue(res, (int)i, 1));
-        if (table[i].name == NULL || table[i].permissions == NULL) {
+        table[i].name = strdup(PQgetvalue(res, (int)i, ROLE_COLUMN_NAME));
+        table[i].permissions = strdup(PQgetvalue(res, (int)i, ROLE_COLUMN_PERMISSIONS));
+        table[i].deleted = strcmp(PQgetvalue(res, (int)i, ROLE_COLUMN_DELETE_AT), "0") != 0;
+        table[i].json = role_to_json(res, (int)i, 0);
+        if (table[i].name == NULL || table[i].permissions == NULL || table[i].json == NULL) {
             free_table(table, count);
             return -ENOMEM;
         }
@@ -89,9 +92,36 @@ int worker_roles_install(worker_roles_t *roles, const PGresult *res, uint64_t ve
 static const worker_role_t *find(const worker_roles_t *roles, const char *name, size_t len)
 {
     for (size_t i = 0; i < roles->count; i++)
-        if (strlen(roles->roles[i].name) == len && memcmp(roles->roles[i].name, name, len) == 0)
+        if (!roles->roles[i].deleted && strlen(roles->roles[i].name) == len &&
+            memcmp(roles->roles[i].name, name, len) == 0)
             return &roles->roles[i];
     return NULL;
+}
+
+static bool named(const json_t *names, const char *name)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(names, i, v)
+    {
+        if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
+            return true;
+    }
+    return false;
+}
+
+json_t *worker_roles_by_names(const worker_roles_t *roles, const json_t *names)
+{
+    json_t *out = json_array();
+    /* the table is by name, as ROLE_SQL_BY_NAMES answers */
+    for (size_t i = 0; out != NULL && i < roles->count; i++) {
+        if (roles->roles[i].json != NULL && named(names, roles->roles[i].name) &&
+            json_array_append(out, roles->roles[i].json) != 0) {
+            json_decref(out);
+            out = NULL;
+        }
+    }
+    return out;
 }
 
 bool worker_roles_grant(const worker_roles_t *roles, const char *role_names, const char *permission)
@@ -115,7 +145,7 @@ bool worker_roles_granting(const worker_roles_t *roles, const char *permission, 
         return false;
     out[n++] = '{';
     for (size_t i = 0; i < roles->count; i++) {
-        if (!role_list_has(roles->roles[i].permissions, permission, plen))
+        if (roles->roles[i].deleted || !role_list_has(roles->roles[i].permissions, permission, plen))
             continue;
         /* role names are [a-z0-9_]: nothing to quote */
         size_t len = strlen(roles->roles[i].name);

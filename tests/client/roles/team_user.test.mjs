@@ -51,9 +51,16 @@ test('taking create_public_channel from team_user refuses it at once, on every n
     await clientError(alice.client.createChannel(channelInput(team)), 403, 'api.context.permissions.app_error');
     // a private channel still may be created
     await alice.client.createChannel(channelInput(team, 'P'));
+    // the web app reads roles by name (served from the workers' copies): the new list, on every worker
+    for (let i = 0; i < 4; i++) {
+        const [read] = await alice.client.getRolesByNames(['team_user']);
+        assert.ok(!read.permissions.includes('create_public_channel'), 'roles by name after the patch');
+    }
     // node B: as soon as the event crossed
     const ms = await refusedWithin(() => bob.client.createChannel(channelInput(team)), 2000);
     t.diagnostic(`refused on node B ${ms} ms after the patch answered`);
+    const [onB] = await bob.client.getRolesByNames(['team_user']);
+    assert.ok(!onB.permissions.includes('create_public_channel'), 'roles by name on node B');
     await clientError(bob.client.createChannel(channelInput(team)), 403, 'api.context.permissions.app_error');
     // a system admin's own roles still grant it
     const forAdmin = await admin.createChannel(channelInput(team));
