@@ -105,7 +105,7 @@ static const pair_t full_fixed[] = {
     {"TeammateNameDisplay", "username"},
     {"LockTeammateNameDisplay", "false"},
     {"ExperimentalPrimaryTeam", ""},
-    {"ExperimentalViewArchivedChannels", "false"},
+    {"ExperimentalViewArchivedChannels", "true"}, /* archived channels stay readable */
     {"EnableOAuthServiceProvider", "false"},
     {"GoogleDeveloperKey", ""},
     {"EnableIncomingWebhooks", "false"},
