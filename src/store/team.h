@@ -176,6 +176,39 @@
     " Type = CASE WHEN COALESCE($7::boolean, AllowOpenInvite) AND Type <> 'I' THEN 'O' ELSE 'I' END," \
     " InviteId = COALESCE($8, InviteId) WHERE Id = $1 RETURNING " TEAM_COLUMNS("")
 
+/* Team $1's privacy (UpdateTeamPrivacy): Type $2 ('O' or 'I') and
+ * AllowOpenInvite $3; a change towards invite-only ($3 false or $2 'I')
+ * takes the new invite id $4, as Mattermost forces one; $5 the time in ms.
+ * Returns TEAM_COLUMNS; no row for no such team. */
+#define TEAM_SQL_SET_PRIVACY                                                                                  \
+    "UPDATE Teams SET InviteId = CASE WHEN (AllowOpenInvite <> $3::boolean OR Type <> $2)"                    \
+    " AND (NOT $3::boolean OR $2 = 'I') THEN $4 ELSE InviteId END, Type = $2, AllowOpenInvite = $3::boolean," \
+    " UpdateAt = $5::bigint WHERE Id = $1 RETURNING " TEAM_COLUMNS("")
+
+/* Team $1 gets invite id $2 (RegenerateTeamInviteId) at time $3 (ms).
+ * Returns TEAM_COLUMNS; no row for no such team. */
+#define TEAM_SQL_SET_INVITE_ID \
+    "UPDATE Teams SET InviteId = $2, UpdateAt = $3::bigint WHERE Id = $1 RETURNING " TEAM_COLUMNS("")
+
+/* SQL: '%' $1 '%' as a LIKE pattern, $1's own \ % _ escaped. */
+#define TEAM_TERM_PATTERN "('%' || replace(replace(replace($1, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%')"
+/* Teams whose Name or DisplayName holds term $1 (any case; % and _ are
+ * plain characters, as sanitizeSearchTerm makes them), deleted ones too, by display name (SearchAll's teamSearchQuery).
+ * $2 allow_open_invite ('' no filter, 't', 'f'), $3 group_constrained
+ * (likewise: no team here is group constrained, so 't' matches none and 'f'
+ * every one); the two filters are ORed, as Mattermost builds them.  $4 ''
+ * or the Type every team must have; $5 the limit (NULL: all), $6 the offset;
+ * $7 the caller.  Returns TEAM_COLUMNS, the caller's team roles
+ * (TEAM_MEMBER_ROLES), then how many teams match in all. */
+#define TEAM_SQL_SEARCH                                                                                               \
+    "SELECT " TEAM_COLUMNS("t.") ", " TEAM_MEMBER_ROLES(                                                              \
+        "tm") ", count(*) OVER () FROM Teams t"                                                                       \
+              " LEFT JOIN TeamMembers tm ON tm.TeamId = t.Id AND tm.UserId = $7 AND tm.DeleteAt = 0"                  \
+              " WHERE (t.Name ILIKE " TEAM_TERM_PATTERN " OR t.DisplayName ILIKE " TEAM_TERM_PATTERN ")"              \
+              " AND ($2 = '' AND $3 = '' OR ($2 = 't' AND t.AllowOpenInvite) OR ($2 = 'f' AND NOT t.AllowOpenInvite)" \
+              " OR $3 = 'f') AND ($4 = '' OR t.Type = $4)"                                                            \
+              " ORDER BY t.DisplayName, t.Id LIMIT $5::bigint OFFSET $6::bigint"
+
 /* Soft-deletes (DeleteAt $2, the time in ms) or restores ($2 = 0) team $1;
  * $3 the time in ms.  Returns TEAM_COLUMNS; no row for no such team. */
 #define TEAM_SQL_SET_DELETED "UPDATE Teams SET DeleteAt = $2, UpdateAt = $3 WHERE Id = $1 RETURNING " TEAM_COLUMNS("")
