@@ -88,27 +88,39 @@
 /* User $2 joins team $1 (JoinUserToTeam): a new member, or a removed one
  * active again, a scheme admin when the team's Email is theirs, and in the
  * team's default channels; an active member stays as it is.  $3 the time in
- * ms, $4 the channel members' NotifyProps.  Returns TEAM_MEMBER_COLUMNS,
- * then whether the membership is new; no row when the team or the user is
- * missing (or another request wrote the member after this one's snapshot). */
-#define TEAM_SQL_MEMBER_ADD                                                                                         \
-    "WITH tm AS (INSERT INTO TeamMembers (TeamId, UserId, Roles, DeleteAt, SchemeUser, SchemeAdmin, CreateAt)"      \
-    " SELECT t.Id, u.Id, '', 0, true, t.Email = u.Email, $3 FROM Teams t, Users u"                                  \
-    " WHERE t.Id = $1 AND t.DeleteAt = 0 AND u.Id = $2"                                                             \
-    " ON CONFLICT (TeamId, UserId) DO UPDATE SET Roles = '', DeleteAt = 0, SchemeUser = true,"                      \
-    " SchemeAdmin = EXCLUDED.SchemeAdmin, CreateAt = EXCLUDED.CreateAt WHERE TeamMembers.DeleteAt <> 0"             \
-    " RETURNING " TEAM_MEMBER_COLUMNS(                                                                              \
-        "") "),"                                                                                                    \
-            " cm AS (INSERT INTO ChannelMembers (ChannelId, UserId, NotifyProps, LastUpdateAt, SchemeUser, "        \
-            "SchemeAdmin)"                                                                                          \
-            " SELECT c.Id, tm.UserId, $4, $3, true, tm.SchemeAdmin FROM tm JOIN Channels c ON c.TeamId = tm.TeamId" \
-            " AND c.Name IN ('town-square', 'off-topic') AND c.Type = 'O' AND c.DeleteAt = 0"                       \
-            " ON CONFLICT (ChannelId, UserId) DO NOTHING),"                                                         \
-            " uu AS (UPDATE Users SET UpdateAt = $3 WHERE Id IN (SELECT UserId FROM tm))"                           \
-            " SELECT " TEAM_MEMBER_COLUMNS("") ", true FROM tm"                                                     \
-                                               " UNION ALL SELECT " TEAM_MEMBER_COLUMNS(                            \
-                                                   "") ", false FROM TeamMembers"                                   \
-                                                       " WHERE TeamId = $1 AND UserId = $2 AND DeleteAt = 0"
+ * ms, $4 the channel members' NotifyProps, $5 TeamSettings.MaxUsersPerTeam:
+ * a team whose active members (active users) already number $5 takes no
+ * one more.  Returns TEAM_MEMBER_COLUMNS, whether the membership is new,
+ * then whether the team was full: a full team's row is NULLs and true; no
+ * row when the team or the user is missing (or another request wrote the
+ * member after this one's snapshot). */
+#define TEAM_SQL_MEMBER_ADD                                                                                           \
+    "WITH n AS (SELECT count(*) >= $5::bigint AS full FROM TeamMembers m JOIN Users mu ON mu.Id = m.UserId"           \
+    " WHERE m.TeamId = $1 AND m.DeleteAt = 0 AND mu.DeleteAt = 0),"                                                   \
+    " tm AS (INSERT INTO TeamMembers (TeamId, UserId, Roles, DeleteAt, SchemeUser, SchemeAdmin, CreateAt)"            \
+    " SELECT t.Id, u.Id, '', 0, true, t.Email = u.Email, $3 FROM Teams t, Users u, n"                                 \
+    " WHERE t.Id = $1 AND t.DeleteAt = 0 AND u.Id = $2 AND NOT n.full"                                                \
+    " ON CONFLICT (TeamId, UserId) DO UPDATE SET Roles = '', DeleteAt = 0, SchemeUser = true,"                        \
+    " SchemeAdmin = EXCLUDED.SchemeAdmin, CreateAt = EXCLUDED.CreateAt WHERE TeamMembers.DeleteAt <> 0"               \
+    " RETURNING " TEAM_MEMBER_COLUMNS(                                                                                \
+        "") "),"                                                                                                      \
+            " cm AS (INSERT INTO ChannelMembers (ChannelId, UserId, NotifyProps, LastUpdateAt, SchemeUser, "          \
+            "SchemeAdmin)"                                                                                            \
+            " SELECT c.Id, tm.UserId, $4, $3, true, tm.SchemeAdmin FROM tm JOIN Channels c ON c.TeamId = tm.TeamId"   \
+            " AND c.Name IN ('town-square', 'off-topic') AND c.Type = 'O' AND c.DeleteAt = 0"                         \
+            " ON CONFLICT (ChannelId, UserId) DO NOTHING),"                                                           \
+            " uu AS (UPDATE Users SET UpdateAt = $3 WHERE Id IN (SELECT UserId FROM tm))"                             \
+            " SELECT " TEAM_MEMBER_COLUMNS("") ", true, false FROM tm"                                                \
+                                               " UNION ALL SELECT " TEAM_MEMBER_COLUMNS(                              \
+                                                   "") ", false, false FROM TeamMembers"                              \
+                                                       " WHERE TeamId = $1 AND UserId = $2 AND DeleteAt = 0"          \
+                                                       " UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, " \
+                                                       "false, true FROM n WHERE n.full"                              \
+                                                       " AND EXISTS (SELECT 1 FROM Teams WHERE Id = $1 AND DeleteAt " \
+                                                       "= 0) AND EXISTS (SELECT 1 FROM Users"                         \
+                                                       " WHERE Id = $2) AND NOT EXISTS (SELECT 1 FROM TeamMembers "   \
+                                                       "WHERE TeamId = $1 AND UserId = $2"                            \
+                                                       " AND DeleteAt = 0)"
 
 /* Active member $2 of team $1: TEAM_MEMBER_COLUMNS, or no row. */
 #define TEAM_SQL_MEMBER_GET \
