@@ -32,12 +32,12 @@ static void on_teams_found(api_request_t *r, PGresult *res, const char *error)
         return;
     json_t *teams = json_array();
     for (int i = 0; i < PQntuples(res); i++)
-        json_array_append_new(teams, api_team_json(r, res, i, 0, row_str(res, i, TEAM_NCOLUMNS)));
+        if (!PQgetisnull(res, i, 0)) /* NULLs: a page past the last team */
+            json_array_append_new(teams, api_team_json(r, res, i, 0, row_str(res, i, TEAM_NCOLUMNS)));
     if (!s->paged) {
         api_send_json(r, 200, teams);
         return;
     }
-    /* a page past the last match has no row to count from */
     json_int_t total = PQntuples(res) > 0 ? row_int64(res, 0, TEAM_NCOLUMNS + 1) : 0;
     api_send_json(r, 200, json_pack("{s:o,s:I}", "teams", teams, "total_count", total));
 }

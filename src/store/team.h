@@ -205,21 +205,26 @@
 /* SQL: '%' $1 '%' as a LIKE pattern, $1's own \ % _ escaped. */
 #define TEAM_TERM_PATTERN "('%' || replace(replace(replace($1, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%')"
 /* Teams whose Name or DisplayName holds term $1 (any case; % and _ are
- * plain characters, as sanitizeSearchTerm makes them), deleted ones too, by display name (SearchAll's teamSearchQuery).
- * $2 allow_open_invite ('' no filter, 't', 'f'), $3 group_constrained
- * (likewise: no team here is group constrained, so 't' matches none and 'f'
- * every one); the two filters are ORed, as Mattermost builds them.  $4 ''
- * or the Type every team must have; $5 the limit (NULL: all), $6 the offset;
- * $7 the caller.  Returns TEAM_COLUMNS, the caller's team roles
- * (TEAM_MEMBER_ROLES), then how many teams match in all. */
+ * plain characters, as sanitizeSearchTerm makes them), deleted ones too,
+ * by display name (SearchAll's teamSearchQuery).  $2 allow_open_invite (''
+ * no filter, 't', 'f'), $3 group_constrained (likewise: no team here is
+ * group constrained, so 't' matches none and 'f' every one); the two
+ * filters are ORed, as Mattermost builds them.  $4 '' or the Type every
+ * team must have; $5 the limit (NULL: all), $6 the offset; $7 the caller.
+ * Rows: TEAM_COLUMNS, the caller's team roles (TEAM_MEMBER_ROLES), then how
+ * many teams match in all; a page past the last team is one row of NULLs
+ * and the count. */
 #define TEAM_SQL_SEARCH                                                                                               \
-    "SELECT " TEAM_COLUMNS("t.") ", " TEAM_MEMBER_ROLES(                                                              \
-        "tm") ", count(*) OVER () FROM Teams t"                                                                       \
-              " LEFT JOIN TeamMembers tm ON tm.TeamId = t.Id AND tm.UserId = $7 AND tm.DeleteAt = 0"                  \
+    "WITH m AS (SELECT " TEAM_COLUMNS(                                                                                \
+        "t.") " FROM Teams t"                                                                                         \
               " WHERE (t.Name ILIKE " TEAM_TERM_PATTERN " OR t.DisplayName ILIKE " TEAM_TERM_PATTERN ")"              \
               " AND ($2 = '' AND $3 = '' OR ($2 = 't' AND t.AllowOpenInvite) OR ($2 = 'f' AND NOT t.AllowOpenInvite)" \
-              " OR $3 = 'f') AND ($4 = '' OR t.Type = $4)"                                                            \
-              " ORDER BY t.DisplayName, t.Id LIMIT $5::bigint OFFSET $6::bigint"
+              " OR $3 = 'f') AND ($4 = '' OR t.Type = $4))"                                                           \
+              " SELECT p.*, n.n FROM (SELECT count(*) AS n FROM m) AS n LEFT JOIN LATERAL (SELECT " TEAM_COLUMNS(     \
+                  "m.") ", " TEAM_MEMBER_ROLES("tm") " FROM m LEFT JOIN TeamMembers tm ON tm.TeamId = m.Id AND "      \
+                                                     "tm.UserId = $7"                                                 \
+                                                     " AND tm.DeleteAt = 0 ORDER BY m.DisplayName, m.Id LIMIT "       \
+                                                     "$5::bigint OFFSET $6::bigint) AS p ON true"
 
 /* Soft-deletes (DeleteAt $2, the time in ms) or restores ($2 = 0) team $1;
  * $3 the time in ms.  Returns TEAM_COLUMNS; no row for no such team. */

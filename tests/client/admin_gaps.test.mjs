@@ -160,7 +160,8 @@ test('teams search: an admin finds every team (filters, pages); a user the open 
     assert.deepEqual(r.data.teams.map((x) => x.id), [priv.id]);
     assert.equal(r.data.total_count, 2);
     paged = await a.searchTeams(stem, {page: 5, per_page: 1});
-    assert.deepEqual(paged.teams, []);
+    assert.deepEqual(paged, {teams: [], total_count: 2}, 'past the last page: none, and the count');
+    assert.deepEqual(await a.searchTeams(unique('nomatch')), []);
     assert.deepEqual((await a.searchTeams(stem, {allow_open_invite: false})).map((x) => x.id), [priv.id]);
     assert.deepEqual((await a.searchTeams(stem, {allow_open_invite: true})).map((x) => x.id), [open.id]);
     assert.deepEqual(await a.searchTeams(stem, {group_constrained: true}), []);
