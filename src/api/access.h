@@ -11,7 +11,9 @@
  * anything; a team member reads the team; a channel member reads and writes
  * its channel; a team member also reads the open (type O) channels of the
  * team; nobody else sees a private, direct or group channel (403), and a
- * missing or deleted one is a 404.
+ * missing one is a 404.  An archived channel passes every check (Mattermost
+ * keeps it readable, posts included); a write that refuses it reads
+ * delete_at.
  */
 #ifndef CHORUS_API_ACCESS_H
 #define CHORUS_API_ACCESS_H

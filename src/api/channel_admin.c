@@ -1,7 +1,9 @@
 /*
  * Changing a channel: patch and update (PUT /channels/{id}/patch and PUT
- * /channels/{id}), archive (DELETE /channels/{id}) and restore, privacy
- * (PUT /channels/{id}/privacy), as api4/channel.go checks them.
+ * /channels/{id}), archive (DELETE /channels/{id}; ?permanent=true deletes
+ * it for good where ServiceSettings.EnableAPIChannelDeletion allows, else
+ * 401) and restore, privacy (PUT /channels/{id}/privacy), as
+ * api4/channel.go checks them.
  *
  * Permissions are Mattermost's, read from the roles: the caller's system
  * roles, then their channel membership's and their team membership's
@@ -298,6 +300,17 @@ static void on_archived(api_request_t *r, PGresult *res, const char *error)
     api_send_json(r, 200, json_pack("{s:s}", "status", "OK"));
 }
 
+/* PermanentDeleteChannel tells no client (Mattermost publishes nothing);
+ * the member sets of every worker forget the channel. */
+static void on_deleted_permanently(api_request_t *r, PGresult *res, const char *error)
+{
+    const api_channel_access_t *c = r->state;
+    if (!api_query_one_row(r, res, error, "app.channel.get.existing.app_error", "channel"))
+        return;
+    ws_publish_members_changed(r->worker, c->id, NULL);
+    api_send_json(r, 200, json_pack("{s:s}", "status", "OK"));
+}
+
 static void archive_checked(api_request_t *r)
 {
     const api_channel_access_t *c = r->state;
@@ -311,7 +324,11 @@ static void archive_checked(api_request_t *r)
         return;
     }
     if (text_parse_bool(api_query_param(r, "permanent"))) {
-        /* ServiceSettings.EnableAPIChannelDeletion is off */
+        if (r->worker->config->service.enable_api_channel_deletion) {
+            const char *params[] = {c->id};
+            api_query(r, CHANNEL_SQL_DELETE_PERMANENTLY, 1, params, on_deleted_permanently);
+            return;
+        }
         bool admin = api_has_permission(r, "manage_system", NULL);
         api_send_error(r, 401,
                        admin ? "api.user.delete_channel.not_enabled.for_admin.app_error"

@@ -42,8 +42,7 @@ static void send_ok(api_request_t *r)
     api_send_json(r, 200, json_pack("{s:s}", "status", "OK"));
 }
 
-/* channel_member_updated to the member's user. */
-static void publish_member_updated(api_request_t *r, json_t *member)
+void api_channel_publish_member_updated(api_request_t *r, json_t *member)
 {
     const char *user_id = json_string_value(json_object_get(member, "user_id"));
     char *text = json_dumps(member, JSON_COMPACT);
@@ -52,6 +51,7 @@ static void publish_member_updated(api_request_t *r, json_t *member)
         ws_publish(r->worker, "channel_member_updated", data, &(ws_broadcast_t){.user_id = user_id});
     json_decref(data);
     free(text);
+    json_decref(member);
 }
 
 /* ---- GET /channels/{channel_id}/members/{user_id} -------------------------------- */
@@ -204,7 +204,7 @@ static void on_roles_set(api_request_t *r, PGresult *res, const char *error)
         send_no_member(r);
         return;
     }
-    publish_member_updated(r, channel_member_to_json(res, 0, 0));
+    api_channel_publish_member_updated(r, channel_member_to_json(res, 0, 0));
     send_ok(r);
 }
 
@@ -362,7 +362,7 @@ static void on_notify_props_set(api_request_t *r, PGresult *res, const char *err
         send_no_member(r);
         return;
     }
-    publish_member_updated(r, channel_member_to_json(res, 0, 0));
+    api_channel_publish_member_updated(r, channel_member_to_json(res, 0, 0));
     send_ok(r);
 }
 

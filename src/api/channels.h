@@ -28,6 +28,9 @@ bool api_channel_list_allowed(api_request_t *r, const PGresult *res, const char 
 
 /* Publishes channel_updated (the channel as a JSON string) to its members. */
 void api_channel_publish_updated(api_request_t *r, json_t *channel);
+/* Publishes channel_member_updated (the member as a JSON string) to its
+ * user; takes `member` over. */
+void api_channel_publish_member_updated(api_request_t *r, json_t *member);
 
 /* A body's list of ids as Mattermost's SortedArrayFromJSON reads it:
  * sorted, each once. */

@@ -32,14 +32,17 @@ void api_teams_add_member(api_request_t *r);     /* POST /api/v4/teams/{team_id}
 void api_teams_for_user(api_request_t *r);       /* GET /api/v4/users/{user_id}/teams ("me" too) */
 void api_teams_join_by_invite(api_request_t *r); /* POST /api/v4/teams/members/invite */
 /* teams beyond creating and joining (teams_admin.c), under /api/v4/teams */
-void api_teams_list(api_request_t *r);        /* GET . */
-void api_teams_get_by_name(api_request_t *r); /* GET ./name/{name} */
-void api_teams_exists(api_request_t *r);      /* GET ./name/{name}/exists */
-void api_teams_patch(api_request_t *r);       /* PUT ./{team_id}/patch */
-void api_teams_update(api_request_t *r);      /* PUT ./{team_id} */
-void api_teams_delete(api_request_t *r);      /* DELETE ./{team_id} */
-void api_teams_restore(api_request_t *r);     /* POST ./{team_id}/restore */
-void api_teams_stats(api_request_t *r);       /* GET ./{team_id}/stats */
+void api_teams_list(api_request_t *r);                 /* GET . */
+void api_teams_get_by_name(api_request_t *r);          /* GET ./name/{name} */
+void api_teams_exists(api_request_t *r);               /* GET ./name/{name}/exists */
+void api_teams_patch(api_request_t *r);                /* PUT ./{team_id}/patch */
+void api_teams_update(api_request_t *r);               /* PUT ./{team_id} */
+void api_teams_delete(api_request_t *r);               /* DELETE ./{team_id} */
+void api_teams_restore(api_request_t *r);              /* POST ./{team_id}/restore */
+void api_teams_stats(api_request_t *r);                /* GET ./{team_id}/stats */
+void api_teams_update_privacy(api_request_t *r);       /* PUT ./{team_id}/privacy */
+void api_teams_regenerate_invite_id(api_request_t *r); /* POST ./{team_id}/regenerate_invite_id */
+void api_teams_search(api_request_t *r);               /* POST ./search (team_search.c) */
 /* a team's members (team_members.c), under /api/v4/teams/{team_id}/members */
 void api_teams_members_get(api_request_t *r);          /* GET . */
 void api_teams_members_by_ids(api_request_t *r);       /* POST ./ids */

@@ -281,6 +281,11 @@ static void create_post_insert(api_request_t *r)
     const char *files = np->file_ids != NULL ? file_ids_text(r, np->file_ids) : "[]";
     if (files == NULL)
         return;
+    if (((api_channel_access_t *)r->state)->delete_at != 0) {
+        api_send_error(r, 400, "api.post.create_post.can_not_post_to_deleted.error", "Can not post to deleted channel.",
+                       NULL);
+        return;
+    }
     char id[ID_LENGTH + 1];
     id_new(id);
     int64_t now = clock_now_ms();
@@ -441,6 +446,11 @@ static void on_post_patched(api_request_t *r, PGresult *res, const char *error)
 static void patch_post_update(api_request_t *r)
 {
     const patch_t *pt = r->input;
+    if (((api_channel_access_t *)r->state)->delete_at != 0) {
+        api_send_error(r, 400, "api.post.patch_post.can_not_update_post_in_deleted.error",
+                       "Can not update a post in a deleted channel.", NULL);
+        return;
+    }
     if (pt->message != NULL && message_too_long(r, pt->message))
         return;
     const char *props = NULL, *files = NULL;
@@ -497,6 +507,11 @@ static void on_post_deleted(api_request_t *r, PGresult *res, const char *error)
 
 static void delete_post_update(api_request_t *r)
 {
+    if (((api_channel_access_t *)r->state)->delete_at != 0) {
+        /* as before archived channels became readable: their posts stay */
+        api_error_not_found(r, "app.channel.get.existing.app_error", "channel");
+        return;
+    }
     const char *params[] = {api_param(r, 0), i64s(r, clock_now_ms()), r->session.user_id,
                             ((api_channel_access_t *)r->state)->id};
     api_query(r, POST_SQL_DELETE, 4, params, on_post_deleted);

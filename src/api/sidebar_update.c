@@ -15,17 +15,22 @@
  * Departures, for a client's mistake is never a 500 here: an admin naming a
  * category that is not the user's in the team gets 404 (Mattermost: 500),
  * an order of another size than the categories' gets 400 (Mattermost: 500).
- * Muting or unmuting a category does not yet change its channels' notify
- * props (Mattermost's muteChannelsForUpdatedCategories), and favorites are
- * not mirrored into favorite_channel preferences: chorus keeps neither yet.
+ *
+ * Muting or unmuting a category mutes or unmutes its channels, and a
+ * channel moved into a muted category (or out of one) follows it, as
+ * Mattermost's muteChannelsForUpdatedCategories does: the same statement
+ * writes the members' mark_unread, then each changed member goes to its
+ * user as channel_member_updated, after sidebar_category_updated.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/channels.h"
 #include "api/handlers.h"
 #include "api/response.h"
 #include "api/sidebar.h"
+#include "core/log.h"
 #include "store/row.h"
 #include "store/sidebar.h"
 
@@ -34,6 +39,8 @@ typedef struct {
     const char *input; /* the normalized categories, JSON text */
     const char *ids;   /* their ids in the request's order, JSON text */
     bool single;       /* PUT .../categories/{category_id}: answer the category itself */
+    const char *muted; /* the channels muted or unmuted, JSON text ("[]" for none) */
+    json_t *answer;    /* held while their members load */
 } update_t;
 
 /* `v` as JSON text in the request pool ("[]" when it cannot be written). */
@@ -47,9 +54,34 @@ static const char *pool_dump(api_request_t *r, const json_t *v)
     return copy;
 }
 
+/* channel_member_updated for each member the update muted or unmuted, then
+ * the answer (the update stands even when the members cannot be read, as
+ * Mattermost only logs a muting that failed). */
+static void on_muted_loaded(api_request_t *r, PGresult *res, const char *error)
+{
+    update_t *u = r->state;
+    if (error != NULL)
+        log_warn(0, "cannot read the members a category muted: %s", error);
+    else
+        for (int i = 0; i < PQntuples(res); i++)
+            api_channel_publish_member_updated(r, channel_member_to_json(res, i, 0));
+    api_send_json(r, 200, u->answer);
+}
+
+static void send_answer(api_request_t *r, update_t *u, json_t *answer)
+{
+    if (strcmp(u->muted, "[]") == 0) {
+        api_send_json(r, 200, answer);
+        return;
+    }
+    u->answer = answer;
+    const char *params[] = {u->s->user_id, u->muted};
+    api_query(r, SIDEBAR_SQL_MUTED_MEMBERS, 2, params, on_muted_loaded);
+}
+
 static void on_updated_loaded(api_request_t *r, PGresult *res, const char *error)
 {
-    const update_t *u = r->state;
+    update_t *u = r->state;
     if (api_query_failed(r, error))
         return;
     json_t *list = json_array();
@@ -66,18 +98,18 @@ static void on_updated_loaded(api_request_t *r, PGresult *res, const char *error
     if (u->single) {
         json_t *category = json_incref(json_array_get(list, 0));
         json_decref(list);
-        api_send_json(r, 200, category);
+        send_answer(r, u, category);
         return;
     }
-    api_send_json(r, 200, list);
+    send_answer(r, u, list);
 }
 
 /* Columns of SIDEBAR_SQL_UPDATE's row. */
-enum { UPD_ENTRIES, UPD_FOUND, UPD_HAS_CHANNELS };
+enum { UPD_ENTRIES, UPD_FOUND, UPD_HAS_CHANNELS, UPD_MUTED };
 
 static void on_updated(api_request_t *r, PGresult *res, const char *error)
 {
-    const update_t *u = r->state;
+    update_t *u = r->state;
     if (api_query_failed(r, error))
         return;
     if (PQntuples(res) != 1) {
@@ -95,6 +127,7 @@ static void on_updated(api_request_t *r, PGresult *res, const char *error)
         api_sidebar_error_no_channels(r);
         return;
     }
+    u->muted = h2o_strdup(&r->req->pool, row_str(res, 0, UPD_MUTED), SIZE_MAX).base;
     const char *params[] = {u->ids, u->s->user_id, u->s->team_id};
     api_query(r, SIDEBAR_SQL_BY_IDS, 3, params, on_updated_loaded);
 }
@@ -110,8 +143,8 @@ static void update(api_request_t *r, const api_sidebar_t *s, json_t *list, bool 
     json_decref(ids);
     json_decref(list);
     r->state = u;
-    const char *params[] = {u->input, s->user_id, s->team_id};
-    api_query(r, SIDEBAR_SQL_UPDATE, 3, params, on_updated);
+    const char *params[] = {u->input, s->user_id, s->team_id, api_channel_now(r)};
+    api_query(r, SIDEBAR_SQL_UPDATE, 4, params, on_updated);
 }
 
 void api_sidebar_update_categories(api_request_t *r)

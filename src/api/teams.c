@@ -20,7 +20,8 @@
  * creator in them; a new (or re-activated) member joins the default channels
  * in the same statement.  Checks that only read run first, as one query on
  * the master; the write repeats what integrity needs, so a race cannot leave
- * half a join.  Plain reads (GET) may be answered by a replica.
+ * half a join; a join past TeamSettings.MaxUsersPerTeam active members is
+ * refused there too.  Plain reads (GET) may be answered by a replica.
  *
  * The statements and the Team JSON are store/team.h's; here are the body
  * checks, the permissions and the events.
@@ -231,6 +232,13 @@ static void on_member_added(api_request_t *r, PGresult *res, const char *error)
         api_query(r, TEAM_SQL_MEMBER_GET, 2, params, on_member_reloaded);
         return;
     }
+    if (row_bool(res, 0, TEAM_MEMBER_NCOLUMNS + 1)) {
+        api_send_error(r, 400, "app.team.join_user_to_team.max_accounts.app_error",
+                       "This team has reached the maximum number of allowed accounts. Contact your System "
+                       "Administrator to set a higher limit.",
+                       NULL);
+        return;
+    }
     if (row_bool(res, 0, TEAM_MEMBER_NCOLUMNS)) {
         /* the team's members changed, and those of its default channels */
         ws_publish_members_changed(r->worker, NULL, a->team_id);
@@ -244,14 +252,16 @@ static void on_member_added(api_request_t *r, PGresult *res, const char *error)
 
 /* Inserts the member, or re-activates a removed one (JoinUserToTeam), and
  * joins it to the team's default channels; an active member is returned as
- * it is.  The last column tells whether the membership is new. */
+ * it is.  Its two last columns tell whether the membership is new and
+ * whether TeamSettings.MaxUsersPerTeam kept the user out (400). */
 static void add_member(api_request_t *r)
 {
     add_member_t *a = r->state;
     char now[TEXT_INT64_SIZE];
     text_int64(now, clock_now_ms());
-    const char *params[] = {a->team_id, a->user_id, now, CHANNEL_NOTIFY_PROPS_DEFAULT};
-    api_query(r, TEAM_SQL_MEMBER_ADD, 4, params, on_member_added);
+    const char *max = text_i64(&r->req->pool, r->worker->config->team.max_users_per_team);
+    const char *params[] = {a->team_id, a->user_id, now, CHANNEL_NOTIFY_PROPS_DEFAULT, max};
+    api_query(r, TEAM_SQL_MEMBER_ADD, 5, params, on_member_added);
 }
 
 /* TEAM_SQL_MEMBER_ADD_CHECK's row: team exists, allows open invites, the

@@ -1,8 +1,9 @@
 /*
  * Teams beyond creating and joining: listing them, reading one by name or
- * asking whether a name is taken, editing (patch and update), deleting
- * (soft, or for good when ServiceSettings.EnableAPITeamDeletion allows),
- * restoring, and the member counts, as api4/team.go and app/team.go answer.
+ * asking whether a name is taken, editing (patch and update, privacy, a new
+ * invite id), deleting (soft, or for good when
+ * ServiceSettings.EnableAPITeamDeletion allows), restoring, and the member
+ * counts, as api4/team.go and app/team.go answer (searching: team_search.c).
  *
  * Permissions: a team-scoped permission (manage_team, view_team) is held
  * through the session's roles or the caller's membership of the team
@@ -13,7 +14,9 @@
  * (open teams) and list_private_teams (the others) at system scope.
  *
  * A changed, deleted or restored team is told to its members
- * (update_team, delete_team, restore_team: the sanitized team as JSON text).
+ * (update_team, delete_team, restore_team: the sanitized team as JSON text);
+ * a privacy change regenerates the invite id when the team becomes
+ * invite-only, as UpdateTeamPrivacy does.
  */
 #include <stdio.h>
 #include <string.h>
@@ -75,7 +78,8 @@ struct team_op_s {
     /* an edit: display name, description, company name, allowed domains,
      * allow_open_invite ('t'/'f'); NULL keeps the stored value */
     const char *fields[5];
-    bool patch; /* PUT .../patch (a closed team gets a new invite id) */
+    bool patch;    /* PUT .../patch (a closed team gets a new invite id) */
+    bool sanitize; /* answer the team sanitized for the caller */
     bool permanent;
 };
 
@@ -431,6 +435,72 @@ static void restore_team(api_request_t *r, team_op_t *op, PGresult *res)
 void api_teams_restore(api_request_t *r)
 {
     team_op_start(r, "manage_team", restore_team, false);
+}
+
+/* ---- PUT /teams/{id}/privacy, POST /teams/{id}/regenerate_invite_id ------------- */
+
+static void on_team_privacy_set(api_request_t *r, PGresult *res, const char *error)
+{
+    team_op_t *op = r->state;
+    if (!api_query_one_row(r, res, error, "app.team.get.find.app_error", "team"))
+        return;
+    json_t *team = team_to_json(res, 0, 0, false);
+    api_team_publish(r, "update_team", team);
+    if (op->sanitize) {
+        /* regenerateTeamInviteId answers the team sanitized for the caller */
+        json_decref(team);
+        api_send_json(r, 200, api_team_json(r, res, 0, 0, op->roles));
+        return;
+    }
+    /* updateTeamPrivacy answers the team as GetTeam reads it */
+    api_send_json(r, 200, team);
+}
+
+static void set_privacy(api_request_t *r, team_op_t *op, PGresult *res)
+{
+    if (team_missing(r, res))
+        return;
+    const char *type = op->fields[0];
+    char invite[ID_LENGTH + 1], now[TEXT_INT64_SIZE];
+    id_new(invite);
+    text_int64(now, clock_now_ms());
+    const char *params[] = {op->team_id, type, strcmp(type, "O") == 0 ? "t" : "f", invite, now};
+    api_query(r, TEAM_SQL_SET_PRIVACY, 5, params, on_team_privacy_set);
+}
+
+void api_teams_update_privacy(api_request_t *r)
+{
+    team_op_t *op = team_op_start(r, "manage_team", set_privacy, true);
+    if (op == NULL)
+        return;
+    /* StringInterfaceFromJSON: a body that is no object has no privacy */
+    json_t *body = json_loadb(r->req->entity.base, r->req->entity.len, 0, NULL);
+    const char *privacy = json_string_value(json_object_get(body, "privacy"));
+    bool ok = privacy != NULL && (strcmp(privacy, "O") == 0 || strcmp(privacy, "I") == 0);
+    op->fields[0] = ok ? (privacy[0] == 'O' ? "O" : "I") : NULL;
+    json_decref(body);
+    if (!ok) {
+        api_error_invalid_body(r, "privacy");
+        return;
+    }
+    team_op_run(r, op);
+}
+
+static void regenerate_invite(api_request_t *r, team_op_t *op, PGresult *res)
+{
+    if (team_missing(r, res))
+        return;
+    char invite[ID_LENGTH + 1], now[TEXT_INT64_SIZE];
+    id_new(invite);
+    text_int64(now, clock_now_ms());
+    op->sanitize = true;
+    const char *params[] = {op->team_id, invite, now};
+    api_query(r, TEAM_SQL_SET_INVITE_ID, 3, params, on_team_privacy_set);
+}
+
+void api_teams_regenerate_invite_id(api_request_t *r)
+{
+    team_op_start(r, "manage_team", regenerate_invite, false);
 }
 
 /* ---- GET /teams/{id}/stats ------------------------------------------------------- */

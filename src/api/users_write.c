@@ -386,8 +386,8 @@ void api_users_update_active(api_request_t *r)
                        "You do not have the appropriate permissions.", NULL);
         return;
     }
-    /* TeamSettings.EnableUserDeactivation: chorus keeps Mattermost's default, off */
-    if (self_deactivate) {
+    /* a user deactivates itself only where TeamSettings.EnableUserDeactivation allows */
+    if (self_deactivate && !r->worker->config->team.enable_user_deactivation) {
         api_send_error(r, 401, "api.user.update_active.not_enable.app_error",
                        "You cannot deactivate yourself because this feature is not enabled. Please contact your "
                        "System Administrator.",

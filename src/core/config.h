@@ -37,7 +37,8 @@ typedef struct {
     int64_t idle_timeout;  /* seconds */
     bool enable_developer;
     bool enable_user_statuses;
-    bool enable_api_team_deletion; /* DELETE /teams/{id}?permanent=true */
+    bool enable_api_team_deletion;    /* DELETE /teams/{id}?permanent=true */
+    bool enable_api_channel_deletion; /* DELETE /channels/{id}?permanent=true */
     int64_t session_length_web_in_hours;
     int64_t session_cache_in_minutes;
     char *webserver_mode;   /* "gzip" | "uncompressed" | "disabled": the web client's files */
@@ -122,9 +123,10 @@ typedef struct {
 
 typedef struct {
     char *site_name;
-    int64_t max_users_per_team;
+    int64_t max_users_per_team; /* active members a join may not go past */
     bool enable_open_server;
     bool enable_user_creation;
+    bool enable_user_deactivation; /* a user may deactivate itself */
 } config_team_t;
 
 typedef struct {

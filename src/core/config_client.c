@@ -100,12 +100,11 @@ static const pair_t limited_fixed[] = {
 static const pair_t full_fixed[] = {
     {"EnableCustomUserStatuses", "false"},
     {"EnableLastActiveTime", "false"},
-    {"EnableUserDeactivation", "false"},
     {"RestrictDirectMessage", "any"},
     {"TeammateNameDisplay", "username"},
     {"LockTeammateNameDisplay", "false"},
     {"ExperimentalPrimaryTeam", ""},
-    {"ExperimentalViewArchivedChannels", "false"},
+    {"ExperimentalViewArchivedChannels", "true"}, /* archived channels stay readable */
     {"EnableOAuthServiceProvider", "false"},
     {"GoogleDeveloperKey", ""},
     {"EnableIncomingWebhooks", "false"},
@@ -262,6 +261,7 @@ json_t *config_client_map(const config_t *cfg, bool full)
         put(&b, "SQLDriverName", cfg->sql.driver_name);
         put_int(&b, "MaxFileSize", cfg->file.max_file_size);
         put_bool(&b, "RunJobs", cfg->job.run_jobs);
+        put_bool(&b, "EnableUserDeactivation", cfg->team.enable_user_deactivation);
     }
     if (b.failed) {
         json_decref(b.map);

@@ -239,6 +239,7 @@ const config_key_t config_schema[] = {
     BOOL(SVC, "EnableDeveloper", service.enable_developer, false, 0),
     BOOL(SVC, "EnableUserStatuses", service.enable_user_statuses, true, 0),
     BOOL(SVC, "EnableAPITeamDeletion", service.enable_api_team_deletion, false, 0),
+    BOOL(SVC, "EnableAPIChannelDeletion", service.enable_api_channel_deletion, false, 0),
     INT(SVC, "SessionLengthWebInHours", service.session_length_web_in_hours, 720, 1, NO_MAX, NULL, 0),
     INT(SVC, "SessionCacheInMinutes", service.session_cache_in_minutes, 10, 0, NO_MAX, NULL, 0),
     STR(SVC, "WebserverMode", service.webserver_mode, "gzip", webserver_modes, NULL, 0),
@@ -248,6 +249,7 @@ const config_key_t config_schema[] = {
     INT(TEAM, "MaxUsersPerTeam", team.max_users_per_team, 50, 1, NO_MAX, NULL, 0),
     BOOL(TEAM, "EnableUserCreation", team.enable_user_creation, true, 0),
     BOOL(TEAM, "EnableOpenServer", team.enable_open_server, false, 0),
+    BOOL(TEAM, "EnableUserDeactivation", team.enable_user_deactivation, false, 0),
 
     STR(SQL, "DriverName", sql.driver_name, "postgres", sql_drivers, NULL, 0),
     STR(SQL, "DataSource", sql.data_source,

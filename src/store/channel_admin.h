@@ -21,6 +21,15 @@
 #define CHANNEL_SQL_ARCHIVE \
     "UPDATE Channels SET DeleteAt = $2::bigint, UpdateAt = $2::bigint WHERE Id = $1 AND DeleteAt = 0 RETURNING Id"
 
+/* Channel $1 and everything in it, for good (PermanentDeleteChannel): its
+ * posts, its members and their sidebar places.  Returns its Id; no row when
+ * it was gone already. */
+#define CHANNEL_SQL_DELETE_PERMANENTLY                         \
+    "WITH p AS (DELETE FROM Posts WHERE ChannelId = $1),"      \
+    " m AS (DELETE FROM ChannelMembers WHERE ChannelId = $1)," \
+    " s AS (DELETE FROM SidebarChannels WHERE ChannelId = $1)" \
+    " DELETE FROM Channels WHERE Id = $1 RETURNING Id"
+
 /* Restores archived channel $1 at time $2 (ms).  Returns CHANNEL_COLUMNS; no
  * row when it is not archived (any more). */
 #define CHANNEL_SQL_RESTORE                                                                    \

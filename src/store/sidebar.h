@@ -23,6 +23,8 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "store/channel.h"
+
 /* Mattermost's MinimalSidebarSortDistance: sort orders go 0, 10, 20... */
 #define SIDEBAR_SORT_DISTANCE "10"
 
@@ -156,6 +158,43 @@
     " (SELECT COALESCE(json_agg(id ORDER BY ord), '[]') FROM req)"                                                     \
     " FROM (SELECT 1) AS one LEFT JOIN ins ON true"
 
+/* SIDEBAR_SQL_UPDATE's muting, CTEs over its src (the categories updated)
+ * and want (where their channels go): kcat the user's categories as they
+ * were, orig the category each channel of the user was listed in (placed,
+ * or its home: channels, or direct_messages for a direct or group channel),
+ * moved where it is listed afterwards (a channel an updated category drops
+ * goes home), mutes what it becomes (NULL: unchanged), muted the members
+ * written. */
+#define SIDEBAR_MUTE_CTES                                                                                          \
+    "kcat AS (SELECT Id, Type, Muted FROM SidebarCategories WHERE UserId = $2::varchar AND TeamId = $3::varchar)," \
+    " orig AS (SELECT o.ch, COALESCE(o.placed, h.Id) AS cat, h.Id AS home FROM (SELECT m.ChannelId AS ch,"         \
+    " CASE WHEN c.Type IN ('D', 'G') THEN 'direct_messages' ELSE 'channels' END AS home_type,"                     \
+    " (SELECT sc.CategoryId FROM SidebarChannels sc JOIN kcat ON kcat.Id = sc.CategoryId"                          \
+    " WHERE sc.ChannelId = m.ChannelId AND sc.UserId = $2::varchar ORDER BY sc.CategoryId LIMIT 1) AS placed"      \
+    " FROM mine m JOIN Channels c ON c.Id = m.ChannelId) AS o LEFT JOIN kcat h ON h.Type = o.home_type),"          \
+    " moved AS (SELECT o.ch, o.cat AS was, COALESCE((SELECT w.cat FROM want w WHERE w.ch = o.ch"                   \
+    " ORDER BY w.cat LIMIT 1), CASE WHEN o.cat IN (SELECT Id FROM src) THEN o.home ELSE o.cat END) AS now"         \
+    " FROM orig o),"                                                                                               \
+    " mutes AS (SELECT m.ch, CASE"                                                                                 \
+    " WHEN m.now IN (SELECT Id FROM src) AND nw.muted AND NOT nk.Muted THEN true"                                  \
+    " WHEN m.now IN (SELECT Id FROM src) AND NOT nw.muted AND nk.Muted THEN false"                                 \
+    " WHEN m.now <> m.was AND nw.muted AND NOT wk.Muted THEN true"                                                 \
+    " WHEN m.now <> m.was AND NOT nw.muted AND wk.Muted THEN false END AS mute"                                    \
+    " FROM moved m JOIN kcat nk ON nk.Id = m.now JOIN kcat wk ON wk.Id = m.was"                                    \
+    " CROSS JOIN LATERAL (SELECT COALESCE((SELECT CASE WHEN s.Type = 'direct_messages' THEN nk.Muted"              \
+    " ELSE (s.v->>'muted')::boolean END FROM src s WHERE s.Id = m.now), nk.Muted) AS muted) AS nw),"               \
+    " muted AS (UPDATE ChannelMembers cm SET NotifyProps = cm.NotifyProps || jsonb_build_object('mark_unread',"    \
+    " CASE WHEN x.mute THEN 'mention' ELSE 'all' END), LastUpdateAt = $4::bigint FROM mutes x"                     \
+    " WHERE x.mute IS NOT NULL AND cm.ChannelId = x.ch AND cm.UserId = $2::varchar"                                \
+    " AND (COALESCE(cm.NotifyProps->>'mark_unread', '') = 'mention') <> x.mute RETURNING cm.ChannelId)"
+
+/* The members of user $1 in channels $2 (a JSON array of ids), by channel:
+ * CHANNEL_MEMBER_COLUMNS. */
+#define SIDEBAR_SQL_MUTED_MEMBERS                                                                          \
+    "SELECT " CHANNEL_MEMBER_COLUMNS("") " FROM ChannelMembers WHERE UserId = $1::varchar"                 \
+                                         " AND ChannelId IN (SELECT jsonb_array_elements_text($2::jsonb))" \
+                                         " ORDER BY ChannelId"
+
 /* Updates categories of user $2 in team $3 (UpdateSidebarCategories): $1 a
  * JSON array of {id, display_name, sorting, muted, collapsed, channel_ids},
  * the last one of an id winning.  Sorting and collapsed change on every
@@ -163,43 +202,49 @@
  * (those the user may place, in the given order) on all but
  * direct_messages; a category's placed channels are exactly the given ones
  * afterwards; the channels favorites gains or loses set or delete their
- * favorite_channel preference, as Mattermost keeps both in step.  Nothing is
- * written unless every id is a category of the user in the team and the
- * user has a channel to place.  One row: how many
+ * favorite_channel preference, as Mattermost keeps both in step.  The
+ * user's channels follow the categories' muting
+ * (muteChannelsForUpdatedCategories): a channel listed in a category the
+ * update mutes or unmutes, or moved from a category into one muted
+ * otherwise, gets notify prop mark_unread "mention" (muted) or "all", at
+ * time $4 (ms).  Nothing is written unless every id is a category of the
+ * user in the team and the user has a channel to place.  One row: how many
  * entries, how many of them name a category of the user in the team,
- * whether the user has a channel to place. */
-#define SIDEBAR_SQL_UPDATE                                                                                        \
-    "WITH " SIDEBAR_SQL_MINE ","                                                                                  \
-    " r AS (SELECT e.v, e.ord FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e (v, ord)),"               \
-    " found AS (SELECT count(*) AS n FROM r JOIN SidebarCategories k ON k.Id = r.v->>'id'"                        \
-    " AND k.UserId = $2::varchar AND k.TeamId = $3::varchar),"                                                    \
-    " go AS (SELECT 1 WHERE (SELECT n FROM found) = (SELECT count(*) FROM r) AND EXISTS (SELECT 1 FROM mine)),"   \
-    " src AS (SELECT DISTINCT ON (k.Id) k.Id, k.Type, r.v FROM r JOIN SidebarCategories k ON k.Id = r.v->>'id'"   \
-    " WHERE EXISTS (SELECT 1 FROM go) ORDER BY k.Id, r.ord DESC),"                                                \
-    " want AS (SELECT s.Id AS cat, x.id AS ch,"                                                                   \
-    " (row_number() OVER (PARTITION BY s.Id ORDER BY min(x.ord)) - 1) * " SIDEBAR_SORT_DISTANCE " AS ord"         \
-    " FROM src s CROSS JOIN LATERAL jsonb_array_elements_text(s.v->'channel_ids') WITH ORDINALITY AS x (id, ord)" \
-    " WHERE s.Type <> 'direct_messages' AND x.id IN (SELECT ChannelId FROM mine) GROUP BY s.Id, x.id),"           \
-    " upd AS (UPDATE SidebarCategories k SET"                                                                     \
-    " DisplayName = CASE WHEN k.Type = 'custom' THEN s.v->>'display_name' ELSE k.DisplayName END,"                \
-    " Sorting = s.v->>'sorting',"                                                                                 \
-    " Muted = CASE WHEN k.Type = 'direct_messages' THEN k.Muted ELSE (s.v->>'muted')::boolean END,"               \
-    " Collapsed = (s.v->>'collapsed')::boolean FROM src s WHERE k.Id = s.Id),"                                    \
-    " unplaced AS (DELETE FROM SidebarChannels c USING src s WHERE c.CategoryId = s.Id"                           \
-    " AND NOT EXISTS (SELECT 1 FROM want w WHERE w.cat = c.CategoryId AND w.ch = c.ChannelId AND c.UserId = "     \
-    "$2::varchar))"                                                                                               \
-    " , placed AS (INSERT INTO SidebarChannels (ChannelId, UserId, CategoryId, SortOrder)"                        \
-    " SELECT w.ch, $2::varchar, w.cat, w.ord FROM want w ON CONFLICT (ChannelId, UserId, CategoryId)"             \
-    " DO UPDATE SET SortOrder = excluded.SortOrder)"                                                              \
-    " , fav_now AS (SELECT w.ch FROM want w JOIN src s ON s.Id = w.cat WHERE s.Type = 'favorites'),"              \
-    " fav_before AS (SELECT c.ChannelId AS ch FROM SidebarChannels c JOIN src s ON s.Id = c.CategoryId"           \
-    " WHERE s.Type = 'favorites' AND c.UserId = $2::varchar),"                                                    \
-    " fav_on AS (INSERT INTO Preferences (UserId, Category, Name, Value)"                                         \
-    " SELECT $2::varchar, 'favorite_channel', ch, 'true' FROM fav_now"                                            \
-    " ON CONFLICT (UserId, Category, Name) DO UPDATE SET Value = 'true'),"                                        \
-    " fav_off AS (DELETE FROM Preferences p WHERE p.UserId = $2::varchar AND p.Category = 'favorite_channel'"     \
-    " AND p.Name IN (SELECT ch FROM fav_before) AND p.Name NOT IN (SELECT ch FROM fav_now))"                      \
-    " SELECT (SELECT count(*) FROM r), (SELECT n FROM found), EXISTS (SELECT 1 FROM mine)"
+ * whether the user has a channel to place, the ids of the channels muted or
+ * unmuted (a JSON array). */
+#define SIDEBAR_SQL_UPDATE                                                                                          \
+    "WITH " SIDEBAR_SQL_MINE ","                                                                                    \
+    " r AS (SELECT e.v, e.ord FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e (v, ord)),"                 \
+    " found AS (SELECT count(*) AS n FROM r JOIN SidebarCategories k ON k.Id = r.v->>'id'"                          \
+    " AND k.UserId = $2::varchar AND k.TeamId = $3::varchar),"                                                      \
+    " go AS (SELECT 1 WHERE (SELECT n FROM found) = (SELECT count(*) FROM r) AND EXISTS (SELECT 1 FROM mine)),"     \
+    " src AS (SELECT DISTINCT ON (k.Id) k.Id, k.Type, r.v FROM r JOIN SidebarCategories k ON k.Id = r.v->>'id'"     \
+    " WHERE EXISTS (SELECT 1 FROM go) ORDER BY k.Id, r.ord DESC),"                                                  \
+    " want AS (SELECT s.Id AS cat, x.id AS ch,"                                                                     \
+    " (row_number() OVER (PARTITION BY s.Id ORDER BY min(x.ord)) - 1) * " SIDEBAR_SORT_DISTANCE " AS ord"           \
+    " FROM src s CROSS JOIN LATERAL jsonb_array_elements_text(s.v->'channel_ids') WITH ORDINALITY AS x (id, ord)"   \
+    " WHERE s.Type <> 'direct_messages' AND x.id IN (SELECT ChannelId FROM mine) GROUP BY s.Id, x.id),"             \
+    " upd AS (UPDATE SidebarCategories k SET"                                                                       \
+    " DisplayName = CASE WHEN k.Type = 'custom' THEN s.v->>'display_name' ELSE k.DisplayName END,"                  \
+    " Sorting = s.v->>'sorting',"                                                                                   \
+    " Muted = CASE WHEN k.Type = 'direct_messages' THEN k.Muted ELSE (s.v->>'muted')::boolean END,"                 \
+    " Collapsed = (s.v->>'collapsed')::boolean FROM src s WHERE k.Id = s.Id),"                                      \
+    " unplaced AS (DELETE FROM SidebarChannels c USING src s WHERE c.CategoryId = s.Id"                             \
+    " AND NOT EXISTS (SELECT 1 FROM want w WHERE w.cat = c.CategoryId AND w.ch = c.ChannelId AND c.UserId = "       \
+    "$2::varchar))"                                                                                                 \
+    " , placed AS (INSERT INTO SidebarChannels (ChannelId, UserId, CategoryId, SortOrder)"                          \
+    " SELECT w.ch, $2::varchar, w.cat, w.ord FROM want w ON CONFLICT (ChannelId, UserId, CategoryId)"               \
+    " DO UPDATE SET SortOrder = excluded.SortOrder)"                                                                \
+    " , fav_now AS (SELECT w.ch FROM want w JOIN src s ON s.Id = w.cat WHERE s.Type = 'favorites'),"                \
+    " fav_before AS (SELECT c.ChannelId AS ch FROM SidebarChannels c JOIN src s ON s.Id = c.CategoryId"             \
+    " WHERE s.Type = 'favorites' AND c.UserId = $2::varchar),"                                                      \
+    " fav_on AS (INSERT INTO Preferences (UserId, Category, Name, Value)"                                           \
+    " SELECT $2::varchar, 'favorite_channel', ch, 'true' FROM fav_now"                                              \
+    " ON CONFLICT (UserId, Category, Name) DO UPDATE SET Value = 'true'),"                                          \
+    " fav_off AS (DELETE FROM Preferences p WHERE p.UserId = $2::varchar AND p.Category = 'favorite_channel'"       \
+    " AND p.Name IN (SELECT ch FROM fav_before) AND p.Name NOT IN (SELECT ch FROM fav_now))"                        \
+    " , " SIDEBAR_MUTE_CTES " SELECT (SELECT count(*) FROM r), (SELECT n FROM found), EXISTS (SELECT 1 FROM mine)," \
+    " (SELECT COALESCE(json_agg(ChannelId ORDER BY ChannelId), '[]') FROM muted)"
 
 /* Orders the categories of user $2 in team $3 as $1 (a JSON array of
  * ids): 0, 10, 20... when $1 names each of them once; $4 the caller may

@@ -88,27 +88,39 @@
 /* User $2 joins team $1 (JoinUserToTeam): a new member, or a removed one
  * active again, a scheme admin when the team's Email is theirs, and in the
  * team's default channels; an active member stays as it is.  $3 the time in
- * ms, $4 the channel members' NotifyProps.  Returns TEAM_MEMBER_COLUMNS,
- * then whether the membership is new; no row when the team or the user is
- * missing (or another request wrote the member after this one's snapshot). */
-#define TEAM_SQL_MEMBER_ADD                                                                                         \
-    "WITH tm AS (INSERT INTO TeamMembers (TeamId, UserId, Roles, DeleteAt, SchemeUser, SchemeAdmin, CreateAt)"      \
-    " SELECT t.Id, u.Id, '', 0, true, t.Email = u.Email, $3 FROM Teams t, Users u"                                  \
-    " WHERE t.Id = $1 AND t.DeleteAt = 0 AND u.Id = $2"                                                             \
-    " ON CONFLICT (TeamId, UserId) DO UPDATE SET Roles = '', DeleteAt = 0, SchemeUser = true,"                      \
-    " SchemeAdmin = EXCLUDED.SchemeAdmin, CreateAt = EXCLUDED.CreateAt WHERE TeamMembers.DeleteAt <> 0"             \
-    " RETURNING " TEAM_MEMBER_COLUMNS(                                                                              \
-        "") "),"                                                                                                    \
-            " cm AS (INSERT INTO ChannelMembers (ChannelId, UserId, NotifyProps, LastUpdateAt, SchemeUser, "        \
-            "SchemeAdmin)"                                                                                          \
-            " SELECT c.Id, tm.UserId, $4, $3, true, tm.SchemeAdmin FROM tm JOIN Channels c ON c.TeamId = tm.TeamId" \
-            " AND c.Name IN ('town-square', 'off-topic') AND c.Type = 'O' AND c.DeleteAt = 0"                       \
-            " ON CONFLICT (ChannelId, UserId) DO NOTHING),"                                                         \
-            " uu AS (UPDATE Users SET UpdateAt = $3 WHERE Id IN (SELECT UserId FROM tm))"                           \
-            " SELECT " TEAM_MEMBER_COLUMNS("") ", true FROM tm"                                                     \
-                                               " UNION ALL SELECT " TEAM_MEMBER_COLUMNS(                            \
-                                                   "") ", false FROM TeamMembers"                                   \
-                                                       " WHERE TeamId = $1 AND UserId = $2 AND DeleteAt = 0"
+ * ms, $4 the channel members' NotifyProps, $5 TeamSettings.MaxUsersPerTeam:
+ * a team whose active members (active users) already number $5 takes no
+ * one more.  Returns TEAM_MEMBER_COLUMNS, whether the membership is new,
+ * then whether the team was full: a full team's row is NULLs and true; no
+ * row when the team or the user is missing (or another request wrote the
+ * member after this one's snapshot). */
+#define TEAM_SQL_MEMBER_ADD                                                                                           \
+    "WITH n AS (SELECT count(*) >= $5::bigint AS full FROM TeamMembers m JOIN Users mu ON mu.Id = m.UserId"           \
+    " WHERE m.TeamId = $1 AND m.DeleteAt = 0 AND mu.DeleteAt = 0),"                                                   \
+    " tm AS (INSERT INTO TeamMembers (TeamId, UserId, Roles, DeleteAt, SchemeUser, SchemeAdmin, CreateAt)"            \
+    " SELECT t.Id, u.Id, '', 0, true, t.Email = u.Email, $3 FROM Teams t, Users u, n"                                 \
+    " WHERE t.Id = $1 AND t.DeleteAt = 0 AND u.Id = $2 AND NOT n.full"                                                \
+    " ON CONFLICT (TeamId, UserId) DO UPDATE SET Roles = '', DeleteAt = 0, SchemeUser = true,"                        \
+    " SchemeAdmin = EXCLUDED.SchemeAdmin, CreateAt = EXCLUDED.CreateAt WHERE TeamMembers.DeleteAt <> 0"               \
+    " RETURNING " TEAM_MEMBER_COLUMNS(                                                                                \
+        "") "),"                                                                                                      \
+            " cm AS (INSERT INTO ChannelMembers (ChannelId, UserId, NotifyProps, LastUpdateAt, SchemeUser, "          \
+            "SchemeAdmin)"                                                                                            \
+            " SELECT c.Id, tm.UserId, $4, $3, true, tm.SchemeAdmin FROM tm JOIN Channels c ON c.TeamId = tm.TeamId"   \
+            " AND c.Name IN ('town-square', 'off-topic') AND c.Type = 'O' AND c.DeleteAt = 0"                         \
+            " ON CONFLICT (ChannelId, UserId) DO NOTHING),"                                                           \
+            " uu AS (UPDATE Users SET UpdateAt = $3 WHERE Id IN (SELECT UserId FROM tm))"                             \
+            " SELECT " TEAM_MEMBER_COLUMNS("") ", true, false FROM tm"                                                \
+                                               " UNION ALL SELECT " TEAM_MEMBER_COLUMNS(                              \
+                                                   "") ", false, false FROM TeamMembers"                              \
+                                                       " WHERE TeamId = $1 AND UserId = $2 AND DeleteAt = 0"          \
+                                                       " UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, " \
+                                                       "false, true FROM n WHERE n.full"                              \
+                                                       " AND EXISTS (SELECT 1 FROM Teams WHERE Id = $1 AND DeleteAt " \
+                                                       "= 0) AND EXISTS (SELECT 1 FROM Users"                         \
+                                                       " WHERE Id = $2) AND NOT EXISTS (SELECT 1 FROM TeamMembers "   \
+                                                       "WHERE TeamId = $1 AND UserId = $2"                            \
+                                                       " AND DeleteAt = 0)"
 
 /* Active member $2 of team $1: TEAM_MEMBER_COLUMNS, or no row. */
 #define TEAM_SQL_MEMBER_GET \
@@ -175,6 +187,44 @@
     " AllowOpenInvite = COALESCE($7::boolean, AllowOpenInvite) AND Type <> 'I',"                      \
     " Type = CASE WHEN COALESCE($7::boolean, AllowOpenInvite) AND Type <> 'I' THEN 'O' ELSE 'I' END," \
     " InviteId = COALESCE($8, InviteId) WHERE Id = $1 RETURNING " TEAM_COLUMNS("")
+
+/* Team $1's privacy (UpdateTeamPrivacy): Type $2 ('O' or 'I') and
+ * AllowOpenInvite $3; a change towards invite-only ($3 false or $2 'I')
+ * takes the new invite id $4, as Mattermost forces one; $5 the time in ms.
+ * Returns TEAM_COLUMNS; no row for no such team. */
+#define TEAM_SQL_SET_PRIVACY                                                                                  \
+    "UPDATE Teams SET InviteId = CASE WHEN (AllowOpenInvite <> $3::boolean OR Type <> $2)"                    \
+    " AND (NOT $3::boolean OR $2 = 'I') THEN $4 ELSE InviteId END, Type = $2, AllowOpenInvite = $3::boolean," \
+    " UpdateAt = $5::bigint WHERE Id = $1 RETURNING " TEAM_COLUMNS("")
+
+/* Team $1 gets invite id $2 (RegenerateTeamInviteId) at time $3 (ms).
+ * Returns TEAM_COLUMNS; no row for no such team. */
+#define TEAM_SQL_SET_INVITE_ID \
+    "UPDATE Teams SET InviteId = $2, UpdateAt = $3::bigint WHERE Id = $1 RETURNING " TEAM_COLUMNS("")
+
+/* SQL: '%' $1 '%' as a LIKE pattern, $1's own \ % _ escaped. */
+#define TEAM_TERM_PATTERN "('%' || replace(replace(replace($1, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%')"
+/* Teams whose Name or DisplayName holds term $1 (any case; % and _ are
+ * plain characters, as sanitizeSearchTerm makes them), deleted ones too,
+ * by display name (SearchAll's teamSearchQuery).  $2 allow_open_invite (''
+ * no filter, 't', 'f'), $3 group_constrained (likewise: no team here is
+ * group constrained, so 't' matches none and 'f' every one); the two
+ * filters are ORed, as Mattermost builds them.  $4 '' or the Type every
+ * team must have; $5 the limit (NULL: all), $6 the offset; $7 the caller.
+ * Rows: TEAM_COLUMNS, the caller's team roles (TEAM_MEMBER_ROLES), then how
+ * many teams match in all; a page past the last team is one row of NULLs
+ * and the count. */
+#define TEAM_SQL_SEARCH                                                                                               \
+    "WITH m AS (SELECT " TEAM_COLUMNS(                                                                                \
+        "t.") " FROM Teams t"                                                                                         \
+              " WHERE (t.Name ILIKE " TEAM_TERM_PATTERN " OR t.DisplayName ILIKE " TEAM_TERM_PATTERN ")"              \
+              " AND ($2 = '' AND $3 = '' OR ($2 = 't' AND t.AllowOpenInvite) OR ($2 = 'f' AND NOT t.AllowOpenInvite)" \
+              " OR $3 = 'f') AND ($4 = '' OR t.Type = $4))"                                                           \
+              " SELECT p.*, n.n FROM (SELECT count(*) AS n FROM m) AS n LEFT JOIN LATERAL (SELECT " TEAM_COLUMNS(     \
+                  "m.") ", " TEAM_MEMBER_ROLES("tm") " FROM m LEFT JOIN TeamMembers tm ON tm.TeamId = m.Id AND "      \
+                                                     "tm.UserId = $7"                                                 \
+                                                     " AND tm.DeleteAt = 0 ORDER BY m.DisplayName, m.Id LIMIT "       \
+                                                     "$5::bigint OFFSET $6::bigint) AS p ON true"
 
 /* Soft-deletes (DeleteAt $2, the time in ms) or restores ($2 = 0) team $1;
  * $3 the time in ms.  Returns TEAM_COLUMNS; no row for no such team. */
