@@ -384,8 +384,9 @@ static bool plan_outdated(db_pool_t *pool, const PGresult *result)
         return false;
     if (strcmp(state, "26000") == 0) {
         if (pool->options.prepare)
-            log_warn(0, "database %s: a prepared statement vanished between two transactions (a transaction "
-                        "pooler?): statements run unnamed from now on; set SqlSettings.PrepareStatements to false",
+            log_warn(0,
+                     "database %s: a prepared statement vanished between two transactions (a transaction "
+                     "pooler?): statements run unnamed from now on; set SqlSettings.PrepareStatements to false",
                      pool->name);
         pool->options.prepare = false;
         return true;
