@@ -9,9 +9,10 @@
  * publisher usually removed it already, but a record from another node did
  * not); a changed user leaves the users cache (and, when its roles changed,
  * the session cache: sessions carry the roles) and, like a membership change,
- * the member counts of channel stats (worker/member_counts.h); WebSocket events, status changes, membership changes and the
- * revocations go to the WebSocket hub (src/ws), which delivers them to this
- * worker's sockets in ring order.  A peer's role_updated makes the node's
+ * the member counts of channel stats (worker/member_counts.h); WebSocket
+ * events, status changes, membership changes and the revocations go to the
+ * WebSocket hub (src/ws), which delivers them to this worker's sockets in
+ * ring order.  A peer's role_updated makes the node's
  * roles copies stale (worker/roles.h: the patching node's worker did that
  * for its own).  A record that does not decode is logged and skipped.
  * An overrun means records were lost: the worker must then drop whatever
