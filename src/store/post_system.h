@@ -36,11 +36,15 @@
  * %6$s the two user ids; props take them as JSON strings.  One row: the
  * post (POST_COLUMNS, reply count 0), then the channel's Type, DisplayName,
  * Name and TeamId, the author's username, and the ids of the members it
- * mentions (a JSON array text, '[]' for none: POST_MENTIONS, and the user
- * an add-to-channel post adds, as getExplicitMentionsAndKeywords adds
- * him); no row when the author or the channel is gone.
+ * mentions (a JSON array text, '[]' for none: POST_MENTIONS, but no
+ * @all, @channel or @here in a header or purpose change, which
+ * allowChannelMentions refuses, and the user an add-to-channel post adds,
+ * as getExplicitMentionsAndKeywords adds him); no row when the author or
+ * the channel is gone.
  */
-#define POST_SYSTEM_MENTIONS POST_MENTIONS("u", "m", "(SELECT Message FROM ins)", "ch.Type", POST_ONLINE("u"))
+#define POST_SYSTEM_MENTIONS                                                          \
+    POST_MENTIONS("u", "m", "(SELECT Message FROM ins)", "ch.Type", POST_ONLINE("u"), \
+                  "$6::text NOT IN ('system_header_change', 'system_purpose_change')")
 #define POST_SQL_CREATE_SYSTEM                                                                                         \
     "WITH n AS (SELECT a.Username AS actor, COALESCE((SELECT Username FROM Users WHERE Id = $9::text), '') AS subject" \
     "  FROM Users a WHERE a.Id = $3::text),"                                                                           \

@@ -152,9 +152,10 @@ test('channel properties: patch, update, privacy, archive and restore; counted',
     for (const p of [dn, h, pu]) {
         await postedOn(sb, p, {...ch, display_name: 'After'});
     }
-    // the header's @all mentions bob, as any post's would
+    // the header's @all mentions nobody: allowChannelMentions refuses it in a header or purpose change
     const hev = sb.find('posted', (e) => JSON.parse(e.data.post).id === h.id);
-    assert.deepEqual(JSON.parse(hev.data.mentions), [bob.user.id]);
+    assert.equal(hev.data.mentions, undefined);
+    assert.equal((await bob.client.getChannelMember(ch.id, bob.user.id)).mention_count, 1, 'his add only');
     let c = await alice.client.getChannel(ch.id);
     assert.equal(c.total_msg_count, count0 + 3, 'these posts are counted');
     assert.equal(c.last_post_at, pu.create_at);
