@@ -55,7 +55,9 @@ static void finish(api_request_t *r)
     api_send_json(r, run->status, response);
 }
 
-/* Columns after the post in POST_SQL_CREATE_SYSTEM's row. */
+/* Columns of POST_SQL_CREATE_SYSTEM's row: the post's ChannelId (in
+ * POST_COLUMNS), then those after the post. */
+enum { SP_CHANNEL_ID = 7 };
 enum { SP_TYPE = POST_NCOLUMNS, SP_DISPLAY_NAME, SP_NAME, SP_TEAM_ID, SP_AUTHOR, SP_MENTIONS };
 
 static void publish_posted(api_request_t *r, const PGresult *res)
@@ -77,7 +79,7 @@ static void publish_posted(api_request_t *r, const PGresult *res)
     }
     if (strcmp(mentions, "[]") != 0)
         json_object_set_new(data, "mentions", json_string(mentions));
-    ws_publish(r->worker, "posted", data, &(ws_broadcast_t){.channel_id = row_str(res, 0, 7)});
+    ws_publish(r->worker, "posted", data, &(ws_broadcast_t){.channel_id = row_str(res, 0, SP_CHANNEL_ID)});
     json_decref(data);
 }
 
