@@ -16,8 +16,10 @@
  *
  * The events: channel_updated (the channel as a JSON string) to the
  * channel's members on every change, channel_deleted, channel_restored and
- * channel_converted to the channel's team.  chorus writes none of the
- * system posts Mattermost adds ("... archived the channel").
+ * channel_converted to the channel's team.  Then Mattermost's system posts
+ * (api/post_system.h): a patch's display name, header and purpose changes,
+ * an update's display name, the privacy change, the restore; the archive's
+ * comes before the archive.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,7 @@
 #include "api/access.h"
 #include "api/channels.h"
 #include "api/handlers.h"
+#include "api/post_system.h"
 #include "api/response.h"
 #include "core/text.h"
 #include "db/sqlstate.h"
@@ -35,7 +38,8 @@
 /* What a patch or an update writes: NULL keeps the value. */
 typedef struct {
     const char *display_name, *name, *header, *purpose, *type;
-    bool converted; /* publish channel_converted too */
+    enum { CHANGE_PATCH, CHANGE_UPDATE, CHANGE_PRIVACY } route; /* which system posts follow */
+    const char *asked_display_name;                             /* an update's display_name as sent ("" for none) */
 } channel_change_t;
 
 static const channel_change_t *change_of(api_request_t *r)
@@ -44,6 +48,53 @@ static const channel_change_t *change_of(api_request_t *r)
 }
 
 /* ---- writing the change --------------------------------------------------------- */
+
+static const char *field(json_t *channel, const char *key)
+{
+    return json_string_value(json_object_get(channel, key));
+}
+
+/* The system posts of a change written (CHANNEL_SQL_UPDATE's row `res`, the
+ * channel now): PatchChannel's display name, header and purpose posts for
+ * what changed; updateChannel's display name post when the one asked
+ * differs from the old one (an update without one too, as Mattermost
+ * compares with the body's ""); UpdateChannelPrivacy's post.  Into `posts`
+ * (3 at most); returns how many. */
+static size_t change_posts(api_request_t *r, const PGresult *res, json_t *channel, api_system_post_t *posts)
+{
+    const channel_change_t *ch = change_of(r);
+    const char *id = field(channel, "id"), *user = r->session.user_id;
+    const char *old_name = row_str(res, 0, CHANNEL_NCOLUMNS), *old_header = row_str(res, 0, CHANNEL_NCOLUMNS + 1);
+    const char *old_purpose = row_str(res, 0, CHANNEL_NCOLUMNS + 2);
+    size_t n = 0;
+    switch (ch->route) {
+    case CHANGE_PRIVACY:
+        posts[n++] = (api_system_post_t){.type = "system_change_chan_privacy",
+                                         .channel_id = id,
+                                         .user_id = user,
+                                         .new_value = field(channel, "type")};
+        break;
+    case CHANGE_UPDATE:
+        if (strcmp(old_name, ch->asked_display_name) != 0)
+            posts[n++] = (api_system_post_t){.type = "system_displayname_change",
+                                             .channel_id = id,
+                                             .user_id = user,
+                                             .old_value = old_name,
+                                             .new_value = ch->asked_display_name};
+        break;
+    case CHANGE_PATCH: {
+        const char *names[] = {"system_displayname_change", "system_header_change", "system_purpose_change"};
+        const char *olds[] = {old_name, old_header, old_purpose};
+        const char *news[] = {field(channel, "display_name"), field(channel, "header"), field(channel, "purpose")};
+        for (size_t i = 0; i < 3; i++)
+            if (news[i] != NULL && strcmp(olds[i], news[i]) != 0)
+                posts[n++] = (api_system_post_t){
+                    .type = names[i], .channel_id = id, .user_id = user, .old_value = olds[i], .new_value = news[i]};
+        break;
+    }
+    }
+    return n;
+}
 
 static void on_channel_changed(api_request_t *r, PGresult *res, const char *error)
 {
@@ -57,14 +108,16 @@ static void on_channel_changed(api_request_t *r, PGresult *res, const char *erro
         return;
     json_t *channel = channel_to_json(res, 0, 0);
     api_channel_publish_updated(r, channel);
-    if (change_of(r)->converted) {
+    if (change_of(r)->route == CHANGE_PRIVACY) {
         json_t *data = json_pack("{s:O}", "channel_id", json_object_get(channel, "id"));
         const char *team_id = json_string_value(json_object_get(channel, "team_id"));
         if (data != NULL)
             ws_publish(r->worker, "channel_converted", data, &(ws_broadcast_t){.team_id = team_id});
         json_decref(data);
     }
-    api_send_json(r, 200, channel);
+    api_system_post_t posts[3];
+    size_t n = change_posts(r, res, channel, posts);
+    api_system_posts_respond(r, posts, n, 200, channel);
 }
 
 static void write_change(api_request_t *r)
@@ -186,7 +239,8 @@ void api_channels_patch(api_request_t *r)
         return;
     }
     patch_t *p = h2o_mem_alloc_pool(&r->req->pool, sizeof(*p));
-    *p = (patch_t){.change = {.display_name = patched(body, "display_name"),
+    *p = (patch_t){.change = {.route = CHANGE_PATCH,
+                              .display_name = patched(body, "display_name"),
                               .name = patched(body, "name"),
                               .header = patched(body, "header"),
                               .purpose = patched(body, "purpose")},
@@ -275,7 +329,11 @@ void api_channels_update(api_request_t *r)
                              .name = unless_empty(patched(body, "name")),
                              .header = header != NULL ? header : "",
                              .purpose = purpose != NULL ? purpose : "",
-                             .type = unless_empty(patched(body, "type"))};
+                             .type = unless_empty(patched(body, "type")),
+                             .route = CHANGE_UPDATE,
+                             .asked_display_name = patched(body, "display_name")};
+    if (ch->asked_display_name == NULL)
+        ch->asked_display_name = "";
     r->input = ch;
     api_require_channel(r, channel_id, ACCESS_MANAGE, update_checked);
 }
@@ -309,6 +367,15 @@ static void on_deleted_permanently(api_request_t *r, PGresult *res, const char *
         return;
     ws_publish_members_changed(r->worker, c->id, NULL);
     api_send_json(r, 200, json_pack("{s:s}", "status", "OK"));
+}
+
+static void archive_write(api_request_t *r)
+{
+    const api_channel_access_t *c = r->state;
+    const char *now = api_channel_now(r);
+    r->input = now;
+    const char *params[] = {c->id, now};
+    api_query(r, CHANNEL_SQL_ARCHIVE, 2, params, on_archived);
 }
 
 static void archive_checked(api_request_t *r)
@@ -346,10 +413,9 @@ static void archive_checked(api_request_t *r)
                        "Unable to delete the default channel town-square", NULL);
         return;
     }
-    const char *now = api_channel_now(r);
-    r->input = now;
-    const char *params[] = {c->id, now};
-    api_query(r, CHANNEL_SQL_ARCHIVE, 2, params, on_archived);
+    /* DeleteChannel writes its post first: an archived channel takes none */
+    api_system_post_t post = {.type = "system_channel_deleted", .channel_id = c->id, .user_id = r->session.user_id};
+    api_system_posts(r, &post, 1, archive_write);
 }
 
 void api_channels_delete(api_request_t *r)
@@ -375,7 +441,8 @@ static void on_restored(api_request_t *r, PGresult *res, const char *error)
     if (data != NULL)
         ws_publish(r->worker, "channel_restored", data, &(ws_broadcast_t){.team_id = c->team_id});
     json_decref(data);
-    api_send_json(r, 200, channel_to_json(res, 0, 0));
+    api_system_post_t post = {.type = "system_channel_restored", .channel_id = c->id, .user_id = r->session.user_id};
+    api_system_posts_respond(r, &post, 1, 200, channel_to_json(res, 0, 0));
 }
 
 static void restore_checked(api_request_t *r)
@@ -439,7 +506,7 @@ void api_channels_update_privacy(api_request_t *r)
         return;
     }
     channel_change_t *ch = h2o_mem_alloc_pool(&r->req->pool, sizeof(*ch));
-    *ch = (channel_change_t){.type = privacy, .converted = true};
+    *ch = (channel_change_t){.type = privacy, .route = CHANGE_PRIVACY};
     r->input = ch;
     api_require_channel(r, channel_id, ACCESS_MANAGE, privacy_checked);
 }

@@ -13,8 +13,9 @@
  *
  * A removal refreshes every worker's member sets (on every node) before its
  * user_removed events: one to the channel, which the removed user no longer
- * gets, and one to that user.  A member's new roles or notify props go to
- * its user as channel_member_updated (the member as a JSON string).
+ * gets, and one to that user; then the leave or remove system post.  A
+ * member's new roles or notify props go to its user as
+ * channel_member_updated (the member as a JSON string).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "api/access.h"
 #include "api/channels.h"
 #include "api/handlers.h"
+#include "api/post_system.h"
 #include "api/posts.h"
 #include "api/response.h"
 #include "core/text.h"
@@ -138,7 +140,13 @@ static void on_member_removed(api_request_t *r, PGresult *res, const char *error
     if (data != NULL)
         ws_publish(r->worker, "user_removed", data, &(ws_broadcast_t){.user_id = user_id});
     json_decref(data);
-    send_ok(r);
+    /* RemoveUserFromChannel: the leaver's post, or the remover's */
+    bool self = strcmp(user_id, r->session.user_id) == 0;
+    api_system_post_t post = {.type = self ? "system_leave_channel" : "system_remove_from_channel",
+                              .channel_id = c->id,
+                              .user_id = r->session.user_id,
+                              .other_id = self ? NULL : user_id};
+    api_system_posts_respond(r, &post, 1, 200, json_pack("{s:s}", "status", "OK"));
 }
 
 /* Columns of CHANNEL_SQL_MEMBER_REMOVE_CHECK. */

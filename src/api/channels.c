@@ -34,6 +34,7 @@
 #include "api/access.h"
 #include "api/channels.h"
 #include "api/handlers.h"
+#include "api/post_system.h"
 #include "api/response.h"
 #include "core/clock.h"
 #include "core/text.h"
@@ -227,7 +228,11 @@ static void on_channel_created(api_request_t *r, PGresult *res, const char *erro
     if (data != NULL)
         ws_publish(r->worker, "channel_created", data, &(ws_broadcast_t){.user_id = r->session.user_id});
     json_decref(data);
-    api_send_json(r, 201, channel);
+    /* CreateChannelWithUser: its creator joined it */
+    api_system_post_t join = {.type = "system_join_channel",
+                              .channel_id = json_string_value(json_object_get(channel, "id")),
+                              .user_id = r->session.user_id};
+    api_system_posts_respond(r, &join, 1, 201, channel);
 }
 
 void api_channels_create(api_request_t *r)
@@ -406,6 +411,15 @@ static void on_member_added(api_request_t *r, PGresult *res, const char *error)
         if (data != NULL)
             ws_publish(r->worker, "user_added", data, &(ws_broadcast_t){.channel_id = a->channel_id});
         json_decref(data);
+        /* AddChannelMember: a join, or an add by someone else (in the thread of post_root_id) */
+        bool self = strcmp(a->user_id, r->session.user_id) == 0;
+        api_system_post_t post = {.type = self ? "system_join_channel" : "system_add_to_channel",
+                                  .channel_id = a->channel_id,
+                                  .user_id = r->session.user_id,
+                                  .other_id = self ? NULL : a->user_id,
+                                  .root_id = self ? NULL : a->post_root_id};
+        api_system_posts_respond(r, &post, 1, 201, channel_member_to_json(res, 0, 0));
+        return;
     }
     api_send_json(r, 201, channel_member_to_json(res, 0, 0));
 }

@@ -20,6 +20,7 @@
 
 #include "api/access.h"
 #include "api/handlers.h"
+#include "api/post_system.h"
 #include "api/response.h"
 #include "core/clock.h"
 #include "core/text.h"
@@ -182,7 +183,15 @@ static void on_member_removed(api_request_t *r, PGresult *res, const char *error
         return;
     }
     publish_leave(r, op);
-    api_send_json(r, 200, json_pack("{s:s}", "status", "OK"));
+    /* LeaveTeam, when ExperimentalEnableDefaultChannelLeaveJoinMessages: in
+     * town-square (which the user has left already), by the user who left
+     * or was removed */
+    bool self = strcmp(op->user_id, r->session.user_id) == 0;
+    api_system_post_t post = {.type = self ? "system_leave_team" : "system_remove_from_team",
+                              .channel_id = row_str(res, 0, 1),
+                              .user_id = op->user_id};
+    size_t n = api_team_join_leave_posts(r) && !PQgetisnull(res, 0, 1) ? 1 : 0;
+    api_system_posts_respond(r, &post, n, 200, json_pack("{s:s}", "status", "OK"));
 }
 
 /* TEAM_SQL_MEMBER_CHECK's row: team, caller's team roles, user, membership. */

@@ -32,6 +32,7 @@
 
 #include "api/access.h"
 #include "api/handlers.h"
+#include "api/post_system.h"
 #include "api/response.h"
 #include "core/clock.h"
 #include "core/text.h"
@@ -106,6 +107,25 @@ static bool read_team_input(api_request_t *r, json_t *body, team_input_t *t)
     return true;
 }
 
+/* JoinDefaultChannels' posts for `user_id` joining by itself (no requestor:
+ * creating the team, POST /teams/{id}/members, an invite), when
+ * ExperimentalEnableDefaultChannelLeaveJoinMessages: "joined the team" in
+ * town-square, "joined the channel" in off-topic, whose ids are columns
+ * `col` and `col` + 1 of `res` (NULL for none).  Into `posts` (2 at most);
+ * returns how many. */
+static size_t join_posts(api_request_t *r, const PGresult *res, int col, const char *user_id, api_system_post_t *posts)
+{
+    static const char *const types[] = {"system_join_team", "system_join_channel"};
+    size_t n = 0;
+    if (!api_team_join_leave_posts(r))
+        return 0;
+    for (int i = 0; i < 2; i++)
+        if (!PQgetisnull(res, 0, col + i))
+            posts[n++] =
+                (api_system_post_t){.type = types[i], .channel_id = row_str(res, 0, col + i), .user_id = user_id};
+    return n;
+}
+
 static void on_team_created(api_request_t *r, PGresult *res, const char *error)
 {
     if (error != NULL && sqlstate_is(row_sqlstate(res), SQLSTATE_UNIQUE_VIOLATION)) {
@@ -115,7 +135,10 @@ static void on_team_created(api_request_t *r, PGresult *res, const char *error)
     if (!api_query_one_row(r, res, error, "app.user.missing_account.const", "user"))
         return;
     /* event: none for the team itself; added_to_team for the creator would go here */
-    api_send_json(r, 201, team_to_json(res, 0, 0, false));
+    json_t *team = team_to_json(res, 0, 0, false);
+    api_system_post_t posts[2];
+    size_t n = join_posts(r, res, TEAM_NCOLUMNS, r->session.user_id, posts);
+    api_system_posts_respond(r, posts, n, 201, team);
 }
 
 void api_teams_create(api_request_t *r)
@@ -246,14 +269,19 @@ static void on_member_added(api_request_t *r, PGresult *res, const char *error)
         if (data != NULL)
             ws_publish(r->worker, "added_to_team", data, &(ws_broadcast_t){.user_id = a->user_id});
         json_decref(data);
+        api_system_post_t posts[2];
+        size_t n = join_posts(r, res, TEAM_MEMBER_NCOLUMNS + 2, a->user_id, posts);
+        api_system_posts_respond(r, posts, n, 201, team_member_to_json(res, 0, 0));
+        return;
     }
     api_send_json(r, 201, team_member_to_json(res, 0, 0));
 }
 
 /* Inserts the member, or re-activates a removed one (JoinUserToTeam), and
  * joins it to the team's default channels; an active member is returned as
- * it is.  Its two last columns tell whether the membership is new and
- * whether TeamSettings.MaxUsersPerTeam kept the user out (400). */
+ * it is.  The columns after the member tell whether the membership is new
+ * and whether TeamSettings.MaxUsersPerTeam kept the user out (400), then
+ * where the join posts go. */
 static void add_member(api_request_t *r)
 {
     add_member_t *a = r->state;

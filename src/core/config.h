@@ -37,8 +37,9 @@ typedef struct {
     int64_t idle_timeout;  /* seconds */
     bool enable_developer;
     bool enable_user_statuses;
-    bool enable_api_team_deletion;    /* DELETE /teams/{id}?permanent=true */
-    bool enable_api_channel_deletion; /* DELETE /channels/{id}?permanent=true */
+    bool enable_api_team_deletion;                   /* DELETE /teams/{id}?permanent=true */
+    bool enable_api_channel_deletion;                /* DELETE /channels/{id}?permanent=true */
+    bool enable_default_channel_leave_join_messages; /* the team join/leave system posts */
     int64_t session_length_web_in_hours;
     int64_t session_cache_in_minutes;
     char *webserver_mode;   /* "gzip" | "uncompressed" | "disabled": the web client's files */

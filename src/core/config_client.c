@@ -122,7 +122,6 @@ static const pair_t full_fixed[] = {
     {"EnablePreviewFeatures", "false"},
     {"EnableTutorial", "false"},       /* it keeps its steps in preferences */
     {"EnableOnboardingFlow", "false"}, /* likewise */
-    {"ExperimentalEnableDefaultChannelLeaveJoinMessages", "false"},
     {"ExperimentalGroupUnreadChannels", "disabled"},
     {"EnableSVGs", "false"},
     {"EnableMarketplace", "false"},
@@ -258,6 +257,8 @@ json_t *config_client_map(const config_t *cfg, bool full)
     if (full) {
         put_pairs(&b, full_fixed, sizeof(full_fixed) / sizeof(full_fixed[0]));
         put_bool(&b, "EnableDeveloper", cfg->service.enable_developer);
+        put_bool(&b, "ExperimentalEnableDefaultChannelLeaveJoinMessages",
+                 cfg->service.enable_default_channel_leave_join_messages);
         put(&b, "SQLDriverName", cfg->sql.driver_name);
         put_int(&b, "MaxFileSize", cfg->file.max_file_size);
         put_bool(&b, "RunJobs", cfg->job.run_jobs);

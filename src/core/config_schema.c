@@ -240,6 +240,8 @@ const config_key_t config_schema[] = {
     BOOL(SVC, "EnableUserStatuses", service.enable_user_statuses, true, 0),
     BOOL(SVC, "EnableAPITeamDeletion", service.enable_api_team_deletion, false, 0),
     BOOL(SVC, "EnableAPIChannelDeletion", service.enable_api_channel_deletion, false, 0),
+    BOOL(SVC, "ExperimentalEnableDefaultChannelLeaveJoinMessages", service.enable_default_channel_leave_join_messages,
+         true, 0),
     INT(SVC, "SessionLengthWebInHours", service.session_length_web_in_hours, 720, 1, NO_MAX, NULL, 0),
     INT(SVC, "SessionCacheInMinutes", service.session_cache_in_minutes, 10, 0, NO_MAX, NULL, 0),
     STR(SVC, "WebserverMode", service.webserver_mode, "gzip", webserver_modes, NULL, 0),

@@ -18,6 +18,9 @@
  * cannot both move the cursor, and the loser deletes its file and ends in
  * error.  Nothing is exported twice or skipped.
  *
+ * System posts (joins, header changes...) are not exported, as
+ * SqlComplianceStore.MessageExport leaves them out.
+ *
  * The file I/O is ordinary blocking I/O on this process's loop: the jobs
  * child serves nothing else, and the heartbeat waits at most one batch.
  */
@@ -36,6 +39,9 @@
 #include "jobs/csv.h"
 #include "jobs/internal.h"
 #include "store/job.h"
+
+/* SQL: the post type `type` is not a system post's (system_...). */
+#define EXPORT_NOT_SYSTEM(type) type " NOT LIKE 'system\\_%'"
 
 #define EXPORT_SETTLE_MS 5000
 #define EXPORT_COLUMNS   21
@@ -215,8 +221,8 @@ static void step(jobs_run_t *run)
                                             "t ON t.Id = c.TeamId"
                                             " LEFT JOIN Users u ON u.Id = p.UserId"
                                             " WHERE p.CreateAt > $1::bigint AND p.CreateAt <= $2::bigint AND "
-                                            "(p.CreateAt, p.Id) > ($3::bigint, $4)"
-                                            " ORDER BY p.CreateAt, p.Id LIMIT $5::bigint",
+                                            "(p.CreateAt, p.Id) > ($3::bigint, $4) AND " EXPORT_NOT_SYSTEM(
+                                                "p.Type") " ORDER BY p.CreateAt, p.Id LIMIT $5::bigint",
         5, params, on_batch);
 }
 
@@ -270,8 +276,10 @@ static void count(jobs_run_t *run)
     text_int64(from, x->from);
     text_int64(until, x->until);
     const char *params[] = {from, until};
-    jobs_run_query(run, "SELECT count(*) FROM Posts WHERE CreateAt > $1::bigint AND CreateAt <= $2::bigint", 2, params,
-                   on_counted);
+    jobs_run_query(run,
+                   "SELECT count(*) FROM Posts WHERE CreateAt > $1::bigint AND CreateAt <= $2::bigint"
+                   " AND " EXPORT_NOT_SYSTEM("Type"),
+                   2, params, on_counted);
 }
 
 static void on_cursor(jobs_run_t *run, PGresult *result, const char *error)

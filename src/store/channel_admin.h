@@ -10,11 +10,14 @@
 
 /* Channel $1's DisplayName $2, Name $3, Header $4, Purpose $5 (each NULL to
  * keep it) and Type $6 (NULL to keep it), at time $7 (ms).  Returns
- * CHANNEL_COLUMNS; no row when the channel is gone. */
-#define CHANNEL_SQL_UPDATE                                                                        \
-    "UPDATE Channels SET DisplayName = COALESCE($2, DisplayName), Name = COALESCE($3, Name),"     \
-    " Header = COALESCE($4, Header), Purpose = COALESCE($5, Purpose), Type = COALESCE($6, Type)," \
-    " UpdateAt = $7::bigint WHERE Id = $1 RETURNING " CHANNEL_COLUMNS("")
+ * CHANNEL_COLUMNS, then the DisplayName, Header and Purpose it had (for the
+ * system posts naming them); no row when the channel is gone. */
+#define CHANNEL_SQL_UPDATE                                                                                      \
+    "WITH old AS (SELECT Id, DisplayName, Header, Purpose FROM Channels WHERE Id = $1 FOR UPDATE)"              \
+    " UPDATE Channels c SET DisplayName = COALESCE($2, c.DisplayName), Name = COALESCE($3, c.Name),"            \
+    " Header = COALESCE($4, c.Header), Purpose = COALESCE($5, c.Purpose), Type = COALESCE($6, c.Type),"         \
+    " UpdateAt = $7::bigint FROM old WHERE c.Id = old.Id RETURNING " CHANNEL_COLUMNS("c.") ", old.DisplayName," \
+                                                                                           " old.Header, old.Purpose"
 
 /* Archives channel $1 at time $2 (ms) unless archived already.  Returns its
  * Id; no row when it was. */

@@ -40,17 +40,19 @@
  * (Users row), member `m` (its ChannelMembers row) of a channel of type
  * `ctype`, as Mattermost's app/notification.go decides: everyone in a direct
  * or group channel; @username (not inside a word: an email is none); @channel and @all, and @here when `here` (a
- * boolean expression: the user is online), unless the member ignores
- * channel mentions (the channel's ignore_channel_mentions "on", or the
- * user's "channel" notify prop "false"); the user's mention_keys and, with
- * first_name "true", their first name, as words of the message.  The sender
- * is the caller's to exclude.
+ * boolean expression: the user is online), when `chan` (a boolean
+ * expression: the post allows channel mentions, allowChannelMentions)
+ * unless the member ignores channel mentions (the channel's
+ * ignore_channel_mentions "on", or the user's "channel" notify prop
+ * "false"); the user's mention_keys and, with first_name "true", their
+ * first name, as words of the message.  The sender is the caller's to
+ * exclude.
  */
-#define POST_MENTIONS(u, m, msg, ctype, here)                                                                  \
+#define POST_MENTIONS(u, m, msg, ctype, here, chan)                                                            \
     "(" ctype " IN ('D', 'G')"                                                                                 \
     " OR " u ".Username IN (SELECT lower(rtrim(w[2], '.-_'))"                                                  \
     "  FROM regexp_matches(" msg ", '(^|[^A-Za-z0-9_])@([A-Za-z0-9.\\-_]+)', 'g') AS w)"                       \
-    " OR (COALESCE(" m ".NotifyProps->>'ignore_channel_mentions', '') <> 'on'"                                 \
+    " OR (" chan " AND COALESCE(" m ".NotifyProps->>'ignore_channel_mentions', '') <> 'on'"                    \
     "  AND COALESCE(" u ".NotifyProps->>'channel', 'true') = 'true'"                                           \
     "  AND (" msg " ~* '(^|[^A-Za-z0-9_])@(all|channel)([^A-Za-z0-9_]|$)'"                                     \
     "   OR (" here " AND " msg " ~* '(^|[^A-Za-z0-9_])@here([^A-Za-z0-9_]|$)')))"                              \
@@ -62,7 +64,7 @@
 /* A member of the channel of a new post ($6 the message, `ch` the channel)
  * it mentions: @here for those online. */
 #define POST_ONLINE(u)       "EXISTS (SELECT 1 FROM Status s WHERE s.UserId = " u ".Id AND s.Status = 'online')"
-#define POST_CREATE_MENTIONS POST_MENTIONS("u", "m", "$6::text", "ch.Type", POST_ONLINE("u"))
+#define POST_CREATE_MENTIONS POST_MENTIONS("u", "m", "$6::text", "ch.Type", POST_ONLINE("u"), "true")
 
 /* Create: $1 id, $2 create_at, $3 user, $4 channel, $5 root ('' for none),
  * $6 message, $7 type, $8 props (JSON text), $9 hashtags, $10 file ids (JSON

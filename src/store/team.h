@@ -40,7 +40,8 @@
  * creator (the team's Email is theirs), $2 the team id, $3 the time in ms,
  * $4 display name, $5 name, $6 description, $7 type, $8 company name,
  * $9 invite id, $10 allow_open_invite, $11 and $12 the two channels' ids,
- * $13 the members' NotifyProps.  Returns TEAM_COLUMNS; no row when the
+ * $13 the members' NotifyProps.  Returns TEAM_COLUMNS, then the ids of
+ * town-square and off-topic (for the creator's join posts); no row when the
  * creator is missing or deleted. */
 #define TEAM_SQL_CREATE                                                                                     \
     "WITH u AS (SELECT Id, Email FROM Users WHERE Id = $1 AND DeleteAt = 0),"                               \
@@ -53,10 +54,11 @@
             " ch AS (INSERT INTO Channels (Id, CreateAt, UpdateAt, TeamId, Type, DisplayName, Name)"        \
             " SELECT v.id, $3, $3, t.Id, 'O', v.display_name, v.name FROM t,"                               \
             " (VALUES ($11, 'Town Square', 'town-square'), ($12, 'Off-Topic', 'off-topic'))"                \
-            " AS v (id, display_name, name) RETURNING Id),"                                                 \
+            " AS v (id, display_name, name) RETURNING Id, Name),"                                           \
             " cm AS (INSERT INTO ChannelMembers (ChannelId, UserId, NotifyProps, LastUpdateAt, SchemeUser," \
             " SchemeAdmin) SELECT ch.Id, u.Id, $13, $3, true, true FROM ch, u)"                             \
-            " SELECT " TEAM_COLUMNS("") " FROM t"
+            " SELECT " TEAM_COLUMNS("") ", (SELECT Id FROM ch WHERE Name = 'town-square'),"                 \
+                                        " (SELECT Id FROM ch WHERE Name = 'off-topic') FROM t"
 
 /* A team and the caller's place in it.  $1 the team, $2 the caller.
  * Returns TEAM_COLUMNS, then whether the caller is an active member, then
@@ -85,42 +87,50 @@
                                           " EXISTS (SELECT 1 FROM Users WHERE Id = $3)"             \
                                           " FROM (SELECT 1) AS one LEFT JOIN Teams t ON t.Id = $1 AND t.DeleteAt = 0"
 
+/* SQL: the id of team $1's open default channel `name`, or NULL. */
+#define TEAM_DEFAULT_CHANNEL(name) \
+    "(SELECT Id FROM Channels WHERE TeamId = $1 AND Name = '" name "' AND Type = 'O' AND DeleteAt = 0)"
+
 /* User $2 joins team $1 (JoinUserToTeam): a new member, or a removed one
  * active again, a scheme admin when the team's Email is theirs, and in the
  * team's default channels; an active member stays as it is.  $3 the time in
  * ms, $4 the channel members' NotifyProps, $5 TeamSettings.MaxUsersPerTeam:
  * a team whose active members (active users) already number $5 takes no
  * one more.  Returns TEAM_MEMBER_COLUMNS, whether the membership is new,
- * then whether the team was full: a full team's row is NULLs and true; no
- * row when the team or the user is missing (or another request wrote the
- * member after this one's snapshot). */
-#define TEAM_SQL_MEMBER_ADD                                                                                           \
-    "WITH n AS (SELECT count(*) >= $5::bigint AS full FROM TeamMembers m JOIN Users mu ON mu.Id = m.UserId"           \
-    " WHERE m.TeamId = $1 AND m.DeleteAt = 0 AND mu.DeleteAt = 0),"                                                   \
-    " tm AS (INSERT INTO TeamMembers (TeamId, UserId, Roles, DeleteAt, SchemeUser, SchemeAdmin, CreateAt)"            \
-    " SELECT t.Id, u.Id, '', 0, true, t.Email = u.Email, $3 FROM Teams t, Users u, n"                                 \
-    " WHERE t.Id = $1 AND t.DeleteAt = 0 AND u.Id = $2 AND NOT n.full"                                                \
-    " ON CONFLICT (TeamId, UserId) DO UPDATE SET Roles = '', DeleteAt = 0, SchemeUser = true,"                        \
-    " SchemeAdmin = EXCLUDED.SchemeAdmin, CreateAt = EXCLUDED.CreateAt WHERE TeamMembers.DeleteAt <> 0"               \
-    " RETURNING " TEAM_MEMBER_COLUMNS(                                                                                \
-        "") "),"                                                                                                      \
-            " cm AS (INSERT INTO ChannelMembers (ChannelId, UserId, NotifyProps, LastUpdateAt, SchemeUser, "          \
-            "SchemeAdmin)"                                                                                            \
-            " SELECT c.Id, tm.UserId, $4, $3, true, tm.SchemeAdmin FROM tm JOIN Channels c ON c.TeamId = tm.TeamId"   \
-            " AND c.Name IN ('town-square', 'off-topic') AND c.Type = 'O' AND c.DeleteAt = 0"                         \
-            " ON CONFLICT (ChannelId, UserId) DO NOTHING),"                                                           \
-            " uu AS (UPDATE Users SET UpdateAt = $3 WHERE Id IN (SELECT UserId FROM tm))"                             \
-            " SELECT " TEAM_MEMBER_COLUMNS("") ", true, false FROM tm"                                                \
-                                               " UNION ALL SELECT " TEAM_MEMBER_COLUMNS(                              \
-                                                   "") ", false, false FROM TeamMembers"                              \
-                                                       " WHERE TeamId = $1 AND UserId = $2 AND DeleteAt = 0"          \
-                                                       " UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, " \
-                                                       "false, true FROM n WHERE n.full"                              \
-                                                       " AND EXISTS (SELECT 1 FROM Teams WHERE Id = $1 AND DeleteAt " \
-                                                       "= 0) AND EXISTS (SELECT 1 FROM Users"                         \
-                                                       " WHERE Id = $2) AND NOT EXISTS (SELECT 1 FROM TeamMembers "   \
-                                                       "WHERE TeamId = $1 AND UserId = $2"                            \
-                                                       " AND DeleteAt = 0)"
+ * whether the team was full (a full team's row is NULLs and true), then the
+ * ids of the team's open town-square and off-topic (NULL when there is none:
+ * the join posts'); no row when the team or the user is missing (or another
+ * request wrote the member after this one's snapshot). */
+#define TEAM_SQL_MEMBER_ADD                                                                                            \
+    "WITH n AS (SELECT count(*) >= $5::bigint AS full FROM TeamMembers m JOIN Users mu ON mu.Id = m.UserId"            \
+    " WHERE m.TeamId = $1 AND m.DeleteAt = 0 AND mu.DeleteAt = 0),"                                                    \
+    " tm AS (INSERT INTO TeamMembers (TeamId, UserId, Roles, DeleteAt, SchemeUser, SchemeAdmin, CreateAt)"             \
+    " SELECT t.Id, u.Id, '', 0, true, t.Email = u.Email, $3 FROM Teams t, Users u, n"                                  \
+    " WHERE t.Id = $1 AND t.DeleteAt = 0 AND u.Id = $2 AND NOT n.full"                                                 \
+    " ON CONFLICT (TeamId, UserId) DO UPDATE SET Roles = '', DeleteAt = 0, SchemeUser = true,"                         \
+    " SchemeAdmin = EXCLUDED.SchemeAdmin, CreateAt = EXCLUDED.CreateAt WHERE TeamMembers.DeleteAt <> 0"                \
+    " RETURNING " TEAM_MEMBER_COLUMNS(                                                                                 \
+        "") "),"                                                                                                       \
+            " cm AS (INSERT INTO ChannelMembers (ChannelId, UserId, NotifyProps, LastUpdateAt, SchemeUser, "           \
+            "SchemeAdmin)"                                                                                             \
+            " SELECT c.Id, tm.UserId, $4, $3, true, tm.SchemeAdmin FROM tm JOIN Channels c ON c.TeamId = tm.TeamId"    \
+            " AND c.Name IN ('town-square', 'off-topic') AND c.Type = 'O' AND c.DeleteAt = 0"                          \
+            " ON CONFLICT (ChannelId, UserId) DO NOTHING),"                                                            \
+            " uu AS (UPDATE Users SET UpdateAt = $3 WHERE Id IN (SELECT UserId FROM tm))"                              \
+            " SELECT x.*, " TEAM_DEFAULT_CHANNEL("town-square") ", " TEAM_DEFAULT_CHANNEL(                             \
+                "off-topic") " FROM ("                                                                                 \
+                             " SELECT " TEAM_MEMBER_COLUMNS(                                                           \
+                                 "") ", true, false FROM tm"                                                           \
+                                     " UNION ALL SELECT " TEAM_MEMBER_COLUMNS(                                         \
+                                         "") ", false, false FROM TeamMembers"                                         \
+                                             " WHERE TeamId = $1 AND UserId = $2 AND DeleteAt = 0"                     \
+                                             " UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, false, "     \
+                                             "true FROM n WHERE n.full"                                                \
+                                             " AND EXISTS (SELECT 1 FROM Teams WHERE Id = $1 AND DeleteAt = 0) AND "   \
+                                             "EXISTS (SELECT 1 FROM Users"                                             \
+                                             " WHERE Id = $2) AND NOT EXISTS (SELECT 1 FROM TeamMembers WHERE TeamId " \
+                                             "= $1 AND UserId = $2"                                                    \
+                                             " AND DeleteAt = 0)) AS x"
 
 /* Active member $2 of team $1: TEAM_MEMBER_COLUMNS, or no row. */
 #define TEAM_SQL_MEMBER_GET \
@@ -283,17 +293,20 @@
 /* User $2 leaves team $1 (LeaveTeam): the membership is removed (DeleteAt
  * $3, the time in ms, and no explicit roles), the user leaves every channel
  * of the team, and its sidebar and team preferences there go.  Returns the
- * user id; no row when there was no membership. */
-#define TEAM_SQL_MEMBER_REMOVE                                                                         \
-    "WITH tm AS (UPDATE TeamMembers SET Roles = '', DeleteAt = $3 WHERE TeamId = $1 AND UserId = $2"   \
-    " RETURNING UserId),"                                                                              \
-    " cm AS (DELETE FROM ChannelMembers WHERE UserId IN (SELECT UserId FROM tm)"                       \
-    " AND ChannelId IN (SELECT Id FROM Channels WHERE TeamId = $1)),"                                  \
-    " sch AS (DELETE FROM SidebarChannels WHERE UserId IN (SELECT UserId FROM tm)"                     \
-    " AND CategoryId IN (SELECT Id FROM SidebarCategories WHERE UserId = $2 AND TeamId = $1)),"        \
-    " sca AS (DELETE FROM SidebarCategories WHERE UserId IN (SELECT UserId FROM tm) AND TeamId = $1)," \
-    " pr AS (DELETE FROM Preferences WHERE UserId IN (SELECT UserId FROM tm) AND Category = $1),"      \
-    " uu AS (UPDATE Users SET UpdateAt = $3 WHERE Id IN (SELECT UserId FROM tm)) SELECT UserId FROM tm"
+ * user id, then the id of the team's town-square (NULL when there is none:
+ * the leave post's channel); no row when there was no membership. */
+#define TEAM_SQL_MEMBER_REMOVE                                                                              \
+    "WITH tm AS (UPDATE TeamMembers SET Roles = '', DeleteAt = $3 WHERE TeamId = $1 AND UserId = $2"        \
+    " RETURNING UserId),"                                                                                   \
+    " cm AS (DELETE FROM ChannelMembers WHERE UserId IN (SELECT UserId FROM tm)"                            \
+    " AND ChannelId IN (SELECT Id FROM Channels WHERE TeamId = $1)),"                                       \
+    " sch AS (DELETE FROM SidebarChannels WHERE UserId IN (SELECT UserId FROM tm)"                          \
+    " AND CategoryId IN (SELECT Id FROM SidebarCategories WHERE UserId = $2 AND TeamId = $1)),"             \
+    " sca AS (DELETE FROM SidebarCategories WHERE UserId IN (SELECT UserId FROM tm) AND TeamId = $1),"      \
+    " pr AS (DELETE FROM Preferences WHERE UserId IN (SELECT UserId FROM tm) AND Category = $1),"           \
+    " uu AS (UPDATE Users SET UpdateAt = $3 WHERE Id IN (SELECT UserId FROM tm))"                           \
+    " SELECT UserId, (SELECT Id FROM Channels WHERE TeamId = $1 AND Name = 'town-square' AND DeleteAt = 0)" \
+    " FROM tm"
 
 /* Member $2 of team $1 gets explicit roles $3 and scheme roles user $4 and
  * admin $5 ('t'/'f').  Returns TEAM_MEMBER_COLUMNS; no row for no such

@@ -59,7 +59,7 @@
  * MentionCount, MentionCountRoot, UrgentMentionCount, MsgCountRoot,
  * LastViewedAt; none when the post is gone or the user is not a member of
  * its channel.  UNREAD_MENTIONS: the user's mentions in a later post `l`. */
-#define UNREAD_MENTIONS POST_MENTIONS("u", "m", "l.Message::text", "c.Type", "true")
+#define UNREAD_MENTIONS POST_MENTIONS("u", "m", "l.Message::text", "c.Type", "true", "true")
 #define UNREAD_SQL_SET_UNREAD                                                                          \
     "WITH p AS (SELECT ChannelId, CreateAt FROM Posts WHERE Id = $2 AND DeleteAt = 0),"                \
     " c AS (SELECT ch.Id, ch.TeamId, ch.Type, ch.TotalMsgCount, ch.TotalMsgCountRoot FROM Channels ch" \

@@ -142,20 +142,21 @@ test('getPost: members and open-channel team members read; others 403; 404, 400'
 
 test('getPosts: an empty channel, pages, exactly per_page, past the end, deleted excluded', T, async () => {
     const {alice, carol, dave, open, priv} = await world('pp');
-    const empty = await alice.client.getPosts(open.id);
-    assert.deepEqual(empty.order, []);
-    assert.deepEqual(empty.posts, {});
-    assert.equal(empty.next_post_id, '');
-    assert.equal(empty.prev_post_id, '');
+    // a new channel holds its system posts only: bob's add, alice's join (she made it)
+    const start = await alice.client.getPosts(open.id);
+    assert.deepEqual(start.order.map((id) => start.posts[id].type), ['system_add_to_channel', 'system_join_channel']);
+    assert.equal(start.next_post_id, '');
+    assert.equal(start.prev_post_id, '');
+    const sys = start.order;
     const posts = await postMany(alice.client, open.id, 5);
     const all = await alice.client.getPosts(open.id);
-    assert.deepEqual(all.order, newestFirst(posts));
-    assert.equal(Object.keys(all.posts).length, 5);
+    assert.deepEqual(all.order, [...newestFirst(posts), ...sys]);
+    assert.equal(Object.keys(all.posts).length, 7);
     assert.equal(all.next_post_id, '');
     assert.equal(all.prev_post_id, '');
     const exact = await alice.client.getPosts(open.id, 0, 5);
     assert.deepEqual(exact.order, newestFirst(posts));
-    assert.equal(exact.prev_post_id, '');
+    assert.equal(exact.prev_post_id, sys[0]);
     const p0 = await alice.client.getPosts(open.id, 0, 2);
     assert.deepEqual(p0.order, [posts[4].id, posts[3].id]);
     assert.equal(p0.next_post_id, '');
@@ -164,8 +165,8 @@ test('getPosts: an empty channel, pages, exactly per_page, past the end, deleted
     assert.deepEqual(p1.order, [posts[2].id, posts[1].id]);
     assert.equal(p1.next_post_id, posts[3].id);
     assert.equal(p1.prev_post_id, posts[0].id);
-    const p2 = await alice.client.getPosts(open.id, 2, 2);
-    assert.deepEqual(p2.order, [posts[0].id]);
+    const p2 = await alice.client.getPosts(open.id, 3, 2);
+    assert.deepEqual(p2.order, [sys[1]]);
     assert.equal(p2.prev_post_id, '');
     const past = await alice.client.getPosts(open.id, 9, 2);
     assert.deepEqual(past.order, []);
@@ -176,9 +177,9 @@ test('getPosts: an empty channel, pages, exactly per_page, past the end, deleted
     assert.equal(after.prev_post_id, posts[1].id);
     // per_page is capped at 200; an unparsable or negative page is page 0 (web/params.go)
     const url = `${alice.client.getChannelRoute(open.id)}/posts`;
-    assert.equal((await alice.client.doFetch(`${url}?per_page=1000`, {method: 'get'})).order.length, 4);
+    assert.equal((await alice.client.doFetch(`${url}?per_page=1000`, {method: 'get'})).order.length, 6);
     assert.equal((await alice.client.doFetch(`${url}?page=-3&per_page=1`, {method: 'get'})).order[0], posts[4].id);
-    assert.equal((await carol.client.getPosts(open.id)).order.length, 4, 'team members read open channels');
+    assert.equal((await carol.client.getPosts(open.id)).order.length, 6, 'team members read open channels');
     await clientError(dave.client.getPosts(open.id), 403, FORBIDDEN);
     await clientError(carol.client.getPosts(priv.id), 403, FORBIDDEN);
     await clientError(alice.client.getPosts(NOBODY), 404);
@@ -222,6 +223,7 @@ test('getPostsSince: changed posts, deleted ones included, no cursors', T, async
 
 test('getPostsBefore / getPostsAfter: pages around a post and their cursors', T, async () => {
     const {alice, open} = await world('pa');
+    const sys = (await alice.client.getPosts(open.id)).order; // bob's add, alice's join
     const p = await postMany(alice.client, open.id, 7);
     const b0 = await alice.client.getPostsBefore(open.id, p[4].id, 0, 2);
     assert.deepEqual(b0.order, [p[3].id, p[2].id]);
@@ -230,9 +232,9 @@ test('getPostsBefore / getPostsAfter: pages around a post and their cursors', T,
     const b1 = await alice.client.getPostsBefore(open.id, p[4].id, 1, 2);
     assert.deepEqual(b1.order, [p[1].id, p[0].id]);
     assert.equal(b1.next_post_id, p[2].id);
-    assert.equal(b1.prev_post_id, '');
-    const b2 = await alice.client.getPostsBefore(open.id, p[1].id, 0, 2);
-    assert.deepEqual(b2.order, [p[0].id]);
+    assert.equal(b1.prev_post_id, sys[0]);
+    const b2 = await alice.client.getPostsBefore(open.id, p[1].id, 0, 4);
+    assert.deepEqual(b2.order, [p[0].id, ...sys]);
     assert.equal(b2.next_post_id, p[1].id);
     assert.equal(b2.prev_post_id, '', 'a short page has no prev');
     const a0 = await alice.client.getPostsAfter(open.id, p[2].id, 0, 2);

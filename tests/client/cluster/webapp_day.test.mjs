@@ -74,6 +74,8 @@ test('first load on node B: config, loadMe, the team, its channels and members, 
     Object.assign(day, await teamWorld(day.al, {type: 'O', prefix: 'day-', members: [day.bea],
         channels: {chan: {type: 'O', display_name: 'Daily', members: [day.bea]}}}));
     const {bea, team, chan} = day;
+    // Al's adding her mentioned her (system_add_to_channel): she has seen it
+    await bea.client.viewMyChannel(chan.id);
 
     ReduxClient.setUrl(NODE_B);
     ReduxClient.setToken(bea.client.getToken());
