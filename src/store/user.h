@@ -41,11 +41,25 @@
         "u") ")"                                                                                           \
              " SELECT " USER_COLUMNS " FROM u"
 
-/* Login: $1 username or email (any case) of an active, password-based user.
- * Returns USER_COLUMNS and the password hash. */
-#define USER_SQL_BY_LOGIN                          \
-    "SELECT " USER_COLUMNS ", Password FROM Users" \
-    " WHERE (Username = lower($1) OR Email = lower($1)) AND DeleteAt = 0 AND AuthService = ''"
+/* Login: $1 username or email (any case) of an active, password-based user,
+ * $2 ServiceSettings.MaximumLoginAttempts.  Below the limit, the attempt is
+ * counted as failed before its password is checked (the login's success
+ * resets the count, SESSION_SQL_CREATE): under the row lock, so logins of
+ * one account running side by side can never together check more than $2
+ * passwords, as Mattermost's lock around the check and the count ensures.
+ * Returns USER_COLUMNS, the password hash and the failed attempts before
+ * this one (USER_NCOLUMNS + 1; at $2 or more: locked, nothing counted). */
+#define USER_SQL_LOGIN_ATTEMPT                                                                                         \
+    "WITH u AS (SELECT Id, FailedAttempts AS tries FROM Users"                                                         \
+    "  WHERE (Username = lower($1) OR Email = lower($1)) AND DeleteAt = 0 AND AuthService = '' FOR UPDATE),"           \
+    " n AS (UPDATE Users SET FailedAttempts = Users.FailedAttempts + 1 FROM u WHERE Users.Id = u.Id AND u.tries < $2)" \
+    " SELECT " USER_COLUMNS ", Password, u.tries FROM Users JOIN u USING (Id)"
+#define USER_COLUMN_LOGIN_TRIES (USER_NCOLUMNS + 1)
+
+/* A counted attempt whose password was never checked (no room to check it):
+ * $1 id.  Never below 0 (a success may have reset the count meanwhile). */
+#define USER_SQL_LOGIN_UNCOUNT \
+    "UPDATE Users SET FailedAttempts = FailedAttempts - 1 WHERE Id = $1 AND FailedAttempts > 0"
 
 /* $1 id. */
 #define USER_SQL_BY_ID "SELECT " USER_COLUMNS " FROM Users WHERE Id = $1"
