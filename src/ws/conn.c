@@ -33,6 +33,16 @@
  * gets `hello` (seq 0) first; unauthenticated ones are closed after 5 s.  A
  * reconnect with connection_id and sequence_number may resume a dropped
  * connection instead (replay.c): no hello then.
+ *
+ * Actions are throttled per socket (throttle.h): WS_ACTIONS_BURST at once,
+ * WS_ACTIONS_PER_SECOND after that.  The web app sends a few a minute
+ * (typing at most every few seconds, its activity, statuses) and a handful
+ * at once on connect or a channel switch: far below.  One past them is
+ * answered, not acted on: a FAIL reply with status_code 429 (Mattermost has
+ * no such limit, so no id of its own), which an honest client's callback
+ * gets instead of waiting forever; a client that sends faster than it reads
+ * fills its send queue with those replies and is closed by the queue's
+ * bound.
  */
 #include <inttypes.h>
 #include <openssl/evp.h>
@@ -52,6 +62,7 @@
 #include "ws/origin.h"
 #include "ws/frame.h"
 #include "ws/internal.h"
+#include "ws/throttle.h"
 
 #include "h2o/http1.h"
 #include "h2o/websocket.h" /* h2o_is_websocket_handshake only */
@@ -511,7 +522,10 @@ static void on_text(ws_conn_t *c, const uint8_t *msg, size_t len)
     }
     json_t *data = json_object_get(req, "data");
     int64_t n = json_integer_value(seq);
-    if (strcmp(action, "authentication_challenge") == 0)
+    if (!ws_bucket_take(&c->actions, clock_monotonic_ms(), WS_ACTIONS_PER_SECOND, WS_ACTIONS_BURST))
+        ws_conn_reply_fail(c, n, "api.web_socket_router.rate_limit.app_error",
+                           "Too many WebSocket actions: slow down and try again.", 429);
+    else if (strcmp(action, "authentication_challenge") == 0)
         authentication_challenge(c, n, data);
     else if (!c->authenticated)
         ws_conn_reply_fail(c, n, "api.web_socket_router.not_authenticated.app_error",

@@ -15,6 +15,7 @@
 #include "db/router.h"
 #include "worker/worker.h"
 #include "shm/replay.h"
+#include "ws/throttle.h"
 #include "ws/ws.h"
 
 #define WS_SEND_QUEUE_MAX      256         /* messages, as Mattermost */
@@ -25,6 +26,8 @@
 #define WS_WRITE_WAIT_MS       30000       /* a write the peer does not take this long: closed, as Mattermost */
 #define WS_OUT_BYTES_MAX       (16u << 20) /* bytes waiting to be written, envelopes included */
 #define WS_TICK_MS             1000
+#define WS_ACTIONS_BURST       50   /* actions a client may send at once (conn.c) */
+#define WS_ACTIONS_PER_SECOND  10   /* and after that */
 #define WS_PENDING_MAX         4096 /* ring records waiting for a membership load */
 #define WS_PENDING_BYTES       (64u * 1024 * 1024)
 #define WS_OFFLINE_GRACE_MS    5000 /* a reconnect within it does not flap the status */
@@ -151,8 +154,9 @@ typedef struct ws_conn_s {
     uint64_t prior_write_lsn; /* of an expired cache entry the lookup refills */
     int64_t auth_seq;
     ws_typing_t typing;
-    bool resumable; /* opened with connection_id: kept when dropped */
-    bool resuming;  /* a resume waits for membership loads: no live events */
+    ws_bucket_t actions; /* the client's actions (throttle.h) */
+    bool resumable;      /* opened with connection_id: kept when dropped */
+    bool resuming;       /* a resume waits for membership loads: no live events */
     char resume_id[ID_LENGTH + 1];
     uint64_t resume_from;
     ws_remote_t *remote; /* resuming from another node's answer (replay_cluster.c) */
@@ -225,8 +229,8 @@ void ws_presence_set_activity(ws_hub_t *hub, const char *user_id, bool active, b
 
 /* actions.c */
 void ws_action_dispatch(ws_conn_t *c, const char *action, int64_t seq, json_t *data);
-/* A channel's members were loaded: answer the typing requests waiting for it. */
-void ws_actions_members_loaded(ws_hub_t *hub, const char *channel_id);
+/* A user's channels were loaded: answer the typing requests waiting for them. */
+void ws_actions_user_channels_loaded(ws_hub_t *hub, const char *user_id);
 
 /* deliver.c */
 /* A record for the sockets; `pos` and `seq`: where it sits in our ring. */
@@ -301,14 +305,18 @@ void ws_replay_cluster_dispose(ws_hub_t *hub);
 /* The socket is closing or goes: keeps what a reconnect needs (once). */
 void ws_replay_save(ws_conn_t *c);
 
-/* members.c: channel ('c') and team ('t') member sets, loaded from the
- * database on first need, invalidated by EVENT_MEMBERS_CHANGED. */
+/* members.c: channel ('c') and team ('t') member sets, and a user's
+ * channels ('u'), loaded from the database on first need, invalidated by
+ * EVENT_MEMBERS_CHANGED. */
 typedef enum { WS_MEMBERS_READY, WS_MEMBERS_LOADING, WS_MEMBERS_FAILED } ws_members_state_t;
 int ws_members_create(ws_hub_t *hub);
 void ws_members_destroy(ws_hub_t *hub);
 /* The state of `kind`'s `id` set, starting a load when absent. */
 ws_members_state_t ws_members_get(ws_hub_t *hub, char kind, const char *id);
-/* Only when READY: is `user_id` a member? */
+/* Is the set loaded (without starting a load)? */
+bool ws_members_ready(ws_hub_t *hub, char kind, const char *id);
+/* Only when READY: is `user_id` a member (for 'u': is channel `user_id` one
+ * of user `id`'s)? */
 bool ws_members_has(ws_hub_t *hub, char kind, const char *id, const char *user_id);
 /* Forgets a set (a load in flight is redone); kind 0 / id NULL: all. */
 void ws_members_invalidate(ws_hub_t *hub, char kind, const char *id);
