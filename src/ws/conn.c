@@ -78,6 +78,7 @@ static void conn_destroy(ws_conn_t *c)
     ws_replay_save(c);
     if (c->auth_query != NULL)
         db_routed_cancel(c->auth_query);
+    ws_session_check_cancel(c);
     h2o_linklist_unlink(&c->link);
     if (h2o_linklist_is_linked(&c->dirty_link))
         h2o_linklist_unlink(&c->dirty_link);
@@ -442,8 +443,12 @@ static void challenge_done(ws_conn_t *c, const char *user_id)
 
 static void start_reading(ws_conn_t *c);
 
-static void lookup_done(ws_conn_t *c, const char *user_id)
+/* The lookup found session `s` of c->token, or none (NULL). */
+static void lookup_done(ws_conn_t *c, const shm_session_t *s)
 {
+    const char *user_id = s != NULL ? s->user_id : NULL;
+    if (s != NULL)
+        ws_session_noted(c, s);
     if (c->upgrade_auth) {
         c->upgrade_auth = false;
         upgrade_auth_done(c, user_id);
@@ -470,7 +475,7 @@ static void on_session_loaded(void *data, PGresult *res, const char *error, cons
         return;
     }
     session_cache_fill(c->hub->worker, c->token, &s, c->prior_write_lsn);
-    lookup_done(c, s.user_id);
+    lookup_done(c, &s);
 }
 
 /* The session of c->token: the shared cache, else the master database (a
@@ -480,7 +485,7 @@ static void lookup_session(ws_conn_t *c)
     shm_session_t s;
     worker_t *w = c->hub->worker;
     if (session_cache_lookup(w, c->token, &s, &c->prior_write_lsn)) {
-        lookup_done(c, s.user_id);
+        lookup_done(c, &s);
         return;
     }
     const char *params[] = {c->token};
@@ -760,6 +765,7 @@ static void conn_tick(ws_conn_t *c, int64_t now)
         if (!out_frame(c, WS_OP_PING, NULL, 0, NULL, 0))
             ws_conn_close(c, WS_CLOSE_INTERNAL_ERROR, "out of memory");
     }
+    ws_session_tick(c, now);
     ws_conn_flush(c);
 }
 

@@ -15,6 +15,7 @@
 #include "db/router.h"
 #include "worker/worker.h"
 #include "shm/replay.h"
+#include "shm/sessions.h"
 #include "ws/throttle.h"
 #include "ws/ws.h"
 
@@ -28,6 +29,7 @@
 #define WS_TICK_MS             1000
 #define WS_ACTIONS_BURST       50   /* actions a client may send at once (conn.c) */
 #define WS_ACTIONS_PER_SECOND  10   /* and after that */
+#define WS_SESSION_CHECK_MS    5000 /* an open socket looks its session up this often (session_check.c) */
 #define WS_PENDING_MAX         4096 /* ring records waiting for a membership load */
 #define WS_PENDING_BYTES       (64u * 1024 * 1024)
 #define WS_OFFLINE_GRACE_MS    5000 /* a reconnect within it does not flap the status */
@@ -150,8 +152,11 @@ typedef struct ws_conn_s {
     uint8_t frag_op;       /* opcode of the fragmented message being received, 0: none */
     uint64_t seq;          /* of the next event */
     int64_t opened_at, last_recv_at, last_ping_at, closing_at;
-    db_routed_t *auth_query;  /* a session lookup in flight */
-    uint64_t prior_write_lsn; /* of an expired cache entry the lookup refills */
+    db_routed_t *auth_query;    /* a session lookup in flight */
+    db_routed_t *session_query; /* a re-check of the session in flight (session_check.c) */
+    int64_t session_expires_at; /* ms (wall clock): the session's expiry as last seen */
+    int64_t session_checked_at; /* ms (monotonic): when it was last looked up */
+    uint64_t prior_write_lsn;   /* of an expired cache entry the lookup refills */
     int64_t auth_seq;
     ws_typing_t typing;
     ws_bucket_t actions; /* the client's actions (throttle.h) */
@@ -217,6 +222,14 @@ void ws_conns_tick(ws_hub_t *hub, int64_t now);
 void ws_conns_close_if(ws_hub_t *hub, bool (*match)(const ws_conn_t *c, const void *arg), const void *arg,
                        uint16_t code, const char *reason);
 void ws_conns_destroy_all(ws_hub_t *hub);
+
+/* session_check.c: an open socket's session, checked again on the tick. */
+/* Authenticated with session `s`: notes its expiry. */
+void ws_session_noted(ws_conn_t *c, const shm_session_t *s);
+/* Closes `c` (1000) when its session expired or vanished; looks it up every
+ * WS_SESSION_CHECK_MS.  Never frees `c`. */
+void ws_session_tick(ws_conn_t *c, int64_t now);
+void ws_session_check_cancel(ws_conn_t *c);
 
 /* presence.c: online while a socket is open on the node, offline after the
  * last one closed and a grace period; manual statuses are kept. */

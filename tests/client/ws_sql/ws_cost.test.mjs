@@ -3,7 +3,7 @@
 // log_statement for its database): user_typing naming channels the sender
 // is not in loads none of them (the sender's own channels answer, one set),
 // and repeated activity reports write the primary once at most.  Run by
-// tests/integration/test_ws_limits.sh, alone: other tests' statements would
+// tests/integration/test_ws_sql.sh, alone: other tests' statements would
 // blur the counts.
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
