@@ -197,7 +197,7 @@ static void invalid_credentials(api_request_t *r)
                    "Enter a valid email or username and/or password.", NULL);
 }
 
-static void locked_out(api_request_t *r)
+void api_error_locked_out(api_request_t *r)
 {
     api_send_error(r, 401, "api.user.check_user_login_attempts.too_many.app_error",
                    "Your account is locked because of too many failed password attempts. Please reset your password.",
@@ -306,8 +306,8 @@ static void on_login_user_loaded(api_request_t *r, PGresult *res, const char *er
     if (api_query_failed(r, error))
         return;
     if (PQntuples(res) == 1 &&
-        row_int64(res, 0, USER_COLUMN_LOGIN_TRIES) >= r->worker->config->service.maximum_login_attempts) {
-        locked_out(r);
+        row_int64(res, 0, USER_COLUMN_TRIES) >= r->worker->config->service.maximum_login_attempts) {
+        api_error_locked_out(r);
         return;
     }
     check_job_t job = {0};
@@ -331,7 +331,7 @@ static void on_login_user_loaded(api_request_t *r, PGresult *res, const char *er
     }
     /* the password was never checked: the attempt must not count */
     const char *params[] = {row_str(l->user, 0, USER_COLUMN_ID)};
-    api_query(r, USER_SQL_LOGIN_UNCOUNT, 1, params, on_attempt_uncounted);
+    api_query(r, USER_SQL_UNCOUNT_ATTEMPT, 1, params, on_attempt_uncounted);
 }
 
 void api_users_login(api_request_t *r)
