@@ -225,6 +225,9 @@ static void on_channel_created(api_request_t *r, PGresult *res, const char *erro
     json_t *channel = channel_to_json(res, 0, 0);
     json_t *data = json_pack("{s:O,s:O}", "channel_id", json_object_get(channel, "id"), "team_id",
                              json_object_get(channel, "team_id"));
+    /* the creator is its first member: every worker's copy of the creator's
+     * channels (what user_typing checks) must learn it */
+    ws_publish_members_changed(r->worker, json_string_value(json_object_get(channel, "id")), NULL);
     if (data != NULL)
         ws_publish(r->worker, "channel_created", data, &(ws_broadcast_t){.user_id = r->session.user_id});
     json_decref(data);

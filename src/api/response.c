@@ -216,6 +216,9 @@ void api_route_not_found(api_request_t *r)
 
 void api_error_busy(api_request_t *r)
 {
+    /* every cause (a full bcrypt queue, a full database pool) drains within
+     * about a second: a client that honours it comes back when there is room */
+    api_add_header(r, "retry-after", "1");
     api_send_error(r, 503, "api.context.server_busy.app_error",
                    "Server is busy, non-critical services are "
                    "temporarily unavailable.",

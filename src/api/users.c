@@ -4,6 +4,14 @@
  * Passwords are bcrypt ($2b$, cost 10) computed on the worker's CPU pool,
  * never on the loop.  A login that names no user still spends one bcrypt on
  * a dummy hash, so the answer's timing does not tell which accounts exist.
+ * Lockout as Mattermost's: ServiceSettings.MaximumLoginAttempts failed
+ * logins in a row lock the account (401 too_many, without a bcrypt) until an
+ * admin sets its password (USER_SQL_SET_PASSWORD clears the count); a login
+ * that passes clears it.  Each attempt is counted before its check, under
+ * the user's row lock (USER_SQL_LOGIN_ATTEMPT), so parallel guesses cannot
+ * pass the limit; a request that goes away while its password is checked
+ * stays counted as failed.  Logins use at most WORKER_CPU_QUEUE_LOGIN_MAX of
+ * the CPU queue (worker.h) and are refused with 503 and Retry-After past it.
  * Every write is one statement (one implicit transaction): sign-up decides
  * "first user becomes system admin" and "open server" inside its INSERT.
  */
@@ -27,7 +35,9 @@
 #include "store/row.h"
 #include "store/session.h"
 #include "store/user.h"
+#include "worker/cpu_pool.h"
 #include "worker/session.h"
+#include "worker/worker.h"
 #include "ws/ws.h"
 
 /* ---- sign-up ---------------------------------------------------------------- */
@@ -166,6 +176,7 @@ typedef struct {
 
 typedef struct {
     PGresult *user; /* the row, kept until the session is saved */
+    bool counted;   /* USER_SQL_LOGIN_ATTEMPT counted this attempt as failed */
     char token[ID_LENGTH + 1], session_id[ID_LENGTH + 1], csrf[ID_LENGTH + 1];
     int64_t expires_at;
 } login_t;
@@ -184,6 +195,20 @@ static void invalid_credentials(api_request_t *r)
 {
     api_send_error(r, 401, "api.user.login.invalid_credentials_email_username",
                    "Enter a valid email or username and/or password.", NULL);
+}
+
+void api_error_locked_out(api_request_t *r)
+{
+    api_send_error(r, 401, "api.user.check_user_login_attempts.too_many.app_error",
+                   "Your account is locked because of too many failed password attempts. Please reset your password.",
+                   NULL);
+}
+
+/* No room on the CPU queue for logins (worker.h): 503, Retry-After. */
+static bool login_room(api_request_t *r)
+{
+    cpu_pool_t *pool = r->worker->cpu;
+    return cpu_pool_room(pool) > WORKER_CPU_QUEUE_MAX - WORKER_CPU_QUEUE_LOGIN_MAX;
 }
 
 static void on_login_disposed(void *data)
@@ -267,24 +292,46 @@ static void on_password_checked(void *data, void *job)
     api_query(r, SESSION_SQL_CREATE, 8, params, on_session_saved);
 }
 
+static void on_attempt_uncounted(api_request_t *r, PGresult *res, const char *error)
+{
+    (void)res;
+    if (error != NULL)
+        log_warn(0, "a login refused for want of CPU stays counted as failed: %.*s", (int)strcspn(error, "\n"), error);
+    api_error_busy(r);
+}
+
 static void on_login_user_loaded(api_request_t *r, PGresult *res, const char *error)
 {
     login_t *l = r->state;
     if (api_query_failed(r, error))
         return;
+    if (PQntuples(res) == 1 &&
+        row_int64(res, 0, USER_COLUMN_TRIES) >= r->worker->config->service.maximum_login_attempts) {
+        api_error_locked_out(r);
+        return;
+    }
     check_job_t job = {0};
     snprintf(job.password, sizeof(job.password), "%s", json_string_value(json_object_get(r->body, "password")));
     if (PQntuples(res) == 1) {
         /* keep the row past the callback: the pool clears its result */
         l->user = PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+        l->counted = true;
         snprintf(job.hash, sizeof(job.hash), "%s", row_str(res, 0, USER_NCOLUMNS));
     } else {
         snprintf(job.hash, sizeof(job.hash), "%s", dummy_hash);
     }
-    r->task = cpu_pool_submit(r->worker->cpu, check_work, on_password_checked, r, &job, sizeof(job));
+    r->task =
+        login_room(r) ? cpu_pool_submit(r->worker->cpu, check_work, on_password_checked, r, &job, sizeof(job)) : NULL;
     explicit_bzero(&job, sizeof(job));
-    if (r->task == NULL)
+    if (r->task != NULL)
+        return;
+    if (!l->counted) {
         api_error_busy(r);
+        return;
+    }
+    /* the password was never checked: the attempt must not count */
+    const char *params[] = {row_str(l->user, 0, USER_COLUMN_ID)};
+    api_query(r, USER_SQL_UNCOUNT_ATTEMPT, 1, params, on_attempt_uncounted);
 }
 
 void api_users_login(api_request_t *r)
@@ -304,11 +351,17 @@ void api_users_login(api_request_t *r)
         invalid_credentials(r);
         return;
     }
+    if (!login_room(r)) {
+        api_error_busy(r); /* before the database: a flood costs it nothing */
+        return;
+    }
     login_t *l = h2o_mem_alloc_shared(&r->req->pool, sizeof(*l), on_login_disposed);
     memset(l, 0, sizeof(*l));
     r->state = l;
-    const char *params[] = {login_id};
-    api_query(r, USER_SQL_BY_LOGIN, 1, params, on_login_user_loaded);
+    char max[TEXT_INT64_SIZE];
+    text_int64(max, r->worker->config->service.maximum_login_attempts);
+    const char *params[] = {login_id, max};
+    api_query(r, USER_SQL_LOGIN_ATTEMPT, 2, params, on_login_user_loaded);
 }
 
 /* ---- logout ------------------------------------------------------------------ */

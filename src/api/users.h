@@ -18,6 +18,10 @@ const char *api_id_array_literal(api_request_t *r, json_t *ids, size_t max);
  * model.user.is_valid.pwd_length.app_error, as sign-up does. */
 bool api_password_valid(api_request_t *r, const char *password);
 
+/* 401 api.user.check_user_login_attempts.too_many.app_error: the account
+ * failed ServiceSettings.MaximumLoginAttempts password checks in a row. */
+void api_error_locked_out(api_request_t *r);
+
 /* ASCII lower case, in place (usernames and emails are stored so). */
 void api_lower(char *s);
 

@@ -42,8 +42,9 @@ typedef struct {
     bool enable_default_channel_leave_join_messages; /* the team join/leave system posts */
     int64_t session_length_web_in_hours;
     int64_t session_cache_in_minutes;
-    char *webserver_mode;   /* "gzip" | "uncompressed" | "disabled": the web client's files */
-    char *client_directory; /* chorus's own: the web client to serve, "" for none */
+    int64_t maximum_login_attempts; /* failed logins in a row that lock an account */
+    char *webserver_mode;           /* "gzip" | "uncompressed" | "disabled": the web client's files */
+    char *client_directory;         /* chorus's own: the web client to serve, "" for none */
 } config_service_t;
 
 typedef struct {

@@ -244,6 +244,7 @@ const config_key_t config_schema[] = {
          true, 0),
     INT(SVC, "SessionLengthWebInHours", service.session_length_web_in_hours, 720, 1, NO_MAX, NULL, 0),
     INT(SVC, "SessionCacheInMinutes", service.session_cache_in_minutes, 10, 0, NO_MAX, NULL, 0),
+    INT(SVC, "MaximumLoginAttempts", service.maximum_login_attempts, 10, 1, NO_MAX, NULL, 0),
     STR(SVC, "WebserverMode", service.webserver_mode, "gzip", webserver_modes, NULL, 0),
     STR(SVC, "ClientDirectory", service.client_directory, "", NULL, NULL, PN),
 

@@ -21,9 +21,12 @@
     " WHERE s.Token = $1 AND u.DeleteAt = 0"
 
 /* Login: $1 id, $2 token, $3 now (ms), $4 expiry (ms), $5 user, $6 device id
- * (cut to Mattermost's 512), $7 roles, $8 props (jsonb with the csrf token). */
-#define SESSION_SQL_CREATE                                                                                  \
-    "INSERT INTO Sessions (Id, Token, CreateAt, ExpiresAt, LastActivityAt, UserId, DeviceId, Roles, Props)" \
+ * (cut to Mattermost's 512), $7 roles, $8 props (jsonb with the csrf token).
+ * A password that passed clears the user's failed attempts, in the same
+ * statement (USER_SQL_LOGIN_ATTEMPT counted this one). */
+#define SESSION_SQL_CREATE                                                                                   \
+    "WITH ok AS (UPDATE Users SET FailedAttempts = 0 WHERE Id = $5)"                                         \
+    " INSERT INTO Sessions (Id, Token, CreateAt, ExpiresAt, LastActivityAt, UserId, DeviceId, Roles, Props)" \
     " VALUES ($1, $2, $3, $4, $3, $5, left($6, 512), $7, $8)"
 
 /* Logout: $1 session id. */

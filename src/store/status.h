@@ -20,17 +20,25 @@
 /* The columns status_from_row reads, in its order. */
 #define STATUS_COLUMNS "UserId, Status, Manual, LastActivityAt, DndEndTime, PrevStatus, Version"
 
-/* Activity: online again unless set by hand; away by hand; away when idle. */
-#define STATUS_SQL_ACTIVE                                                             \
-    "UPDATE Status SET Status = 'online', LastActivityAt = $2, Version = Version + 1" \
-    " WHERE UserId = $1 AND NOT Manual AND Status <> 'online' RETURNING " STATUS_COLUMNS
-#define STATUS_SQL_AWAY_MANUAL                                                \
-    "UPDATE Status SET Status = 'away', Manual = true, Version = Version + 1" \
-    " WHERE UserId = $1 AND Status <> 'away' AND $2::bigint > 0 RETURNING " STATUS_COLUMNS
-#define STATUS_SQL_AWAY_IDLE                                                     \
-    "UPDATE Status SET Status = 'away', Version = Version + 1"                   \
-    " WHERE UserId = $1 AND NOT Manual AND Status = 'online' AND $2::bigint > 0" \
-    " RETURNING " STATUS_COLUMNS
+/* Activity: online again unless set by hand; away by hand; away when idle.
+ * Each returns STATUS_COLUMNS and whether it changed the row: the row
+ * written, or the row as it is when the update had nothing to do (so that
+ * the presence cache learns it, and the next report of the same activity
+ * is answered from the cache instead of the primary: ws/presence.c). */
+#define STATUS_SQL_OR_CURRENT(update)                                               \
+    "WITH w AS (" update " RETURNING " STATUS_COLUMNS ")"                           \
+    " SELECT *, true FROM w UNION ALL SELECT " STATUS_COLUMNS ", false FROM Status" \
+    " WHERE UserId = $1 AND NOT EXISTS (SELECT 1 FROM w)"
+#define STATUS_COLUMN_CHANGED 7
+#define STATUS_SQL_ACTIVE                                                                                   \
+    STATUS_SQL_OR_CURRENT("UPDATE Status SET Status = 'online', LastActivityAt = $2, Version = Version + 1" \
+                          " WHERE UserId = $1 AND NOT Manual AND Status <> 'online'")
+#define STATUS_SQL_AWAY_MANUAL                                                                      \
+    STATUS_SQL_OR_CURRENT("UPDATE Status SET Status = 'away', Manual = true, Version = Version + 1" \
+                          " WHERE UserId = $1 AND Status <> 'away' AND $2::bigint > 0")
+#define STATUS_SQL_AWAY_IDLE                                                         \
+    STATUS_SQL_OR_CURRENT("UPDATE Status SET Status = 'away', Version = Version + 1" \
+                          " WHERE UserId = $1 AND NOT Manual AND Status = 'online' AND $2::bigint > 0")
 
 /* A user's first socket on this node: our OnlineUsers row, online unless set
  * by hand.  Their last socket: offline only when no other node holds one. */

@@ -41,11 +41,34 @@
         "u") ")"                                                                                           \
              " SELECT " USER_COLUMNS " FROM u"
 
-/* Login: $1 username or email (any case) of an active, password-based user.
- * Returns USER_COLUMNS and the password hash. */
-#define USER_SQL_BY_LOGIN                          \
-    "SELECT " USER_COLUMNS ", Password FROM Users" \
-    " WHERE (Username = lower($1) OR Email = lower($1)) AND DeleteAt = 0 AND AuthService = ''"
+/* A password check that counts (Mattermost's failed attempts): the user
+ * `where` selects, $2 ServiceSettings.MaximumLoginAttempts.  Below the
+ * limit, the attempt is counted as failed before its password is checked
+ * (a success resets the count: SESSION_SQL_CREATE, USER_SQL_SET_PASSWORD),
+ * under the row lock, so checks of one account running side by side can
+ * never together check more than $2 passwords, as Mattermost's lock around
+ * the check and the count ensures.  Returns USER_COLUMNS, the password hash
+ * and the failed attempts before this one (USER_COLUMN_TRIES; at $2 or
+ * more: locked, nothing counted). */
+#define USER_SQL_ATTEMPT(where)                                                                                        \
+    "WITH u AS (SELECT Id, FailedAttempts AS tries FROM Users WHERE " where " FOR UPDATE),"                            \
+    " n AS (UPDATE Users SET FailedAttempts = Users.FailedAttempts + 1 FROM u WHERE Users.Id = u.Id AND u.tries < $2)" \
+    " SELECT " USER_COLUMNS ", Password, u.tries FROM Users JOIN u USING (Id)"
+#define USER_COLUMN_TRIES (USER_NCOLUMNS + 1)
+
+/* Login: $1 username or email (any case) of an active, password-based
+ * user; PUT /users/{id}/password of one's own: $1 id. */
+#define USER_SQL_LOGIN_ATTEMPT \
+    USER_SQL_ATTEMPT("(Username = lower($1) OR Email = lower($1)) AND DeleteAt = 0 AND AuthService = ''")
+#define USER_SQL_PASSWORD_ATTEMPT USER_SQL_ATTEMPT("Id = $1")
+
+/* A password that passed, with nothing written after it: $1 id. */
+#define USER_SQL_RESET_ATTEMPTS "UPDATE Users SET FailedAttempts = 0 WHERE Id = $1"
+
+/* A counted attempt whose password was never checked (no room to check it):
+ * $1 id.  Never below 0 (a success may have reset the count meanwhile). */
+#define USER_SQL_UNCOUNT_ATTEMPT \
+    "UPDATE Users SET FailedAttempts = FailedAttempts - 1 WHERE Id = $1 AND FailedAttempts > 0"
 
 /* $1 id. */
 #define USER_SQL_BY_ID "SELECT " USER_COLUMNS " FROM Users WHERE Id = $1"

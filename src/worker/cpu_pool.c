@@ -326,6 +326,14 @@ void cpu_task_cancel(cpu_task_t *t)
         task_free(t);
 }
 
+unsigned cpu_pool_room(cpu_pool_t *pool)
+{
+    pool_lock(pool);
+    unsigned room = pool->stopping || pool->queued >= pool->queue_max ? 0 : pool->queue_max - pool->queued;
+    pool_unlock(pool);
+    return room;
+}
+
 void cpu_pool_get_stats(cpu_pool_t *pool, cpu_pool_stats_t *stats)
 {
     pool_lock(pool);

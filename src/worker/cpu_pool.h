@@ -51,6 +51,10 @@ cpu_task_t *cpu_pool_submit(cpu_pool_t *pool, cpu_work_fn work, cpu_done_fn done
  * from the task's own done() does nothing.  Loop thread only. */
 void cpu_task_cancel(cpu_task_t *task);
 
+/* How many more tasks submit would queue now.  Loop thread: only the loop
+ * queues, so the room can only grow until the loop's next submit. */
+unsigned cpu_pool_room(cpu_pool_t *pool);
+
 typedef struct {
     unsigned threads, queued, running;
     uint64_t submitted, rejected, completed, cancelled;

@@ -138,8 +138,8 @@ static int worker_setup(worker_t *w)
         log_error(-rc, "cannot create the database pool");
         return rc;
     }
-    /* bcrypt (≈55 ms) must never run on the loop: two threads per worker */
-    if ((rc = cpu_pool_create(&w->cpu, w->loop, 2, 1024)) != 0) {
+    /* bcrypt (≈55 ms) must never run on the loop (worker.h: the bounds) */
+    if ((rc = cpu_pool_create(&w->cpu, w->loop, WORKER_CPU_THREADS, WORKER_CPU_QUEUE_MAX)) != 0) {
         log_error(-rc, "cannot start the CPU thread pool");
         return rc;
     }

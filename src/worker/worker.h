@@ -16,6 +16,21 @@
 #include "worker/member_counts.h"
 #include "worker/roles.h"
 
+/* bcrypt (cost 10, ≈55 ms on one core) runs on WORKER_CPU_THREADS threads
+ * per worker, never on the loop.  The queue in front of them is bounded in
+ * time, not memory: WORKER_CPU_QUEUE_MAX tasks are ≈0.9 s of work for two
+ * threads, so a request that gets in waits at most about a second; past it
+ * the API answers 503 with Retry-After (a longer queue only makes every
+ * login slower, the flood's and everyone's).  Logins take at most
+ * WORKER_CPU_QUEUE_LOGIN_MAX of it: a flood of them (unauthenticated, one
+ * per guessed password) leaves room for the hashing signed-in users ask for
+ * (a password change, an admin creating an account).  Constants rather than
+ * config keys: the figures follow from bcrypt's cost, which Mattermost fixes
+ * too; a slower machine waits longer per task, not more tasks. */
+#define WORKER_CPU_THREADS         2
+#define WORKER_CPU_QUEUE_MAX       32
+#define WORKER_CPU_QUEUE_LOGIN_MAX 24
+
 /* The worker process's own context: everything it owns, in one place. */
 typedef struct worker_s {
     const child_params_t *params;

@@ -4,10 +4,17 @@
  * get_statuses_by_ids, presence, posted_notify_ack.  An unknown action gets
  * Mattermost's FAIL reply (api.web_socket_router.bad_action.app_error).
  *
- * user_typing needs the sender to be a member of the channel: the worker's
- * membership cache answers, and when the channel's set is not loaded the
- * request waits on its socket (one at a time; a newer one replaces it) for
- * the load, which then answers it.
+ * user_typing needs the sender to be a member of the channel: the channel's
+ * member set when the worker has it loaded, else the sender's own channels
+ * (one set per user, members.c), never a load of the channel named: a
+ * client naming any channel id costs one query, for its own channels.
+ * While that set loads the request waits on its socket (one at a time; a
+ * newer one replaces it) and the load answers it.
+ *
+ * user_update_active_status writes only a change: when the node's presence
+ * cache already shows what the write would leave (online and active, away
+ * when idle, a manual status kept), the primary is not asked; the web app
+ * reports activity every minute or so from every tab.
  */
 #include <errno.h>
 #include <string.h>
@@ -61,10 +68,17 @@ static void typing_publish(ws_conn_t *c, const ws_typing_t *t)
     json_decref(data);
 }
 
-/* Answers a typing request whose channel set is READY or FAILED. */
+static bool typing_allowed(ws_conn_t *c, const char *channel_id)
+{
+    if (ws_members_ready(c->hub, 'c', channel_id))
+        return ws_members_has(c->hub, 'c', channel_id, c->user_id);
+    return ws_members_has(c->hub, 'u', c->user_id, channel_id);
+}
+
+/* Answers a typing request whose sender's channels are READY or FAILED. */
 static void typing_answer(ws_conn_t *c, const ws_typing_t *t)
 {
-    if (!ws_members_has(c->hub, 'c', t->channel_id, c->user_id)) {
+    if (!typing_allowed(c, t->channel_id)) {
         fail_param(c, t->seq, "user_typing", "channel_id");
         return;
     }
@@ -84,7 +98,8 @@ static void user_typing(ws_conn_t *c, int64_t seq, json_t *data)
     snprintf(t.channel_id, sizeof(t.channel_id), "%s", channel_id);
     if (parent_id != NULL && id_is_valid(parent_id, strlen(parent_id)))
         snprintf(t.parent_id, sizeof(t.parent_id), "%s", parent_id);
-    ws_members_state_t state = ws_members_get(c->hub, 'c', channel_id);
+    ws_members_state_t state =
+        ws_members_ready(c->hub, 'c', channel_id) ? WS_MEMBERS_READY : ws_members_get(c->hub, 'u', c->user_id);
     if (state == WS_MEMBERS_LOADING) {
         t.waiting = true;
         c->typing = t;
@@ -92,16 +107,16 @@ static void user_typing(ws_conn_t *c, int64_t seq, json_t *data)
     }
     typing_answer(c, &t);
     if (state == WS_MEMBERS_FAILED)
-        ws_members_forget_failed(c->hub, 'c', channel_id);
+        ws_members_forget_failed(c->hub, 'u', c->user_id);
 }
 
-void ws_actions_members_loaded(ws_hub_t *hub, const char *channel_id)
+void ws_actions_user_channels_loaded(ws_hub_t *hub, const char *user_id)
 {
     h2o_linklist_t *next;
     for (h2o_linklist_t *l = hub->conns.next; l != &hub->conns; l = next) {
         next = l->next;
         ws_conn_t *c = H2O_STRUCT_FROM_MEMBER(ws_conn_t, link, l);
-        if (!c->typing.waiting || strcmp(c->typing.channel_id, channel_id) != 0)
+        if (!c->typing.waiting || strcmp(c->user_id, user_id) != 0)
             continue;
         c->typing.waiting = false;
         if (!c->closing)

@@ -33,6 +33,16 @@
  * gets `hello` (seq 0) first; unauthenticated ones are closed after 5 s.  A
  * reconnect with connection_id and sequence_number may resume a dropped
  * connection instead (replay.c): no hello then.
+ *
+ * Actions are throttled per socket (throttle.h): WS_ACTIONS_BURST at once,
+ * WS_ACTIONS_PER_SECOND after that.  The web app sends a few a minute
+ * (typing at most every few seconds, its activity, statuses) and a handful
+ * at once on connect or a channel switch: far below.  One past them is
+ * answered, not acted on: a FAIL reply with status_code 429 (Mattermost has
+ * no such limit, so no id of its own), which an honest client's callback
+ * gets instead of waiting forever; a client that sends faster than it reads
+ * fills its send queue with those replies and is closed by the queue's
+ * bound.
  */
 #include <inttypes.h>
 #include <openssl/evp.h>
@@ -52,6 +62,7 @@
 #include "ws/origin.h"
 #include "ws/frame.h"
 #include "ws/internal.h"
+#include "ws/throttle.h"
 
 #include "h2o/http1.h"
 #include "h2o/websocket.h" /* h2o_is_websocket_handshake only */
@@ -67,6 +78,7 @@ static void conn_destroy(ws_conn_t *c)
     ws_replay_save(c);
     if (c->auth_query != NULL)
         db_routed_cancel(c->auth_query);
+    ws_session_check_cancel(c);
     h2o_linklist_unlink(&c->link);
     if (h2o_linklist_is_linked(&c->dirty_link))
         h2o_linklist_unlink(&c->dirty_link);
@@ -431,8 +443,12 @@ static void challenge_done(ws_conn_t *c, const char *user_id)
 
 static void start_reading(ws_conn_t *c);
 
-static void lookup_done(ws_conn_t *c, const char *user_id)
+/* The lookup found session `s` of c->token, or none (NULL). */
+static void lookup_done(ws_conn_t *c, const shm_session_t *s)
 {
+    const char *user_id = s != NULL ? s->user_id : NULL;
+    if (s != NULL)
+        ws_session_noted(c, s);
     if (c->upgrade_auth) {
         c->upgrade_auth = false;
         upgrade_auth_done(c, user_id);
@@ -459,7 +475,7 @@ static void on_session_loaded(void *data, PGresult *res, const char *error, cons
         return;
     }
     session_cache_fill(c->hub->worker, c->token, &s, c->prior_write_lsn);
-    lookup_done(c, s.user_id);
+    lookup_done(c, &s);
 }
 
 /* The session of c->token: the shared cache, else the master database (a
@@ -469,7 +485,7 @@ static void lookup_session(ws_conn_t *c)
     shm_session_t s;
     worker_t *w = c->hub->worker;
     if (session_cache_lookup(w, c->token, &s, &c->prior_write_lsn)) {
-        lookup_done(c, s.user_id);
+        lookup_done(c, &s);
         return;
     }
     const char *params[] = {c->token};
@@ -511,7 +527,10 @@ static void on_text(ws_conn_t *c, const uint8_t *msg, size_t len)
     }
     json_t *data = json_object_get(req, "data");
     int64_t n = json_integer_value(seq);
-    if (strcmp(action, "authentication_challenge") == 0)
+    if (!ws_bucket_take(&c->actions, clock_monotonic_ms(), WS_ACTIONS_PER_SECOND, WS_ACTIONS_BURST))
+        ws_conn_reply_fail(c, n, "api.web_socket_router.rate_limit.app_error",
+                           "Too many WebSocket actions: slow down and try again.", 429);
+    else if (strcmp(action, "authentication_challenge") == 0)
         authentication_challenge(c, n, data);
     else if (!c->authenticated)
         ws_conn_reply_fail(c, n, "api.web_socket_router.not_authenticated.app_error",
@@ -746,6 +765,7 @@ static void conn_tick(ws_conn_t *c, int64_t now)
         if (!out_frame(c, WS_OP_PING, NULL, 0, NULL, 0))
             ws_conn_close(c, WS_CLOSE_INTERNAL_ERROR, "out of memory");
     }
+    ws_session_tick(c, now);
     ws_conn_flush(c);
 }
 

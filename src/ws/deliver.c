@@ -292,6 +292,8 @@ static int try_record(ws_hub_t *hub, uint16_t type, const void *data, size_t len
     if (type == EVENT_MEMBERS_CHANGED) {
         event_members_changed_t mc;
         if ((rc = event_decode_members_changed(data, len, &mc)) == 0) {
+            /* the record names no user: any user's channels may have changed */
+            ws_members_invalidate(hub, 'u', NULL);
             if (mc.channel_id[0] != '\0')
                 ws_members_invalidate(hub, 'c', mc.channel_id);
             if (mc.team_id[0] != '\0') {

@@ -15,6 +15,8 @@
 #include "db/router.h"
 #include "worker/worker.h"
 #include "shm/replay.h"
+#include "shm/sessions.h"
+#include "ws/throttle.h"
 #include "ws/ws.h"
 
 #define WS_SEND_QUEUE_MAX      256         /* messages, as Mattermost */
@@ -25,6 +27,9 @@
 #define WS_WRITE_WAIT_MS       30000       /* a write the peer does not take this long: closed, as Mattermost */
 #define WS_OUT_BYTES_MAX       (16u << 20) /* bytes waiting to be written, envelopes included */
 #define WS_TICK_MS             1000
+#define WS_ACTIONS_BURST       50   /* actions a client may send at once (conn.c) */
+#define WS_ACTIONS_PER_SECOND  10   /* and after that */
+#define WS_SESSION_CHECK_MS    5000 /* an open socket looks its session up this often (session_check.c) */
 #define WS_PENDING_MAX         4096 /* ring records waiting for a membership load */
 #define WS_PENDING_BYTES       (64u * 1024 * 1024)
 #define WS_OFFLINE_GRACE_MS    5000 /* a reconnect within it does not flap the status */
@@ -147,12 +152,16 @@ typedef struct ws_conn_s {
     uint8_t frag_op;       /* opcode of the fragmented message being received, 0: none */
     uint64_t seq;          /* of the next event */
     int64_t opened_at, last_recv_at, last_ping_at, closing_at;
-    db_routed_t *auth_query;  /* a session lookup in flight */
-    uint64_t prior_write_lsn; /* of an expired cache entry the lookup refills */
+    db_routed_t *auth_query;    /* a session lookup in flight */
+    db_routed_t *session_query; /* a re-check of the session in flight (session_check.c) */
+    int64_t session_expires_at; /* ms (wall clock): the session's expiry as last seen */
+    int64_t session_checked_at; /* ms (monotonic): when it was last looked up */
+    uint64_t prior_write_lsn;   /* of an expired cache entry the lookup refills */
     int64_t auth_seq;
     ws_typing_t typing;
-    bool resumable; /* opened with connection_id: kept when dropped */
-    bool resuming;  /* a resume waits for membership loads: no live events */
+    ws_bucket_t actions; /* the client's actions (throttle.h) */
+    bool resumable;      /* opened with connection_id: kept when dropped */
+    bool resuming;       /* a resume waits for membership loads: no live events */
     char resume_id[ID_LENGTH + 1];
     uint64_t resume_from;
     ws_remote_t *remote; /* resuming from another node's answer (replay_cluster.c) */
@@ -214,6 +223,14 @@ void ws_conns_close_if(ws_hub_t *hub, bool (*match)(const ws_conn_t *c, const vo
                        uint16_t code, const char *reason);
 void ws_conns_destroy_all(ws_hub_t *hub);
 
+/* session_check.c: an open socket's session, checked again on the tick. */
+/* Authenticated with session `s`: notes its expiry. */
+void ws_session_noted(ws_conn_t *c, const shm_session_t *s);
+/* Closes `c` (1000) when its session expired or vanished; looks it up every
+ * WS_SESSION_CHECK_MS.  Never frees `c`. */
+void ws_session_tick(ws_conn_t *c, int64_t now);
+void ws_session_check_cancel(ws_conn_t *c);
+
 /* presence.c: online while a socket is open on the node, offline after the
  * last one closed and a grace period; manual statuses are kept. */
 void ws_presence_connected(ws_hub_t *hub, const char *user_id);
@@ -225,8 +242,8 @@ void ws_presence_set_activity(ws_hub_t *hub, const char *user_id, bool active, b
 
 /* actions.c */
 void ws_action_dispatch(ws_conn_t *c, const char *action, int64_t seq, json_t *data);
-/* A channel's members were loaded: answer the typing requests waiting for it. */
-void ws_actions_members_loaded(ws_hub_t *hub, const char *channel_id);
+/* A user's channels were loaded: answer the typing requests waiting for them. */
+void ws_actions_user_channels_loaded(ws_hub_t *hub, const char *user_id);
 
 /* deliver.c */
 /* A record for the sockets; `pos` and `seq`: where it sits in our ring. */
@@ -301,14 +318,18 @@ void ws_replay_cluster_dispose(ws_hub_t *hub);
 /* The socket is closing or goes: keeps what a reconnect needs (once). */
 void ws_replay_save(ws_conn_t *c);
 
-/* members.c: channel ('c') and team ('t') member sets, loaded from the
- * database on first need, invalidated by EVENT_MEMBERS_CHANGED. */
+/* members.c: channel ('c') and team ('t') member sets, and a user's
+ * channels ('u'), loaded from the database on first need, invalidated by
+ * EVENT_MEMBERS_CHANGED. */
 typedef enum { WS_MEMBERS_READY, WS_MEMBERS_LOADING, WS_MEMBERS_FAILED } ws_members_state_t;
 int ws_members_create(ws_hub_t *hub);
 void ws_members_destroy(ws_hub_t *hub);
 /* The state of `kind`'s `id` set, starting a load when absent. */
 ws_members_state_t ws_members_get(ws_hub_t *hub, char kind, const char *id);
-/* Only when READY: is `user_id` a member? */
+/* Is the set loaded (without starting a load)? */
+bool ws_members_ready(ws_hub_t *hub, char kind, const char *id);
+/* Only when READY: is `user_id` a member (for 'u': is channel `user_id` one
+ * of user `id`'s)? */
 bool ws_members_has(ws_hub_t *hub, char kind, const char *id, const char *user_id);
 /* Forgets a set (a load in flight is redone); kind 0 / id NULL: all. */
 void ws_members_invalidate(ws_hub_t *hub, char kind, const char *id);

@@ -1,6 +1,9 @@
 /*
  * Per-worker membership cache: channel id → its members' user ids, team id
- * → its (not deleted) members' ids, for delivering channel and team events.
+ * → its (not deleted) members' ids, for delivering channel and team events;
+ * user id → the ids of the user's channels ('u'), for what a user asks about
+ * their own channels (user_typing): answered from one set per user, an
+ * action naming any channel never loads that channel's members.
  *
  * A set is loaded from the master database (a replica might miss a member
  * added a moment ago) on first need, asynchronously; the caller sees
@@ -44,6 +47,13 @@ static const char channel_sql[] =
     "SELECT UserId FROM ChannelMembers WHERE ChannelId = $1 LIMIT " H2O_TO_STR(WS_MEMBERS_USERS_MAX);
 static const char team_sql[] =
     "SELECT UserId FROM TeamMembers WHERE TeamId = $1 AND DeleteAt = 0 LIMIT " H2O_TO_STR(WS_MEMBERS_USERS_MAX);
+static const char user_sql[] =
+    "SELECT ChannelId FROM ChannelMembers WHERE UserId = $1 LIMIT " H2O_TO_STR(WS_MEMBERS_USERS_MAX);
+
+static const char *kind_name(char kind)
+{
+    return kind == 'c' ? "channel" : kind == 't' ? "team" : "user";
+}
 
 int ws_members_create(ws_hub_t *hub)
 {
@@ -117,7 +127,7 @@ static void on_loaded(void *data, PGresult *res, const char *error, const db_out
     int n = error == NULL ? PQntuples(res) : 0;
     e->users = error == NULL && n > 0 ? calloc((size_t)n, sizeof(*e->users)) : NULL;
     if (error != NULL || (n > 0 && e->users == NULL)) {
-        log_warn(0, "cannot load the members of %s %s: %s", e->kind == 'c' ? "channel" : "team", e->id,
+        log_warn(0, "cannot load the members of %s %s: %s", kind_name(e->kind), e->id,
                  error != NULL ? error : "out of memory");
         e->state = WS_MEMBERS_FAILED;
     } else {
@@ -131,8 +141,8 @@ static void on_loaded(void *data, PGresult *res, const char *error, const db_out
         return; /* refused at once: our caller sees the state */
     char kind = e->kind, id[ID_LENGTH + 1];
     memcpy(id, e->id, sizeof(id));
-    if (kind == 'c')
-        ws_actions_members_loaded(hub, id);
+    if (kind == 'u')
+        ws_actions_user_channels_loaded(hub, id);
     ws_deliver_pump(hub);
 }
 
@@ -143,7 +153,10 @@ static void start_load(ws_members_entry_t *e)
     e->starting = true;
     /* NULL when the callback has already run (the router refused) */
     db_routed_t *q = db_router_query(e->hub->worker->router, DB_INTENT_READ, DB_LSN_MASTER_ONLY,
-                                     e->kind == 'c' ? channel_sql : team_sql, 1, params, on_loaded, e);
+                                     e->kind == 'c'   ? channel_sql
+                                     : e->kind == 't' ? team_sql
+                                                      : user_sql,
+                                     1, params, on_loaded, e);
     e->starting = false;
     if (q != NULL)
         e->query = q;
@@ -164,6 +177,12 @@ ws_members_state_t ws_members_get(ws_hub_t *hub, char kind, const char *id)
     }
     e->used = ++hub->members->clock;
     return e->state;
+}
+
+bool ws_members_ready(ws_hub_t *hub, char kind, const char *id)
+{
+    ws_members_entry_t *e = find(hub, kind, id);
+    return e != NULL && e->state == WS_MEMBERS_READY;
 }
 
 bool ws_members_has(ws_hub_t *hub, char kind, const char *id, const char *user_id)

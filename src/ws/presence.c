@@ -10,6 +10,11 @@
  * reach zero checks again after the grace and, if it is still zero, writes
  * offline.  Status writes go through the same path as PUT /status
  * (status_apply_row: presence cache by version, ring event).
+ *
+ * The client's activity reports (user_update_active_status, from every tab
+ * every minute or so) write only what the node's presence cache says would
+ * change; the statement returns the row even when it changed nothing, which
+ * fills the cache for the next report.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,22 +25,33 @@
 #include "core/text.h"
 #include "db/migrate.h"
 #include "shm/online.h"
+#include "shm/presence.h"
 #include "shm/region.h"
+#include "store/row.h"
 #include "store/status.h"
 #include "ws/internal.h"
 
 typedef struct {
     worker_t *worker;
+    bool activity; /* a STATUS_SQL_OR_CURRENT statement */
     char user_id[ID_LENGTH + 1];
 } presence_write_t;
 
 static void on_status_written(void *data, PGresult *res, const char *error)
 {
     presence_write_t *pw = data;
-    if (error != NULL)
+    shm_region_t *shm = pw->worker->params->shm;
+    if (error != NULL) {
         log_warn(0, "presence of %s not saved: %.*s", pw->user_id, (int)strcspn(error, "\n"), error);
-    else if (res != NULL && PQntuples(res) == 1)
-        status_apply_row(pw->worker->params->shm, pw->worker->params->ring_eventfds, res, 0);
+    } else if (res != NULL && PQntuples(res) == 1) {
+        if (pw->activity && !row_bool(res, 0, STATUS_COLUMN_CHANGED)) {
+            shm_presence_t p;
+            status_from_row(res, 0, &p);
+            status_cache_put(shm, pw->user_id, &p); /* as it is: no change to announce */
+        } else {
+            status_apply_row(shm, pw->worker->params->ring_eventfds, res, 0);
+        }
+    }
     free(pw);
 }
 
@@ -46,6 +62,7 @@ static void run_write(ws_hub_t *hub, const char *user_id, const char *sql, bool 
     if (pw == NULL)
         return;
     pw->worker = hub->worker;
+    pw->activity = !with_node;
     snprintf(pw->user_id, sizeof(pw->user_id), "%s", user_id);
     char now[TEXT_INT64_SIZE];
     text_int64(now, clock_now_ms());
@@ -58,8 +75,25 @@ static void run_status_write(ws_hub_t *hub, const char *user_id, const char *sql
     run_write(hub, user_id, sql, false);
 }
 
+/* Would the activity statement change nothing, by the presence cache?
+ * Its conditions, read from the cache: a missing entry is not known. */
+static bool activity_changes_nothing(ws_hub_t *hub, const char *user_id, bool active, bool manual)
+{
+    shm_presence_t p;
+    shm_cache_t *presence = shm_region_presence(hub->worker->params->shm);
+    if (presence == NULL || !shm_cache_get(presence, user_id, &p) || p.status[0] == '\0')
+        return false;
+    if (active)
+        return p.manual || strcmp(p.status, "online") == 0;
+    if (manual)
+        return strcmp(p.status, "away") == 0;
+    return p.manual || strcmp(p.status, "online") != 0;
+}
+
 void ws_presence_set_activity(ws_hub_t *hub, const char *user_id, bool active, bool manual)
 {
+    if (activity_changes_nothing(hub, user_id, active, manual))
+        return;
     if (active)
         run_status_write(hub, user_id, STATUS_SQL_ACTIVE);
     else if (manual)

@@ -60,6 +60,43 @@ test('login with a wrong password or an unknown user: 401', T, async () => {
         'api.user.login.invalid_credentials_email_username');
 });
 
+const INVALID = 'api.user.login.invalid_credentials_email_username';
+const LOCKED = 'api.user.check_user_login_attempts.too_many.app_error';
+
+// ServiceSettings.MaximumLoginAttempts is 10 in etc/config.json (Mattermost's default).
+test('lockout: 10 wrong passwords in a row lock the account, a success in between clears the count, an admin\'s new password unlocks', T, async () => {
+    const {user, password} = await newUser('lock');
+    for (let i = 0; i < 9; i++) {
+        await clientError(client().login(user.username, 'wrong-password'), 401, INVALID);
+    }
+    await client().login(user.username, password); // the 10th attempt passes: the count starts again
+    for (let i = 0; i < 10; i++) {
+        await clientError(client().login(user.username, 'wrong-password'), 401, INVALID);
+    }
+    // locked: even the right password is refused, by email too
+    await clientError(client().login(user.username, password), 401, LOCKED);
+    await clientError(client().login(user.email, password), 401, LOCKED);
+    const {client: a} = await admin();
+    await a.updateUserPassword(user.id, '', 'set-by-the-admin');
+    const me = await client().login(user.username, 'set-by-the-admin');
+    assert.equal(me.id, user.id);
+});
+
+test('lockout: guesses sent side by side check at most MaximumLoginAttempts passwords', T, async () => {
+    const {user, password} = await newUser('lockpar');
+    const outcomes = await Promise.all(Array.from({length: 16}, () =>
+        client().login(user.username, 'wrong-password').then(() => 'ok', (e) => e.server_error_id)));
+    const wrong = outcomes.filter((o) => o === INVALID).length;
+    const locked = outcomes.filter((o) => o === LOCKED).length;
+    // a 503 (a CPU queue full of other files' logins) counts nothing
+    assert.ok(wrong <= 10, `${wrong} passwords checked: ${outcomes}`);
+    assert.ok(outcomes.every((o) => o === INVALID || o === LOCKED || o === 'api.context.server_busy.app_error'), `${outcomes}`);
+    if (wrong === 10) {
+        assert.equal(locked, 6);
+        await clientError(client().login(user.username, password), 401, LOCKED);
+    }
+});
+
 test('two sessions of two users are independent', T, async () => {
     const a = await newUser('hal');
     const b = await newUser('ivy');

@@ -211,6 +211,32 @@ test('updateUserPassword: the current one for oneself, the permission for anothe
         'api.user.update_password.context.app_error');
 });
 
+test('updateUserPassword of one\'s own counts wrong current passwords as failed logins (Mattermost\'s DoubleCheckPassword)', T, async () => {
+    const LOCKED = 'api.user.check_user_login_attempts.too_many.app_error';
+    const a = await newUser('pwlock');
+    // a right current password with a refused new one clears the count, as a login would
+    for (let i = 0; i < 9; i++) {
+        await clientError(a.client.updateUserPassword(a.user.id, 'wrong-password', 'new-password-1'), 400,
+            'api.user.update_password.incorrect.app_error');
+    }
+    await clientError(a.client.updateUserPassword(a.user.id, a.password, 'short'), 400,
+        'model.user.is_valid.pwd_length.app_error');
+    for (let i = 0; i < 5; i++) {
+        await clientError(client().login(a.user.username, 'wrong-password'), 401);
+    }
+    for (let i = 0; i < 5; i++) {
+        await clientError(a.client.updateUserPassword(a.user.id, 'wrong-password', 'new-password-1'), 400,
+            'api.user.update_password.incorrect.app_error');
+    }
+    // ten in a row, logins and changes together: locked for both
+    await clientError(a.client.updateUserPassword(a.user.id, a.password, 'new-password-1'), 401, LOCKED);
+    await clientError(client().login(a.user.username, a.password), 401, LOCKED);
+    const {client: adm} = await admin();
+    assert.deepEqual(await adm.updateUserPassword(a.user.id, '', 'new-password-2'), {status: 'OK'});
+    assert.deepEqual(await a.client.updateUserPassword(a.user.id, 'new-password-2', 'new-password-3'), {status: 'OK'});
+    await client().login(a.user.username, 'new-password-3');
+});
+
 function pngInfo(buf) {
     assert.deepEqual([...buf.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     assert.equal(buf.toString('latin1', 12, 16), 'IHDR');

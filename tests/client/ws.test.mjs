@@ -1009,3 +1009,28 @@ test('a client that pings and never reads gets no pongs once a write waits: our 
     assert.ok(pongs < N / 2, `${pongs} pongs for ${N} pings: those sent while a write waited were dropped`);
     assert.ok(sock.readyState === WebSocket.OPEN, 'the socket itself is fine: it read again in time');
 });
+
+test('actions are throttled per socket: a burst of 50, then 10 a second; the excess is answered FAIL 429, not served', T, async (t) => {
+    const {client: c} = await newUser('wsrate');
+    const s = await raw(t, 'flooder', {headers: bearer(c.getToken())});
+    await s.wait('hello');
+    const seqs = Array.from({length: 120}, () => s.send('ping'));
+    await until(() => seqs.every((q) => s.reply(q)), 5000, 'a reply to each of 120 pings');
+    const replies = seqs.map((q) => s.reply(q));
+    const ok = replies.filter((r) => r.status === 'OK').length;
+    const refused = replies.filter((r) => r.status === 'FAIL');
+    assert.ok(ok >= 50 && ok < 70, `${ok} of 120 pings sent at once were served`);
+    assert.equal(ok + refused.length, 120);
+    for (const r of refused) {
+        assert.equal(r.error.id, 'api.web_socket_router.rate_limit.app_error', safeJson(r));
+        assert.equal(r.error.status_code, 429);
+    }
+    // the bucket refills: half a second later pings are served again, and the socket stayed open
+    await sleep(500);
+    assert.equal((await s.request('ping')).status, 'OK');
+    assert.ok(s.isOpen());
+    // another socket of the same user has its own bucket
+    const other = await raw(t, 'other', {headers: bearer(c.getToken())});
+    await other.wait('hello');
+    assert.equal((await other.request('ping')).status, 'OK');
+});

@@ -208,16 +208,21 @@ START_TEST(test_queue_full_returns_null)
     ctx_t ctx;
     atomic_int gate = 0, started = 0;
     ctx_init(&ctx, 1, 2);
+    ck_assert_uint_eq(cpu_pool_room(ctx.pool), 2);
     ck_assert_ptr_nonnull(submit(&ctx, (job_t){.index = 0, .gate = &gate, .started = &started}));
     wait_for(&started); /* the thread holds it: the queue is empty again */
+    ck_assert_uint_eq(cpu_pool_room(ctx.pool), 2);
     ck_assert_ptr_nonnull(submit(&ctx, (job_t){.index = 1}));
+    ck_assert_uint_eq(cpu_pool_room(ctx.pool), 1);
     ck_assert_ptr_nonnull(submit(&ctx, (job_t){.index = 2}));
+    ck_assert_uint_eq(cpu_pool_room(ctx.pool), 0);
     errno = 0;
     ck_assert_ptr_null(submit(&ctx, (job_t){.index = 3}));
     ck_assert_int_eq(errno, EAGAIN);
     atomic_store(&gate, 1);
     run_until(&ctx, 3);
     /* room again once the queue drained */
+    ck_assert_uint_eq(cpu_pool_room(ctx.pool), 2);
     ck_assert_ptr_nonnull(submit(&ctx, (job_t){.index = 4}));
     run_until(&ctx, 4);
     cpu_pool_stats_t st;
