@@ -489,12 +489,11 @@ static void lookup_session(ws_conn_t *c)
         return;
     }
     const char *params[] = {c->token};
-    c->auth_query = db_router_query(w->router, DB_INTENT_READ, DB_LSN_MASTER_ONLY, SESSION_SQL_BY_TOKEN, 1, params,
-                                    on_session_loaded, c);
-    if (c->auth_query == NULL) {
-        log_warn(0, "WebSocket authentication: cannot query the database");
-        lookup_done(c, NULL);
-    }
+    /* NULL: on_session_loaded has run already (and may have freed c) */
+    db_routed_t *q = db_router_query(w->router, DB_INTENT_READ, DB_LSN_MASTER_ONLY, SESSION_SQL_BY_TOKEN, 1, params,
+                                     on_session_loaded, c);
+    if (q != NULL)
+        c->auth_query = q;
 }
 
 static void authentication_challenge(ws_conn_t *c, int64_t seq, json_t *data)

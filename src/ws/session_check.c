@@ -89,8 +89,11 @@ void ws_session_tick(ws_conn_t *c, int64_t now)
     }
     const char *params[] = {c->token};
     /* the master: a replica behind a deletion would keep the socket */
-    c->session_query = db_router_query(w->router, DB_INTENT_READ, DB_LSN_MASTER_ONLY, SESSION_SQL_BY_TOKEN, 1, params,
-                                       on_session_reloaded, c);
+    /* NULL: on_session_reloaded has run already (c may be closing) */
+    db_routed_t *q = db_router_query(w->router, DB_INTENT_READ, DB_LSN_MASTER_ONLY, SESSION_SQL_BY_TOKEN, 1, params,
+                                     on_session_reloaded, c);
+    if (q != NULL)
+        c->session_query = q;
 }
 
 void ws_session_check_cancel(ws_conn_t *c)
