@@ -55,7 +55,10 @@ test('an archived channel: read by who could read it, its posts too; no new post
     await clientError(bob.client.getChannelByName(team.id, open.name), 404, 'app.channel.get_by_name.missing.app_error');
 
     const posts = await bob.client.getPosts(open.id);
-    assert.deepEqual(posts.order, [post.id]);
+    // the system posts come with it: the archive's last, the creator's join and bob's add first
+    assert.deepEqual(posts.order.map((id) => posts.posts[id].type),
+        ['system_channel_deleted', '', 'system_add_to_channel', 'system_join_channel']);
+    assert.equal(posts.order[1], post.id);
     assert.equal(posts.posts[post.id].message, 'before the archive');
     await clientError(dave.client.getPosts(open.id), 403, FORBIDDEN);
     assert.equal((await bob.client.getChannelStats(open.id)).channel_id, open.id);
