@@ -49,6 +49,11 @@ typedef struct {
     /* Where the next link's stream starts (link.c): set when a link breaks */
     uint64_t rewind_seq, rewind_pos;
     int64_t rewind_at; /* monotonic ms; 0: none */
+    /* Our ring's head when SWIM found it alive again (or new): a link that
+     * cannot go on from the break starts here, so nothing made after the
+     * peer came back is lost */
+    uint64_t back_seq, back_pos;
+    int64_t back_at; /* monotonic ms; 0: none */
 } cluster_peer_t;
 
 typedef struct cluster_s {

@@ -46,8 +46,9 @@
 #define LINK_STATE_MAX       (256 * 1024)
 #define LINK_MARKS           64 /* a mark each LINK_MARK_MS: 6.4 s of a stream */
 #define LINK_MARK_MS         100
-#define LINK_REWIND_MS       5000  /* re-sent when a link breaks: TCP_USER_TIMEOUT's worth */
-#define LINK_CATCH_UP_MS     10000 /* a link back within this goes on where the last stopped */
+#define LINK_REWIND_MS       5000   /* re-sent when a link breaks: TCP_USER_TIMEOUT's worth */
+#define LINK_CATCH_UP_MS     10000  /* a link back within this goes on where the last stopped */
+#define LINK_PARTITION_MS    120000 /* ... and within this, if the ring still holds that place */
 
 struct cluster_link_s {
     cluster_t *c;
@@ -295,26 +296,45 @@ bool cluster_links_oldest(cluster_t *c, uint64_t *seq, uint64_t *pos)
     return any;
 }
 
+/* The ring still holds what follows `at` (a producer may overwrite it a
+ * moment later: the pump then says so). */
+static bool ring_holds(shm_ring_t *ring, const shm_ring_cursor_t *head, uint64_t seq, uint64_t pos)
+{
+    return seq <= head->seq && pos <= head->pos && head->pos - pos <= shm_ring_capacity(ring);
+}
+
 /* Where a new link to `p` starts: where the last one broke (a few seconds
- * back: what was in flight may be lost; the peer drops what it has), or,
- * for a peer the previous cluster process of this node was linked to, where
- * that one left off, else at the head. */
+ * back: what was in flight may be lost; the peer drops what it has), also
+ * after a partition as long as the ring holds that place (what the peer
+ * missed meanwhile, revocations and config among it, still reaches it),
+ * else where the peer came back (nothing made since is lost); or, for a
+ * peer the previous cluster process of this node was linked to, where that
+ * one left off; else at the head. */
 static void stream_start(cluster_link_t *l, cluster_peer_t *p)
 {
     cluster_t *c = l->c;
     shm_ring_t *ring = shm_region_ring(c->params->shm);
     int64_t now = clock_monotonic_ms();
     shm_ring_cursor_init(ring, &l->cursor);
+    shm_ring_cursor_t head = l->cursor;
     const char *from = "the head";
-    if (p->rewind_at != 0 && now - p->rewind_at <= LINK_CATCH_UP_MS) {
+    bool broke_lately = p->rewind_at != 0 && now - p->rewind_at <= LINK_CATCH_UP_MS;
+    bool broke_holds = p->rewind_at != 0 && now - p->rewind_at <= LINK_PARTITION_MS &&
+                       ring_holds(ring, &head, p->rewind_seq, p->rewind_pos);
+    if (broke_lately || broke_holds) {
         l->cursor = (shm_ring_cursor_t){p->rewind_seq, p->rewind_pos};
         from = "where the last link broke";
+    } else if (p->back_at != 0 && now - p->back_at <= LINK_PARTITION_MS &&
+               ring_holds(ring, &head, p->back_seq, p->back_pos)) {
+        l->cursor = (shm_ring_cursor_t){p->back_seq, p->back_pos};
+        from = "where the peer came back";
     } else if (cluster_take_inherited(c, p->id) && c->has_inherited_rewind &&
                now - c->took_over_at <= CLUSTER_INHERIT_MS) {
         l->cursor = c->inherited_rewind;
         from = "where the previous cluster process left off";
     }
     p->rewind_at = 0;
+    p->back_at = 0;
     memset(l->marks, 0, sizeof(l->marks));
     l->next_mark = 0;
     mark(l, now);
@@ -371,7 +391,6 @@ cluster_peer_t *cluster_peer_note(cluster_t *c, const char *id, const char *host
 
 void cluster_links_on_member(cluster_t *c, const swim_member_t *m, swim_state_t previous)
 {
-    (void)previous;
     if (m->is_self)
         return;
     node_meta_t meta;
@@ -381,8 +400,16 @@ void cluster_links_on_member(cluster_t *c, const swim_member_t *m, swim_state_t 
     cluster_peer_t *p = cluster_peer_note(c, m->id, m->host, m->port, streaming, false);
     if (p == NULL)
         return;
-    if (m->state == SWIM_ALIVE && p->link == NULL)
+    if (m->state == SWIM_ALIVE && p->link == NULL) {
         p->next_connect_ms = 0; /* alive again (or new): dial now */
+        if (previous != SWIM_ALIVE && previous != SWIM_SUSPECT) {
+            shm_ring_cursor_t head;
+            shm_ring_cursor_init(shm_region_ring(c->params->shm), &head);
+            p->back_seq = head.seq;
+            p->back_pos = head.pos;
+            p->back_at = clock_monotonic_ms();
+        }
+    }
     /* A link to a node declared dead may be a connection the kernel is still
      * retransmitting into: events would pile up behind it and arrive late.
      * Cut it (at the next tick: SWIM is calling us) and re-dial with backoff,

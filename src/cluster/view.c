@@ -162,6 +162,10 @@ static void describe_peer(cluster_t *c, const swim_member_t *m, cluster_view_mem
     }
     if (!has_meta)
         add_reason(v, "no metadata received yet%s%s", "", "");
+    /* green means events reach it: a peer back from a partition is alive to
+     * SWIM a moment before its link carries them */
+    if (p == NULL || p->link == NULL)
+        add_reason(v, "not linked: events do not reach it yet%s%s", "", "");
 }
 
 /* Peers known only from ClusterDiscovery: never answered gossip. */

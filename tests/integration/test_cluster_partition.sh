@@ -331,9 +331,41 @@ check "c kept its ClusterDiscovery row fresh through the cut (database not cut)"
 echo "# a's TCP connections with c at the end of the cut:"
 in_ns a ss -tnoi "( dst ${ADDR[c]} or src ${ADDR[c]} )" 2>/dev/null | sed 's/^/#   /'
 
+# ---- events across the heal -----------------------------------------------
+# A socket on c, held through the cut, must get a post made through a
+# during the cut (a's stream to c goes on from where it broke) and one made
+# the moment c shows a green again (green means events reach it).
+json_id() { sed -n 's/^{"id":"\([a-z0-9]*\)".*/\1/p'; }
+HEAL_TEAM=$(ns_curl a -H "Authorization: Bearer $TOKEN" -X POST -d '{"name":"heal","display_name":"Heal","type":"O"}' \
+    /api/v4/teams | json_id)
+HEAL_CHANNEL=$(ns_curl a -H "Authorization: Bearer $TOKEN" "/api/v4/teams/$HEAL_TEAM/channels/name/town-square" | json_id)
+# shellcheck disable=SC2016 # a node script, not shell
+in_ns c env WS_MODULE="$CHORUS_SRC/tests/client/node_modules/ws" HTTP_PORT=$HTTP_PORT node -e '
+    const WebSocket = require(process.env.WS_MODULE);
+    const ws = new WebSocket(`ws://127.0.0.1:${process.env.HTTP_PORT}/api/v4/websocket`,
+        {headers: {Authorization: `Bearer ${process.argv[1]}`}});
+    ws.on("message", (d) => {
+        const m = JSON.parse(d);
+        if (m.event === "posted") console.log(JSON.parse(m.data.post).message);
+    });
+    ws.on("close", () => process.exit(1));
+    setTimeout(() => process.exit(0), 120000);' "$TOKEN" >"$T/c-socket.log" 2>&1 &
+C_SOCKET=$!
+post_via_a() {
+    [ "$(ns_code a -H "Authorization: Bearer $TOKEN" -X POST \
+        -d "{\"channel_id\":\"$HEAL_CHANNEL\",\"message\":\"$1\"}" /api/v4/posts)" = 201 ]
+}
+sleep 1 # the socket's hello
+check "a post through a during the cut" post_via_a during-the-cut
+
 # ---- the heal ------------------------------------------------------------
 check "iptables rules removed" heal_c
 heal_at=$(date +%s%N)
+wait_for 30 sees c "${ID[a]}" green
+check "a post through a the moment c shows a green" post_via_a after-the-heal
+check "c's socket got the post made the moment c showed a green" wait_for 5 grep -qx after-the-heal "$T/c-socket.log"
+check "c's socket got the post made during the cut, after the heal" grep -qx during-the-cut "$T/c-socket.log"
+kill "$C_SOCKET" 2>/dev/null
 healed=1
 for n in "${NAMES[@]}"; do
     wait_for 30 all_green "$n" 3 || healed=0
