@@ -19,6 +19,15 @@
  *    one) and to shed bloat.  A build that died (its runner killed) leaves an
  *    invalid "_ccnew" index: it is dropped first.  This one statement cannot
  *    be interrupted: a cancel takes effect when it ends.
+ *
+ * Two rebuilds at once (one per node) would deadlock in REINDEX, or one
+ * would drop the other's build in progress as a leftover: the index phase
+ * runs only while its job holds a lock row in Systems (REINDEX_LOCK, the
+ * job's id).  A lock whose job is no longer running, or silent for
+ * JOBS_STALE_MS, is taken over; a job that finds the lock held waits,
+ * trying again every REINDEX_WAIT_MS (its hashtag phase never needed it:
+ * redoing a batch changes nothing).  The lock is a row, not a session's
+ * advisory lock, so that it holds through a transaction pooler.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,12 +42,24 @@
 #define REINDEX_PAUSE_MS  20
 #define SEARCH_INDEX      "idx_posts_message_txt"
 #define HASHTAGS_PROGRESS 90 /* the first phase's share of the progress */
+#define REINDEX_LOCK      "SearchIndexRebuildLock"
+#define REINDEX_WAIT_MS   1000
+
+/* $1 our job id: the lock row is ours (a row back), else another's. */
+#define REINDEX_SQL_LOCK                                                                                       \
+    "INSERT INTO Systems (Name, Value) VALUES ('" REINDEX_LOCK "', $1) ON CONFLICT (Name) DO UPDATE"           \
+    " SET Value = EXCLUDED.Value WHERE Systems.Value = EXCLUDED.Value OR NOT EXISTS (SELECT 1 FROM Jobs j"     \
+    " WHERE j.Id = Systems.Value AND j.Status IN ('" JOB_STATUS_IN_PROGRESS "', '" JOB_STATUS_CANCEL_REQUESTED \
+    "') AND j.LastActivityAt > " JOBS_SQL_NOW " - " H2O_TO_STR(JOBS_STALE_MS) ") RETURNING Value"
+#define REINDEX_SQL_UNLOCK "DELETE FROM Systems WHERE Name = '" REINDEX_LOCK "' AND Value = $1"
 
 typedef struct {
     int64_t total, scanned, updated;
+    char *index_error; /* REINDEX's, reported once the lock is released */
 } reindex_t;
 
 static void index_phase(jobs_run_t *run);
+static void find_leftovers(jobs_run_t *run);
 
 static bool in_index_phase(const jobs_run_t *run)
 {
@@ -124,13 +145,25 @@ static void step(jobs_run_t *run)
                    2, params, on_read);
 }
 
+static void on_unlocked(jobs_run_t *run, PGresult *result, const char *error)
+{
+    (void)result;
+    const char *failure = ((reindex_t *)run->state)->index_error;
+    if (failure != NULL)
+        jobs_run_fail(run, "REINDEX INDEX CONCURRENTLY " SEARCH_INDEX ": %s", failure);
+    else if (error != NULL)
+        jobs_run_fail(run, "releasing the rebuild lock: %s", error); /* stale for the next one in 30 s */
+    else
+        jobs_run_succeed(run);
+}
+
 static void on_reindexed(jobs_run_t *run, PGresult *result, const char *error)
 {
-    if (error != NULL || result == NULL) {
-        jobs_run_fail(run, "REINDEX INDEX CONCURRENTLY " SEARCH_INDEX ": %s", error != NULL ? error : "no result");
-        return;
-    }
-    jobs_run_succeed(run);
+    reindex_t *r = run->state;
+    if (error != NULL || result == NULL)
+        r->index_error = strdup(error != NULL ? error : "no result");
+    const char *params[] = {run->id};
+    jobs_run_query(run, REINDEX_SQL_UNLOCK, 1, params, on_unlocked);
 }
 
 static void on_dropped(jobs_run_t *run, PGresult *result, const char *error)
@@ -139,7 +172,7 @@ static void on_dropped(jobs_run_t *run, PGresult *result, const char *error)
         jobs_run_fail(run, "dropping a failed build of " SEARCH_INDEX ": %s", error != NULL ? error : "no result");
         return;
     }
-    index_phase(run); /* the next leftover, or the rebuild */
+    find_leftovers(run); /* the next leftover, or the rebuild */
 }
 
 /* Only names the catalog gave us, checked once more before they go into SQL. */
@@ -169,12 +202,35 @@ static void on_leftovers(jobs_run_t *run, PGresult *result, const char *error)
     jobs_run_query(run, sql, 0, NULL, on_dropped);
 }
 
-static void index_phase(jobs_run_t *run)
+static void find_leftovers(jobs_run_t *run)
 {
     jobs_run_query(run,
                    "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
                    " WHERE NOT i.indisvalid AND c.relname LIKE '" SEARCH_INDEX "\\_cc%' LIMIT 1",
                    0, NULL, on_leftovers);
+}
+
+static void on_locked(jobs_run_t *run, PGresult *result, const char *error)
+{
+    if (error != NULL || result == NULL) {
+        jobs_run_fail(run, "taking the rebuild lock: %s", error != NULL ? error : "no result");
+        return;
+    }
+    if (PQntuples(result) == 1) {
+        run->pause_ms = REINDEX_PAUSE_MS;
+        find_leftovers(run);
+        return;
+    }
+    if (run->pause_ms != REINDEX_WAIT_MS)
+        log_info("job %s: another search_index_rebuild holds the index: waiting for it", run->id);
+    run->pause_ms = REINDEX_WAIT_MS;
+    jobs_run_next(run, HASHTAGS_PROGRESS);
+}
+
+static void index_phase(jobs_run_t *run)
+{
+    const char *params[] = {run->id};
+    jobs_run_query(run, REINDEX_SQL_LOCK, 1, params, on_locked);
 }
 
 static void on_counted(jobs_run_t *run, PGresult *result, const char *error)
@@ -211,6 +267,8 @@ static void start(jobs_run_t *run)
 
 static void dispose(jobs_run_t *run)
 {
+    if (run->state != NULL)
+        free(((reindex_t *)run->state)->index_error);
     free(run->state);
     run->state = NULL;
 }

@@ -276,4 +276,30 @@ check "(d) no handover was logged" test "$(logs_with cluster "job $J (data_reten
 check "(d) the runner never lost it" not grep -q "job $J: no longer ours" "$T/$RUNNER/logs/jobs.log"
 check "(d) the runner rejoins: three green members" wait_for 20 all_green "${PEERS[0]}" 3
 
+# (e) Two search_index_rebuild jobs on two nodes while a third, still
+# running, holds the index: both wait for it (neither fails, neither drops
+# its build as a leftover), then run one after the other, both to success.
+HOLDER=zzzzzzzzzzzzzzzzzzzzzzzzzz
+sql $DB "INSERT INTO Jobs (Id, Type, CreateAt, LastActivityAt, Status, NodeId) VALUES ('$HOLDER',
+    'search_index_rebuild', 0, (extract(epoch from now()) * 1000)::bigint + 120000, 'in_progress', '$(node_id a)');
+    INSERT INTO Systems (Name, Value) VALUES ('SearchIndexRebuildLock', '$HOLDER')" >/dev/null
+new_rebuild() {
+    curl -s -X POST -H "Authorization: Bearer $TOKEN" "$(url a)/api/v4/jobs" -d '{"type":"search_index_rebuild"}' |
+        node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).id||""))'
+}
+R1=$(new_rebuild)
+R2=$(new_rebuild)
+both_wait() {
+    [ "$(logs_with jobs "job $R1: another search_index_rebuild holds the index")" -ge 1 ] &&
+        [ "$(logs_with jobs "job $R2: another search_index_rebuild holds the index")" -ge 1 ]
+}
+check "(e) both rebuilds wait for the one holding the index" wait_for 60 both_wait
+check "(e) ... on two nodes" test "$(sql $DB "SELECT count(DISTINCT NodeId) FROM Jobs WHERE Id IN ('$R1', '$R2')")" = 2
+check "(e) ... still running" test "$(sql $DB "SELECT string_agg(Status, ',') FROM Jobs WHERE Id IN ('$R1', '$R2')")" \
+    = in_progress,in_progress
+sql $DB "UPDATE Jobs SET Status = 'success' WHERE Id = '$HOLDER'" >/dev/null
+check "(e) the first rebuild succeeds once the index is free" wait_for 60 job_is "$R1" success
+check "(e) the second too" wait_for 60 job_is "$R2" success
+check "(e) the lock row is released" test "$(sql $DB "SELECT count(*) FROM Systems WHERE Name = 'SearchIndexRebuildLock'")" = 0
+
 finish
