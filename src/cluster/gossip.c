@@ -32,7 +32,8 @@ static void on_send(void *ctx, const char *host, uint16_t port, const uint8_t *d
         return;
     }
     size_t sealed_len;
-    if (seal_wrap(c->seal, data, len, c->packet, SWIM_PACKET_MAX + SEAL_OVERHEAD_MAX, &sealed_len, clock_now_ms()) != 0)
+    if (seal_wrap(c->gossip_seal, data, len, c->packet, SWIM_PACKET_MAX + SEAL_OVERHEAD_MAX, &sealed_len,
+                  clock_now_ms()) != 0)
         return;
     /* best effort, as UDP is: a full socket buffer loses the packet and SWIM copes */
     if (sendto(c->udp_fd, c->packet, sealed_len, MSG_DONTWAIT, (const struct sockaddr *)&addr, addr_len) < 0)
@@ -59,7 +60,7 @@ static void on_readable(h2o_socket_t *sock, const char *err)
         size_t payload_len;
         char sender[ID_LENGTH + 1];
         if ((size_t)n > sizeof(buf) ||
-            seal_unwrap(c->seal, buf, (size_t)n, &payload, &payload_len, sender, clock_now_ms()) != SEAL_OK ||
+            seal_unwrap(c->gossip_seal, buf, (size_t)n, &payload, &payload_len, sender, clock_now_ms()) != SEAL_OK ||
             swim_receive(c->swim, payload, payload_len, clock_monotonic_ms()) != 0) {
             c->dropped_packets++;
             cluster_view_mark_dirty(c);
@@ -142,8 +143,12 @@ static void fill_options(const config_cluster_t *cl, swim_options_t *o)
 int cluster_gossip_start(cluster_t *c)
 {
     const config_cluster_t *cl = &c->config->cluster;
-    int rc = seal_create(&c->seal, cl->cluster_name, c->key, c->key_len, cl->enable_experimental_gossip_encryption,
+    bool encrypt = cl->enable_experimental_gossip_encryption;
+    int rc = seal_create(&c->gossip_seal, cl->cluster_name, SEAL_CHANNEL_GOSSIP, c->key, c->key_len, encrypt,
                          c->node_id, c->start_wall_ms);
+    if (rc == 0)
+        rc = seal_create(&c->link_seal, cl->cluster_name, SEAL_CHANNEL_LINK, c->key, c->key_len, encrypt, c->node_id,
+                         c->start_wall_ms);
     if (rc != 0) {
         log_error(-rc, "ClusterSettings.ClusterName: cannot set up the gossip envelope");
         return rc;
@@ -175,7 +180,7 @@ int cluster_gossip_start(cluster_t *c)
     c->leader_after_ms = clock_monotonic_ms() + 5 * options.probe_interval_ms;
     log_info("gossip on UDP %lld as %s (%s), probe every %lld ms, timeout %lld ms%s", (long long)cl->gossip_port,
              c->hostname, c->node_id, (long long)options.probe_interval_ms, (long long)options.probe_timeout_ms,
-             seal_is_encrypted(c->seal) ? ", sealed (encrypted and authenticated)" : ", authenticated");
+             seal_is_encrypted(c->gossip_seal) ? ", sealed (encrypted and authenticated)" : ", authenticated");
     cluster_view_mark_dirty(c);
     return 0;
 }
@@ -200,11 +205,11 @@ void cluster_gossip_dispose(cluster_t *c)
         close(c->udp_fd);
     if (c->swim != NULL)
         swim_destroy(c->swim);
-    if (c->seal != NULL)
-        seal_destroy(c->seal);
+    seal_destroy(c->gossip_seal);
+    seal_destroy(c->link_seal);
     free(c->packet);
     c->udp_watch = NULL;
     c->swim = NULL;
-    c->seal = NULL;
+    c->gossip_seal = c->link_seal = NULL;
     c->packet = NULL;
 }

@@ -105,8 +105,8 @@ typedef struct cluster_s {
     int udp_fd;
     h2o_socket_t *udp_watch;
     swim_t *swim;
-    seal_t *seal;
-    uint8_t *packet; /* SWIM_PACKET_MAX + SEAL_OVERHEAD_MAX */
+    seal_t *gossip_seal, *link_seal; /* one per channel (seal.c) */
+    uint8_t *packet;                 /* SWIM_PACKET_MAX + SEAL_OVERHEAD_MAX */
     uint64_t dropped_packets;
 
     /* links (link.c) */

@@ -126,7 +126,7 @@ static uint8_t *seal_payload(cluster_t *c, const msgpack_sbuffer *payload, size_
     size_t cap = payload->size + SEAL_OVERHEAD_MAX;
     uint8_t *out = malloc(cap);
     if (out != NULL &&
-        seal_wrap(c->seal, (const uint8_t *)payload->data, payload->size, out, cap, len, clock_now_ms()) != 0) {
+        seal_wrap(c->link_seal, (const uint8_t *)payload->data, payload->size, out, cap, len, clock_now_ms()) != 0) {
         free(out);
         out = NULL;
     }
@@ -480,7 +480,7 @@ static void on_frame(cluster_link_t *l, uint8_t *frame, size_t len)
     const uint8_t *payload;
     size_t payload_len;
     char sender[ID_LENGTH + 1];
-    if (seal_unwrap(c->seal, frame, len, &payload, &payload_len, sender, clock_now_ms()) != SEAL_OK) {
+    if (seal_unwrap(c->link_seal, frame, len, &payload, &payload_len, sender, clock_now_ms()) != SEAL_OK) {
         c->dropped_packets++;
         cluster_view_mark_dirty(c);
         link_close(l, "frame refused by the envelope (cluster name, key or replay)");

@@ -14,6 +14,14 @@
  * EVP_CIPHER_CTX with its nonce and direction, so a packet costs no
  * allocation.
  *
+ * Channels.  Gossip (UDP) and the streaming links (TCP) each have a seal of
+ * their own, the channel in the additional data: each keeps its own counter
+ * and its own windows.  One window shared by both made a link's frames,
+ * sealed when queued and written later, fall more than 64 counters behind
+ * the SWIM packets sealed meanwhile, and be refused as replays (the link
+ * flapped under a burst of events); an envelope of one channel fails on the
+ * other like a forgery, so none can be replayed across.
+ *
  * Anti-replay.  The text starts with the sender's id, its epoch (start time)
  * and a per-envelope counter.  Per sender we keep the highest counter
  * accepted and a 64-bit bitmap of the 64 counters below it (RFC 4303,
@@ -68,8 +76,8 @@ struct seal_s {
     char self_id[ID_LENGTH];
     uint64_t epoch, counter;
     size_t aad_len;
-    uint8_t aad[SEAL_MAGIC_LEN + SEAL_NAME_MAX]; /* "CH" mode + name */
-    uint64_t tick;                               /* orders senders by recency */
+    uint8_t aad[SEAL_MAGIC_LEN + 1 + SEAL_NAME_MAX]; /* "CH" mode + channel + name */
+    uint64_t tick;                                   /* orders senders by recency */
     seal_stats_t stats;
     seal_sender_t senders[SEAL_SENDERS_MAX];
 };
@@ -98,15 +106,16 @@ static const EVP_CIPHER *cipher_for(size_t key_len)
     return NULL;
 }
 
-int seal_create(seal_t **out, const char *cluster_name, const uint8_t *key, size_t key_len, bool encrypt,
-                const char *self_id, int64_t epoch_ms)
+int seal_create(seal_t **out, const char *cluster_name, seal_channel_t channel, const uint8_t *key, size_t key_len,
+                bool encrypt, const char *self_id, int64_t epoch_ms)
 {
     if (out == NULL)
         return -EINVAL;
     *out = NULL;
     size_t name_len = cluster_name != NULL ? strnlen(cluster_name, SEAL_NAME_MAX + 1) : 0;
     if (name_len == 0 || name_len > SEAL_NAME_MAX || epoch_ms < 0 || key == NULL || cipher_for(key_len) == NULL ||
-        self_id == NULL || !id_is_valid(self_id, strlen(self_id)))
+        self_id == NULL || !id_is_valid(self_id, strlen(self_id)) ||
+        (channel != SEAL_CHANNEL_GOSSIP && channel != SEAL_CHANNEL_LINK))
         return -EINVAL;
     seal_t *s = calloc(1, sizeof(*s));
     if (s == NULL)
@@ -114,8 +123,9 @@ int seal_create(seal_t **out, const char *cluster_name, const uint8_t *key, size
     s->mode = encrypt ? SEAL_MODE_SEALED : SEAL_MODE_AUTHENTICATED;
     memcpy(s->aad, "CH", 2);
     s->aad[2] = (uint8_t)s->mode;
-    memcpy(s->aad + SEAL_MAGIC_LEN, cluster_name, name_len);
-    s->aad_len = SEAL_MAGIC_LEN + name_len;
+    s->aad[SEAL_MAGIC_LEN] = (uint8_t)channel;
+    memcpy(s->aad + SEAL_MAGIC_LEN + 1, cluster_name, name_len);
+    s->aad_len = SEAL_MAGIC_LEN + 1 + name_len;
     s->epoch = (uint64_t)epoch_ms;
     memcpy(s->self_id, self_id, ID_LENGTH);
     s->ctx = EVP_CIPHER_CTX_new();

@@ -10,8 +10,9 @@
  * Sealed:        "CH" 'S' | 12-byte random nonce | ciphertext | 16-byte tag
  * Authenticated: "CH" 'A' | 12-byte random nonce | plaintext  | 16-byte tag
  *
- * The additional authenticated data is the magic and the cluster name (an
- * envelope of another cluster fails like a forgery); an authenticated
+ * The additional authenticated data is the magic, the channel (gossip or
+ * link) and the cluster name (an envelope of another cluster, or of the
+ * other channel, fails like a forgery); an authenticated
  * envelope's plaintext is authenticated data too (GMAC).  The (cipher- or
  * plain-)text is: sender id (26) | epoch (u64 BE, the sender's start time
  * in ms) | counter (u64 BE) | wall time ms (u64 BE) | payload.
@@ -40,11 +41,15 @@
 
 typedef struct seal_s seal_t;
 
+/* Which transport a seal serves (seal.c: one counter and one set of replay
+ * windows each); part of the additional authenticated data. */
+typedef enum { SEAL_CHANNEL_GOSSIP = 'G', SEAL_CHANNEL_LINK = 'L' } seal_channel_t;
+
 /* `key` is 16, 24 or 32 bytes; `encrypt` chooses sealed envelopes over
  * authenticated ones (a node accepts only its own kind).  `self_id` is our
  * node id, `epoch_ms` our start time.  0, -EINVAL, -ENOMEM. */
-int seal_create(seal_t **out, const char *cluster_name, const uint8_t *key, size_t key_len, bool encrypt,
-                const char *self_id, int64_t epoch_ms);
+int seal_create(seal_t **out, const char *cluster_name, seal_channel_t channel, const uint8_t *key, size_t key_len,
+                bool encrypt, const char *self_id, int64_t epoch_ms);
 void seal_destroy(seal_t *seal);
 bool seal_is_encrypted(const seal_t *seal);
 

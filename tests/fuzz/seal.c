@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t key_len = key_sizes[(data[0] >> 2) & 3];
     seal_t *self = NULL, *peer = NULL;
     uint8_t *env = NULL, *buf = NULL;
-    if (seal_create(&self, NAME, key, key_len, encrypt, SELF, NOW) != 0)
+    if (seal_create(&self, NAME, SEAL_CHANNEL_LINK, key, key_len, encrypt, SELF, NOW) != 0)
         return 0;
     const uint8_t *payload;
     size_t payload_len;
@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)open_copy(self, data + 1, size - 1, buf, &payload, &payload_len, sender);
         goto done;
     }
-    if (size < 3 || seal_create(&peer, NAME, key, key_len, encrypt, SENDER, NOW - 1000) != 0)
+    if (size < 3 || seal_create(&peer, NAME, SEAL_CHANNEL_LINK, key, key_len, encrypt, SENDER, NOW - 1000) != 0)
         goto done;
     const uint8_t *in = data + 3;
     size_t in_len = size - 3, cap = in_len + SEAL_OVERHEAD_MAX, env_len;

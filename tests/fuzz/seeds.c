@@ -278,7 +278,7 @@ static void envelopes(void)
         uint8_t env[256];
         size_t len = 0;
         /* bits 2-3 = 2: the 32-byte key */
-        need(seal_create(&s, "chorus-fuzz", key, 32, encrypt, ID_B, NOW - 1000) == 0 &&
+        need(seal_create(&s, "chorus-fuzz", SEAL_CHANNEL_LINK, key, 32, encrypt, ID_B, NOW - 1000) == 0 &&
                  seal_wrap(s, (const uint8_t *)payload, sizeof(payload) - 1, env, sizeof(env), &len, NOW) == 0,
              "an envelope");
         put1("seal", encrypt ? "sealed" : "authenticated", (uint8_t)(8 | encrypt), env, len);

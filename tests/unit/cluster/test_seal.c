@@ -37,7 +37,7 @@ static seal_t *make_mode(const char *name, const uint8_t *key, size_t key_len, b
                          int64_t epoch)
 {
     seal_t *s = NULL;
-    ck_assert_int_eq(seal_create(&s, name, key, key_len, encrypt, id, epoch), 0);
+    ck_assert_int_eq(seal_create(&s, name, SEAL_CHANNEL_LINK, key, key_len, encrypt, id, epoch), 0);
     ck_assert_ptr_nonnull(s);
     return s;
 }
@@ -127,19 +127,19 @@ START_TEST(test_create_arguments)
     memset(long_name, 'n', sizeof(long_name) - 1);
     long_name[sizeof(long_name) - 1] = '\0';
     for (int encrypt = 0; encrypt <= 1; encrypt++) {
-        ck_assert_int_eq(seal_create(&s, long_name, key32, 32, encrypt, ID_A, NOW), -EINVAL);
-        ck_assert_int_eq(seal_create(&s, "", key32, 32, encrypt, ID_A, NOW), -EINVAL);
-        ck_assert_int_eq(seal_create(&s, NULL, key32, 32, encrypt, ID_A, NOW), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, long_name, SEAL_CHANNEL_LINK, key32, 32, encrypt, ID_A, NOW), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, "", SEAL_CHANNEL_LINK, key32, 32, encrypt, ID_A, NOW), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, NULL, SEAL_CHANNEL_LINK, key32, 32, encrypt, ID_A, NOW), -EINVAL);
         /* no key, no envelope: authentication is never off */
-        ck_assert_int_eq(seal_create(&s, NAME, NULL, 0, encrypt, ID_A, NOW), -EINVAL);
-        ck_assert_int_eq(seal_create(&s, NAME, NULL, 32, encrypt, ID_A, NOW), -EINVAL);
-        ck_assert_int_eq(seal_create(&s, NAME, key32, 0, encrypt, ID_A, NOW), -EINVAL);
-        ck_assert_int_eq(seal_create(&s, NAME, key32, 15, encrypt, ID_A, NOW), -EINVAL);
-        ck_assert_int_eq(seal_create(&s, NAME, key32, 20, encrypt, ID_A, NOW), -EINVAL);
-        ck_assert_int_eq(seal_create(&s, NAME, key32, 33, encrypt, ID_A, NOW), -EINVAL);
-        ck_assert_int_eq(seal_create(&s, NAME, key32, 32, encrypt, "short", NOW), -EINVAL);
-        ck_assert_int_eq(seal_create(&s, NAME, key32, 32, encrypt, NULL, NOW), -EINVAL);
-        ck_assert_int_eq(seal_create(&s, NAME, key32, 32, encrypt, ID_A, -1), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, NAME, SEAL_CHANNEL_LINK, NULL, 0, encrypt, ID_A, NOW), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, NAME, SEAL_CHANNEL_LINK, NULL, 32, encrypt, ID_A, NOW), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, NAME, SEAL_CHANNEL_LINK, key32, 0, encrypt, ID_A, NOW), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, NAME, SEAL_CHANNEL_LINK, key32, 15, encrypt, ID_A, NOW), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, NAME, SEAL_CHANNEL_LINK, key32, 20, encrypt, ID_A, NOW), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, NAME, SEAL_CHANNEL_LINK, key32, 33, encrypt, ID_A, NOW), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, NAME, SEAL_CHANNEL_LINK, key32, 32, encrypt, "short", NOW), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, NAME, SEAL_CHANNEL_LINK, key32, 32, encrypt, NULL, NOW), -EINVAL);
+        ck_assert_int_eq(seal_create(&s, NAME, SEAL_CHANNEL_LINK, key32, 32, encrypt, ID_A, -1), -EINVAL);
         ck_assert_ptr_null(s);
     }
     long_name[SEAL_NAME_MAX] = '\0';
@@ -604,6 +604,37 @@ START_TEST(test_fuzz)
 }
 END_TEST
 
+/* Gossip and links each have a seal: a link's frames sealed before a burst
+ * of gossip packets (queued, written later) are still new to the link's
+ * window; an envelope of one channel is refused by the other. */
+START_TEST(test_channels)
+{
+    seal_t *gossip_a = NULL, *link_a = NULL, *gossip_b = NULL, *link_b = NULL;
+    ck_assert_int_eq(seal_create(&gossip_a, NAME, SEAL_CHANNEL_GOSSIP, key32, 32, true, ID_A, NOW), 0);
+    ck_assert_int_eq(seal_create(&link_a, NAME, SEAL_CHANNEL_LINK, key32, 32, true, ID_A, NOW), 0);
+    ck_assert_int_eq(seal_create(&gossip_b, NAME, SEAL_CHANNEL_GOSSIP, key32, 32, true, ID_B, NOW), 0);
+    ck_assert_int_eq(seal_create(&link_b, NAME, SEAL_CHANNEL_LINK, key32, 32, true, ID_B, NOW), 0);
+    seal_t *none = NULL;
+    ck_assert_int_eq(seal_create(&none, NAME, (seal_channel_t)'X', key32, 32, true, ID_A, NOW), -EINVAL);
+    static env_t frames[100];
+    for (int i = 0; i < 100; i++)
+        frames[i] = wrap(link_a, "event");
+    for (int i = 0; i < 200; i++) {
+        env_t probe = wrap(gossip_a, "ping");
+        ck_assert_int_eq(deliver(gossip_b, &probe), SEAL_OK);
+    }
+    for (int i = 0; i < 100; i++)
+        ck_assert_int_eq(deliver(link_b, &frames[i]), SEAL_OK);
+    env_t g = wrap(gossip_a, "ping"), l = wrap(link_a, "event");
+    ck_assert_int_eq(deliver(link_b, &g), SEAL_EAUTH);
+    ck_assert_int_eq(deliver(gossip_b, &l), SEAL_EAUTH);
+    seal_destroy(gossip_a);
+    seal_destroy(link_a);
+    seal_destroy(gossip_b);
+    seal_destroy(link_b);
+}
+END_TEST
+
 static Suite *seal_suite(void)
 {
     Suite *s = suite_create("cluster_seal");
@@ -629,6 +660,7 @@ static Suite *seal_suite(void)
     tcase_add_test(tc, test_sender_table_overflow);
     tcase_add_test(tc, test_wrong_mode);
     tcase_add_test(tc, test_stats);
+    tcase_add_test(tc, test_channels);
     suite_add_tcase(s, tc);
 
     tcase_set_timeout(fuzz, 300);
