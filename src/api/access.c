@@ -136,7 +136,13 @@ void api_require_channel(api_request_t *r, const char *channel_id, api_access_t 
     *st = (access_state_t){.next = next, .want = want};
     r->state = st;
     const char *params[] = {channel_id, r->session.user_id};
-    api_query(r, CHANNEL_SQL_ACCESS, 2, params, on_channel_loaded);
+    /* A read is checked where it will be read: on a replica that has the
+     * caller's own writes (as Mattermost reads members from a replica), so
+     * reads go on while the master is gone; a change checks on the master. */
+    if (want == ACCESS_READ)
+        api_query_read(r, CHANNEL_SQL_ACCESS, 2, params, on_channel_loaded);
+    else
+        api_query(r, CHANNEL_SQL_ACCESS, 2, params, on_channel_loaded);
 }
 
 static void on_team_loaded(api_request_t *r, PGresult *res, const char *error)

@@ -5,7 +5,8 @@
 # writes although the replica lags, another session does not wait for them;
 # a replica killed and restarted costs no request and is taken back; manual
 # failover (stop the primary, promote the search replica, change DataSource,
-# SIGHUP) resumes writes while reads never fail; POST /database/recycle
+# SIGHUP) resumes writes while reads never fail (a channel's posts too, read
+# by a user who never writes: its access check runs on a replica); POST /database/recycle
 # replaces every worker's connections; POST /config/reload reloads the node.
 # Which server ran a read is read from the servers' statement logs.
 . "$(dirname "$0")/lib.sh"
@@ -114,12 +115,23 @@ check "... and there once replayed" wait_for 8 b_sees_carol
 lag=$((($(date +%s%N) - start) / 1000000))
 check "... on the replica, ${lag} ms later (~2 s lag)" [ "$(reads "$DELAYED" "$CAROL")" -ge 2 -a "$lag" -ge 1000 ]
 
+# a channel bob reads (he never writes: his reads never need the master)
+call "$TA" POST /teams '{"name":"replicas","display_name":"Replicas","type":"O"}' >/dev/null
+TEAM=$(grep -o '"id":"[a-z0-9]*"' "$OUT" | head -1 | cut -d'"' -f4)
+call "$TA" POST "/teams/$TEAM/members" "{\"team_id\":\"$TEAM\",\"user_id\":\"$BOB\"}" >/dev/null
+call "$TA" GET "/teams/$TEAM/channels/name/town-square" >/dev/null
+CHANNEL=$(grep -o '"id":"[a-z0-9]*"' "$OUT" | head -1 | cut -d'"' -f4)
+b_reads_posts() { [ "$(call "$TB" GET "/channels/$CHANNEL/posts")" = 200 ]; }
+check "bob reads his team's town-square (once the replica has his membership)" wait_for 10 b_reads_posts
+
 # a loop of reads by both sessions, counting failures, until told to stop
 read_loop() {
     local i=0 code OUT=$T/loop.out
     while [ ! -e "$T/stop" ]; do
         code=$(ids "$TB" "$ADMIN")
         [ "${code%:*}" = 200 ] || echo "bob $code" >>"$T/failures"
+        code=$(call "$TB" GET "/channels/$CHANNEL/posts")
+        [ "$code" = 200 ] || echo "bob posts $code" >>"$T/failures"
         code=$(ids "$TA" "${1:-$CAROL}")
         [ "${code%:*}" = 200 ] || echo "admin $code" >>"$T/failures"
         [ "$code" != 200:0 ] || echo "admin $code" >>"$T/stale"
