@@ -168,5 +168,6 @@ void api_require_team_member(api_request_t *r, const char *team_id, api_handler_
     *st = (access_state_t){.next = next, .want = ACCESS_READ};
     r->state = st;
     const char *params[] = {team_id, r->session.user_id};
-    api_query(r, TEAM_SQL_ACCESS, 2, params, on_team_loaded);
+    /* only reads ask (search, user lists): checked on a replica, as above */
+    api_query_read(r, TEAM_SQL_ACCESS, 2, params, on_team_loaded);
 }

@@ -67,7 +67,8 @@ const char *api_roles_granting(api_request_t *r, const char *permission);
  * handler may replace) and calls `next`; answers 403/404 itself. */
 void api_require_channel(api_request_t *r, const char *channel_id, api_access_t want, api_handler_fn next);
 /* The caller is a member of team `team_id` (or a system admin): then `next`
- * runs; a missing team is a 404, a non-member gets 403. */
+ * runs; a missing team is a 404, a non-member gets 403.  For reads only: it
+ * checks on a replica that has the caller's own writes. */
 void api_require_team_member(api_request_t *r, const char *team_id, api_handler_fn next);
 
 #endif
