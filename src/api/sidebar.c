@@ -323,6 +323,28 @@ static void on_category_created(api_request_t *r, PGresult *res, const char *err
     api_send_json(r, 200, category);
 }
 
+/* A custom category's SortOrder follows the defaults: a user who never
+ * listed the categories of the team has none yet, so they come first. */
+typedef struct {
+    api_sidebar_t *sidebar;
+    const char *params[7];
+} create_t;
+
+static const char *pool_copy(api_request_t *r, const char *s)
+{
+    return s != NULL ? h2o_strdup(&r->req->pool, s, SIZE_MAX).base : NULL;
+}
+
+static void on_defaults_before_create(api_request_t *r, PGresult *res, const char *error)
+{
+    create_t *c = r->state;
+    (void)res;
+    if (api_query_failed(r, error))
+        return;
+    r->state = c->sidebar;
+    api_query(r, SIDEBAR_SQL_CREATE, 7, c->params, on_category_created);
+}
+
 void api_sidebar_create_category(api_request_t *r)
 {
     api_sidebar_t *s = api_sidebar_begin(r, false);
@@ -341,15 +363,15 @@ void api_sidebar_create_category(api_request_t *r)
         return;
     char *channel_ids = json_dumps(json_object_get(in, "channel_ids"), JSON_COMPACT);
     const char *ids = channel_ids != NULL ? h2o_strdup(&r->req->pool, channel_ids, SIZE_MAX).base : "[]";
-    const char *params[] = {id,
-                            s->user_id,
-                            s->team_id,
-                            json_string_value(json_object_get(in, "sorting")),
-                            json_string_value(json_object_get(in, "display_name")),
-                            json_is_true(json_object_get(in, "muted")) ? "t" : "f",
-                            ids};
     free(channel_ids);
-    r->state = s;
-    api_query(r, SIDEBAR_SQL_CREATE, 7, params, on_category_created);
+    create_t *c = h2o_mem_alloc_pool(&r->req->pool, sizeof(*c));
+    *c = (create_t){.sidebar = s,
+                    .params = {pool_copy(r, id), s->user_id, s->team_id,
+                               pool_copy(r, json_string_value(json_object_get(in, "sorting"))),
+                               pool_copy(r, json_string_value(json_object_get(in, "display_name"))),
+                               json_is_true(json_object_get(in, "muted")) ? "t" : "f", ids}};
     json_decref(in);
+    r->state = c;
+    const char *params[] = {s->user_id, s->team_id};
+    api_query(r, SIDEBAR_SQL_CREATE_DEFAULTS, 2, params, on_defaults_before_create);
 }

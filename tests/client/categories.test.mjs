@@ -215,7 +215,7 @@ test('permissions: another user\'s sidebar is 403, an admin may; a category not 
         'app.channel.sidebar_categories.app_error');
 });
 
-test('bad input: ids in the URL, bodies, a user who never read their categories', T, async () => {
+test('bad input: ids in the URL, bodies; a user who never read their categories creates one', T, async () => {
     const w = await sidebarWorld('sbbad');
     const {bob, team} = w;
     const c = bob.client;
@@ -241,10 +241,13 @@ test('bad input: ids in the URL, bodies, a user who never read their categories'
         param);
     assert.deepEqual(await c.getChannelCategories(bob.user.id, team.id), cats, 'nothing changed');
 
-    // carol never asked for her categories: creating one is a 404, as Mattermost
-    await clientError(w.carol.client.createChannelCategory(w.carol.user.id, team.id,
-        {user_id: w.carol.user.id, team_id: team.id, display_name: 'X', channel_ids: []}), 404,
-    'app.channel.sidebar_categories.app_error');
+    // carol never asked for her categories (Mattermost makes them when she joins the team,
+    // chorus when first needed): creating one makes them too, hers goes under Favorites
+    const made = await w.carol.client.createChannelCategory(w.carol.user.id, team.id,
+        {user_id: w.carol.user.id, team_id: team.id, display_name: 'X', channel_ids: []});
+    assert.equal(made.type, 'custom');
+    const carols = await w.carol.client.getChannelCategories(w.carol.user.id, team.id);
+    assert.deepEqual(carols.categories.map((k) => k.type), ['favorites', 'custom', 'channels', 'direct_messages']);
     // dave has no channel in the team to place
     await clientError(w.dave.client.createChannelCategory(w.dave.user.id, team.id,
         {user_id: w.dave.user.id, team_id: team.id, display_name: 'X', channel_ids: []}), 400, 'api.invalid_channel');
