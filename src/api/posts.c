@@ -508,8 +508,8 @@ static void on_post_deleted(api_request_t *r, PGresult *res, const char *error)
 static void delete_post_update(api_request_t *r)
 {
     if (((api_channel_access_t *)r->state)->delete_at != 0) {
-        /* as before archived channels became readable: their posts stay */
-        api_error_not_found(r, "app.channel.get.existing.app_error", "channel");
+        api_send_error(r, 400, "api.post.delete_post.can_not_delete_post_in_deleted.error",
+                       "Can not delete a post in a deleted channel.", NULL);
         return;
     }
     const char *params[] = {api_param(r, 0), i64s(r, clock_now_ms()), r->session.user_id,

@@ -67,6 +67,7 @@ test('an archived channel: read by who could read it, its posts too; no new post
         'api.post.create_post.can_not_post_to_deleted.error');
     await clientError(bob.client.patchPost({id: post.id, message: 'edited'}), 400,
         'api.post.patch_post.can_not_update_post_in_deleted.error');
+    await clientError(bob.client.deletePost(post.id), 400, 'api.post.delete_post.can_not_delete_post_in_deleted.error');
     // who may not write there learns nothing more than before
     await clientError(dave.client.createPost({channel_id: open.id, message: 'x'}), 403, FORBIDDEN);
 
