@@ -69,3 +69,14 @@ json_t *post_list_to_json(const PGresult *res, const char **next, const char **p
     }
     return list;
 }
+
+json_t *post_list_of_rows(const PGresult *res, const int *rows, int n)
+{
+    json_t *list = post_list_empty();
+    json_t *order = json_object_get(list, "order"), *posts = json_object_get(list, "posts");
+    for (int i = 0; i < n; i++) {
+        json_object_set_new(posts, row_str(res, rows[i], 0), post_to_json(res, rows[i]));
+        json_array_append_new(order, json_string(row_str(res, rows[i], 0)));
+    }
+    return list;
+}

@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "store/channel.h"
 #include "store/reaction.h"
 
 /* The 17 columns of a post; the table or CTE they come from must be
@@ -277,6 +278,34 @@
     "  ORDER BY p.UpdateAt ASC LIMIT " POST_LIST_SINCE_MAX "),"                              \
     " extra AS (SELECT * FROM Posts p WHERE p.Id IN (SELECT RootId FROM page))," POST_LIST_TAIL
 
+/* A channel's pinned posts (GetPinnedPosts): $1 the channel.  The posts not
+ * deleted, oldest first. */
+#define POST_SQL_PINNED                                                                                     \
+    "WITH page AS (SELECT * FROM Posts p WHERE p.ChannelId = $1 AND p.IsPinned AND p.DeleteAt = "           \
+    "0)," POST_REACTIONS_GROUPED("page") " SELECT " POST_COLUMNS ", " POST_REPLY_COUNT ", rx.j FROM page p" \
+                                         " LEFT JOIN rx ON rx.PostId = p.Id ORDER BY p.CreateAt ASC"
+
+/* A user's saved posts (GetFlaggedPosts, ...ForTeam, ...ForChannel): $1 the
+ * user, $2 a channel ('' for any), $3 a team ('' for any: a team also takes
+ * direct and group channels), $4 the limit, $5 the offset, $6 the caller.
+ * The posts their flagged_post preferences name, not deleted, in channels
+ * the user is a member of, newest first; then at POST_NCOLUMNS the
+ * caller's roles in the post's channel and in its team (CHANNEL_MEMBER_ROLES,
+ * CHANNEL_TEAM_ROLES), for the read check Mattermost makes on each. */
+#define POST_SQL_FLAGGED                                                                                              \
+    "WITH page AS (SELECT p.* FROM Posts p JOIN Channels c ON c.Id = p.ChannelId"                                     \
+    "  WHERE p.Id IN (SELECT Name FROM Preferences WHERE UserId = $1 AND Category = 'flagged_post')"                  \
+    "   AND p.DeleteAt = 0 AND ($2 = '' OR p.ChannelId = $2)"                                                         \
+    "   AND p.ChannelId IN (SELECT ChannelId FROM ChannelMembers WHERE UserId = $1)"                                  \
+    "   AND ($3 = '' OR c.TeamId = $3 OR c.TeamId = '')"                                                              \
+    "  ORDER BY p.CreateAt DESC LIMIT $4::bigint OFFSET $5::bigint)," POST_REACTIONS_GROUPED(                         \
+        "page") " SELECT " POST_COLUMNS ", " POST_REPLY_COUNT                                                         \
+                ", rx.j, " CHANNEL_MEMBER_ROLES("cm") ", " CHANNEL_TEAM_ROLES(                                        \
+                    "tm") " FROM page p LEFT JOIN rx ON rx.PostId = p.Id JOIN Channels c ON c.Id = p.ChannelId"       \
+                          " LEFT JOIN ChannelMembers cm ON cm.ChannelId = c.Id AND cm.UserId = $6"                    \
+                          " LEFT JOIN TeamMembers tm ON tm.TeamId = c.TeamId AND tm.UserId = $6 ORDER BY p.CreateAt " \
+                          "DESC"
+
 /* A post from columns 0..POST_NCOLUMNS-1 of `row`, as PreparePostForClient
  * leaves it: has_reactions when set, metadata.reactions when it has some
  * (metadata {} otherwise), no participants.  metadata.emojis names the
@@ -286,6 +315,11 @@ json_t *post_to_json(const PGresult *res, int row);
 
 /* An empty PostList: no order, no posts, no cursors. */
 json_t *post_list_empty(void);
+
+/* The PostList of rows `rows` of `res` (posts in POST_NCOLUMNS columns),
+ * `order` in the rows' order, no cursors: the list of a statement that
+ * answers exactly its posts (pinned, saved). */
+json_t *post_list_of_rows(const PGresult *res, const int *rows, int n);
 
 /* The PostList of a POST_SQL_LIST_* result, its cursors still empty;
  * `*next` and `*prev` are the neighbours of its page ("" when none), which
