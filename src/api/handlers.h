@@ -106,12 +106,20 @@ void api_roles_get(api_request_t *r);         /* GET /api/v4/roles/{role_id} */
 void api_roles_patch(api_request_t *r);       /* PUT /api/v4/roles/{role_id}/patch */
 
 /* posts and search */
-void api_posts_create(api_request_t *r);      /* POST /api/v4/posts */
-void api_posts_get(api_request_t *r);         /* GET /api/v4/posts/{post_id} */
-void api_posts_patch(api_request_t *r);       /* PUT /api/v4/posts/{post_id}/patch */
-void api_posts_delete(api_request_t *r);      /* DELETE /api/v4/posts/{post_id} */
-void api_posts_for_channel(api_request_t *r); /* GET /api/v4/channels/{channel_id}/posts */
-void api_posts_search(api_request_t *r);      /* POST /api/v4/teams/{team_id}/posts/search */
+void api_posts_create(api_request_t *r);        /* POST /api/v4/posts */
+void api_posts_get(api_request_t *r);           /* GET /api/v4/posts/{post_id} */
+void api_posts_patch(api_request_t *r);         /* PUT /api/v4/posts/{post_id}/patch */
+void api_posts_delete(api_request_t *r);        /* DELETE /api/v4/posts/{post_id} */
+void api_posts_for_channel(api_request_t *r);   /* GET /api/v4/channels/{channel_id}/posts */
+void api_posts_search(api_request_t *r);        /* POST /api/v4/teams/{team_id}/posts/search */
+void api_posts_pin(api_request_t *r);           /* POST /api/v4/posts/{post_id}/pin */
+void api_posts_unpin(api_request_t *r);         /* POST /api/v4/posts/{post_id}/unpin */
+void api_channels_pinned(api_request_t *r);     /* GET /api/v4/channels/{channel_id}/pinned */
+void api_posts_flagged(api_request_t *r);       /* GET /api/v4/users/{user_id}/posts/flagged */
+void api_reactions_save(api_request_t *r);      /* POST /api/v4/reactions */
+void api_reactions_delete(api_request_t *r);    /* DELETE /users/{u}/posts/{post_id}/reactions/{emoji_name} */
+void api_reactions_for_post(api_request_t *r);  /* GET /api/v4/posts/{post_id}/reactions */
+void api_reactions_for_posts(api_request_t *r); /* POST /api/v4/posts/ids/reactions */
 
 /* statuses */
 void api_status_get(api_request_t *r);        /* GET /api/v4/users/{user_id}/status */

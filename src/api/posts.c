@@ -13,7 +13,7 @@
  * changed in between is decided by the statement's own WHERE.
  *
  * Creating, patching and deleting a post publish `posted`, `post_edited` and
- * `post_deleted` to the channel's WebSockets (publish_post_event); a retried
+ * `post_deleted` to the channel's WebSockets (api_post_publish); a retried
  * create answered from the dedup window publishes nothing.  The create
  * statement also counts the post's mentions (store/post.h, POST_MENTIONS)
  * and answers who they are, for `posted`.
@@ -193,8 +193,7 @@ static bool allowed_post_type(const char *type)
 
 /* `event` with the post as a JSON string to the channel in r->state (the
  * access check's); `posted` adds the channel and the sender. */
-static void publish_post_event(api_request_t *r, const char *event, json_t *post, const char *sender,
-                               const char *mentions)
+void api_post_publish(api_request_t *r, const char *event, json_t *post, const char *sender, const char *mentions)
 {
     const api_channel_access_t *ch = r->state;
     char *text = json_dumps(post, JSON_COMPACT);
@@ -247,8 +246,8 @@ static void on_post_created(api_request_t *r, PGresult *res, const char *error)
     /* the members it mentions: `posted` carries their ids (never the
      * sender's) as a JSON-array string, and only when there are some */
     const char *mentions = row_str(res, 0, POST_NCOLUMNS + 3);
-    publish_post_event(r, "posted", post, row_str(res, 0, POST_NCOLUMNS + 1),
-                       strcmp(mentions, "[]") != 0 ? mentions : NULL);
+    api_post_publish(r, "posted", post, row_str(res, 0, POST_NCOLUMNS + 1),
+                     strcmp(mentions, "[]") != 0 ? mentions : NULL);
     api_send_json(r, 201, post);
 }
 
@@ -337,19 +336,9 @@ static void get_post_send(api_request_t *r)
     api_query_read(r, POST_SQL_GET, 2, params, on_post_loaded);
 }
 
-/* The first step of every post-id handler: the post's channel and author. */
-typedef struct {
-    api_handler_fn next;
-    api_access_t want;
-    int missing_status; /* 404, or 403 where Mattermost answers a permission error */
-    const char *others; /* the permission another's post takes (edit/delete_others_posts; at system
-                           scope only for now), NULL for none */
-    bool read;          /* may ask a replica (a read), else the master (before a write) */
-} post_step_t;
-
 static void on_post_found(api_request_t *r, PGresult *res, const char *error)
 {
-    post_step_t *st = r->state;
+    api_post_step_t *st = r->state;
     if (api_query_failed(r, error))
         return;
     if (PQntuples(res) != 1) {
@@ -368,9 +357,9 @@ static void on_post_found(api_request_t *r, PGresult *res, const char *error)
     api_require_channel(r, channel_id, st->want, st->next);
 }
 
-static void find_post(api_request_t *r, const char *post_id, bool include_deleted, const post_step_t *step)
+void api_post_find(api_request_t *r, const char *post_id, bool include_deleted, const api_post_step_t *step)
 {
-    post_step_t *st = h2o_mem_alloc_pool(pool_of(r), sizeof(*st));
+    api_post_step_t *st = h2o_mem_alloc_pool(pool_of(r), sizeof(*st));
     *st = *step;
     r->state = st;
     const char *params[] = {post_id, include_deleted ? "t" : "f"};
@@ -388,7 +377,7 @@ void api_posts_get(api_request_t *r)
     bool deleted = text_parse_bool(api_query_param(r, "include_deleted"));
     if (deleted && !api_require_permission(r, "read_deleted_posts"))
         return;
-    find_post(r, id, deleted, &(post_step_t){get_post_send, ACCESS_READ, 404, NULL, true});
+    api_post_find(r, id, deleted, &(api_post_step_t){get_post_send, ACCESS_READ, 404, NULL, true});
 }
 
 /* ---- PUT /api/v4/posts/{post_id}/patch ------------------------------------------- */
@@ -438,7 +427,7 @@ static void on_post_patched(api_request_t *r, PGresult *res, const char *error)
         return;
     }
     json_t *post = post_to_json(res, 0);
-    publish_post_event(r, "post_edited", post, NULL, NULL);
+    api_post_publish(r, "post_edited", post, NULL, NULL);
     api_send_json(r, 200, post);
 }
 
@@ -483,7 +472,7 @@ void api_posts_patch(api_request_t *r)
         return;
     r->input = pt;
     /* Mattermost: a missing or deleted post is a permission error here */
-    find_post(r, id, false, &(post_step_t){patch_post_update, ACCESS_WRITE, 403, "edit_others_posts", false});
+    api_post_find(r, id, false, &(api_post_step_t){patch_post_update, ACCESS_WRITE, 403, "edit_others_posts", false});
 }
 
 /* ---- DELETE /api/v4/posts/{post_id} ---------------------------------------------- */
@@ -500,7 +489,7 @@ static void on_post_deleted(api_request_t *r, PGresult *res, const char *error)
         return;
     }
     json_t *post = post_to_json(res, found);
-    publish_post_event(r, "post_deleted", post, NULL, NULL);
+    api_post_publish(r, "post_deleted", post, NULL, NULL);
     json_decref(post);
     api_send_json(r, 200, json_pack("{s:s}", "status", "OK"));
 }
@@ -522,5 +511,6 @@ void api_posts_delete(api_request_t *r)
     const char *id = api_post_param_id(r, 0, "post_id");
     if (id == NULL)
         return;
-    find_post(r, id, false, &(post_step_t){delete_post_update, ACCESS_WRITE, 404, "delete_others_posts", false});
+    api_post_find(r, id, false,
+                  &(api_post_step_t){delete_post_update, ACCESS_WRITE, 404, "delete_others_posts", false});
 }

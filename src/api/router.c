@@ -129,9 +129,17 @@ static const api_route_t routes[] = {
     {"PUT", "/api/v4/roles/{role_id}/patch", api_roles_patch, ROUTE_SESSION},
     /* posts and search */
     {"POST", "/api/v4/posts", api_posts_create, ROUTE_SESSION},
+    {"POST", "/api/v4/posts/ids/reactions", api_reactions_for_posts, ROUTE_SESSION},
     {"GET", "/api/v4/posts/{post_id}", api_posts_get, ROUTE_SESSION},
     {"DELETE", "/api/v4/posts/{post_id}", api_posts_delete, ROUTE_SESSION},
     {"PUT", "/api/v4/posts/{post_id}/patch", api_posts_patch, ROUTE_SESSION},
+    {"GET", "/api/v4/posts/{post_id}/reactions", api_reactions_for_post, ROUTE_SESSION},
+    {"POST", "/api/v4/posts/{post_id}/pin", api_posts_pin, ROUTE_SESSION},
+    {"POST", "/api/v4/posts/{post_id}/unpin", api_posts_unpin, ROUTE_SESSION},
+    {"GET", "/api/v4/channels/{channel_id}/pinned", api_channels_pinned, ROUTE_SESSION},
+    {"GET", "/api/v4/users/{user_id}/posts/flagged", api_posts_flagged, ROUTE_SESSION},
+    {"POST", "/api/v4/reactions", api_reactions_save, ROUTE_SESSION},
+    {"DELETE", "/api/v4/users/{user_id}/posts/{post_id}/reactions/{emoji_name}", api_reactions_delete, ROUTE_SESSION},
     {"GET", "/api/v4/channels/{channel_id}/posts", api_posts_for_channel, ROUTE_SESSION},
     {"POST", "/api/v4/teams/{team_id}/posts/search", api_posts_search, ROUTE_SESSION},
     /* statuses */

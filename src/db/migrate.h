@@ -17,10 +17,11 @@ typedef struct {
 
 /* The schema versions features wait for (the migration that creates what
  * they use), next to the list that defines them (migrations.c). */
-#define SCHEMA_CLUSTER_DISCOVERY 5 /* ClusterDiscovery */
-#define SCHEMA_JOBS              6 /* Jobs */
-#define SCHEMA_ONLINE_USERS      7 /* OnlineUsers: cluster-wide presence */
-#define SCHEMA_ROLES             9 /* Roles: permissions as data */
+#define SCHEMA_CLUSTER_DISCOVERY 5  /* ClusterDiscovery */
+#define SCHEMA_JOBS              6  /* Jobs */
+#define SCHEMA_ONLINE_USERS      7  /* OnlineUsers: cluster-wide presence */
+#define SCHEMA_ROLES             9  /* Roles: permissions as data */
+#define SCHEMA_REACTIONS         18 /* Reactions, Posts.HasReactions */
 
 /* True once the node's schema is at `version` or later (the migration child
  * publishes it in the shm header; any process may ask). */

@@ -205,6 +205,18 @@ const migration_t migrations[] = {
      * that count reads every post of the channel. */
     {12, "index pinned posts (idx_posts_channel_id_pinned)",
      "CREATE INDEX idx_posts_channel_id_pinned ON Posts (ChannelId) WHERE IsPinned AND DeleteAt = 0"},
+    /* Mattermost's Reactions (a removed reaction keeps its row, DeleteAt
+     * set, and comes back by the same key) and Posts.HasReactions, which
+     * spares the post lists a look into Reactions for posts without any. */
+    {18, "create Reactions; Posts.HasReactions",
+     "CREATE TABLE Reactions ("
+     "  UserId varchar(26) NOT NULL, PostId varchar(26) NOT NULL, EmojiName varchar(64) NOT NULL,"
+     "  CreateAt bigint NOT NULL, UpdateAt bigint NOT NULL, DeleteAt bigint NOT NULL DEFAULT 0,"
+     "  RemoteId varchar(26) NOT NULL DEFAULT '', ChannelId varchar(26) NOT NULL DEFAULT '',"
+     "  PRIMARY KEY (PostId, UserId, EmojiName)"
+     ");"
+     "CREATE INDEX idx_reactions_channel_id ON Reactions (ChannelId);"
+     "ALTER TABLE Posts ADD COLUMN HasReactions boolean NOT NULL DEFAULT false"},
 };
 
 const unsigned migrations_count = sizeof(migrations) / sizeof(migrations[0]);

@@ -1,8 +1,8 @@
 /*
  * data_retention: deletes, for good, the posts created before the cutoff
  * (now − DataRetentionSettings.MessageRetentionDays when the job first
- * starts), soft-deleted ones included: a soft delete only hides a post, and
- * retention is what removes it from the database.
+ * starts), soft-deleted ones included, with their reactions: a soft delete
+ * only hides a post, and retention is what removes it from the database.
  *
  * Batches of BatchSize, oldest first (idx_posts_create_at), with
  * TimeBetweenBatchesMilliseconds between them so that the API's queries get
@@ -61,7 +61,9 @@ static void step(jobs_run_t *run)
     jobs_run_query(
         run,
         "WITH batch AS (SELECT Id FROM Posts WHERE CreateAt < $1::bigint ORDER BY CreateAt LIMIT $2::bigint),"
-        " gone AS (DELETE FROM Posts p USING batch WHERE p.Id = batch.Id RETURNING 1)"
+        " gone AS (DELETE FROM Posts p USING batch WHERE p.Id = batch.Id RETURNING 1),"
+        /* their reactions go with them, as Mattermost's retention deletes them */
+        " rx AS (DELETE FROM Reactions x USING batch WHERE x.PostId = batch.Id RETURNING 1)"
         " SELECT count(*) FROM gone",
         2, params, on_batch);
 }

@@ -30,10 +30,17 @@ json_t *post_to_json(const PGresult *res, int row)
     }
     json_object_set_new(p, "file_ids", files);
     json_object_set_new(p, "pending_post_id", json_string(row_str(res, row, 15)));
-    json_object_set_new(p, "reply_count", json_integer(row_int64(res, row, 16)));
+    if (row_bool(res, row, 16)) /* omitempty */
+        json_object_set_new(p, "has_reactions", json_true());
+    json_object_set_new(p, "reply_count", json_integer(row_int64(res, row, 17)));
     json_object_set_new(p, "last_reply_at", json_integer(0));
     json_object_set_new(p, "participants", json_null());
-    json_object_set_new(p, "metadata", json_object());
+    json_t *metadata = json_object();
+    json_t *reactions = PQgetisnull(res, row, 18) ? NULL : json_loads(row_str(res, row, 18), 0, NULL);
+    if (json_is_array(reactions) && json_array_size(reactions) > 0)
+        json_object_set(metadata, "reactions", reactions);
+    json_decref(reactions);
+    json_object_set_new(p, "metadata", metadata);
     return p;
 }
 
@@ -59,6 +66,17 @@ json_t *post_list_to_json(const PGresult *res, const char **next, const char **p
             *next = row_str(res, i, col + 1);
             *prev = row_str(res, i, col + 2);
         }
+    }
+    return list;
+}
+
+json_t *post_list_of_rows(const PGresult *res, const int *rows, int n)
+{
+    json_t *list = post_list_empty();
+    json_t *order = json_object_get(list, "order"), *posts = json_object_get(list, "posts");
+    for (int i = 0; i < n; i++) {
+        json_object_set_new(posts, row_str(res, rows[i], 0), post_to_json(res, rows[i]));
+        json_array_append_new(order, json_string(row_str(res, rows[i], 0)));
     }
     return list;
 }

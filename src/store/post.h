@@ -3,9 +3,11 @@
  * JSON as Mattermost serializes it, for every handler and WebSocket event
  * (posted, post_edited, post_deleted) that carries posts.
  *
- * A statement that answers posts selects POST_COLUMNS then a reply count
- * (POST_NCOLUMNS columns), which post_to_json reads; what a statement adds
- * after them is at POST_NCOLUMNS + k, as its comment says.  Every write is
+ * A statement that answers posts selects POST_COLUMNS, a reply count and
+ * the post's reactions (POST_NCOLUMNS columns), which post_to_json reads;
+ * what a statement adds after them is at POST_NCOLUMNS + k, as its comment
+ * says.  The reactions are read only for posts whose HasReactions is set:
+ * POST_REACTIONS_OF for one post, POST_REACTIONS_GROUPED once for a list.  Every write is
  * one statement: its CTEs keep the channel's LastPostAt/TotalMsgCount, the
  * poster's ChannelMembers row and the thread root's UpdateAt in step.
  */
@@ -15,14 +17,32 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-/* The 16 columns of a post; the table or CTE they come from must be
+#include "store/channel.h"
+#include "store/reaction.h"
+
+/* The 17 columns of a post; the table or CTE they come from must be
  * aliased `p`. */
 #define POST_COLUMNS                                                                                                  \
     "p.Id, p.CreateAt, p.UpdateAt, p.EditAt, p.DeleteAt, p.IsPinned, p.UserId, p.ChannelId, p.RootId, p.OriginalId, " \
-    "p.Message, p.Type, p.Props, p.Hashtags, p.FileIds, p.PendingPostId"
+    "p.Message, p.Type, p.Props, p.Hashtags, p.FileIds, p.PendingPostId, p.HasReactions"
 
-/* POST_COLUMNS and the reply count: what post_to_json reads. */
-#define POST_NCOLUMNS 17
+/* POST_COLUMNS, the reply count and the reactions: what post_to_json reads. */
+#define POST_NCOLUMNS 19
+
+/* The reactions of post `p` (a JSON array text of REACTION_JSON, oldest
+ * first), NULL when it has none. */
+#define POST_REACTIONS_OF(p)                                                                                          \
+    "(CASE WHEN " p ".HasReactions THEN (SELECT json_agg(" REACTION_JSON("x") " ORDER BY x.CreateAt)::text"           \
+                                                                              " FROM Reactions x WHERE x.PostId = " p \
+                                                                              ".Id AND x.DeleteAt = 0) END)"
+
+/* A CTE `rx` (PostId, j) with the reactions, as POST_REACTIONS_OF, of the
+ * posts of `rows` that have some: one grouped read for a whole list. */
+#define POST_REACTIONS_GROUPED(rows)                                                                                \
+    " rx AS (SELECT x.PostId, json_agg(" REACTION_JSON(                                                             \
+        "x") " ORDER BY x.CreateAt)::text AS j"                                                                     \
+             "  FROM Reactions x WHERE x.PostId IN (SELECT Id FROM " rows " WHERE HasReactions) AND x.DeleteAt = 0" \
+             "  GROUP BY x.PostId)"
 
 /* Replies of the thread of post `p` that are not deleted.  A reply is never
  * older than its root (POST_SQL_CREATE makes sure), so the (ChannelId,
@@ -122,19 +142,21 @@
     " rt AS ("                                                                                                \
     "  UPDATE Posts SET UpdateAt = GREATEST(UpdateAt, (SELECT CreateAt FROM ins))"                            \
     "  WHERE Id = $5 AND EXISTS (SELECT 1 FROM ins) RETURNING 1)"                                             \
-    " SELECT " POST_COLUMNS ", p.rc, verdict.v, (SELECT Username FROM Users WHERE Id = $3),"                  \
-    "  EXISTS (SELECT 1 FROM ins),"                                                                           \
-    "  (SELECT COALESCE(json_agg(UserId ORDER BY UserId), '[]')::text FROM ment)"                             \
-    "  FROM verdict LEFT JOIN ("                                                                              \
-    "  SELECT i.*, CASE WHEN i.RootId = '' THEN 0 ELSE (SELECT count(*) FROM Posts r"                         \
-    "   WHERE r.ChannelId = i.ChannelId AND r.RootId = i.RootId AND r.DeleteAt = 0"                           \
-    "   AND r.CreateAt >= (SELECT CreateAt FROM root)) + 1 END AS rc FROM ins i"                              \
-    "  UNION ALL"                                                                                             \
-    "  SELECT p.*, " POST_REPLY_COUNT " FROM dup p) p ON true"
+    " SELECT " POST_COLUMNS ", p.rc, " POST_REACTIONS_OF(                                                     \
+        "p") ", verdict.v, (SELECT Username FROM Users WHERE Id = $3),"                                       \
+             "  EXISTS (SELECT 1 FROM ins),"                                                                  \
+             "  (SELECT COALESCE(json_agg(UserId ORDER BY UserId), '[]')::text FROM ment)"                    \
+             "  FROM verdict LEFT JOIN ("                                                                     \
+             "  SELECT i.*, CASE WHEN i.RootId = '' THEN 0 ELSE (SELECT count(*) FROM Posts r"                \
+             "   WHERE r.ChannelId = i.ChannelId AND r.RootId = i.RootId AND r.DeleteAt = 0"                  \
+             "   AND r.CreateAt >= (SELECT CreateAt FROM root)) + 1 END AS rc FROM ins i"                     \
+             "  UNION ALL"                                                                                    \
+             "  SELECT p.*, " POST_REPLY_COUNT " FROM dup p) p ON true"
 
 /* Get: $1 id, $2 include deleted (boolean).  The post, or no row. */
-#define POST_SQL_GET \
-    "SELECT " POST_COLUMNS ", " POST_REPLY_COUNT " FROM Posts p WHERE p.Id = $1 AND ($2::boolean OR p.DeleteAt = 0)"
+#define POST_SQL_GET                             \
+    "SELECT " POST_COLUMNS ", " POST_REPLY_COUNT \
+    ", " POST_REACTIONS_OF("p") " FROM Posts p WHERE p.Id = $1 AND ($2::boolean OR p.DeleteAt = 0)"
 
 /* Where a post is: $1 id, $2 include deleted (boolean).  ChannelId, UserId,
  * or no row. */
@@ -161,7 +183,8 @@
     "  WHERE Id IN (SELECT ChannelId FROM upd) AND LastPostAt < $7::bigint RETURNING 1),"                       \
     " rt AS (UPDATE Posts SET UpdateAt = $7::bigint"                                                            \
     "  WHERE Id IN (SELECT RootId FROM upd) AND UpdateAt < $7::bigint RETURNING 1)"                             \
-    " SELECT " POST_COLUMNS ", " POST_REPLY_COUNT ", verdict.v FROM verdict LEFT JOIN upd p ON true"
+    " SELECT " POST_COLUMNS ", " POST_REPLY_COUNT ", " POST_REACTIONS_OF("p") ", verdict.v"                     \
+                                                                              " FROM verdict LEFT JOIN upd p ON true"
 
 /* Delete: $1 id, $2 now, $3 the deleter, $4 the post's channel.  Soft-deletes
  * the post and its thread's replies (as Mattermost's store), props.deleteBy
@@ -171,7 +194,7 @@
     " UPDATE Posts p SET DeleteAt = $2::bigint, UpdateAt = $2::bigint,"                      \
     "  Props = jsonb_set(Props, '{deleteBy}', to_jsonb($3::text))"                           \
     " WHERE EXISTS (SELECT 1 FROM target) AND (Id = $1 OR (ChannelId = $4 AND RootId = $1))" \
-    " RETURNING " POST_COLUMNS ", 0::bigint"
+    " RETURNING " POST_COLUMNS ", 0::bigint, NULL::text"
 
 /*
  * A channel's posts, as Mattermost's store lists them.  Every list ends the
@@ -183,21 +206,24 @@
  * POST_NCOLUMNS the kind, the next id, the previous id; order rows newest
  * first.
  */
-#define POST_LIST_TAIL                                                                                                \
-    " rows AS (SELECT p.*, 'o' AS kind FROM page p"                                                                   \
-    "  UNION ALL SELECT e.*, 'x' FROM extra e WHERE e.Id NOT IN (SELECT Id FROM page)),"                              \
-    " thr AS (SELECT DISTINCT CASE WHEN RootId = '' THEN Id ELSE RootId END AS t FROM rows),"                         \
-    " rc AS (SELECT r.RootId, count(*) AS n FROM Posts r WHERE r.ChannelId = $1 AND r.DeleteAt = 0"                   \
-    "  AND r.RootId IN (SELECT t FROM thr)"                                                                           \
-    "  AND r.CreateAt >= (SELECT min(o.CreateAt) FROM Posts o WHERE o.Id IN (SELECT t FROM thr)) GROUP BY r.RootId)," \
-    " cur AS (SELECT"                                                                                                 \
-    "  (SELECT n.Id FROM Posts n WHERE n.ChannelId = $1 AND n.DeleteAt = 0"                                           \
-    "   AND n.CreateAt > (SELECT max(CreateAt) FROM page) ORDER BY n.CreateAt ASC LIMIT 1) AS next_id,"               \
-    "  (SELECT n.Id FROM Posts n WHERE n.ChannelId = $1 AND n.DeleteAt = 0"                                           \
-    "   AND n.CreateAt < (SELECT min(CreateAt) FROM page) ORDER BY n.CreateAt DESC LIMIT 1) AS prev_id)"              \
-    " SELECT " POST_COLUMNS ", COALESCE(rc.n, 0), p.kind, cur.next_id, cur.prev_id FROM rows p"                       \
-    "  LEFT JOIN rc ON rc.RootId = (CASE WHEN p.RootId = '' THEN p.Id ELSE p.RootId END) CROSS JOIN cur"              \
-    " ORDER BY p.kind, p.CreateAt DESC"
+#define POST_LIST_TAIL                                                                                               \
+    " rows AS (SELECT p.*, 'o' AS kind FROM page p"                                                                  \
+    "  UNION ALL SELECT e.*, 'x' FROM extra e WHERE e.Id NOT IN (SELECT Id FROM page)),"                             \
+    " thr AS (SELECT DISTINCT CASE WHEN RootId = '' THEN Id ELSE RootId END AS t FROM rows),"                        \
+    " rc AS (SELECT r.RootId, count(*) AS n FROM Posts r WHERE r.ChannelId = $1 AND r.DeleteAt = 0"                  \
+    "  AND r.RootId IN (SELECT t FROM thr)"                                                                          \
+    "  AND r.CreateAt >= (SELECT min(o.CreateAt) FROM Posts o WHERE o.Id IN (SELECT t FROM thr)) GROUP BY "          \
+    "r.RootId)," POST_REACTIONS_GROUPED(                                                                             \
+        "rows") ","                                                                                                  \
+                " cur AS (SELECT"                                                                                    \
+                "  (SELECT n.Id FROM Posts n WHERE n.ChannelId = $1 AND n.DeleteAt = 0"                              \
+                "   AND n.CreateAt > (SELECT max(CreateAt) FROM page) ORDER BY n.CreateAt ASC LIMIT 1) AS next_id,"  \
+                "  (SELECT n.Id FROM Posts n WHERE n.ChannelId = $1 AND n.DeleteAt = 0"                              \
+                "   AND n.CreateAt < (SELECT min(CreateAt) FROM page) ORDER BY n.CreateAt DESC LIMIT 1) AS prev_id)" \
+                " SELECT " POST_COLUMNS ", COALESCE(rc.n, 0), rx.j, p.kind, cur.next_id, cur.prev_id FROM rows p"    \
+                "  LEFT JOIN rc ON rc.RootId = (CASE WHEN p.RootId = '' THEN p.Id ELSE p.RootId END) CROSS JOIN cur" \
+                "  LEFT JOIN rx ON rx.PostId = p.Id"                                                                 \
+                " ORDER BY p.kind, p.CreateAt DESC"
 
 /* The thread posts of `roots` (ids) for `posts` only: the roots by id and,
  * with $4 (fetch threads), their replies, never older than the oldest root. */
@@ -252,12 +278,48 @@
     "  ORDER BY p.UpdateAt ASC LIMIT " POST_LIST_SINCE_MAX "),"                              \
     " extra AS (SELECT * FROM Posts p WHERE p.Id IN (SELECT RootId FROM page))," POST_LIST_TAIL
 
+/* A channel's pinned posts (GetPinnedPosts): $1 the channel.  The posts not
+ * deleted, oldest first. */
+#define POST_SQL_PINNED                                                                                     \
+    "WITH page AS (SELECT * FROM Posts p WHERE p.ChannelId = $1 AND p.IsPinned AND p.DeleteAt = "           \
+    "0)," POST_REACTIONS_GROUPED("page") " SELECT " POST_COLUMNS ", " POST_REPLY_COUNT ", rx.j FROM page p" \
+                                         " LEFT JOIN rx ON rx.PostId = p.Id ORDER BY p.CreateAt ASC"
+
+/* A user's saved posts (GetFlaggedPosts, ...ForTeam, ...ForChannel): $1 the
+ * user, $2 a channel ('' for any), $3 a team ('' for any: a team also takes
+ * direct and group channels), $4 the limit, $5 the offset, $6 the caller.
+ * The posts their flagged_post preferences name, not deleted, in channels
+ * the user is a member of, newest first; then at POST_NCOLUMNS the
+ * caller's roles in the post's channel and in its team (CHANNEL_MEMBER_ROLES,
+ * CHANNEL_TEAM_ROLES), for the read check Mattermost makes on each. */
+#define POST_SQL_FLAGGED                                                                                              \
+    "WITH page AS (SELECT p.* FROM Posts p JOIN Channels c ON c.Id = p.ChannelId"                                     \
+    "  WHERE p.Id IN (SELECT Name FROM Preferences WHERE UserId = $1 AND Category = 'flagged_post')"                  \
+    "   AND p.DeleteAt = 0 AND ($2 = '' OR p.ChannelId = $2)"                                                         \
+    "   AND p.ChannelId IN (SELECT ChannelId FROM ChannelMembers WHERE UserId = $1)"                                  \
+    "   AND ($3 = '' OR c.TeamId = $3 OR c.TeamId = '')"                                                              \
+    "  ORDER BY p.CreateAt DESC LIMIT $4::bigint OFFSET $5::bigint)," POST_REACTIONS_GROUPED(                         \
+        "page") " SELECT " POST_COLUMNS ", " POST_REPLY_COUNT                                                         \
+                ", rx.j, " CHANNEL_MEMBER_ROLES("cm") ", " CHANNEL_TEAM_ROLES(                                        \
+                    "tm") " FROM page p LEFT JOIN rx ON rx.PostId = p.Id JOIN Channels c ON c.Id = p.ChannelId"       \
+                          " LEFT JOIN ChannelMembers cm ON cm.ChannelId = c.Id AND cm.UserId = $6"                    \
+                          " LEFT JOIN TeamMembers tm ON tm.TeamId = c.TeamId AND tm.UserId = $6 ORDER BY p.CreateAt " \
+                          "DESC"
+
 /* A post from columns 0..POST_NCOLUMNS-1 of `row`, as PreparePostForClient
- * leaves it (metadata {}, no participants). */
+ * leaves it: has_reactions when set, metadata.reactions when it has some
+ * (metadata {} otherwise), no participants.  metadata.emojis names the
+ * custom emoji of the post and its reactions: custom emoji do not exist
+ * here yet, so it is never there. */
 json_t *post_to_json(const PGresult *res, int row);
 
 /* An empty PostList: no order, no posts, no cursors. */
 json_t *post_list_empty(void);
+
+/* The PostList of rows `rows` of `res` (posts in POST_NCOLUMNS columns),
+ * `order` in the rows' order, no cursors: the list of a statement that
+ * answers exactly its posts (pinned, saved). */
+json_t *post_list_of_rows(const PGresult *res, const int *rows, int n);
 
 /* The PostList of a POST_SQL_LIST_* result, its cursors still empty;
  * `*next` and `*prev` are the neighbours of its page ("" when none), which

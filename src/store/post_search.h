@@ -68,13 +68,16 @@ typedef struct {
     " thr AS (SELECT DISTINCT ChannelId AS c, CASE WHEN RootId = '' THEN Id ELSE RootId END AS t FROM hits),"          \
     " rc AS (SELECT r.RootId, count(*) AS n FROM Posts r WHERE r.ChannelId = ANY(ARRAY(SELECT c FROM thr))"            \
     "  AND r.CreateAt >= (SELECT min(o.CreateAt) FROM Posts o WHERE o.Id IN (SELECT t FROM thr))"                      \
-    "  AND r.RootId IN (SELECT t FROM thr) AND r.DeleteAt = 0 GROUP BY r.RootId)"                                      \
-    " SELECT " POST_COLUMNS ", COALESCE(rc.n, 0),"                                                                     \
-    "  CASE WHEN $14::text IS NOT NULL AND p.Id IN (SELECT Id FROM plain) THEN ts_headline('english', p.Message,"      \
-    "   to_tsquery('english', $14::text), 'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', HighlightAll=true')"   \
-    "  END, p.Id IN (SELECT Id FROM tags)"                                                                             \
-    " FROM hits p LEFT JOIN rc ON rc.RootId = (CASE WHEN p.RootId = '' THEN p.Id ELSE p.RootId END)"                   \
-    " ORDER BY p.CreateAt DESC"
+    "  AND r.RootId IN (SELECT t FROM thr) AND r.DeleteAt = 0 GROUP BY r.RootId)," POST_REACTIONS_GROUPED(             \
+        "hits") " SELECT " POST_COLUMNS ", COALESCE(rc.n, 0), rx.j,"                                                   \
+                "  CASE WHEN $14::text IS NOT NULL AND p.Id IN (SELECT Id FROM plain) THEN ts_headline('english', "    \
+                "p.Message,"                                                                                           \
+                "   to_tsquery('english', $14::text), 'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', "          \
+                "HighlightAll=true')"                                                                                  \
+                "  END, p.Id IN (SELECT Id FROM tags)"                                                                 \
+                " FROM hits p LEFT JOIN rc ON rc.RootId = (CASE WHEN p.RootId = '' THEN p.Id ELSE p.RootId END)"       \
+                " LEFT JOIN rx ON rx.PostId = p.Id"                                                                    \
+                " ORDER BY p.CreateAt DESC"
 
 #define POST_SEARCH_NPARAMS 14
 

@@ -34,7 +34,7 @@
  * names ('' for none).  In the templates %1$s is the author's username,
  * %2$s the other user's, %3$s and %4$s the old and new values, %5$s and
  * %6$s the two user ids; props take them as JSON strings.  One row: the
- * post (POST_COLUMNS, reply count 0), then the channel's Type, DisplayName,
+ * post (POST_COLUMNS, reply count 0, no reactions), then the channel's Type, DisplayName,
  * Name and TeamId, the author's username, and the ids of the members it
  * mentions (a JSON array text, '[]' for none: POST_MENTIONS, but no
  * @all, @channel or @here in a header or purpose change, which
@@ -72,7 +72,7 @@
     "  UPDATE ChannelMembers m SET MentionCount = m.MentionCount + 1,"                                                 \
     "   MentionCountRoot = m.MentionCountRoot + CASE WHEN $5::text = '' THEN 1 ELSE 0 END, LastUpdateAt = $2::bigint"  \
     "  FROM ment WHERE m.ChannelId = $4::text AND m.UserId = ment.UserId RETURNING 1)"                                 \
-    " SELECT " POST_COLUMNS ", 0::bigint, ch.Type, ch.DisplayName, ch.Name, ch.TeamId, n.actor,"                       \
+    " SELECT " POST_COLUMNS ", 0::bigint, NULL::text, ch.Type, ch.DisplayName, ch.Name, ch.TeamId, n.actor,"           \
     "  (SELECT COALESCE(json_agg(UserId ORDER BY UserId), '[]')::text FROM ment)"                                      \
     " FROM ins p, ch, n"
 

@@ -72,12 +72,17 @@ insert_posts 200 31 true # soft-deleted, expired
 insert_posts 20 10 true  # soft-deleted, not expired: kept
 insert_posts 30 29 false # not expired: kept
 KEPT_BEFORE=$(sql $DB "SELECT string_agg(Id, ',' ORDER BY Id) FROM Posts WHERE CreateAt >= (extract(epoch from now()) * 1000)::bigint - 30 * 86400000::bigint")
+# a reaction on every post: those of the expired posts go with them
+sql $DB "INSERT INTO Reactions (UserId, PostId, EmojiName, CreateAt, UpdateAt, ChannelId)
+    SELECT '$USER_ID', Id, 'smile', CreateAt, CreateAt, ChannelId FROM Posts" >/dev/null
 start_node "$T/r" "$R_PORT" "$DSN" "${COMMON[@]}" || fail "node r starts"
 J=$(create_job data_retention)
 wait_for 40 is_status "$J" success
 check "data_retention: success" is_status "$J" success
 check "data_retention: every expired post is gone, soft-deleted ones too" test "$(old_posts)" -eq 0
 check "data_retention: every other post is kept" test "$(sql $DB "SELECT string_agg(Id, ',' ORDER BY Id) FROM Posts")" = "$KEPT_BEFORE"
+check "data_retention: the expired posts' reactions are gone, the others' kept" \
+    test "$(sql $DB "SELECT string_agg(PostId, ',' ORDER BY PostId) FROM Reactions")" = "$KEPT_BEFORE"
 check "data_retention: data.deleted = 500, progress 100" \
     test "$(sql $DB "SELECT Data->>'deleted', Progress FROM Jobs WHERE Id = '$J'")" = "500|100"
 
