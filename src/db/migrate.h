@@ -21,7 +21,7 @@ typedef struct {
 #define SCHEMA_JOBS              6  /* Jobs */
 #define SCHEMA_ONLINE_USERS      7  /* OnlineUsers: cluster-wide presence */
 #define SCHEMA_ROLES             9  /* Roles: permissions as data */
-#define SCHEMA_REACTIONS         18 /* Reactions, Posts.HasReactions */
+#define SCHEMA_REACTIONS         13 /* Reactions, Posts.HasReactions */
 
 /* True once the node's schema is at `version` or later (the migration child
  * publishes it in the shm header; any process may ask). */

@@ -208,7 +208,7 @@ const migration_t migrations[] = {
     /* Mattermost's Reactions (a removed reaction keeps its row, DeleteAt
      * set, and comes back by the same key) and Posts.HasReactions, which
      * spares the post lists a look into Reactions for posts without any. */
-    {18, "create Reactions; Posts.HasReactions",
+    {13, "create Reactions; Posts.HasReactions",
      "CREATE TABLE Reactions ("
      "  UserId varchar(26) NOT NULL, PostId varchar(26) NOT NULL, EmojiName varchar(64) NOT NULL,"
      "  CreateAt bigint NOT NULL, UpdateAt bigint NOT NULL, DeleteAt bigint NOT NULL DEFAULT 0,"

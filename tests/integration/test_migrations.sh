@@ -20,13 +20,14 @@ NODE_PIDS+=("$(master_pid "$T/a")" "$(master_pid "$T/b")")
 healthy() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/api/v4/system/ping?get_server_status=true")" = 200 ]; }
 check "both nodes turn healthy" wait_for 15 bash -c "$(declare -f healthy); healthy $P1 && healthy $P2"
 
-# The list's versions ascend; a number reserved for work not merged yet may
-# leave a gap, so the check is the very list, and the schema is at its last.
+# The list's versions are 1..N without a gap (a number is never reused, and
+# a branch takes the next free one when it is merged), all recorded.
 versions=$(grep -o '^    {[0-9]*, "' "$CHORUS_SRC/src/db/migrations.c" | tr -dc '0-9\n' | paste -sd,)
 expected=$(grep -c '^    {[0-9]*, "' "$CHORUS_SRC/src/db/migrations.c")
 latest=${versions##*,}
 check "every migration recorded once ($expected)" \
     [ "$(sql migrations "SELECT count(*) FROM chorus_migrations")" = "$expected" ]
+check "the list's versions are 1..$expected" [ "$versions" = "$(seq -s, 1 "$expected")" ]
 check "the versions recorded are the list's ($versions)" \
     [ "$(sql migrations "SELECT string_agg(version::text, ',' ORDER BY version) FROM chorus_migrations")" = "$versions" ]
 applied=$(cat "$T/a/logs/migrate.log" "$T/b/logs/migrate.log" | grep -c 'applied migration 1:')
