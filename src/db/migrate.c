@@ -111,20 +111,22 @@ static int apply(PGconn *pg, const migration_t *m)
 }
 
 /* Applies the first migration past the schema's version, if any, under the
- * lock; *version is the schema's version after it, *waited_ms adds the
- * time the lock took.  1 when there was none left. */
-static int migrate_next(PGconn *pg, unsigned *version, int64_t *waited_ms)
+ * lock; *version is the schema's version after it.  The first call also
+ * creates the table of versions.  1 when there was none left. */
+static int migrate_next(PGconn *pg, unsigned *version, bool first)
 {
     if (run(pg, "BEGIN", 0, NULL, NULL) != 0)
         return -1;
-    int64_t start = clock_monotonic_ms();
+    int64_t waited = clock_monotonic_ms();
     if (run(pg, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")", 0, NULL, NULL) != 0)
         goto failed;
-    *waited_ms += clock_monotonic_ms() - start;
-    if (run(pg,
-            "CREATE TABLE IF NOT EXISTS chorus_migrations ("
-            "  Version integer PRIMARY KEY, Name varchar(128) NOT NULL, AppliedAt bigint NOT NULL)",
-            0, NULL, NULL) != 0 ||
+    waited = clock_monotonic_ms() - waited;
+    if (waited > 100)
+        log_info("waited %lld ms for another node's migrations", (long long)waited);
+    if ((first && run(pg,
+                      "CREATE TABLE IF NOT EXISTS chorus_migrations ("
+                      "  Version integer PRIMARY KEY, Name varchar(128) NOT NULL, AppliedAt bigint NOT NULL)",
+                      0, NULL, NULL) != 0) ||
         applied_version(pg, version) != 0)
         goto failed;
     const migration_t *m = NULL;
@@ -149,12 +151,9 @@ int migrate_main(const child_params_t *params)
         log_warn(-rc, "LogSettings.FileLocation: cannot open migrate.log");
     PGconn *pg = connect_with_backoff(params->config);
     unsigned version = 0;
-    int64_t waited = 0;
-    while ((rc = migrate_next(pg, &version, &waited)) == 0)
+    for (bool first = true; (rc = migrate_next(pg, &version, first)) == 0; first = false)
         ;
     PQfinish(pg);
-    if (waited > 100)
-        log_info("waited %lld ms for another node's migrations", (long long)waited);
     if (rc < 0)
         return 1;
     __atomic_store_n(&shm_region_header(params->shm)->schema_version, version, __ATOMIC_RELEASE);
