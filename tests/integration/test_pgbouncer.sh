@@ -7,7 +7,9 @@
 # posts, users and channels files; migrations on an empty database from two
 # nodes at once; a job; a reload that moves DataSource onto it.  PostgreSQL
 # sees PgBouncer's pool, not chorus's connections.  Direct: idle connections
-# close after ConnMaxIdleTimeMilliseconds.
+# close after ConnMaxIdleTimeMilliseconds.  Last, a primary and a streaming
+# replica (2 s behind) each behind a PgBouncer of its own: reads go to the
+# replica, a session reads its own writes at once (from the primary).
 # shellcheck source=tests/integration/lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 
@@ -18,37 +20,51 @@ PGB_PORT=$(free_port 26432)
 PORT=$(free_port 18700)
 P2=$(free_port $((PORT + 1)))
 
-# ---- PgBouncer: transaction mode, trust, its files in the suite's directory
-# (it refuses to run as root: it runs as postgres, as the server does)
-mkdir -p "$PGB"
-echo '"postgres" ""' >"$PGB/userlist.txt"
-cat >"$PGB/pgbouncer.ini" <<EOF
+# pgbouncer_start DIR PORT PGDIR PGPORT: PgBouncer in transaction mode, trust,
+# its files in DIR, in front of the server of PGDIR (it refuses to run as
+# root: it runs as postgres, as the server does)
+BOUNCERS=()
+pgbouncer_start() {
+    mkdir -p "$1"
+    echo '"postgres" ""' >"$1/userlist.txt"
+    cat >"$1/pgbouncer.ini" <<EOF
 [databases]
-* = host=$CHORUS_PG_DIR/sock port=$CHORUS_PG_PORT
+* = host=$3/sock port=$4
 [pgbouncer]
 listen_addr = 127.0.0.1
-listen_port = $PGB_PORT
-unix_socket_dir = $PGB
+listen_port = $2
+unix_socket_dir = $1
 auth_type = trust
-auth_file = $PGB/userlist.txt
+auth_file = $1/userlist.txt
 pool_mode = transaction
 default_pool_size = $POOL_SIZE
 max_client_conn = 1000
-logfile = $PGB/pgbouncer.log
-pidfile = $PGB/pgbouncer.pid
+logfile = $1/pgbouncer.log
+pidfile = $1/pgbouncer.pid
 EOF
-[ "$(id -u)" = 0 ] && chown -R postgres: "$PGB"
-stop_pgbouncer() {
-    [ -f "$PGB/pgbouncer.pid" ] && kill "$(cat "$PGB/pgbouncer.pid")" 2>/dev/null
+    [ "$(id -u)" != 0 ] || chown -R postgres: "$1"
+    BOUNCERS+=("$1")
+    as_postgres pgbouncer -d "$1/pgbouncer.ini" || return 1
+    wait_for 10 psql -h 127.0.0.1 -p "$2" -U postgres -tAc "SELECT 1" postgres >/dev/null 2>&1
+}
+BIN=$(pg_bindir)
+SERVERS=()
+stop_servers() {
+    local d
+    for d in "${BOUNCERS[@]}"; do
+        [ -f "$d/pgbouncer.pid" ] && kill "$(cat "$d/pgbouncer.pid")" 2>/dev/null
+    done
+    for d in "${SERVERS[@]}"; do
+        as_postgres "$BIN/pg_ctl" -D "$d/data" -m immediate -w stop >/dev/null 2>&1
+    done
     return 0
 }
-trap 'stop_all_nodes; stop_pgbouncer' EXIT
-as_postgres pgbouncer -d "$PGB/pgbouncer.ini" || fail "pgbouncer starts"
-bouncer_up() { psql -h 127.0.0.1 -p "$PGB_PORT" -U postgres -tAc "SELECT 1" postgres >/dev/null 2>&1; }
-check "PgBouncer (transaction mode) answers on port $PGB_PORT" wait_for 10 bouncer_up
+trap 'stop_all_nodes; stop_servers' EXIT
+check "PgBouncer (transaction mode) answers on port $PGB_PORT" \
+    pgbouncer_start "$PGB" "$PGB_PORT" "$CHORUS_PG_DIR" "$CHORUS_PG_PORT"
 
-# through DB: the DataSource of database DB through PgBouncer
-through() { echo "postgres://postgres@127.0.0.1:$PGB_PORT/$1?sslmode=disable&connect_timeout=5"; }
+# through DB [PORT]: the DataSource of database DB through PgBouncer
+through() { echo "postgres://postgres@127.0.0.1:${2:-$PGB_PORT}/$1?sslmode=disable&connect_timeout=5"; }
 healthy() { [ "$(http_code "http://127.0.0.1:$1/api/v4/system/ping?get_server_status=true")" = 200 ]; }
 # server_conns DB: the connections PostgreSQL has to DB (PgBouncer's or chorus's)
 server_conns() { sql postgres "SELECT count(*) FROM pg_stat_activity WHERE datname = '$1'"; }
@@ -136,4 +152,68 @@ signed_up_b() {
     signup "through$TRIES" && [ "$(sql pgb_reload_b "SELECT count(*) FROM Users WHERE Username = 'through$TRIES'")" = 1 ]
 }
 check "a sign-up lands in the new database, through PgBouncer" wait_for 10 signed_up_b
+stop_all_nodes
+
+# ---- (e) a primary and a replica, each behind its own PgBouncer -------------
+PGT=$(pg_dir "$T/pg")
+PRIMARY=$PGT/primary REPLICA=$PGT/replica
+S0=$(free_port 27532)
+S1=$(free_port $((S0 + 1)))
+B0=$(free_port $((S1 + 1)))
+B1=$(free_port $((B0 + 1)))
+SERVERS+=("$PRIMARY" "$REPLICA")
+pg_start "$PRIMARY" "$S0" || fail "primary starts"
+psql -h "$PRIMARY/sock" -p "$S0" -U postgres -qc "CREATE DATABASE chorus" \
+    -c "ALTER SYSTEM SET log_statement = 'all'" -c "SELECT pg_reload_conf()" postgres >/dev/null
+mkdir -p "$REPLICA/data" "$REPLICA/sock"
+[ "$(id -u)" != 0 ] || chown postgres: "$REPLICA" "$REPLICA/data" "$REPLICA/sock"
+chmod 700 "$REPLICA/data"
+if ! { as_postgres "$BIN/pg_basebackup" -h "$PRIMARY/sock" -p "$S0" -U postgres -D "$REPLICA/data" -R -X stream -c fast &&
+    echo "recovery_min_apply_delay = '2s'" | as_postgres tee -a "$REPLICA/data/postgresql.auto.conf" >/dev/null &&
+    pg_start "$REPLICA" "$S1"; }; then
+    fail "a streaming replica starts"
+fi
+if ! { pgbouncer_start "$T/bouncer0" "$B0" "$PRIMARY" "$S0" && pgbouncer_start "$T/bouncer1" "$B1" "$REPLICA" "$S1"; }; then
+    fail "a PgBouncer in front of each"
+fi
+r=$(through chorus "$B1")
+sed -E -e "s|\"DataSourceReplicas\": \[\]|\"DataSourceReplicas\": [\"${r//&/\\&}\"]|" \
+    -e 's|"ReplicaMonitorIntervalSeconds": [0-9]+|"ReplicaMonitorIntervalSeconds": 1|' \
+    "$CHORUS_SRC/etc/config.json" >"$T/replicas.json"
+CONFIG=$T/replicas.json start_node "$T/e" "$PORT" "$(through chorus "$B0")" || fail "node e starts"
+check "a node with a primary and a replica behind PgBouncers turns healthy" wait_for 20 healthy "$PORT"
+OUT=$T/out
+call() { curl -s -o "$OUT" -w '%{http_code}' -X "$2" -H "Authorization: Bearer $1" ${4:+-d "$4"} "$API$3"; }
+new_user() { # NAME: creates the user (as $TA when set), prints its id
+    [ "$(call "${TA:-none}" POST /users "{\"username\":\"$1\",\"email\":\"$1@example.com\",\"password\":\"$1-password\"}")" = 201 ] &&
+        grep -o '"id":"[a-z0-9]*"' "$OUT" | head -1 | cut -d'"' -f4
+}
+login() {
+    curl -s -D - -o /dev/null "$API/users/login" -d "{\"login_id\":\"$1\",\"password\":\"$1-password\"}" |
+        awk 'tolower($1) == "token:" { print $2 }' | tr -d '\r'
+}
+# ids TOKEN ID: POST /users/ids [ID] (a read no cache answers): "CODE:users found"
+ids() { echo "$(call "$1" POST /users/ids "[\"$2\"]"):$(grep -o '"id":"' "$OUT" | wc -l)"; }
+# reads DIR ID: how many POST /users/ids of ID the server of DIR ran
+reads() { grep -c "\$1 = '{$2}'" "$1/postgres.log"; }
+ADMIN=$(new_user admin)
+TA=$(login admin)
+BOB=$(new_user bob)
+TB=$(login bob)
+check "admin and bob signed up and logged in" [ -n "$ADMIN" -a -n "$BOB" -a -n "$TA" -a -n "$TB" ]
+b_reads_replica() {
+    local before
+    before=$(reads "$REPLICA" "$ADMIN")
+    ids "$TB" "$ADMIN" >/dev/null
+    [ "$(reads "$REPLICA" "$ADMIN")" -gt "$before" ]
+}
+check "reads are served by the replica, through its PgBouncer" wait_for 10 b_reads_replica
+CAROL=$(new_user carol)
+codes=""
+for _ in 1 2 3 4; do codes+=" $(ids "$TA" "$CAROL")"; done
+check "the writer reads its write at once:$codes" [ "$codes" = " 200:1 200:1 200:1 200:1" ]
+check "... from the primary" [ "$(reads "$PRIMARY" "$CAROL")" = 4 ]
+check "another session reads from the lagging replica: not there yet" [ "$(ids "$TB" "$CAROL")" = 200:0 ]
+b_sees_carol() { [ "$(ids "$TB" "$CAROL")" = 200:1 ]; }
+check "... and there once replayed" wait_for 8 b_sees_carol
 finish
