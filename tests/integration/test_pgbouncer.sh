@@ -6,10 +6,12 @@
 # statements vanish: the pools run unnamed).  Through it: the client suite's
 # posts, users and channels files; migrations on an empty database from two
 # nodes at once; a job; a reload that moves DataSource onto it.  PostgreSQL
-# sees PgBouncer's pool, not chorus's connections.  Direct: idle connections
-# close after ConnMaxIdleTimeMilliseconds.  Last, a primary and a streaming
-# replica (2 s behind) each behind a PgBouncer of its own: reads go to the
-# replica, a session reads its own writes at once (from the primary).
+# sees PgBouncer's pool, not chorus's connections.  Directly: idle
+# connections close after ConnMaxIdleTimeMilliseconds, none stay with
+# MaxIdleConns 0, all are replaced past ConnMaxLifetimeMilliseconds.  Last, a
+# primary and a streaming replica (2 s behind) each behind a PgBouncer of its
+# own: reads go to the replica, a session reads its own writes at once (from
+# the primary).
 # shellcheck source=tests/integration/lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 
@@ -152,6 +154,32 @@ signed_up_b() {
     signup "through$TRIES" && [ "$(sql pgb_reload_b "SELECT count(*) FROM Users WHERE Username = 'through$TRIES'")" = 1 ]
 }
 check "a sign-up lands in the new database, through PgBouncer" wait_for 10 signed_up_b
+stop_all_nodes
+
+# ---- (f) directly: MaxIdleConns 0 keeps none, ConnMaxLifetimeMilliseconds retires
+chorus_conns() { sql postgres "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'chorus' AND datname = '$1'"; }
+chorus_pids() { sql postgres "SELECT string_agg(pid::text, ' ' ORDER BY pid) FROM pg_stat_activity WHERE application_name = 'chorus' AND datname = '$1'"; }
+new_database pgb_limits >/dev/null
+# (no jobs process: its two one-connection pools keep theirs whatever MaxIdleConns)
+start_node "$T/f" "$PORT" "$(pg_dsn "$CHORUS_PG_DIR" "$CHORUS_PG_PORT" pgb_limits)" MM_SQLSETTINGS_MAXIDLECONNS=0 \
+    MM_JOBSETTINGS_RUNJOBS=false || fail "node f starts"
+wait_for 20 healthy "$PORT"
+for i in 1 2 3 4 5; do signup "idle$i" >/dev/null; done
+check "MaxIdleConns 0: no connection stays open once the queries are done" wait_for 3 [ "$(chorus_conns pgb_limits)" = 0 ]
+stop_all_nodes
+start_node "$T/g" "$PORT" "$(pg_dsn "$CHORUS_PG_DIR" "$CHORUS_PG_PORT" pgb_limits)" \
+    MM_SQLSETTINGS_CONNMAXLIFETIMEMILLISECONDS=1000 || fail "node g starts"
+wait_for 20 healthy "$PORT"
+signup lifetime1 >/dev/null
+first=$(chorus_pids pgb_limits)
+# busy the whole time: a connection retires when idle past its lifetime
+for i in $(seq 2 30); do
+    signup "lifetime$i" >/dev/null
+    sleep 0.1
+done
+last=$(chorus_pids pgb_limits)
+replaced() { local p; for p in $first; do [[ " $last " != *" $p "* ]] || return 1; done; }
+check "ConnMaxLifetimeMilliseconds 1000: the connections of 3 s ago are all replaced ($first -> $last)" replaced
 stop_all_nodes
 
 # ---- (e) a primary and a replica, each behind its own PgBouncer -------------
