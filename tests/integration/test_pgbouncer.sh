@@ -11,20 +11,21 @@
 # MaxIdleConns 0, all are replaced past ConnMaxLifetimeMilliseconds.  Last, a
 # primary and a streaming replica (2 s behind) each behind a PgBouncer of its
 # own: reads go to the replica, a session reads its own writes at once (from
-# the primary).
+# the primary).  And PgBouncer in session mode.
 # shellcheck source=tests/integration/lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 
 T=$CHORUS_TEST_TMP
 POOL_SIZE=8
 PGB=$(pg_dir "$T/pgbouncer")
-PGB_PORT=$(free_port 26432)
-PORT=$(free_port 18700)
+# ports no other suite starts from (suites of other checkouts may run at once)
+PGB_PORT=$(free_port 29432)
+PORT=$(free_port 19100)
 P2=$(free_port $((PORT + 1)))
 
-# pgbouncer_start DIR PORT PGDIR PGPORT: PgBouncer in transaction mode, trust,
-# its files in DIR, in front of the server of PGDIR (it refuses to run as
-# root: it runs as postgres, as the server does)
+# pgbouncer_start DIR PORT PGDIR PGPORT [MODE]: PgBouncer in transaction mode
+# (or MODE), trust, its files in DIR, in front of the server of PGDIR (it
+# refuses to run as root: it runs as postgres, as the server does)
 BOUNCERS=()
 pgbouncer_start() {
     mkdir -p "$1"
@@ -38,7 +39,7 @@ listen_port = $2
 unix_socket_dir = $1
 auth_type = trust
 auth_file = $1/userlist.txt
-pool_mode = transaction
+pool_mode = ${5:-transaction}
 default_pool_size = $POOL_SIZE
 max_client_conn = 1000
 logfile = $1/pgbouncer.log
@@ -185,7 +186,7 @@ stop_all_nodes
 # ---- (e) a primary and a replica, each behind its own PgBouncer -------------
 PGT=$(pg_dir "$T/pg")
 PRIMARY=$PGT/primary REPLICA=$PGT/replica
-S0=$(free_port 27532)
+S0=$(free_port 29532)
 S1=$(free_port $((S0 + 1)))
 B0=$(free_port $((S1 + 1)))
 B1=$(free_port $((B0 + 1)))
@@ -244,4 +245,22 @@ check "... from the primary" [ "$(reads "$PRIMARY" "$CAROL")" = 4 ]
 check "another session reads from the lagging replica: not there yet" [ "$(ids "$TB" "$CAROL")" = 200:0 ]
 b_sees_carol() { [ "$(ids "$TB" "$CAROL")" = 200:1 ]; }
 check "... and there once replayed" wait_for 8 b_sees_carol
+stop_all_nodes
+# ---- (g) PgBouncer in session mode: the same refusal, prepared statements kept
+SB=$(free_port $((PGB_PORT + 1)))
+check "PgBouncer (session mode) answers on port $SB" \
+    pgbouncer_start "$T/bouncer-session" "$SB" "$CHORUS_PG_DIR" "$CHORUS_PG_PORT" session
+new_database pgb_session >/dev/null
+start_node "$T/s" "$PORT" "$(through pgb_session "$SB")" || fail "node s starts"
+check "a node through PgBouncer in session mode turns healthy" wait_for 20 healthy "$PORT"
+session_reads() {
+    local token
+    signup sess && token=$(login sess) && [ -n "$token" ] &&
+        for _ in 1 2 3 4 5 6; do
+            [ "$(http_code "$API/users/me" -H "Authorization: Bearer $token")" = 200 ] || return 1
+        done
+}
+check "sign-up, login and reads through it" session_reads
+check "... with prepared statements kept (none vanished)" not grep -q 'prepared statement vanished' "$T"/s/logs/*.log
+stop_all_nodes
 finish
