@@ -83,6 +83,7 @@ typedef struct {
     uint64_t *prepared;  /* open addressing, DB_PREPARED_MAX slots, 0 free */
     unsigned nprepared;
     int64_t opened_ms, idle_since_ms; /* monotonic: ConnMaxLifetime, ConnMaxIdleTime */
+    bool sent_settings;               /* it was opened with the startup `options` */
 } db_conn_t;
 
 struct db_query_s {
@@ -231,16 +232,17 @@ static void conn_failed(db_conn_t *conn, const char *what)
         pool->last_error[--len] = '\0';
     bool was_connecting = conn->state == CONN_CONNECTING;
     conn_close(conn);
-    if (was_connecting && pool->send_settings && strstr(pool->last_error, "unsupported startup parameter") != NULL) {
+    if (was_connecting && conn->sent_settings && strstr(pool->last_error, "unsupported startup parameter") != NULL) {
         /* PgBouncer's answer to `options`: a pooler is in front; connect
-         * again at once without them (on_connect_io dispatches) */
+         * again at once without them (on_connect_io dispatches).  Each of a
+         * burst of connections opened together is refused the same way. */
+        if (pool->send_settings)
+            log_warn(0,
+                     "database %s: the server refused the startup settings (%s): a connection pooler? connecting "
+                     "without them from now on; statement_timeout and jit are the server's own "
+                     "(docs/operating.md, Connection poolers)",
+                     pool->name, pool->last_error);
         pool->send_settings = false;
-        pool->retry_at = 0;
-        log_warn(0,
-                 "database %s: the server refused the startup settings (%s): a connection pooler? connecting "
-                 "without them from now on; statement_timeout and jit are the server's own (docs/operating.md, "
-                 "Connection poolers)",
-                 pool->name, pool->last_error);
         return;
     }
     if (!was_connecting) {
@@ -345,6 +347,7 @@ static void conn_start(db_pool_t *pool, db_conn_t *conn)
     const char *values[] = {DB_KEEPALIVE_VALUES, pool->conninfo, "chorus", pool->settings, NULL};
     if (!pool->send_settings)
         keys[6] = NULL; /* no `options` */
+    conn->sent_settings = pool->send_settings;
     conn->pool = pool;
     conn->state = CONN_CONNECTING;
     conn->generation = pool->generation;
