@@ -7,7 +7,7 @@ CHORUS_BUILD_PACKAGES="build-essential autoconf automake libtool pkg-config libh
  libwslay-dev libjemalloc-dev libmsgpack-dev check libpq-dev libssl-dev libjansson-dev libcrypt-dev zlib1g-dev"
 # shellcheck disable=SC2034
 CHORUS_RUN_PACKAGES="postgresql postgresql-client nginx curl iproute2 procps psmisc"
-CHORUS_TEST_PACKAGES="haproxy wrk valgrind shellcheck clang-format clang libclang-rt-dev openssl iptables"
+CHORUS_TEST_PACKAGES="haproxy wrk valgrind shellcheck clang-format clang libclang-rt-dev openssl iptables pgbouncer"
 # Node.js and Python may come from elsewhere than Debian (Node.js with its own
 # npm, which then conflicts with Debian's npm package; Python from pyenv):
 # install them only when absent.
@@ -37,11 +37,13 @@ install_packages() {
         "${missing[@]}" >/dev/null
 }
 
-# Debian starts the packaged nginx and PostgreSQL on install; chorus runs its
-# own, so stop those (quietly, if they run at all) to keep ports 80/5432 free.
+# Debian starts the packaged nginx, PostgreSQL and PgBouncer on install;
+# chorus runs its own (test_pgbouncer its PgBouncer), so stop those (quietly,
+# if they run at all) to keep ports 80/5432/6432 free.
 stop_distribution_services() {
     service nginx stop >/dev/null 2>&1 || true
     service postgresql stop >/dev/null 2>&1 || true
+    service pgbouncer stop >/dev/null 2>&1 || true
 }
 
 # build_chorus SRC BUILD [CONFIGURE ARGS...]: autotools build out of tree.

@@ -184,6 +184,8 @@ int cluster_discovery_start(cluster_t *c)
         .max_conns = 1,
         .query_timeout_ms = DISCOVERY_QUERY_TIMEOUT,
         .queue_max = 16,
+        .lifetime_ms = c->config->sql.conn_max_lifetime_milliseconds,
+        .idle_time_ms = c->config->sql.conn_max_idle_time_milliseconds,
     };
     int rc = db_pool_create(&c->db, c->loop, &options);
     if (rc != 0) {

@@ -4,12 +4,15 @@
  * This runs in a child of its own, which may block: the master must not
  * (it supervises) and workers must not (they serve).  The child connects,
  * retrying with backoff for as long as the database is unreachable (logging
- * each failure, never exiting in a loop), then takes a session-level
- * pg_advisory_lock shared by every chorus process on the database: the first
- * node to get it upgrades the schema, the others wait, then find nothing left
- * to do.  Each migration runs in its own transaction together with the row
- * that records it in chorus_migrations, so a crash leaves either both or
- * neither.
+ * each failure, never exiting in a loop).  Each migration runs in a
+ * transaction of its own together with the row that records it in
+ * chorus_migrations, so a crash leaves either both or neither; the
+ * transaction first takes a transaction-level advisory lock shared by every
+ * chorus process on the database, then reads the version: the first node to
+ * get the lock applies the next migration, the others wait, then find it
+ * done.  A transaction-level lock (not a session's pg_advisory_lock) so that
+ * a transaction pooler in front, which may give each transaction another
+ * server session, keeps it and releases it with the transaction.
  */
 #include "db/migrate.h"
 
@@ -41,8 +44,11 @@ static void on_notice(void *arg, const char *message)
 static PGconn *connect_with_backoff(const config_t *config)
 {
     for (unsigned failures = 0;; failures++) {
-        const char *keys[] = {"dbname", "application_name", NULL};
-        const char *values[] = {config->sql.data_source, "chorus-migrate", NULL};
+        /* keepalives as the pools' (pool.c): a lock wait may be long */
+        const char *keys[] = {
+            "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "dbname", "application_name",
+            NULL};
+        const char *values[] = {"1", "60", "10", "3", config->sql.data_source, "chorus-migrate", NULL};
         PGconn *pg = PQconnectdbParams(keys, values, 1);
         if (pg != NULL && PQstatus(pg) == CONNECTION_OK) {
             PQsetNoticeProcessor(pg, on_notice, NULL);
@@ -96,34 +102,46 @@ static int apply(PGconn *pg, const migration_t *m)
     snprintf(version, sizeof(version), "%u", m->version);
     text_int64(now, clock_now_ms());
     const char *params[] = {version, m->name, now};
-    if (run(pg, "BEGIN", 0, NULL, NULL) != 0)
-        return -1;
     if (run(pg, m->sql, 0, NULL, NULL) != 0 ||
         run(pg, "INSERT INTO chorus_migrations (Version, Name, AppliedAt) VALUES ($1, $2, $3)", 3, params, NULL) != 0 ||
-        run(pg, "COMMIT", 0, NULL, NULL) != 0) {
-        run(pg, "ROLLBACK", 0, NULL, NULL);
+        run(pg, "COMMIT", 0, NULL, NULL) != 0)
         return -1;
-    }
     log_info("applied migration %u: %s", m->version, m->name);
     return 0;
 }
 
-static int migrate_locked(PGconn *pg, unsigned *version)
+/* Applies the first migration past the schema's version, if any, under the
+ * lock; *version is the schema's version after it.  The first call also
+ * creates the table of versions.  1 when there was none left. */
+static int migrate_next(PGconn *pg, unsigned *version, bool first)
 {
-    if (run(pg,
-            "CREATE TABLE IF NOT EXISTS chorus_migrations ("
-            "  Version integer PRIMARY KEY, Name varchar(128) NOT NULL, AppliedAt bigint NOT NULL)",
-            0, NULL, NULL) != 0 ||
-        applied_version(pg, version) != 0)
+    if (run(pg, "BEGIN", 0, NULL, NULL) != 0)
         return -1;
-    for (unsigned i = 0; i < migrations_count; i++) {
-        if (migrations[i].version <= *version)
-            continue;
-        if (apply(pg, &migrations[i]) != 0)
-            return -1;
-        *version = migrations[i].version;
-    }
+    int64_t waited = clock_monotonic_ms();
+    if (run(pg, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")", 0, NULL, NULL) != 0)
+        goto failed;
+    waited = clock_monotonic_ms() - waited;
+    if (waited > 100)
+        log_info("waited %lld ms for another node's migrations", (long long)waited);
+    if ((first && run(pg,
+                      "CREATE TABLE IF NOT EXISTS chorus_migrations ("
+                      "  Version integer PRIMARY KEY, Name varchar(128) NOT NULL, AppliedAt bigint NOT NULL)",
+                      0, NULL, NULL) != 0) ||
+        applied_version(pg, version) != 0)
+        goto failed;
+    const migration_t *m = NULL;
+    for (unsigned i = 0; i < migrations_count && m == NULL; i++)
+        if (migrations[i].version > *version)
+            m = &migrations[i];
+    if (m == NULL)
+        return run(pg, "COMMIT", 0, NULL, NULL) != 0 ? -1 : 1;
+    if (apply(pg, m) != 0)
+        goto failed;
+    *version = m->version;
     return 0;
+failed:
+    run(pg, "ROLLBACK", 0, NULL, NULL);
+    return -1;
 }
 
 int migrate_main(const child_params_t *params)
@@ -132,19 +150,11 @@ int migrate_main(const child_params_t *params)
     if (rc != 0)
         log_warn(-rc, "LogSettings.FileLocation: cannot open migrate.log");
     PGconn *pg = connect_with_backoff(params->config);
-    int64_t waited = clock_monotonic_ms();
-    if (run(pg, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", 0, NULL, NULL) != 0) {
-        PQfinish(pg);
-        return 1;
-    }
-    waited = clock_monotonic_ms() - waited;
-    if (waited > 100)
-        log_info("waited %lld ms for another node's migrations", (long long)waited);
     unsigned version = 0;
-    rc = migrate_locked(pg, &version);
-    run(pg, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", 0, NULL, NULL);
+    for (bool first = true; (rc = migrate_next(pg, &version, first)) == 0; first = false)
+        ;
     PQfinish(pg);
-    if (rc != 0)
+    if (rc < 0)
         return 1;
     __atomic_store_n(&shm_region_header(params->shm)->schema_version, version, __ATOMIC_RELEASE);
     log_info("schema at version %u", version);

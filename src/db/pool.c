@@ -15,8 +15,18 @@
  *   until the reconnect backoff (100 ms doubling to 5 s) has passed;
  * - the queue is bounded (queue_max): beyond it a query fails immediately.
  * statement_timeout is set on every connection from the same timeout (and
- * jit off: its planning cost dwarfs chat queries), so the
- * server gives up on a slow statement too.
+ * jit off: its planning cost dwarfs chat queries), so the server gives up on
+ * a slow statement too.  They go as the startup `options`, which a pooler
+ * (PgBouncer) refuses: then the pool connects again without them, at once,
+ * and from then on; through a pooler they are the server's own settings
+ * (docs/operating.md, Connection poolers).  A SET would not do: through a
+ * transaction pooler it would change whichever server session ran it, for
+ * whoever gets that session next.  Nothing else chorus sends outlives its
+ * transaction, so a transaction pooler may hand each one to any session.
+ *
+ * Idle connections close as SqlSettings asks (MaxIdleConns,
+ * ConnMaxLifetimeMilliseconds, ConnMaxIdleTimeMilliseconds): checked when a
+ * query leaves one idle and once a second.
  *
  * With `prepare` (SqlSettings.PrepareStatements), each connection prepares a
  * statement the first time it runs it (named by a hash of its text) and
@@ -53,6 +63,7 @@
  * sends a few hundred distinct ones; the bound keeps a server's backends
  * small should some caller ever build SQL text per call). */
 #define DB_PREPARED_MAX 1024
+#define DB_SWEEP_MS     1000
 
 typedef enum { CONN_CLOSED, CONN_CONNECTING, CONN_IDLE, CONN_BUSY } conn_state_t;
 
@@ -71,6 +82,8 @@ typedef struct {
     bool stale;          /* its prepared statements outlived a schema change */
     uint64_t *prepared;  /* open addressing, DB_PREPARED_MAX slots, 0 free */
     unsigned nprepared;
+    int64_t opened_ms, idle_since_ms; /* monotonic: ConnMaxLifetime, ConnMaxIdleTime */
+    bool sent_settings;               /* it was opened with the startup `options` */
 } db_conn_t;
 
 struct db_query_s {
@@ -91,7 +104,8 @@ struct db_query_s {
 struct db_pool_s {
     h2o_loop_t *loop;
     db_pool_options_t options;
-    char *name, *conninfo, *statement_timeout;
+    char *name, *conninfo, *settings;
+    bool send_settings; /* until a pooler refuses them (pool.c's head) */
     h2o_linklist_t queue;
     unsigned queued;
     h2o_timeout_t query_timeout;
@@ -100,12 +114,15 @@ struct db_pool_s {
     unsigned connect_failures; /* in a row: the backoff */
     char last_error[256];
     bool reachable;
-    unsigned generation; /* db_pool_recycle: older connections are retired */
+    unsigned generation;         /* db_pool_recycle: older connections are retired */
+    h2o_timeout_t sweep_timeout; /* idle connections past their time close */
+    h2o_timeout_entry_t sweep;
     uint64_t queries, failures, timeouts;
 };
 
 static void pool_dispatch(db_pool_t *pool);
 static void conn_close(db_conn_t *conn);
+static void conn_retire_if_due(db_conn_t *conn, int64_t now);
 
 static void query_free(db_query_t *q)
 {
@@ -215,6 +232,19 @@ static void conn_failed(db_conn_t *conn, const char *what)
         pool->last_error[--len] = '\0';
     bool was_connecting = conn->state == CONN_CONNECTING;
     conn_close(conn);
+    if (was_connecting && conn->sent_settings && strstr(pool->last_error, "unsupported startup parameter") != NULL) {
+        /* PgBouncer's answer to `options`: a pooler is in front; connect
+         * again at once without them (on_connect_io dispatches).  Each of a
+         * burst of connections opened together is refused the same way. */
+        if (pool->send_settings)
+            log_warn(0,
+                     "database %s: the server refused the startup settings (%s): a connection pooler? connecting "
+                     "without them from now on; statement_timeout and jit are the server's own "
+                     "(docs/operating.md, Connection poolers)",
+                     pool->name, pool->last_error);
+        pool->send_settings = false;
+        return;
+    }
     if (!was_connecting) {
         log_warn(0, "database %s: connection %s: %s", pool->name, what, pool->last_error);
         return;
@@ -273,6 +303,7 @@ static void conn_poll_connect(db_conn_t *conn)
         if (conn->pool->options.prepare && conn->prepared == NULL)
             conn->prepared = calloc(DB_PREPARED_MAX, sizeof(*conn->prepared));
         conn->state = CONN_IDLE;
+        conn->opened_ms = conn->idle_since_ms = clock_monotonic_ms();
         if (!conn->pool->reachable)
             log_info("database %s reachable", conn->pool->name);
         conn->pool->reachable = true;
@@ -291,6 +322,8 @@ static void on_connect_io(h2o_socket_t *sock, const char *err)
     db_conn_t *conn = sock->data;
     conn->write_armed = false;
     conn_poll_connect(conn);
+    if (conn->state == CONN_CLOSED)
+        pool_dispatch(conn->pool); /* at once when it was only the settings refused */
 }
 
 /* Server notices are not errors: keep them out of stderr, in the debug log. */
@@ -300,10 +333,21 @@ static void on_notice(void *arg, const char *message)
     log_debug("database %s notice: %.*s", pool->name, (int)strcspn(message, "\n"), message);
 }
 
+/* TCP keepalives on every connection (a Unix socket ignores them): an idle
+ * pooled connection whose server, pooler or NAT entry vanished is found
+ * within ~90 s rather than by the next query, and the probes keep a
+ * firewall's idle timer from dropping it.  They come before the DataSource,
+ * whose own keepalives* parameters therefore win. */
+#define DB_KEEPALIVE_KEYS   "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count"
+#define DB_KEEPALIVE_VALUES "1", "60", "10", "3"
+
 static void conn_start(db_pool_t *pool, db_conn_t *conn)
 {
-    const char *keys[] = {"dbname", "options", "application_name", NULL};
-    const char *values[] = {pool->conninfo, pool->statement_timeout, "chorus", NULL};
+    const char *keys[] = {DB_KEEPALIVE_KEYS, "dbname", "application_name", "options", NULL};
+    const char *values[] = {DB_KEEPALIVE_VALUES, pool->conninfo, "chorus", pool->settings, NULL};
+    if (!pool->send_settings)
+        keys[6] = NULL; /* no `options` */
+    conn->sent_settings = pool->send_settings;
     conn->pool = pool;
     conn->state = CONN_CONNECTING;
     conn->generation = pool->generation;
@@ -508,6 +552,7 @@ static void on_conn_io(h2o_socket_t *sock, const char *err)
         }
         conn->query = NULL;
         conn->state = CONN_IDLE;
+        conn->idle_since_ms = clock_monotonic_ms();
         if (q != NULL) {
             q->conn = NULL;
             ExecStatusType st = result != NULL ? PQresultStatus(result) : PGRES_FATAL_ERROR;
@@ -524,6 +569,39 @@ static void on_conn_io(h2o_socket_t *sock, const char *err)
     else if (conn->state == CONN_IDLE && PQstatus(conn->pg) == CONNECTION_BAD)
         conn_failed(conn, "closed by the server");
     pool_dispatch(conn->pool);
+    conn_retire_if_due(conn, clock_monotonic_ms()); /* nothing waited for it */
+}
+
+/* SqlSettings' MaxIdleConns, ConnMaxLifetimeMilliseconds and
+ * ConnMaxIdleTimeMilliseconds, as Go's database/sql applies them: an idle
+ * connection closes when the pool keeps more idle ones than it may, when it
+ * is older than the lifetime, or when it has been idle longer than the idle
+ * time.  Busy connections are never cut short. */
+static void conn_retire_if_due(db_conn_t *conn, int64_t now)
+{
+    db_pool_t *pool = conn->pool;
+    const db_pool_options_t *o = &pool->options;
+    if (conn->state != CONN_IDLE)
+        return;
+    if ((o->lifetime_ms > 0 && now - conn->opened_ms >= o->lifetime_ms) ||
+        (o->idle_time_ms > 0 && now - conn->idle_since_ms >= o->idle_time_ms) ||
+        (o->idle_limited && count_state(pool, CONN_IDLE) > o->idle_max))
+        conn_close(conn);
+}
+
+static bool pool_sweeps(const db_pool_t *pool)
+{
+    return pool->options.lifetime_ms > 0 || pool->options.idle_time_ms > 0 || pool->options.idle_limited;
+}
+
+/* Once a second: the times above are not worth a timer per connection. */
+static void on_sweep(h2o_timeout_entry_t *entry)
+{
+    db_pool_t *pool = H2O_STRUCT_FROM_MEMBER(db_pool_t, sweep, entry);
+    int64_t now = clock_monotonic_ms();
+    for (unsigned i = 0; i < pool->options.max_conns; i++)
+        conn_retire_if_due(&pool->conns[i], now);
+    h2o_timeout_link(pool->loop, &pool->sweep_timeout, &pool->sweep);
 }
 
 static void pool_dispatch(db_pool_t *pool)
@@ -615,23 +693,26 @@ int db_pool_create(db_pool_t **out, h2o_loop_t *loop, const db_pool_options_t *o
     pool->options = *options;
     h2o_linklist_init_anchor(&pool->queue);
     h2o_timeout_init(loop, &pool->query_timeout, (uint64_t)options->query_timeout_ms);
+    h2o_timeout_init(loop, &pool->sweep_timeout, DB_SWEEP_MS);
+    pool->sweep.cb = on_sweep;
     if (pool->options.max_conns == 0)
         pool->options.max_conns = 1;
     if (pool->options.max_conns > DB_POOL_CONNS_MAX)
         pool->options.max_conns = DB_POOL_CONNS_MAX;
-    char st[128];
+    char settings[128];
     /* JIT compilation costs more than these short OLTP statements ever run.
      * Prepared statements use their generic plan from the first run: every
      * statement chorus sends selects by ids and keys, whose best plan does
      * not depend on the values, and PostgreSQL's default (five custom plans
      * per connection, then a cost comparison) kept replanning the largest
      * ones on most connections. */
-    snprintf(st, sizeof(st), "-c statement_timeout=%lld -c jit=off%s", (long long)options->query_timeout_ms,
+    snprintf(settings, sizeof(settings), "-c statement_timeout=%lld -c jit=off%s", (long long)options->query_timeout_ms,
              options->prepare ? " -c plan_cache_mode=force_generic_plan" : "");
     pool->name = strdup(options->name);
     pool->conninfo = strdup(options->conninfo);
-    pool->statement_timeout = strdup(st);
-    if (pool->name == NULL || pool->conninfo == NULL || pool->statement_timeout == NULL) {
+    pool->settings = strdup(settings);
+    pool->send_settings = true;
+    if (pool->name == NULL || pool->conninfo == NULL || pool->settings == NULL) {
         db_pool_destroy(pool);
         return -ENOMEM;
     }
@@ -643,6 +724,8 @@ int db_pool_create(db_pool_t **out, h2o_loop_t *loop, const db_pool_options_t *o
         pool->conns[i].pool = pool;
         pool->conns[i].watched_fd = -1;
     }
+    if (pool_sweeps(pool))
+        h2o_timeout_link(loop, &pool->sweep_timeout, &pool->sweep);
     *out = pool;
     return 0;
 }
@@ -657,10 +740,12 @@ void db_pool_destroy(db_pool_t *pool)
             if (pool->conns[i].state != CONN_CLOSED)
                 conn_close(&pool->conns[i]);
         h2o_timeout_dispose(pool->loop, &pool->query_timeout);
+        h2o_timeout_unlink(&pool->sweep);
+        h2o_timeout_dispose(pool->loop, &pool->sweep_timeout);
     }
     free(pool->name);
     free(pool->conninfo);
-    free(pool->statement_timeout);
+    free(pool->settings);
     free(pool);
 }
 

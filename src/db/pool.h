@@ -30,6 +30,12 @@ typedef struct {
     int64_t query_timeout_ms;
     unsigned queue_max; /* queries waiting beyond this fail at once */
     bool prepare;       /* each connection prepares what it runs (pool.c) */
+    /* Connections idle while more than idle_max are: close (with
+     * idle_limited; else every connection opened stays, up to max_conns). */
+    bool idle_limited;
+    unsigned idle_max;
+    int64_t lifetime_ms;  /* a connection older than this closes once idle; 0 never */
+    int64_t idle_time_ms; /* one idle for this long closes; 0 never */
 } db_pool_options_t;
 
 int db_pool_create(db_pool_t **out, h2o_loop_t *loop, const db_pool_options_t *options);

@@ -4,7 +4,8 @@
  * A worker owns one router, and the router owns one db_pool_t per data
  * source: [0] the master (SqlSettings.DataSource), then DataSourceReplicas,
  * then DataSourceSearchReplicas.  MaxOpenConns is the node's bound: every
- * pool of every worker gets MaxOpenConns / (workers × pools), at least one.
+ * pool of every worker gets MaxOpenConns / (workers × pools), at least one;
+ * MaxIdleConns is shared the same way.
  *
  * Health.  With any replica configured, a monitor timer runs every
  * ReplicaMonitorIntervalSeconds and asks every source, through its own pool,
@@ -561,12 +562,21 @@ int db_router_create(db_router_t **out, h2o_loop_t *loop, const config_sql_t *sq
     h2o_timeout_init(loop, &rt->park_timeout, (uint64_t)sql->query_timeout * 1000);
     h2o_timeout_init(loop, &rt->monitor_timeout, (uint64_t)sql->replica_monitor_interval_seconds * 1000);
     rt->monitor.cb = on_monitor;
-    int64_t share = sql->max_open_conns / ((int64_t)(workers > 0 ? workers : 1) * (int64_t)n);
+    int64_t pools = (int64_t)(workers > 0 ? workers : 1) * (int64_t)n;
+    int64_t share = sql->max_open_conns / pools;
+    /* MaxIdleConns shared the same way; 0 keeps none idle, as in Go */
+    int64_t idle = sql->max_idle_conns / pools;
     db_pool_options_t base = {
         .max_conns = share < 1 ? 1 : (unsigned)share,
         .query_timeout_ms = sql->query_timeout * 1000,
         .queue_max = ROUTER_QUEUE_MAX,
         .prepare = sql->prepare_statements,
+        .idle_limited = true,
+        .idle_max = sql->max_idle_conns == 0 ? 0
+                    : idle < 1               ? 1
+                                             : (unsigned)idle,
+        .lifetime_ms = sql->conn_max_lifetime_milliseconds,
+        .idle_time_ms = sql->conn_max_idle_time_milliseconds,
     };
     int rc = add_sources(rt, sql, &base);
     if (rc != 0) {
@@ -574,8 +584,8 @@ int db_router_create(db_router_t **out, h2o_loop_t *loop, const config_sql_t *sq
         return rc;
     }
     *out = rt;
-    log_info("database routing: master, %zu read and %zu search replicas, %u connections per pool", rt->nreplicas,
-             rt->nsearch, base.max_conns);
+    log_info("database routing: master, %zu read and %zu search replicas, %u connections per pool (%u kept idle)",
+             rt->nreplicas, rt->nsearch, base.max_conns, base.idle_max);
     if (n > 1)
         monitor_run(rt); /* at once: replicas prove their LSN before serving sessions that wrote */
     return 0;

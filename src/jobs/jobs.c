@@ -184,12 +184,16 @@ static int jobs_setup(jobs_t *j)
                               .conninfo = j->config->sql.data_source,
                               .max_conns = 1,
                               .query_timeout_ms = WORK_QUERY_TIMEOUT_MS,
-                              .queue_max = 4};
+                              .queue_max = 4,
+                              .lifetime_ms = j->config->sql.conn_max_lifetime_milliseconds,
+                              .idle_time_ms = j->config->sql.conn_max_idle_time_milliseconds};
     db_pool_options_t control = {.name = "jobs-control",
                                  .conninfo = j->config->sql.data_source,
                                  .max_conns = 1,
                                  .query_timeout_ms = CONTROL_QUERY_TIMEOUT_MS,
-                                 .queue_max = 16};
+                                 .queue_max = 16,
+                                 .lifetime_ms = j->config->sql.conn_max_lifetime_milliseconds,
+                                 .idle_time_ms = j->config->sql.conn_max_idle_time_milliseconds};
     if ((rc = db_pool_create(&j->work, j->loop, &work)) != 0 ||
         (rc = db_pool_create(&j->control, j->loop, &control)) != 0) {
         log_error(-rc, "cannot create the jobs database pools");

@@ -21,7 +21,9 @@ if [ ! -f "$CLIENT_DIR/node_modules/.package-lock.json" ] ||
     fi
 fi
 
-DSN=$(new_database client)
+# CHORUS_CLIENT_DSN: the healthy node's DataSource (test_pgbouncer's, through
+# PgBouncer); by default a new database of its own
+DSN=${CHORUS_CLIENT_DSN:-$(new_database client)}
 PORT=$(free_port 18200)
 # PUT /api/v4/config (config.test.mjs) rewrites the node's config file: a
 # copy of the shipped one, never the source tree's.
