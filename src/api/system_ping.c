@@ -8,7 +8,8 @@
  * delete of the Systems row health_check_<node id> on the master database
  * (two statements through the worker's async pool, chained by callbacks).
  * Any failure makes the status UNHEALTHY and the HTTP status 500, unless the
- * client asked for use_rest_semantics=true (then 200 with the same body).
+ * client asked for use_rest_semantics=true (then 200 with the same body); so
+ * does a schema not yet migrated to this binary's last version.
  *
  * The deep check is unauthenticated, so it is throttled node-wide: its result
  * is kept in the shm header for PING_CACHE_MS, and one worker at a time runs
@@ -32,6 +33,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/text.h"
+#include "db/migrate.h"
 #include "shm/cluster_view.h"
 #include "shm/region.h"
 #include "store/system.h"
@@ -105,6 +107,10 @@ static void add_cluster_status(const worker_t *w, json_t *body)
 
 static void send_status(ping_state_t *st, bool database_ok, bool filestore_ok)
 {
+    /* a database this binary has not finished migrating cannot serve it yet,
+     * though its Systems table takes the health row */
+    if (!schema_at_least(st->r->worker->params->shm, migrations[migrations_count - 1].version))
+        database_ok = false;
     bool healthy = database_ok && filestore_ok;
     const char *status = healthy ? "OK" : "UNHEALTHY";
     const char *db = database_ok ? "OK" : "UNHEALTHY", *fs = filestore_ok ? "OK" : "UNHEALTHY";
