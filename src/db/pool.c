@@ -63,7 +63,9 @@
  * sends a few hundred distinct ones; the bound keeps a server's backends
  * small should some caller ever build SQL text per call). */
 #define DB_PREPARED_MAX 1024
-#define DB_SWEEP_MS     1000
+/* An idle connection beyond MaxIdleConns closes after this long idle. */
+#define DB_IDLE_GRACE_MS 10000
+#define DB_SWEEP_MS      1000
 
 typedef enum { CONN_CLOSED, CONN_CONNECTING, CONN_IDLE, CONN_BUSY } conn_state_t;
 
@@ -573,10 +575,14 @@ static void on_conn_io(h2o_socket_t *sock, const char *err)
 }
 
 /* SqlSettings' MaxIdleConns, ConnMaxLifetimeMilliseconds and
- * ConnMaxIdleTimeMilliseconds, as Go's database/sql applies them: an idle
- * connection closes when the pool keeps more idle ones than it may, when it
- * is older than the lifetime, or when it has been idle longer than the idle
- * time.  Busy connections are never cut short. */
+ * ConnMaxIdleTimeMilliseconds: an idle connection closes when it is older
+ * than the lifetime, or has been idle longer than the idle time, or (unlike
+ * Go's database/sql, which closes one the moment it is returned) when the
+ * pool keeps more idle ones than it may and this one has been idle
+ * DB_IDLE_GRACE_MS (MaxIdleConns 0 keeps none, at once): under a load that
+ * keeps more connections busy than MaxIdleConns, closing on return reopened
+ * one for nearly every burst, and a new server session plans every
+ * statement again.  Busy connections are never cut short. */
 static void conn_retire_if_due(db_conn_t *conn, int64_t now)
 {
     db_pool_t *pool = conn->pool;
@@ -585,7 +591,8 @@ static void conn_retire_if_due(db_conn_t *conn, int64_t now)
         return;
     if ((o->lifetime_ms > 0 && now - conn->opened_ms >= o->lifetime_ms) ||
         (o->idle_time_ms > 0 && now - conn->idle_since_ms >= o->idle_time_ms) ||
-        (o->idle_limited && count_state(pool, CONN_IDLE) > o->idle_max))
+        (o->idle_limited && (o->idle_max == 0 || now - conn->idle_since_ms >= DB_IDLE_GRACE_MS) &&
+         count_state(pool, CONN_IDLE) > o->idle_max))
         conn_close(conn);
 }
 

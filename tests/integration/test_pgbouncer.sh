@@ -166,7 +166,7 @@ start_node "$T/f" "$PORT" "$(pg_dsn "$CHORUS_PG_DIR" "$CHORUS_PG_PORT" pgb_limit
     MM_JOBSETTINGS_RUNJOBS=false || fail "node f starts"
 wait_for 20 healthy "$PORT"
 for i in 1 2 3 4 5; do signup "idle$i" >/dev/null; done
-check "MaxIdleConns 0: no connection stays open once the queries are done" wait_for 3 [ "$(chorus_conns pgb_limits)" = 0 ]
+check "MaxIdleConns 0: no connection stays open once the queries are done" wait_for 5 [ "$(chorus_conns pgb_limits)" = 0 ]
 stop_all_nodes
 start_node "$T/g" "$PORT" "$(pg_dsn "$CHORUS_PG_DIR" "$CHORUS_PG_PORT" pgb_limits)" \
     MM_SQLSETTINGS_CONNMAXLIFETIMEMILLISECONDS=1000 || fail "node g starts"
