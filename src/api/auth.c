@@ -25,6 +25,7 @@
 #include "core/clock.h"
 #include "store/session.h"
 #include "worker/session.h"
+#include "worker/ratelimit.h"
 #include "worker/token.h"
 
 typedef struct {
@@ -63,6 +64,10 @@ static bool csrf_ok(api_request_t *r)
 
 static void proceed(api_request_t *r, auth_state_t *st)
 {
+    /* a session found is charged to its user too (VaryByUser), before its
+     * other checks, as Mattermost's handler does */
+    if (worker_ratelimit_user(r->worker, r->req, r->session.user_id))
+        return;
     if ((st->from_query && !r->session.is_oauth) || !csrf_ok(r)) {
         refuse(r, st);
         return;

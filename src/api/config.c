@@ -10,8 +10,10 @@
  * as Mattermost's does; a new generation of workers serves the new config.
  *
  * The rest of the cluster learns through the event ring: PUT publishes
- * EVENT_CONFIG_SAVED with the text it saved (each peer's cluster child saves
- * it with its own per-node keys and reloads), POST /config/reload publishes
+ * EVENT_CONFIG_SAVED with what it saved, but for the secrets, which go as
+ * the admin sent them, masked ones still masked (each peer's cluster child
+ * fills them, and the per-node keys, from its own config, saves and
+ * reloads): this node's DataSource and replica URLs never leave it, POST /config/reload publishes
  * EVENT_CONFIG_RELOAD (each peer reloads its own file).  The cluster child
  * forwards both; with clustering off nobody does, and they cost one record.
  *
@@ -138,8 +140,12 @@ void api_config_update(api_request_t *r)
     json_t *doc = api_request_body(r, JSON_OBJECT);
     if (doc == NULL)
         return;
+    /* the secrets as the admin sent them, before config_save fills their
+     * placeholders with this node's: what the peers get */
+    json_t *sent = json_deep_copy(doc);
     /* ~25 KB of problem lines: the heap, not a worker's stack */
-    if ((errors = calloc(1, sizeof(*errors))) == NULL) {
+    if (sent == NULL || (errors = calloc(1, sizeof(*errors))) == NULL) {
+        json_decref(sent);
         api_send_error(r, 500, "app.save_config.app_error", "An error occurred saving the configuration.", NULL);
         return;
     }
@@ -147,12 +153,14 @@ void api_config_update(api_request_t *r)
     if (rc != 0) {
         send_save_error(r, rc, errors);
         free(errors);
+        json_decref(sent);
         return;
     }
     /* what a reload will load: the saved file as this node's environment sees it */
     rc = config_load_json(doc, &saved, errors);
     free(errors);
     if (rc != 0) {
+        json_decref(sent);
         api_send_error(r, 500, "app.save_config.app_error", "An error occurred saving the configuration.", NULL);
         return;
     }
@@ -163,7 +171,13 @@ void api_config_update(api_request_t *r)
     rc = worker_signal_master(w, SIGHUP);
     if (rc != 0)
         log_warn(-rc, "config saved, but cannot ask the master to reload");
-    publish_saved(w, doc);
+    json_t *for_peers = config_save_for_peers(doc, sent);
+    json_decref(sent);
+    if (for_peers != NULL)
+        publish_saved(w, for_peers);
+    else
+        log_warn(ENOMEM, "config saved, but cannot tell the other nodes");
+    json_decref(for_peers);
     send_config(r, &saved);
     config_free(&saved);
 }

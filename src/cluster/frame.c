@@ -1,7 +1,11 @@
 /*
- * The frame reader of a streaming link (frame.h).  One buffer of exactly one
- * maximum frame plus its header is allocated at init and never grows: a peer
- * decides what it sends, not what we hold.
+ * The frame reader of a streaming link (frame.h).  Its buffer holds at most
+ * one maximum frame plus its header, and is only as large as the bytes
+ * received ask: allocated at the first feed (FRAME_READER_INITIAL, or the
+ * limit when smaller), doubled when what arrives does not fit, never past
+ * the limit.  So a peer decides what it sends, not what we hold: a
+ * connection accepted and left silent costs no buffer, and a large declared
+ * length costs nothing until its bytes come.
  *
  * Bytes handed out as frames stay in the buffer (a frame points into it)
  * until the next feed, which is when the buffer is compacted: when it is all
@@ -40,11 +44,27 @@ int frame_reader_init(frame_reader_t *reader, size_t max_frame)
     memset(reader, 0, sizeof(*reader));
     if (max_frame == 0 || max_frame > UINT32_MAX || max_frame > SIZE_MAX - FRAME_HEADER_SIZE)
         return -EINVAL;
-    reader->buf = malloc(FRAME_HEADER_SIZE + max_frame);
-    if (reader->buf == NULL)
-        return -ENOMEM;
-    reader->cap = FRAME_HEADER_SIZE + max_frame;
+    reader->limit = FRAME_HEADER_SIZE + max_frame;
     reader->max_frame = max_frame;
+    return 0;
+}
+
+/* Room for `incoming` more bytes behind len, as far as the limit allows. */
+static int grow(frame_reader_t *r, size_t incoming)
+{
+    size_t want = incoming < r->limit - r->len ? r->len + incoming : r->limit;
+    if (want <= r->cap)
+        return 0;
+    size_t cap = r->cap > 0 ? r->cap : FRAME_READER_INITIAL;
+    while (cap < want && cap <= r->limit / 2)
+        cap *= 2;
+    if (cap < want || cap > r->limit)
+        cap = r->limit;
+    uint8_t *buf = realloc(r->buf, cap);
+    if (buf == NULL)
+        return -ENOMEM;
+    r->buf = buf;
+    r->cap = cap;
     return 0;
 }
 
@@ -75,6 +95,8 @@ int frame_reader_feed(frame_reader_t *reader, const uint8_t *data, size_t len, s
     frame_reader_t *r = reader;
     *taken = 0;
     compact(r, len);
+    if (grow(r, len) != 0)
+        return -ENOMEM;
     size_t n = len < r->cap - r->len ? len : r->cap - r->len;
     if (n > 0) {
         memcpy(r->buf + r->len, data, n);

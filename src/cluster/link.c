@@ -5,6 +5,12 @@
  * dialer's first, the answer only to an authentic one), SWIM's full state
  * (push-pull), or an event for the peer's ring.
  *
+ * An accepted connection costs little until its hello: the frame reader's
+ * buffer grows with what arrives (frame.h), and at most LINK_PENDING_MAX
+ * wait for a hello at once (each at most LINK_HELLO_TIMEOUT), the oldest
+ * dropped for a newer one, so a flood of silent or slow connections can
+ * neither grow our memory nor keep a peer out for long.
+ *
  * Both sides dial (a node may know of the other before the other knows of
  * it); when two links to one peer meet, the one dialed by the lower node id
  * stays, so both ends keep the same one.  Frames are queued in order behind
@@ -49,6 +55,10 @@
 #define LINK_REWIND_MS       5000   /* re-sent when a link breaks: TCP_USER_TIMEOUT's worth */
 #define LINK_CATCH_UP_MS     10000  /* a link back within this goes on where the last stopped */
 #define LINK_PARTITION_MS    120000 /* ... and within this, if the ring still holds that place */
+/* Accepted links still waiting for their hello, at most: peers answer within
+ * a round trip, so this many only pile up when someone opens connections and
+ * stays silent; the oldest is then dropped for the newest. */
+#define LINK_PENDING_MAX 32
 
 struct cluster_link_s {
     cluster_t *c;
@@ -526,7 +536,9 @@ static void on_read(h2o_socket_t *sock, const char *err)
         int rc = frame_reader_feed(&l->reader, (const uint8_t *)sock->input->bytes, sock->input->size, &taken);
         if (rc != 0) {
             l->c->dropped_packets++;
-            link_close(l, rc == -EMSGSIZE ? "frame larger than allowed" : "malformed frame header");
+            link_close(l, rc == -EMSGSIZE ? "frame larger than allowed"
+                          : rc == -ENOMEM ? "out of memory for a frame"
+                                          : "malformed frame header");
             return;
         }
         h2o_buffer_consume(&sock->input, taken);
@@ -684,6 +696,23 @@ static bool wanted(cluster_t *c, const cluster_peer_t *p)
     return p->from_discovery || (m != NULL && m->state != SWIM_LEFT);
 }
 
+/* Makes room for one more accepted link without a hello: the oldest such
+ * goes when LINK_PENDING_MAX wait (links are listed oldest first). */
+static void limit_pending(cluster_t *c)
+{
+    cluster_link_t *oldest = NULL;
+    unsigned pending = 0;
+    for (h2o_linklist_t *n = c->links.next; n != &c->links; n = n->next) {
+        cluster_link_t *l = H2O_STRUCT_FROM_MEMBER(cluster_link_t, node, n);
+        if (!l->outbound && !l->established && !l->closing && pending++ == 0)
+            oldest = l;
+    }
+    if (pending >= LINK_PENDING_MAX) {
+        c->dropped_packets++;
+        link_close(oldest, "too many connections waiting for a hello");
+    }
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     cluster_t *c = listener->data;
@@ -691,6 +720,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         return;
     h2o_socket_t *sock;
     while ((sock = h2o_evloop_socket_accept(listener)) != NULL) {
+        limit_pending(c);
         cluster_link_t *l = link_new(c, sock, false);
         if (l == NULL) {
             h2o_socket_close(sock);

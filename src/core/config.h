@@ -31,6 +31,9 @@ typedef struct {
     char *tls_cert_file;
     char *tls_key_file;
     char *tls_min_ver;
+    /* headers a proxy in front sets to the client's address, tried in order
+     * (X-Forwarded-For, X-Real-IP); [] (the default): the socket's peer */
+    config_strings_t trusted_proxy_ip_header;
     int64_t maximum_payload_size_bytes;
     int64_t read_timeout;  /* seconds */
     int64_t write_timeout; /* seconds */
@@ -116,6 +119,18 @@ typedef struct {
     int64_t time_between_batches_milliseconds;
 } config_data_retention_t;
 
+/* RateLimitSettings: the node-wide table (shm/ratelimit.h) is sized from
+ * MemoryStoreSize when the node starts; the rest applies on a reload. */
+typedef struct {
+    bool enable;
+    int64_t per_sec;
+    int64_t max_burst;
+    int64_t memory_store_size; /* keys remembered */
+    bool vary_by_remote_addr;
+    bool vary_by_user;    /* by session token, else the address */
+    char *vary_by_header; /* a header whose value joins the key; "" none */
+} config_rate_limit_t;
+
 typedef struct {
     bool enable;
     char *directory;
@@ -145,6 +160,7 @@ typedef struct {
     config_metrics_t metrics;
     config_job_t job;
     config_file_t file;
+    config_rate_limit_t rate_limit;
     config_data_retention_t data_retention;
     config_compliance_t compliance;
     config_team_t team;

@@ -311,3 +311,22 @@ int config_save(const char *path, json_t *doc, const config_t *running, config_e
     free(file);
     return rc;
 }
+
+json_t *config_save_for_peers(json_t *saved, json_t *sent)
+{
+    json_t *out = json_deep_copy(saved), *section;
+    for (size_t i = 0; out != NULL && i < config_schema_count; i++) {
+        const config_key_t *k = &config_schema[i];
+        if (!(k->flags & CONFIG_SECRET) || (section = config_json_member(out, k->section)) == NULL ||
+            !json_is_object(section))
+            continue;
+        json_t *as_sent = value_in(sent, k);
+        if (as_sent == NULL) {
+            member_del(section, k->key, NULL);
+        } else if (member_set(section, k->key, json_deep_copy(as_sent)) != 0) {
+            json_decref(out);
+            out = NULL;
+        }
+    }
+    return out;
+}

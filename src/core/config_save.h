@@ -29,4 +29,12 @@
  * temporary file is left behind). */
 int config_save(const char *path, json_t *doc, const config_t *running, config_errors_t *errors);
 
+/* What the other nodes are sent of a save: `saved` (config_save's `doc`
+ * after it succeeded) with every secret as the admin `sent` it: a masked
+ * value stays masked (each peer's config_save fills it from its own
+ * config), a new value typed in passes, a secret the admin left out is left
+ * out.  So this node's DataSource and replica URLs never leave it.  A new
+ * document, or NULL when out of memory. */
+json_t *config_save_for_peers(json_t *saved, json_t *sent);
+
 #endif

@@ -5,7 +5,8 @@
  * defaults"), plus chorus's own: SessionLengthWebInHours, TLSMinVer,
  * ClientDirectory (Mattermost has no key: it looks for ./client),
  * StreamingPort, TeamSettings.SiteName/MaxUsersPerTeam, SqlSettings.PrepareStatements
- * and ProcessSettings.
+ * and ProcessSettings.  RateLimitSettings' upper bounds are chorus's (the
+ * table of MemoryStoreSize keys lives in shared memory).
  * Sections and keys follow the order of Mattermost's config.json so the JSON
  * view reads like the file an operator knows.
  *
@@ -213,6 +214,7 @@ static const char *const webserver_modes[] = {"gzip", "uncompressed", "disabled"
 #define SQL   "SqlSettings"
 #define LOG   "LogSettings"
 #define FILES "FileSettings"
+#define RATE  "RateLimitSettings"
 #define COMPL "ComplianceSettings"
 #define CLU   "ClusterSettings"
 #define MET   "MetricsSettings"
@@ -232,6 +234,7 @@ const config_key_t config_schema[] = {
     STR(SVC, "TLSCertFile", service.tls_cert_file, "", NULL, check_tls_file, 0),
     STR(SVC, "TLSKeyFile", service.tls_key_file, "", NULL, check_tls_file, 0),
     STR(SVC, "TLSMinVer", service.tls_min_ver, "1.2", tls_versions, NULL, 0),
+    STRS(SVC, "TrustedProxyIPHeader", service.trusted_proxy_ip_header, NULL, 0),
     INT(SVC, "ReadTimeout", service.read_timeout, 300, 1, NO_MAX, NULL, 0),
     INT(SVC, "WriteTimeout", service.write_timeout, 300, 1, NO_MAX, NULL, 0),
     INT(SVC, "IdleTimeout", service.idle_timeout, 60, 1, NO_MAX, NULL, 0),
@@ -279,6 +282,14 @@ const config_key_t config_schema[] = {
     STR(FILES, "DriverName", file.driver_name, "local", file_drivers, NULL, 0),
     STR(FILES, "Directory", file.directory, "./data/", NULL, check_file_directory, 0),
     INT(FILES, "MaxFileSize", file.max_file_size, 104857600, 1, NO_MAX, NULL, 0),
+
+    BOOL(RATE, "Enable", rate_limit.enable, false, 0),
+    INT(RATE, "PerSec", rate_limit.per_sec, 10, 1, 1000000000, NULL, 0),
+    INT(RATE, "MaxBurst", rate_limit.max_burst, 100, 1, 1000000000, NULL, 0),
+    INT(RATE, "MemoryStoreSize", rate_limit.memory_store_size, 10000, 1, 1000000, NULL, 0),
+    BOOL(RATE, "VaryByRemoteAddr", rate_limit.vary_by_remote_addr, true, 0),
+    BOOL(RATE, "VaryByUser", rate_limit.vary_by_user, false, 0),
+    STR(RATE, "VaryByHeader", rate_limit.vary_by_header, "", NULL, NULL, 0),
 
     BOOL(COMPL, "Enable", compliance.enable, false, 0),
     STR(COMPL, "Directory", compliance.directory, "./data/", NULL, NULL, 0),

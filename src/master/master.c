@@ -384,6 +384,11 @@ static void keep_restart_only_keys(const config_t *running, config_t *next)
                  (long long)running->process.shm_size_mb);
         next->process.shm_size_mb = running->process.shm_size_mb;
     }
+    if (running->rate_limit.memory_store_size != next->rate_limit.memory_store_size) {
+        log_warn(0, "RateLimitSettings.MemoryStoreSize: a change needs a restart; keeping %lld",
+                 (long long)running->rate_limit.memory_store_size);
+        next->rate_limit.memory_store_size = running->rate_limit.memory_store_size;
+    }
 }
 
 static void reload_begin(master_t *m)
@@ -679,7 +684,7 @@ static int setup_node(master_t *m)
 {
     int rc;
     size_t shm_bytes = (size_t)m->config.process.shm_size_mb << 20;
-    if ((rc = shm_region_create_node(&m->shm, shm_bytes)) != 0) {
+    if ((rc = shm_region_create_node(&m->shm, shm_bytes, (size_t)m->config.rate_limit.memory_store_size)) != 0) {
         log_error(-rc, "ProcessSettings.ShmSizeMB: cannot create a %zu MiB shared region", shm_bytes >> 20);
         return rc;
     }

@@ -83,10 +83,35 @@ static int lock_stripe(shm_cache_t *c, unsigned stripe)
     return rc < 0 ? rc : 0;
 }
 
+static size_t cache_header_size(void)
+{
+    return (sizeof(shm_cache_t) + 63) & ~(size_t)63;
+}
+
+static size_t cache_bucket_size(size_t value_size)
+{
+    size_t entry_size = ((sizeof(cache_entry_t) + 7) & ~(size_t)7) + ((value_size + 7) & ~(size_t)7);
+    return entry_size * SHM_CACHE_WAYS;
+}
+
+size_t shm_cache_footprint(size_t entries, size_t value_size)
+{
+    size_t bucket_size = cache_bucket_size(value_size);
+    uint64_t buckets = 1;
+    if (entries == 0)
+        return 0;
+    while (buckets * SHM_CACHE_WAYS < entries) {
+        if (buckets > SIZE_MAX / 2 / bucket_size)
+            return 0;
+        buckets *= 2;
+    }
+    return cache_header_size() + (size_t)buckets * bucket_size;
+}
+
 shm_cache_t *shm_cache_init(void *mem, size_t bytes, size_t value_size)
 {
-    size_t header = (sizeof(shm_cache_t) + 63) & ~(size_t)63;
-    size_t entry_size = ((sizeof(cache_entry_t) + 7) & ~(size_t)7) + ((value_size + 7) & ~(size_t)7);
+    size_t header = cache_header_size();
+    size_t entry_size = cache_bucket_size(value_size) / SHM_CACHE_WAYS;
     size_t bucket_size = entry_size * SHM_CACHE_WAYS;
     if (mem == NULL || bytes < header + bucket_size)
         return NULL;

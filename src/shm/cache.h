@@ -22,6 +22,10 @@ typedef struct {
 /* Lays a cache for values of `value_size` bytes out in `bytes` of shared
  * memory at `mem`; returns it, or NULL when not even one bucket fits. */
 shm_cache_t *shm_cache_init(void *mem, size_t bytes, size_t value_size);
+/* The bytes shm_cache_init needs to hold at least `entries` values of
+ * `value_size` bytes (buckets are a power of two, so up to twice as many);
+ * 0 when `entries` is 0 or the size would overflow. */
+size_t shm_cache_footprint(size_t entries, size_t value_size);
 
 /* Copies the value of `key` into `value`; false when absent. */
 bool shm_cache_get(shm_cache_t *cache, const char *key, void *value);

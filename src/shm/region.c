@@ -12,7 +12,8 @@
  * the ring is the one exception, and it is only a pid and a flag per slot.
  *
  * Layout. The header comes first; in a node's region the fixed-size sections follow
- * (the cluster view), then the caches (session, users, presence, online, replay), each
+ * (the cluster view, then the rate-limit table, sized from MemoryStoreSize and mapped on
+ * top of ShmSizeMB), then the caches (session, users, presence, online, replay), each
  * a share of the region; then the event ring, which takes the rest: the largest
  * power-of-two data capacity whose footprint fits. Memory past the ring (less than half
  * the region, at worst) is left unused. The header is written before any section is
@@ -26,6 +27,7 @@
 #include "shm/region.h"
 #include "shm/cluster_view.h"
 #include "shm/presence.h"
+#include "shm/ratelimit.h"
 #include "shm/sessions.h"
 #include "shm/online.h"
 #include "shm/replay.h"
@@ -80,22 +82,27 @@ static const struct {
  * A node's region (`with_caches`) gets the cluster view, whose size does not
  * depend on the region's, then the caches, each its share (a ring-only region
  * has neither); the ring gets the largest power of two that fits in the rest. */
-static int region_layout(shm_header_t *hdr, size_t size, bool with_caches, size_t *ring_capacity)
+static int region_layout(shm_header_t *hdr, size_t size, bool with_caches, size_t ratelimit_bytes,
+                         size_t *ring_capacity)
 {
     size_t off = region_align(sizeof(*hdr), SHM_SECTION_ALIGN);
-    size_t cap;
+    size_t cap, shared = size - ratelimit_bytes; /* what the shares below divide */
 
     if (with_caches) {
         size_t bytes = region_align(cluster_view_footprint(), SHM_SECTION_ALIGN);
-        if (off >= size || bytes >= size - off)
+        if (off >= size || bytes >= size - off || ratelimit_bytes >= size - off - bytes)
             return -EINVAL;
         hdr->sections[SHM_SECTION_CLUSTER].offset = off;
         hdr->sections[SHM_SECTION_CLUSTER].size = bytes;
         off += bytes;
+        /* mapped on top of the size asked for, so the ring keeps its share */
+        hdr->sections[SHM_SECTION_RATELIMIT].offset = off;
+        hdr->sections[SHM_SECTION_RATELIMIT].size = ratelimit_bytes;
+        off += ratelimit_bytes;
     }
 
     for (size_t i = 0; with_caches && i < REGION_CACHES; i++) {
-        size_t bytes = region_align(size / region_caches[i].share_divisor, SHM_SECTION_ALIGN);
+        size_t bytes = region_align(shared / region_caches[i].share_divisor, SHM_SECTION_ALIGN);
         hdr->sections[region_caches[i].id].offset = off;
         hdr->sections[region_caches[i].id].size = bytes;
         off += bytes;
@@ -121,7 +128,7 @@ static int region_init_caches(void *base, shm_header_t *hdr)
     return 0;
 }
 
-static int region_create(shm_region_t *region, size_t size_bytes, bool with_caches)
+static int region_create(shm_region_t *region, size_t size_bytes, bool with_caches, size_t ratelimit_keys)
 {
     shm_header_t *hdr;
     long page;
@@ -139,6 +146,12 @@ static int region_create(shm_region_t *region, size_t size_bytes, bool with_cach
     if (size_bytes == 0 || size_bytes > SIZE_MAX - (size_t)page)
         return -EINVAL;
     size = region_align(size_bytes, (size_t)page);
+    size_t ratelimit_bytes = region_align(shm_ratelimit_footprint(ratelimit_keys), SHM_SECTION_ALIGN);
+    if (!with_caches)
+        ratelimit_bytes = 0;
+    if (ratelimit_bytes > SIZE_MAX - size)
+        return -EINVAL;
+    size += ratelimit_bytes;
 
     base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (base == MAP_FAILED)
@@ -149,11 +162,15 @@ static int region_create(shm_region_t *region, size_t size_bytes, bool with_cach
     hdr->section_count = SHM_SECTION_COUNT;
     hdr->size = size;
     hdr->schema_version = 0;
-    rc = region_layout(hdr, size, with_caches, &ring_capacity);
+    rc = region_layout(hdr, size, with_caches, ratelimit_bytes, &ring_capacity);
     if (rc == 0)
         rc = shm_ring_init((uint8_t *)base + hdr->sections[SHM_SECTION_RING].offset, ring_capacity);
     if (rc == 0)
         rc = region_init_caches(base, hdr);
+    if (rc == 0 && ratelimit_bytes > 0 &&
+        shm_cache_init((uint8_t *)base + hdr->sections[SHM_SECTION_RATELIMIT].offset, ratelimit_bytes,
+                       sizeof(int64_t)) == NULL)
+        rc = -EINVAL;
     if (rc == 0 && hdr->sections[SHM_SECTION_CLUSTER].size > 0)
         cluster_view_init((cluster_view_t *)((uint8_t *)base + hdr->sections[SHM_SECTION_CLUSTER].offset));
     if (rc < 0) {
@@ -169,12 +186,12 @@ static int region_create(shm_region_t *region, size_t size_bytes, bool with_cach
 
 int shm_region_create(shm_region_t *region, size_t size_bytes)
 {
-    return region_create(region, size_bytes, false);
+    return region_create(region, size_bytes, false, 0);
 }
 
-int shm_region_create_node(shm_region_t *region, size_t size_bytes)
+int shm_region_create_node(shm_region_t *region, size_t size_bytes, size_t ratelimit_keys)
 {
-    return region_create(region, size_bytes, true);
+    return region_create(region, size_bytes, true, ratelimit_keys);
 }
 
 static shm_cache_t *cache_section(const shm_region_t *region, shm_section_id_t id)
@@ -207,6 +224,11 @@ shm_cache_t *shm_region_online(const shm_region_t *region)
 shm_cache_t *shm_region_replay(const shm_region_t *region)
 {
     return cache_section(region, SHM_SECTION_REPLAY);
+}
+
+shm_cache_t *shm_region_ratelimit(const shm_region_t *region)
+{
+    return cache_section(region, SHM_SECTION_RATELIMIT);
 }
 
 cluster_view_t *shm_region_cluster(const shm_region_t *region)

@@ -13,7 +13,7 @@
 #include "shm/ring.h"
 
 #define SHM_MAGIC          0x43484f5255535348ULL
-#define SHM_LAYOUT_VERSION 5
+#define SHM_LAYOUT_VERSION 6
 #define SHM_SECTION_ALIGN  4096u
 
 /* The region's sections (region.c sizes and lays them out). */
@@ -24,7 +24,8 @@ typedef enum {
     SHM_SECTION_USERS,
     SHM_SECTION_ONLINE,
     SHM_SECTION_REPLAY,
-    SHM_SECTION_CLUSTER, /* fixed size: cluster_view_footprint() */
+    SHM_SECTION_CLUSTER,   /* fixed size: cluster_view_footprint() */
+    SHM_SECTION_RATELIMIT, /* sized from RateLimitSettings.MemoryStoreSize */
     SHM_SECTION_COUNT
 } shm_section_id_t;
 
@@ -66,8 +67,10 @@ int shm_region_create(shm_region_t *region, size_t size_bytes);
 /* The same for a node: the cluster view first (fixed size), then an eighth
  * of the region caches sessions, an eighth users, a sixteenth presence, a
  * thirty-second online users, an eighth dropped WebSockets; the ring gets
- * the largest power of two that fits in the rest. */
-int shm_region_create_node(shm_region_t *region, size_t size_bytes);
+ * the largest power of two that fits in the rest.  The rate-limit table
+ * for `ratelimit_keys` keys comes on top of `size_bytes` (none for 0), so
+ * that MemoryStoreSize never shrinks the ring. */
+int shm_region_create_node(shm_region_t *region, size_t size_bytes, size_t ratelimit_keys);
 
 shm_header_t *shm_region_header(const shm_region_t *region);
 
@@ -86,6 +89,8 @@ shm_cache_t *shm_region_users(const shm_region_t *region);
 shm_cache_t *shm_region_online(const shm_region_t *region);
 /* What dropped WebSockets left for their reconnect (values shm_replay_t). */
 shm_cache_t *shm_region_replay(const shm_region_t *region);
+/* The rate-limit table (shm/ratelimit.h); NULL when the region has none. */
+shm_cache_t *shm_region_ratelimit(const shm_region_t *region);
 /* The cluster view (written by the cluster child, read by the workers);
  * NULL in a ring-only region. */
 cluster_view_t *shm_region_cluster(const shm_region_t *region);

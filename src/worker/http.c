@@ -1,8 +1,8 @@
 /*
  * HTTP serving with h2o: configuration, accepting, connection accounting,
  * draining, and Mattermost-shaped errors for what h2o refuses by itself.
- * A request is the web client's (webclient.c) when it takes it, else the
- * API's.
+ * A request is first charged to the rate limiter (ratelimit.c), then is the
+ * web client's (webclient.c) when it takes it, else the API's.
  *
  * Accepting is ours (h2o_evloop_socket_accept in a bounded loop), so every
  * connection is counted through its socket's on_close callback; h2o keeps no
@@ -22,6 +22,7 @@
 #include "api/router.h"
 #include "core/log.h"
 #include "core/tls.h"
+#include "worker/ratelimit.h"
 #include "worker/worker.h"
 #include "ws/ws.h"
 
@@ -59,6 +60,8 @@ typedef struct {
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     worker_t *w = ((http_handler_t *)self)->worker;
+    if (worker_ratelimit(w, req))
+        return 0;
     if (!ws_is_websocket_path(req->path_normalized)) {
         if (worker_webclient_serve(w, req) != WEBCLIENT_SERVED)
             api_route(w, req);
@@ -140,14 +143,16 @@ static const char *error_id_for(int status)
     }
 }
 
-/* h2o's own error responses are the only ones not typed application/json. */
+/* h2o's own error responses are the only ones not typed application/json,
+ * but for the rate limiter's 429 (h2o never answers 429): Mattermost's
+ * plain "limit exceeded", kept as it is. */
 static void on_setup_error_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
 {
     worker_t *w = ((http_error_filter_t *)self)->worker;
     ssize_t ct = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_TYPE, -1);
     bool ours = ct >= 0 && h2o_memis(req->res.headers.entries[ct].value.base, req->res.headers.entries[ct].value.len,
                                      H2O_STRLIT("application/json"));
-    if (req->res.status < 400 || ours) {
+    if (req->res.status < 400 || ours || req->res.status == 429) {
         h2o_setup_next_ostream(req, slot);
         return;
     }

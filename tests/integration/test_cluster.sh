@@ -161,15 +161,31 @@ check "PUT /config with ReadOnlyConfig: 403 ent.cluster.save_config.error" bash 
 # With ReadOnlyConfig off (a per-node key: each node's own file, then a
 # reload of all), PUT /config on one node saves the config on every node
 # whose own ReadOnlyConfig is off: node c keeps it on, and its file is its
-# operator's alone.
+# operator's alone.  The admin sends back what GET /config showed, secrets
+# masked: node a's search replica (a secret of its own file) must not reach
+# node b, which fills the placeholder from its own (issue 19, defect 4).
 sed -i 's/"ReadOnlyConfig": true/"ReadOnlyConfig": false/' "$T/a/config.json" "$T/b/config.json"
+for n in a b; do
+    jq --arg dsn "$DSN&application_name=search_of_$n" '.SqlSettings.DataSourceSearchReplicas = [$dsn]' \
+        "$T/$n/config.json" >"$T/$n/config.tmp" && mv "$T/$n/config.tmp" "$T/$n/config.json"
+done
+B_RELOADS=$(grep -c 'reload complete' "$T/b/logs/master.log")
 curl -s -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" "$(url a)/api/v4/config/reload"
 wait_for 20 all_green a 3
-sed 's/"SiteName": "Mattermost"/"SiteName": "Chorus Cluster"/' "$T/a/config.json" >"$T/new-config.json"
+# node b runs with its own search replica before the save reaches it
+wait_for 20 bash -c "[ \$(grep -c 'reload complete' '$T/b/logs/master.log') -gt $B_RELOADS ]" ||
+    echo "# node b's reload not seen"
+curl -s -H "Authorization: Bearer $TOKEN" "$(url a)/api/v4/config" |
+    jq '.TeamSettings.SiteName = "Chorus Cluster"' >"$T/new-config.json"
+check "GET /config masks the search replica" jq -e '.SqlSettings.DataSourceSearchReplicas == ["********************************"]' \
+    "$T/new-config.json"
 check "PUT /config without ReadOnlyConfig saves" bash -c \
     "curl -s -X PUT -H 'Authorization: Bearer $TOKEN' -d @'$T/new-config.json' '$(url a)/api/v4/config' |
         grep -q 'Chorus Cluster'"
 check "node b's config file has the saved value" wait_for 10 grep -q '"SiteName": "Chorus Cluster"' "$T/b/config.json"
+check "node a kept its own search replica behind the placeholder" grep -q 'search_of_a' "$T/a/config.json"
+check "node b kept its own search replica: the saved config came without node a's secrets" bash -c \
+    "grep -q 'search_of_b' '$T/b/config.json' && ! grep -q 'search_of_a' '$T/b/config.json'"
 check "node b serves the saved value after its reload" wait_for 15 bash -c \
     "curl -s -H 'Authorization: Bearer $TOKEN' '$(url b)/api/v4/config' | grep -q 'Chorus Cluster'"
 check "node c (ReadOnlyConfig true) refuses the config a peer saved, and says why" wait_for 10 \
@@ -181,6 +197,13 @@ kill -HUP "$(master_pid "$T/c")"
 check "node c serves the value after its own reload" wait_for 15 bash -c \
     "curl -s -H 'Authorization: Bearer $TOKEN' '$(url c)/api/v4/config' | grep -q 'Chorus Cluster'"
 check "node b kept its own per-node keys (its GossipPort)" grep -q "\"GossipPort\": ${NODE_GOSSIP[b]}\|\"GossipPort\": 8074" "$T/b/config.json"
+# the search replicas differed only to tell a's from b's, and a differing
+# secret is a config mismatch (red): the same again everywhere
+for n in a b; do
+    jq '.SqlSettings.DataSourceSearchReplicas = []' "$T/$n/config.json" >"$T/$n/config.tmp" &&
+        mv "$T/$n/config.tmp" "$T/$n/config.json"
+done
+curl -s -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" "$(url a)/api/v4/config/reload"
 for n in a b c; do
     check "after the save node $n sees three green members" wait_for 20 all_green "$n" 3
 done

@@ -11,7 +11,8 @@
 # UDP packets and 1,000 TCP connections, random and random-but-plausible,
 # some sealed with the real key so they reach the decoders behind the
 # envelope): every node stays alive, the two stay green throughout, the
-# cluster process's RSS stays bounded and nothing crashes.
+# cluster process's RSS stays bounded and nothing crashes; and 200 silent
+# connections cost neither a frame buffer each nor the pair's links.
 # shellcheck source=tests/integration/lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 
@@ -228,6 +229,34 @@ check "node a's cluster process RSS stayed bounded (+$((${RSS_A1:-0} - RSS_A0)) 
     test "${RSS_A1:-999999}" -le $((RSS_A0 + 16384)) -a "$peak_a" -le $((RSS_A0 + 65536))
 check "node d's cluster process RSS stayed bounded (+$((${RSS_D1:-0} - RSS_D0)) kB after, +$((peak_d - RSS_D0)) kB at peak)" \
     test "${RSS_D1:-999999}" -le $((RSS_D0 + 16384)) -a "$peak_d" -le $((RSS_D0 + 65536))
+# ---- silent connections ---------------------------------------------------------
+# 200 connections to node a's streaming port that send the start of a large
+# frame and then nothing (issue 19, defect 9): each used to cost a maximum
+# frame's buffer (~264 KiB) until its hello timeout, 52 MB in all.  Now a
+# connection holds what it sent, and at most 32 wait for a hello: the node
+# drops the oldest for the newest, while a and b stay green.
+vm_data_kb() { awk '/^VmData:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+silent() { node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1])); console.log(r[process.argv[2]])' \
+    "$T/silent.json" "$1" 2>/dev/null; }
+VM_A0=$(vm_data_kb "$PID_A")
+node "$CHORUS_SRC/tests/integration/cluster/silent.js" 127.0.0.1 "${STREAM[a]}" 200 2500 >"$T/silent.json" 2>&1 &
+G3=$!
+peak_vm=$VM_A0
+while alive "$G3"; do
+    v=$(vm_data_kb "$PID_A") && [ "${v:-0}" -gt "$peak_vm" ] && peak_vm=$v
+    sleep 0.1
+done
+wait "$G3"
+echo "# silent connections to a: $(cat "$T/silent.json"); VmData ${VM_A0} kB before, ${peak_vm} kB at most"
+check "the silent connections were made" test "$(silent connected)" -ge 190
+check "node a closed all but the last 32 of them without their hello" \
+    test "$(silent closedByNode)" -ge $(($(silent connected) - 32))
+check "node a's cluster process did not reserve a frame buffer for each (+$((peak_vm - VM_A0)) kB VmData at peak)" \
+    test "$peak_vm" -le $((VM_A0 + 16384))
+for n in a b; do
+    check "after the silent connections node $n still sees a and b green" pair_green "$n"
+done
+
 for n in a b c d; do
     check "node $n: no cluster process died" not grep -qE 'cluster process pid [0-9]+ (killed by signal|exited)' \
         "$T/$n/logs/master.log"

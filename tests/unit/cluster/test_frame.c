@@ -75,7 +75,9 @@ START_TEST(test_header_and_init)
     frame_reader_t r;
     ck_assert_int_eq(frame_reader_init(&r, 0), -EINVAL);
     ck_assert_int_eq(frame_reader_init(&r, 100), 0);
-    ck_assert_uint_eq(r.cap, 104);
+    ck_assert_uint_eq(r.limit, 104);
+    ck_assert_uint_eq(r.cap, 0); /* nothing until bytes arrive */
+    ck_assert_ptr_null(r.buf);
     ck_assert_uint_eq(r.max_frame, 100);
     uint8_t *frame;
     size_t len;
@@ -154,7 +156,8 @@ START_TEST(test_max_frame_accepted)
     ck_assert_int_eq(frame_reader_init(&r, 1000), 0);
     size_t taken;
     ck_assert_int_eq(frame_reader_feed(&r, s.data, s.len, &taken), 0);
-    ck_assert_uint_eq(taken, r.cap); /* exactly one maximum frame */
+    ck_assert_uint_eq(taken, r.limit); /* exactly one maximum frame */
+    ck_assert_uint_eq(r.cap, r.limit);
     uint8_t *frame;
     size_t len;
     ck_assert_int_eq(frame_reader_next(&r, &frame, &len), 1);
@@ -236,14 +239,16 @@ START_TEST(test_compaction_10k_frames)
         stream_add(&s, expect[i] = 1 + rnd(&st) % MAX);
     frame_reader_t r;
     ck_assert_int_eq(frame_reader_init(&r, MAX), 0);
-    uint8_t *buf = r.buf;
-    size_t cap = r.cap, index = 0;
+    uint8_t *buf = NULL;
+    size_t index = 0;
     for (size_t off = 0; off < s.len;) {
         size_t chunk = 1 + rnd(&st) % 300;
         chunk = chunk < s.len - off ? chunk : s.len - off;
         feed_all(&r, s.data + off, chunk, expect, N, &index);
-        ck_assert_ptr_eq(r.buf, buf); /* never reallocated */
-        ck_assert_uint_eq(r.cap, cap);
+        if (buf == NULL)
+            buf = r.buf;
+        ck_assert_ptr_eq(r.buf, buf); /* at its limit at once, never reallocated */
+        ck_assert_uint_eq(r.cap, MAX + FRAME_HEADER_SIZE);
         off += chunk;
     }
     ck_assert_uint_eq(index, N);
@@ -251,6 +256,53 @@ START_TEST(test_compaction_10k_frames)
     frame_reader_dispose(&r);
     free(expect);
     free(s.data);
+}
+END_TEST
+
+/* Issue 19, defect 9: a connection costs what it sent, not a maximum frame. */
+START_TEST(test_buffer_grows_with_what_arrives)
+{
+    enum { MAX = 256 * 1024 };
+    frame_reader_t r;
+    ck_assert_int_eq(frame_reader_init(&r, MAX), 0);
+    ck_assert_ptr_null(r.buf);
+    /* a small frame: the first size */
+    stream_t s = {0};
+    stream_add(&s, 300);
+    size_t index = 0, expect_small[1] = {300};
+    feed_all(&r, s.data, s.len, expect_small, 1, &index);
+    ck_assert_uint_eq(index, 1);
+    ck_assert_uint_eq(r.cap, FRAME_READER_INITIAL);
+    free(s.data);
+
+    /* a maximum length declared: nothing more held until its bytes come */
+    uint8_t h[FRAME_HEADER_SIZE];
+    frame_write_header(h, MAX);
+    size_t taken;
+    ck_assert_int_eq(frame_reader_feed(&r, h, sizeof h, &taken), 0);
+    ck_assert_uint_eq(taken, sizeof h);
+    ck_assert_uint_eq(r.cap, FRAME_READER_INITIAL);
+    /* then it grows as they come, by doubling, to hold the frame */
+    uint8_t *chunk = calloc(1, 10000);
+    ck_assert_ptr_nonnull(chunk);
+    ck_assert_int_eq(frame_reader_feed(&r, chunk, 10000, &taken), 0);
+    ck_assert_uint_eq(taken, 10000);
+    ck_assert_uint_ge(r.cap, 10000 + FRAME_HEADER_SIZE);
+    ck_assert_uint_le(r.cap, 4 * FRAME_READER_INITIAL);
+    size_t got = 10000;
+    while (got < MAX) {
+        size_t n = MAX - got < 10000 ? MAX - got : 10000;
+        ck_assert_int_eq(frame_reader_feed(&r, chunk, n, &taken), 0);
+        ck_assert_uint_eq(taken, n);
+        got += n;
+    }
+    ck_assert_uint_le(r.cap, r.limit);
+    uint8_t *frame;
+    size_t len;
+    ck_assert_int_eq(frame_reader_next(&r, &frame, &len), 1);
+    ck_assert_uint_eq(len, MAX);
+    free(chunk);
+    frame_reader_dispose(&r);
 }
 END_TEST
 
@@ -267,6 +319,7 @@ static Suite *frame_suite(void)
     tcase_add_test(tc, test_oversize_refused_at_header);
     tcase_add_test(tc, test_zero_length_refused);
     tcase_add_test(tc, test_compaction_10k_frames);
+    tcase_add_test(tc, test_buffer_grows_with_what_arrives);
     suite_add_tcase(s, tc);
     return s;
 }

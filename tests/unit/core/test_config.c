@@ -209,6 +209,15 @@ START_TEST(test_mattermost_config_loads)
     ck_assert(!cfg.cluster.use_ip_address);
     ck_assert_int_eq(cfg.cluster.streaming_port, 8075); /* absent: chorus default */
     ck_assert_int_eq(cfg.process.shm_size_mb, 64);
+    ck_assert_uint_eq(cfg.service.trusted_proxy_ip_header.count, 2);
+    ck_assert_str_eq(cfg.service.trusted_proxy_ip_header.items[0], "X-Forwarded-For");
+    ck_assert(!cfg.rate_limit.enable);
+    ck_assert_int_eq(cfg.rate_limit.per_sec, 10);
+    ck_assert_int_eq(cfg.rate_limit.max_burst, 100);
+    ck_assert_int_eq(cfg.rate_limit.memory_store_size, 10000);
+    ck_assert(cfg.rate_limit.vary_by_remote_addr);
+    ck_assert(!cfg.rate_limit.vary_by_user);
+    ck_assert_str_eq(cfg.rate_limit.vary_by_header, "");
     config_free(&cfg);
 }
 END_TEST
@@ -222,7 +231,8 @@ START_TEST(test_mattermost_config_ignored_keys)
     ck_assert_uint_eq(e.count, 0);
     /* Known sections come first in the file, so their unknown keys are listed. */
     ck_assert(has_ignored(&e, "ServiceSettings.WebsocketURL"));
-    ck_assert(has_ignored(&e, "ServiceSettings.TrustedProxyIPHeader"));
+    ck_assert(has_ignored(&e, "ServiceSettings.Forward80To443"));
+    ck_assert(!has_ignored(&e, "ServiceSettings.TrustedProxyIPHeader"));
     ck_assert(!has_ignored(&e, "ServiceSettings.ListenAddress"));
     ck_assert_uint_eq(e.ignored_count, CONFIG_ERRORS_MAX);
     ck_assert_uint_gt(e.ignored_dropped, 0);
@@ -631,7 +641,7 @@ START_TEST(test_to_json_has_every_section)
     static const char *const sections[] = {
         "ServiceSettings",    "SqlSettings",  "ClusterSettings", "LogSettings",
         "MetricsSettings",    "JobSettings",  "FileSettings",    "DataRetentionSettings",
-        "ComplianceSettings", "TeamSettings", "ProcessSettings",
+        "ComplianceSettings", "TeamSettings", "ProcessSettings", "RateLimitSettings",
     };
     config_t cfg;
     config_errors_t e;

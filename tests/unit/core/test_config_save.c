@@ -3,7 +3,8 @@
  * complete config that keeps this node's per-node keys, an invalid one
  * changes nothing, placeholder secrets keep the running values, keys the
  * environment overrides keep the file's values, and a directory that cannot
- * be written leaves the old file and no temporary file behind.
+ * be written leaves the old file and no temporary file behind; what the
+ * peers are sent of a save carries no secret of this node.
  *
  * JSON written inline uses ` for " (see doc_text).  main() clears any MM_*
  * variable inherited from the caller's environment first; tests that set one
@@ -268,6 +269,53 @@ START_TEST(test_placeholder_secrets_keep_running_values)
 }
 END_TEST
 
+/* Issue 19, defect 4: the peers get the secrets as the admin sent them. */
+START_TEST(test_peers_get_secrets_as_sent)
+{
+    fixture_t fx;
+    config_errors_t e;
+
+    fixture_setup(&fx);
+    json_t *doc = config_to_json(&fx.running, true);
+    json_object_set_new(json_object_get(doc, "TeamSettings"), "SiteName", json_string("For peers"));
+    json_array_set_new(json_object_get(json_object_get(doc, "SqlSettings"), "DataSourceReplicas"), 1,
+                       json_string("postgres://mm:typed@db5/mm"));
+    json_t *sent = json_deep_copy(doc);
+    ck_assert_int_eq(config_save(fx.path, doc, &fx.running, &e), 0);
+    /* this node filled its placeholders with its secrets */
+    json_t *sql = json_object_get(doc, "SqlSettings");
+    ck_assert_str_eq(json_string_value(json_object_get(sql, "DataSource")), "postgres://mm:s3cret@db1/mm");
+
+    json_t *peers = config_save_for_peers(doc, sent);
+    ck_assert_ptr_nonnull(peers);
+    char *text = json_dumps(peers, JSON_COMPACT);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(strstr(text, "s3cret") == NULL && strstr(text, "mm:r1@") == NULL, "a secret leaks: %s", text);
+    free(text);
+    sql = json_object_get(peers, "SqlSettings");
+    ck_assert_str_eq(json_string_value(json_object_get(sql, "DataSource")), CONFIG_FAKE_SETTING);
+    json_t *replicas = json_object_get(sql, "DataSourceReplicas");
+    ck_assert_str_eq(json_string_value(json_array_get(replicas, 0)), CONFIG_FAKE_SETTING);
+    ck_assert_str_eq(json_string_value(json_array_get(replicas, 1)), "postgres://mm:typed@db5/mm");
+    /* the rest is what this node saved (defaults filled in, per-node keys its own) */
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(peers, "TeamSettings"), "SiteName")),
+                     "For peers");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(peers, "ClusterSettings"), "GossipPort")),
+                     9000);
+    json_decref(peers);
+
+    /* a secret the admin left out is left out */
+    json_object_del(json_object_get(sent, "SqlSettings"), "DataSource");
+    peers = config_save_for_peers(doc, sent);
+    ck_assert_ptr_nonnull(peers);
+    ck_assert_ptr_null(json_object_get(json_object_get(peers, "SqlSettings"), "DataSource"));
+    json_decref(peers);
+    json_decref(sent);
+    json_decref(doc);
+    fixture_teardown(&fx);
+}
+END_TEST
+
 START_TEST(test_environment_overrides_stay_out_of_the_file)
 {
     fixture_t fx;
@@ -386,6 +434,7 @@ static Suite *config_save_suite(void)
     tcase_add_test(tc, test_valid_save_keeps_per_node_keys);
     tcase_add_test(tc, test_invalid_leaves_file_identical);
     tcase_add_test(tc, test_placeholder_secrets_keep_running_values);
+    tcase_add_test(tc, test_peers_get_secrets_as_sent);
     tcase_add_test(tc, test_environment_overrides_stay_out_of_the_file);
     tcase_add_test(tc, test_unwritable_directory);
     tcase_add_test(tc, test_shipped_config_round_trips);

@@ -90,7 +90,7 @@ static int view_check(const cluster_view_data_t *got, cluster_view_data_t *scrat
 
 static cluster_view_t *node_view(shm_region_t *region)
 {
-    ck_assert_int_eq(shm_region_create_node(region, REGION_BYTES), 0);
+    ck_assert_int_eq(shm_region_create_node(region, REGION_BYTES, 0), 0);
     cluster_view_t *view = shm_region_cluster(region);
     ck_assert_ptr_nonnull(view);
     return view;
