@@ -11,6 +11,10 @@
 # contrib/test.sh call this.
 SRC ?= .
 OUT ?= fuzz-build
+# absolute, so that the dependency files name the objects one way whoever
+# calls (a relative OUT once wrote .d files an absolute one never matched:
+# objects were not rebuilt when a header changed)
+override OUT := $(abspath $(OUT))
 CC = clang
 MSGPACK_PC := $(shell pkg-config --exists msgpack && echo msgpack || echo msgpack-c)
 PKGS = libh2o-evloop libssl libcrypto jansson $(MSGPACK_PC)
@@ -33,14 +37,14 @@ all: $(addprefix $(OUT)/,$(TARGETS))
 
 $(OUT)/obj/%.o: $(SRC)/src/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer-no-link -MMD -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 
 $(OUT)/libparsers.a: $(OBJECTS)
 	rm -f $@
 	ar cr $@ $^
 
 $(OUT)/%: $(SRC)/tests/fuzz/%.c $(OUT)/libparsers.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer -MMD -o $@ $< $(OUT)/libparsers.a $(LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer -MMD -MP -o $@ $< $(OUT)/libparsers.a $(LIBS)
 
 # The seed corpora (tests/fuzz/corpus), rewritten from the encoders by
 # seeds.c and the config files of the tree; the generator is built plain

@@ -97,11 +97,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t chunk = 1 + data[1];
     const uint8_t *s = data + 2;
     size_t len = size - 2, fed = 0, ref = 0; /* ref: where the next frame starts in s */
-    /* one reader per limit, kept: a fresh 300 KB buffer per input would
-     * cost more than the parsing; emptied as a link's reader starts */
+    /* one reader per limit, kept with the buffer it grew: a fresh one per
+     * input would cost more than the parsing; emptied as a link's reader starts */
     static frame_reader_t readers[sizeof(limits) / sizeof(limits[0])];
     frame_reader_t *rp = &readers[data[0] % (sizeof(limits) / sizeof(limits[0]))];
-    if (rp->buf == NULL && frame_reader_init(rp, max) != 0)
+    if (rp->limit == 0 && frame_reader_init(rp, max) != 0)
         return 0;
     rp->len = rp->consumed = rp->checked = 0;
     frame_reader_t r = *rp;
@@ -133,5 +133,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (taken == 0 && !any)
             abort(); /* a reader with no whole frame always has room (link.c relies on it) */
     }
+    *rp = r; /* keeps what the reader grew */
     return 0;
 }
