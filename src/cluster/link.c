@@ -331,17 +331,22 @@ static void stream_start(cluster_link_t *l, cluster_peer_t *p)
     bool broke_lately = p->rewind_at != 0 && now - p->rewind_at <= LINK_CATCH_UP_MS;
     bool broke_holds = p->rewind_at != 0 && now - p->rewind_at <= LINK_PARTITION_MS &&
                        ring_holds(ring, &head, p->rewind_seq, p->rewind_pos);
-    if (broke_lately || broke_holds) {
+    if (broke_lately) {
+        l->cursor = (shm_ring_cursor_t){p->rewind_seq, p->rewind_pos};
+        from = "where the last link broke";
+    } else if (cluster_take_inherited(c, p->id) && c->has_inherited_rewind &&
+               now - c->took_over_at <= CLUSTER_INHERIT_MS) {
+        /* before the mark below: to a process that just took over, every
+         * peer is new, and the one it replaced was linked from further back */
+        l->cursor = c->inherited_rewind;
+        from = "where the previous cluster process left off";
+    } else if (broke_holds) {
         l->cursor = (shm_ring_cursor_t){p->rewind_seq, p->rewind_pos};
         from = "where the last link broke";
     } else if (p->back_at != 0 && now - p->back_at <= LINK_PARTITION_MS &&
                ring_holds(ring, &head, p->back_seq, p->back_pos)) {
         l->cursor = (shm_ring_cursor_t){p->back_seq, p->back_pos};
         from = "where the peer came back";
-    } else if (cluster_take_inherited(c, p->id) && c->has_inherited_rewind &&
-               now - c->took_over_at <= CLUSTER_INHERIT_MS) {
-        l->cursor = c->inherited_rewind;
-        from = "where the previous cluster process left off";
     }
     p->rewind_at = 0;
     p->back_at = 0;

@@ -120,6 +120,9 @@ done
 elapsed=$((($(date +%s%N) - start) / 1000000))
 echo "# killed leader marked red by both peers after $elapsed ms"
 check "a SIGKILLed node is red on both peers within 2 s ($elapsed ms)" test "$elapsed" -le 2000
+# red at once (its links broke: "not linked"), then declared dead by SWIM
+says_unreachable() { reason_of "${OTHERS[0]}" "$LOWEST" | grep -q 'unreachable since'; }
+wait_for 5 says_unreachable
 REASON=$(reason_of "${OTHERS[0]}" "$LOWEST")
 check "the reason says since when it is unreachable ($REASON)" grep -q 'unreachable since' <<<"$REASON"
 NEW_LEADER=$(printf '%s\n' "$ID_A" "$ID_B" "$ID_C" | grep -v "$LOWEST" | sort | head -1)
